@@ -1,0 +1,53 @@
+# Niaga — the two commands a person needs: `make run` and `make test`.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-dev
+PG_URL ?= postgresql://postgres@127.0.0.1:5432/test
+
+.PHONY: run test lint format test-sqlite test-postgres bench clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+## make run: set up, migrate, seed the demo shop, serve on http://127.0.0.1:8000 with the sandbox
+run: $(STAMP)
+	$(BIN)/niaga db upgrade
+	$(BIN)/niaga demo
+	$(BIN)/niaga serve
+
+## make test: set up, lint, run every test on SQLite and on PostgreSQL
+test: $(STAMP) lint
+	@$(MAKE) --no-print-directory test-sqlite
+	@$(MAKE) --no-print-directory test-postgres
+	@echo "make test: all suites passed"
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+test-sqlite: $(STAMP)
+	NIAGA_TEST_DB=sqlite $(BIN)/pytest -q -p no:cacheprovider $(PYTEST_ARGS)
+
+test-postgres: $(STAMP)
+	@if $(BIN)/python -c "import psycopg,sys; psycopg.connect('$(PG_URL)', connect_timeout=3).close()" 2>/dev/null; then \
+		NIAGA_TEST_DB=postgres NIAGA_TEST_POSTGRES_URL=$(PG_URL) $(BIN)/pytest -q -p no:cacheprovider $(PYTEST_ARGS); \
+	elif [ "$$NIAGA_REQUIRE_SERVICES" = "1" ]; then \
+		echo "ERROR: PostgreSQL is not reachable at $(PG_URL) and NIAGA_REQUIRE_SERVICES=1"; exit 1; \
+	else \
+		echo "SKIPPED: the whole PostgreSQL run: PostgreSQL is not reachable at $(PG_URL)"; \
+	fi
+
+format: $(STAMP)
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+bench: $(STAMP)
+	$(BIN)/python bench/ingest.py
+	$(BIN)/python bench/dispatch.py
+
+clean:
+	rm -rf $(VENV) var .pytest_cache .ruff_cache

@@ -1,0 +1,185 @@
+"""The ``niaga`` command line."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+from niaga.core.config import InsecureConfigError, get_settings
+
+app = typer.Typer(help="Niaga: WhatsApp Business for your shop, on your own machine.")
+db_app = typer.Typer(help="Database schema.")
+user_app = typer.Typer(help="People who sign in.")
+token_app = typer.Typer(help="API tokens.")
+app.add_typer(db_app, name="db")
+app.add_typer(user_app, name="user")
+app.add_typer(token_app, name="token")
+console = Console(stderr=True)
+
+
+def _logging() -> None:
+    level = get_settings().log_level.upper()
+    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+
+
+def _factory():  # type: ignore[no-untyped-def]
+    from niaga.core.db import make_engine, make_sessionmaker
+
+    return make_sessionmaker(make_engine(get_settings().database_url))
+
+
+@db_app.command("upgrade")
+def db_upgrade(revision: str = "head") -> None:
+    """Create or migrate the database schema."""
+    from niaga.core.migrate import upgrade
+
+    settings = get_settings()
+    upgrade(settings.database_url, revision)
+    console.print(f"[green]Database is at {revision}[/green]")
+
+
+@user_app.command("create")
+def user_create(
+    email: Annotated[str, typer.Option(prompt=True)],
+    name: Annotated[str, typer.Option(prompt=True)],
+    password: Annotated[str, typer.Option(prompt=True, hide_input=True, confirmation_prompt=True)],
+    role: Annotated[str, typer.Option(help="owner, admin, agent or analyst")] = "owner",
+) -> None:
+    """Create a user (the first one is usually the owner)."""
+    from niaga.core.db import transaction
+    from niaga.security.users import do_create_user
+
+    try:
+        with transaction(_factory()) as session:
+            user = do_create_user(session, email=email, name=name, password=password, role=role)
+            console.print(f"Created {user.role} {user.email} (id {user.id})")
+    except ValueError as exc:
+        console.print(f"[red]{exc}[/red]")
+        raise typer.Exit(2) from None
+
+
+@token_app.command("create")
+def token_create(
+    name: Annotated[str, typer.Option(help="What the token is for")],
+    role: Annotated[str, typer.Option(help="owner, admin, agent or analyst")] = "agent",
+) -> None:
+    """Create an API token; the token itself is printed alone on the last line."""
+    from niaga.core.db import transaction
+    from niaga.security.tokens import do_create_token
+
+    try:
+        with transaction(_factory()) as session:
+            row, secret = do_create_token(session, name=name, role=role)
+            console.print(f"Token {row.name!r} ({row.role}) created. Keep it secret:")
+    except ValueError as exc:
+        console.print(f"[red]{exc}[/red]")
+        raise typer.Exit(2) from None
+    print(secret)
+
+
+@app.command()
+def serve(
+    host: Annotated[str | None, typer.Option()] = None,
+    port: Annotated[int | None, typer.Option()] = None,
+    workers: Annotated[int, typer.Option(help="Web processes")] = 1,
+) -> None:
+    """Run the web app (with the sandbox and a worker inside, by default)."""
+    import uvicorn
+
+    settings = get_settings()
+    try:
+        settings.check_safe_to_start()
+    except InsecureConfigError as exc:
+        console.print(f"[red]{exc}[/red]")
+        raise typer.Exit(2) from None
+    uvicorn.run(
+        "niaga.web.app:create_app",
+        factory=True,
+        host=host or settings.host,
+        port=port or settings.port,
+        workers=workers,
+        log_level=settings.log_level,
+        loop="uvloop",
+        http="httptools",
+        access_log=False,
+    )
+
+
+@app.command()
+def worker(
+    dispatch: Annotated[bool, typer.Option(help="Send queued messages")] = True,
+    process: Annotated[bool, typer.Option(help="Process stored webhooks")] = True,
+) -> None:
+    """Run background work alone: webhook processing and the outbox dispatcher."""
+    from niaga.runtime import Worker
+
+    _logging()
+    settings = get_settings()
+    try:
+        settings.check_safe_to_start()
+    except InsecureConfigError as exc:
+        console.print(f"[red]{exc}[/red]")
+        raise typer.Exit(2) from None
+
+    async def main() -> None:
+        w = Worker(settings, _factory(), process_webhooks=process, dispatch=dispatch)
+        loop = asyncio.get_running_loop()
+        stop = asyncio.Event()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, stop.set)
+        w.start()
+        console.print("Niaga worker running")
+        await stop.wait()
+        await w.stop()
+
+    asyncio.run(main())
+
+
+@app.command()
+def sandbox(
+    host: Annotated[str, typer.Option()] = "127.0.0.1",
+    port: Annotated[int, typer.Option()] = 8100,
+) -> None:
+    """Run the Graph API sandbox alone (point NIAGA_WA_GRAPH_URL at it)."""
+    import uvicorn
+
+    from niaga.channels.sandbox.app import create_standalone_app
+    from niaga.channels.sandbox.config import SandboxConfig
+
+    config = SandboxConfig.from_settings(get_settings())
+    uvicorn.run(
+        create_standalone_app(config),
+        host=host,
+        port=port,
+        log_level=get_settings().log_level,
+        loop="uvloop",
+        http="httptools",
+        access_log=False,
+    )
+
+
+@app.command()
+def demo(
+    owner_email: Annotated[str, typer.Option()] = "pemilik@tokosari.id",
+    owner_password: Annotated[str, typer.Option()] = "niaga-demo-2026",
+) -> None:
+    """Seed a demo business (idempotent) and print how to log in."""
+    from niaga.demo import seed_demo
+
+    created = seed_demo(_factory(), owner_email=owner_email, owner_password=owner_password)
+    settings = get_settings()
+    console.print(
+        f"\n[bold]Niaga[/bold] is ready at {settings.public_url}\n"
+        f"  owner: {owner_email}  password: {owner_password}\n"
+        f"  API token (agent): {created['token']}\n"
+        f"  API docs: {settings.public_url}/docs   sandbox: {settings.public_url}/sandbox/_control/stats"
+    )
+
+
+if __name__ == "__main__":  # pragma: no cover
+    app()

@@ -1,0 +1,36 @@
+"""Phone numbers in E.164 (phonenumbers, default region ID)."""
+
+from __future__ import annotations
+
+import phonenumbers
+
+
+class InvalidPhoneError(ValueError):
+    """The text is not a valid phone number."""
+
+
+def to_e164(raw: str, region: str = "ID") -> str:
+    """Normalise ``raw`` ("0812-3456-7890", "6281234567890", "+62 812…") to ``+6281234567890``."""
+    text = raw.strip()
+    if text.isdigit() and not text.startswith("0"):
+        text = "+" + text  # wa_id form: country code without "+"
+    try:
+        number = phonenumbers.parse(text, region)
+    except phonenumbers.NumberParseException as exc:
+        raise InvalidPhoneError(f"not a phone number: {raw!r}") from exc
+    if not phonenumbers.is_valid_number(number):
+        raise InvalidPhoneError(f"not a valid phone number: {raw!r}")
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+def wa_id_from_e164(e164: str) -> str:
+    """Meta's ``wa_id``: the E.164 number without the plus."""
+    return e164.removeprefix("+")
+
+
+def e164_from_wa_id(wa_id: str) -> str | None:
+    """E.164 from Meta's ``wa_id``; ``None`` when Meta's id is not a valid number."""
+    try:
+        return to_e164(wa_id)
+    except InvalidPhoneError:
+        return None

@@ -1,0 +1,120 @@
+"""Settings from environment variables ``NIAGA_*`` (see README, "Configuration")."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEFAULT_SECRET_KEY = "dev-secret-key-change-me"
+DEFAULT_APP_SECRET = "sandbox-app-secret"
+DEFAULT_VERIFY_TOKEN = "sandbox-verify-token"
+DEFAULT_ACCESS_TOKEN = "sandbox-access-token"
+
+
+class InsecureConfigError(RuntimeError):
+    """Production mode was asked for with a default secret."""
+
+
+class Settings(BaseSettings):
+    """All runtime configuration. Defaults are safe for local use only."""
+
+    model_config = SettingsConfigDict(env_prefix="NIAGA_", env_file=None, extra="ignore")
+
+    env: Literal["local", "production"] = "local"
+    data_dir: Path = Path("var")
+    database_url: str = ""
+    redis_url: str = ""
+    secret_key: str = DEFAULT_SECRET_KEY
+    host: str = "127.0.0.1"
+    port: int = 8000
+    public_url: str = ""
+    timezone: str = "Asia/Jakarta"
+    default_region: str = "ID"
+    locale: str = "id"
+    log_level: str = "info"
+
+    # WhatsApp Cloud API
+    wa_graph_url: str = ""
+    wa_api_version: str = "v23.0"
+    wa_phone_number_id: str = "106540352242922"
+    wa_display_phone_number: str = "6281100000000"
+    wa_business_account_id: str = "102290129340398"
+    wa_access_token: str = DEFAULT_ACCESS_TOKEN
+    wa_app_secret: str = DEFAULT_APP_SECRET
+    wa_verify_token: str = DEFAULT_VERIFY_TOKEN
+    wa_messages_per_second: int = Field(80, ge=1, le=1000)
+    wa_request_timeout: float = 20.0
+
+    # Outbox dispatcher
+    dispatch_batch_size: int = Field(200, ge=1, le=5000)
+    dispatch_concurrency: int = Field(64, ge=1, le=1000)
+    dispatch_max_attempts: int = Field(8, ge=1, le=100)
+    dispatch_backoff_base: float = 2.0
+    dispatch_backoff_max: float = 900.0
+    dispatch_lease_seconds: float = 60.0
+    dispatch_in_doubt_seconds: float = 600.0
+    dispatch_poll_interval: float = 0.5
+
+    # Sandbox (the Graph API emulator)
+    sandbox: bool = True
+    sandbox_webhook_url: str = ""
+    sandbox_status_delay: float = 0.2
+    sandbox_customers: bool = True
+
+    # Processes
+    embedded_worker: bool = True
+    webhook_batch_max: int = Field(500, ge=1, le=10000)
+
+    @model_validator(mode="after")
+    def _fill_defaults(self) -> Settings:
+        if not self.database_url:
+            self.database_url = f"sqlite:///{(self.data_dir / 'niaga.db').as_posix()}"
+        if not self.public_url:
+            self.public_url = f"http://{self.host}:{self.port}"
+        if not self.wa_graph_url:
+            self.wa_graph_url = (
+                f"{self.public_url}/sandbox" if self.sandbox else "https://graph.facebook.com"
+            )
+        if not self.sandbox_webhook_url:
+            self.sandbox_webhook_url = f"{self.public_url}/webhooks/whatsapp"
+        return self
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+    def insecure_defaults(self) -> list[str]:
+        """Names of settings that still hold their public default value."""
+        found = []
+        for name, default in (
+            ("NIAGA_SECRET_KEY", DEFAULT_SECRET_KEY),
+            ("NIAGA_WA_APP_SECRET", DEFAULT_APP_SECRET),
+            ("NIAGA_WA_VERIFY_TOKEN", DEFAULT_VERIFY_TOKEN),
+            ("NIAGA_WA_ACCESS_TOKEN", DEFAULT_ACCESS_TOKEN),
+        ):
+            if getattr(self, name.removeprefix("NIAGA_").lower()) == default:
+                found.append(name)
+        return found
+
+    def check_safe_to_start(self) -> None:
+        """Refuse production mode with default secrets or with the sandbox on."""
+        if self.env != "production":
+            return
+        problems = self.insecure_defaults()
+        if self.sandbox:
+            problems.append("NIAGA_SANDBOX must be 0 in production")
+        if problems:
+            raise InsecureConfigError(
+                "Refusing to start in production with default or unsafe settings: "
+                + ", ".join(problems)
+            )
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The process-wide settings, read once from the environment."""
+    return Settings()

@@ -1,0 +1,95 @@
+"""Conversations, messages and their delivery statuses."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from niaga.contacts.models import Contact
+from niaga.core import clock
+from niaga.core.db import Base, JSONType, Timestamps
+
+# Forward-only order of outbound statuses; ``failed`` is terminal.
+STATUS_RANK: dict[str, int] = {
+    "pending": 0,
+    "sent": 1,
+    "delivered": 2,
+    "read": 3,
+    "played": 4,
+    "failed": 9,
+}
+
+
+class Conversation(Timestamps, Base):
+    """One thread between a contact and one of the business's phone numbers."""
+
+    __tablename__ = "conversations"
+    __table_args__ = (UniqueConstraint("contact_id", "phone_number_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    contact_id: Mapped[int] = mapped_column(ForeignKey("contacts.id"), index=True)
+    phone_number_id: Mapped[str] = mapped_column(String(32))
+    status: Mapped[str] = mapped_column(String(16), default="open")
+    last_message_at: Mapped[datetime | None] = mapped_column(index=True)
+    last_inbound_at: Mapped[datetime | None]
+    unread_count: Mapped[int] = mapped_column(default=0)
+    last_referral: Mapped[dict[str, Any] | None]
+
+    contact: Mapped[Contact] = relationship(lazy="joined")
+
+    def window_expires_at(self) -> datetime | None:
+        """When the 24-hour customer-service window closes (None: never opened)."""
+        from niaga.inbox.window import window_expiry
+
+        return window_expiry(self.last_inbound_at)
+
+
+class Message(Base):
+    """A message in a conversation, inbound or outbound, of any WhatsApp type."""
+
+    __tablename__ = "messages"
+    __table_args__ = (Index("ix_messages_conversation_created", "conversation_id", "created_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    conversation_id: Mapped[int] = mapped_column(ForeignKey("conversations.id"))
+    contact_id: Mapped[int] = mapped_column(ForeignKey("contacts.id"), index=True)
+    direction: Mapped[str] = mapped_column(String(3))  # "in" | "out"
+    wamid: Mapped[str | None] = mapped_column(String(256), unique=True)
+    type: Mapped[str] = mapped_column(String(32))
+    text: Mapped[str | None] = mapped_column(Text)
+    content: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    context_wamid: Mapped[str | None] = mapped_column(String(256))
+    forwarded: Mapped[bool] = mapped_column(default=False)
+    referral: Mapped[dict[str, Any] | None]
+    status: Mapped[str] = mapped_column(String(16), default="received")
+    status_at: Mapped[datetime | None]
+    error_code: Mapped[int | None]
+    error_title: Mapped[str | None] = mapped_column(String(512))
+    error_detail: Mapped[str | None] = mapped_column(Text)
+    pricing: Mapped[dict[str, Any] | None]
+    origin: Mapped[str] = mapped_column(String(16), default="customer")
+    sent_by_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(default=clock.now)
+    received_at: Mapped[datetime] = mapped_column(default=clock.now)
+
+    conversation: Mapped[Conversation] = relationship()
+
+
+class MessageStatusEvent(Base):
+    """Every distinct (wamid, status) Meta reported; the dedupe key for status webhooks."""
+
+    __tablename__ = "message_status_events"
+    __table_args__ = (UniqueConstraint("wamid", "status"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    wamid: Mapped[str] = mapped_column(String(256), index=True)
+    status: Mapped[str] = mapped_column(String(16))
+    timestamp: Mapped[datetime]
+    recipient_id: Mapped[str | None] = mapped_column(String(64))
+    errors: Mapped[list[Any] | None] = mapped_column(JSONType)
+    pricing: Mapped[dict[str, Any] | None]
+    callback_data: Mapped[str | None] = mapped_column(String(512), index=True)
+    received_at: Mapped[datetime] = mapped_column(default=clock.now)

@@ -1,0 +1,342 @@
+"""Commands on conversations and messages: record what Meta reports, queue what we send."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from niaga.channels.whatsapp.outgoing import OutgoingMessage
+from niaga.channels.whatsapp.types import InboundMessage, StatusUpdate
+from niaga.contacts import service as contacts
+from niaga.contacts.models import Contact
+from niaga.core import clock, events
+from niaga.inbox.models import STATUS_RANK, Conversation, Message, MessageStatusEvent
+from niaga.inbox.window import window_expiry, window_open
+from niaga.outbox import service as outbox
+from niaga.outbox.models import OutboxMessage
+
+
+class WindowClosedError(Exception):
+    """A free-form message was asked for outside the 24-hour customer-service window."""
+
+    def __init__(self, conversation: Conversation) -> None:
+        self.conversation_id = conversation.id
+        self.closed_at = window_expiry(conversation.last_inbound_at)
+        when = self.closed_at.isoformat() if self.closed_at else "never opened"
+        super().__init__(
+            "The 24-hour customer-service window is closed "
+            f"(closed at: {when}); send an approved template instead."
+        )
+
+
+class NotSendableError(Exception):
+    """The conversation's contact cannot be messaged (no WhatsApp id)."""
+
+
+def do_get_or_create_conversation(
+    session: Session, contact: Contact, phone_number_id: str
+) -> Conversation:
+    """The thread between ``contact`` and the business number, created on first use."""
+    stmt = select(Conversation).where(
+        Conversation.contact_id == contact.id, Conversation.phone_number_id == phone_number_id
+    )
+    conversation = session.scalars(stmt).first()
+    if conversation is not None:
+        return conversation
+    conversation = Conversation(contact=contact, phone_number_id=phone_number_id, status="open")
+    try:
+        with session.begin_nested():
+            session.add(conversation)
+            session.flush()
+    except IntegrityError:
+        return session.scalars(stmt).one()
+    events.emit_on_commit(session, events.CONVERSATION_CREATED, conversation_id=conversation.id)
+    return conversation
+
+
+def do_record_inbound(session: Session, msg: InboundMessage) -> Message | None:
+    """Store an inbound message once (dedupe by wamid) and refresh contact and window.
+
+    Returns the new message, or ``None`` when this wamid was already recorded.
+    """
+    if session.scalars(select(Message.id).where(Message.wamid == msg.wamid)).first():
+        return None
+    contact = contacts.do_upsert_contact_from_whatsapp(
+        session,
+        wa_id=msg.from_wa_id,
+        user_id=msg.from_user_id,
+        parent_user_id=msg.parent_user_id,
+        profile_name=msg.profile_name,
+        username=msg.username,
+    )
+    conversation = do_get_or_create_conversation(session, contact, msg.phone_number_id or "")
+    if msg.is_edit or msg.is_revoke:
+        _apply_edit_or_revoke(session, msg)
+    if msg.type == "system" and msg.subtype == "user_changed_number":
+        new_wa_id = (msg.content or {}).get("wa_id") or (msg.content or {}).get("new_wa_id")
+        if new_wa_id:
+            contacts.do_change_number(session, contact, new_wa_id)
+    context = msg.context
+    message = Message(
+        conversation=conversation,
+        contact_id=contact.id,
+        direction="in",
+        wamid=msg.wamid,
+        type=msg.type if not msg.subtype else f"{msg.type}:{msg.subtype}",
+        text=msg.text,
+        content=_content_of(msg),
+        context_wamid=(context.reply_to_wamid if context else None) or msg.target_wamid,
+        forwarded=bool(context and (context.forwarded or context.frequently_forwarded)),
+        referral=msg.referral,
+        status="received",
+        origin="customer",
+        created_at=msg.timestamp,
+        received_at=clock.now(),
+    )
+    try:
+        with session.begin_nested():
+            session.add(message)
+            session.flush()
+    except IntegrityError:
+        return None  # a concurrent processor recorded the same wamid
+    _touch_window(contact, conversation, msg.timestamp)
+    conversation.unread_count += 1
+    if conversation.status == "resolved":
+        conversation.status = "open"
+    if msg.referral:
+        conversation.last_referral = msg.referral
+    events.emit_on_commit(
+        session,
+        events.MESSAGE_RECEIVED,
+        message_id=message.id,
+        conversation_id=conversation.id,
+        contact_id=contact.id,
+    )
+    return message
+
+
+def _content_of(msg: InboundMessage) -> dict[str, Any]:
+    content = dict(msg.content or {})
+    if msg.context and msg.context.referred_product:
+        content["referred_product"] = msg.context.referred_product
+    if msg.errors:
+        content["errors"] = [
+            {"code": e.code, "title": e.title, "details": e.details} for e in msg.errors
+        ]
+    return content
+
+
+def _touch_window(contact: Contact, conversation: Conversation, at: datetime) -> None:
+    if conversation.last_inbound_at is None or clock.as_utc(conversation.last_inbound_at) < at:
+        conversation.last_inbound_at = at
+    if contact.last_inbound_at is None or clock.as_utc(contact.last_inbound_at) < at:
+        contact.last_inbound_at = at
+    if conversation.last_message_at is None or clock.as_utc(conversation.last_message_at) < at:
+        conversation.last_message_at = at
+
+
+def _apply_edit_or_revoke(session: Session, msg: InboundMessage) -> None:
+    if not msg.target_wamid:
+        return
+    target = session.scalars(select(Message).where(Message.wamid == msg.target_wamid)).first()
+    if target is None:
+        return
+    content = dict(target.content or {})
+    if msg.is_revoke:
+        content["revoked"] = True
+        target.text = None
+    else:
+        content.setdefault("edits", []).append({"text": msg.text, "at": msg.timestamp.isoformat()})
+        target.text = msg.text
+    target.content = content
+
+
+def do_record_status(session: Session, status: StatusUpdate) -> bool:
+    """Record a delivery status once per (wamid, status); move the message only forward.
+
+    Returns ``True`` when the status was new.
+    """
+    exists = session.scalars(
+        select(MessageStatusEvent.id).where(
+            MessageStatusEvent.wamid == status.wamid, MessageStatusEvent.status == status.status
+        )
+    ).first()
+    if exists:
+        return False
+    pricing = _pricing_dict(status)
+    errors = [
+        {"code": e.code, "title": e.title, "message": e.message, "details": e.details}
+        for e in status.errors
+    ]
+    event = MessageStatusEvent(
+        wamid=status.wamid,
+        status=status.status,
+        timestamp=status.timestamp,
+        recipient_id=status.recipient_id or status.recipient_user_id,
+        errors=errors or None,
+        pricing=pricing,
+        callback_data=status.biz_opaque_callback_data,
+    )
+    try:
+        with session.begin_nested():
+            session.add(event)
+            session.flush()
+    except IntegrityError:
+        return False
+    message = _message_for_status(session, status.wamid, status.biz_opaque_callback_data)
+    if message is not None:
+        apply_status(session, message, event)
+    return True
+
+
+def _pricing_dict(status: StatusUpdate) -> dict[str, Any] | None:
+    p = status.pricing
+    if p is None:
+        return None
+    return {
+        "billable": p.billable,
+        "pricing_model": p.pricing_model,
+        "type": p.type,
+        "category": p.category,
+    }
+
+
+def _message_for_status(
+    session: Session, wamid: str, callback_data: str | None
+) -> Message | None:
+    message = session.scalars(select(Message).where(Message.wamid == wamid)).first()
+    if message is not None or not callback_data:
+        return message
+    row = session.scalars(
+        select(OutboxMessage).where(OutboxMessage.idempotency_key == callback_data)
+    ).first()
+    if row is None or row.message_id is None:
+        return None
+    message = session.get(Message, row.message_id)
+    if message is not None and message.wamid is None:
+        message.wamid = wamid
+    return message
+
+
+def apply_status(session: Session, message: Message, event: MessageStatusEvent) -> None:
+    """Move ``message`` to ``event.status`` if that is forward (failed is terminal)."""
+    if event.pricing:
+        message.pricing = event.pricing
+    current = STATUS_RANK.get(message.status, 0)
+    new = STATUS_RANK.get(event.status)
+    if new is None or message.status == "failed" or new <= current:
+        return
+    message.status = event.status
+    message.status_at = event.timestamp
+    if event.status == "failed" and event.errors:
+        first = event.errors[0]
+        message.error_code = first.get("code")
+        message.error_title = first.get("title") or first.get("message")
+        message.error_detail = first.get("details")
+    events.emit_on_commit(
+        session,
+        events.MESSAGE_STATUS_CHANGED,
+        message_id=message.id,
+        conversation_id=message.conversation_id,
+        status=message.status,
+    )
+
+
+def apply_recorded_statuses(session: Session, message: Message) -> None:
+    """Replay statuses that arrived before we knew this message's wamid."""
+    if not message.wamid:
+        return
+    for event in session.scalars(
+        select(MessageStatusEvent).where(MessageStatusEvent.wamid == message.wamid)
+    ):
+        apply_status(session, message, event)
+
+
+def do_send_message(
+    session: Session,
+    conversation: Conversation,
+    outgoing: OutgoingMessage,
+    *,
+    origin: str = "agent",
+    user_id: int | None = None,
+    idempotency_key: str | None = None,
+    reply_to_wamid: str | None = None,
+) -> Message:
+    """Queue ``outgoing`` in the conversation: a pending message plus its outbox row.
+
+    Refuses free-form messages outside the 24-hour window before anything is sent. The same
+    ``idempotency_key`` twice returns the first message and queues nothing more.
+    """
+    key = idempotency_key or f"msg-{uuid.uuid4().hex}"
+    existing = outbox.find_by_key(session, key)
+    if existing is not None and existing.message_id is not None:
+        return session.get_one(Message, existing.message_id)
+    if not outgoing.is_template and not window_open(conversation.last_inbound_at):
+        raise WindowClosedError(conversation)
+    contact = conversation.contact
+    to = contact.wa_id or contact.user_id
+    if not to:
+        raise NotSendableError("this contact has no WhatsApp id")
+    now = clock.now()
+    message = Message(
+        conversation=conversation,
+        contact_id=contact.id,
+        direction="out",
+        type=outgoing.message_type,
+        text=outgoing.summary_text(),
+        content=outgoing.model_dump(mode="json"),
+        context_wamid=reply_to_wamid,
+        status="pending",
+        origin=origin,
+        sent_by_user_id=user_id,
+        created_at=now,
+        received_at=now,
+    )
+    session.add(message)
+    session.flush()
+    body = outgoing.to_graph_body(to, context_wamid=reply_to_wamid, callback_data=key)
+    outbox.do_enqueue(
+        session,
+        idempotency_key=key,
+        phone_number_id=conversation.phone_number_id,
+        recipient=to,
+        body=body,
+        message_id=message.id,
+    )
+    conversation.last_message_at = now
+    events.emit_on_commit(
+        session,
+        events.MESSAGE_QUEUED,
+        message_id=message.id,
+        conversation_id=conversation.id,
+    )
+    return message
+
+
+def do_mark_read(session: Session, conversation: Conversation) -> None:
+    """Mark the latest inbound message read at Meta (blue ticks) and clear the unread count."""
+    from niaga.channels.whatsapp.outgoing import mark_read_body
+
+    last_in = session.scalars(
+        select(Message)
+        .where(Message.conversation_id == conversation.id, Message.direction == "in")
+        .order_by(Message.created_at.desc(), Message.id.desc())
+        .limit(1)
+    ).first()
+    conversation.unread_count = 0
+    if last_in is None or not last_in.wamid or last_in.content.get("read_sent"):
+        return
+    last_in.content = {**last_in.content, "read_sent": True}
+    outbox.do_enqueue(
+        session,
+        idempotency_key=f"read-{last_in.wamid}",
+        phone_number_id=conversation.phone_number_id,
+        recipient=None,
+        body=mark_read_body(last_in.wamid),
+        kind="mark_read",
+    )

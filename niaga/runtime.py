@@ -1,0 +1,89 @@
+"""Background work of a Niaga process: webhook processing and outbox dispatch.
+
+``niaga serve`` runs it inside the web process by default; ``niaga worker`` runs it alone.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from contextlib import suppress
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from niaga.channels.whatsapp.channel import WhatsAppChannel
+from niaga.channels.whatsapp.graph import GraphClient
+from niaga.channels.whatsapp.processor import WebhookProcessor
+from niaga.core.config import Settings
+from niaga.outbox.dispatcher import Dispatcher
+from niaga.outbox.ratelimit import make_limiter
+
+log = logging.getLogger(__name__)
+
+
+def make_channel(settings: Settings) -> WhatsAppChannel:
+    """The WhatsApp channel for the configured Graph API (Meta or the sandbox)."""
+    client = GraphClient(
+        base_url=settings.wa_graph_url,
+        api_version=settings.wa_api_version,
+        access_token=settings.wa_access_token,
+        timeout=settings.wa_request_timeout,
+    )
+    return WhatsAppChannel(client)
+
+
+class Worker:
+    """Runs the webhook processor and the dispatcher until stopped."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        factory: sessionmaker[Session],
+        *,
+        process_webhooks: bool = True,
+        dispatch: bool = True,
+    ) -> None:
+        self.settings = settings
+        self.factory = factory
+        self.processor = WebhookProcessor(factory) if process_webhooks else None
+        self.channel = make_channel(settings) if dispatch else None
+        self.limiter = (
+            make_limiter(settings.wa_messages_per_second, settings.redis_url) if dispatch else None
+        )
+        self.dispatcher = (
+            Dispatcher(factory, self.channel, self.limiter, settings)
+            if self.channel is not None and self.limiter is not None
+            else None
+        )
+        self._stop = asyncio.Event()
+        self._tasks: list[asyncio.Task[None]] = []
+
+    def start(self) -> None:
+        """Start the loops as tasks on the running event loop."""
+        self._stop.clear()
+        if self.processor is not None:
+            self._tasks.append(asyncio.create_task(self.processor.run(self._stop)))
+        if self.dispatcher is not None:
+            self._tasks.append(asyncio.create_task(self.dispatcher.run(self._stop)))
+
+    async def stop(self) -> None:
+        """Stop the loops, let in-flight sends finish, close connections."""
+        self._stop.set()
+        if self.processor is not None:
+            self.processor.wake()
+        for task in self._tasks:
+            with suppress(asyncio.CancelledError):
+                await asyncio.wait_for(task, timeout=30)
+        self._tasks.clear()
+        if self.channel is not None:
+            await self.channel.close()
+        if self.limiter is not None:
+            await self.limiter.close()
+
+    async def run_forever(self) -> None:
+        """Start, and run until cancelled (the standalone worker)."""
+        self.start()
+        try:
+            await asyncio.gather(*self._tasks)
+        finally:
+            await self.stop()

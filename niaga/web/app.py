@@ -1,0 +1,89 @@
+"""The ASGI application: webhooks, API, health, and the sandbox in local mode."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+from fastapi.responses import JSONResponse
+from sqlalchemy import text
+
+from niaga import __version__
+from niaga.channels.whatsapp import webhook
+from niaga.channels.whatsapp.ingest import WebhookWriter
+from niaga.core.config import Settings, get_settings
+from niaga.core.db import make_engine, make_sessionmaker
+from niaga.runtime import Worker
+from niaga.web.routers import api
+
+log = logging.getLogger(__name__)
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    """Build the app for ``settings`` (default: from the environment)."""
+    settings = settings or get_settings()
+    settings.check_safe_to_start()
+    engine = make_engine(settings.database_url)
+    factory = make_sessionmaker(engine)
+    sandbox = _make_sandbox(settings) if settings.sandbox else None
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        worker = Worker(settings, factory) if settings.embedded_worker else None
+        writer = WebhookWriter(
+            engine,
+            max_batch=settings.webhook_batch_max,
+            on_stored=worker.processor.wake if worker and worker.processor else None,
+        )
+        app.state.webhook_writer = writer
+        app.state.worker = worker
+        await writer.start()
+        if sandbox is not None:
+            await sandbox.start()
+        if worker is not None:
+            worker.start()
+        try:
+            yield
+        finally:
+            await writer.stop()
+            if worker is not None:
+                await worker.stop()
+            if sandbox is not None:
+                await sandbox.stop()
+            engine.dispose()
+
+    app = FastAPI(
+        title="Niaga",
+        version=__version__,
+        description="Self-hosted WhatsApp Business growth and customer-service platform.",
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    app.state.engine = engine
+    app.state.session_factory = factory
+    app.state.sandbox = sandbox
+    app.include_router(webhook.router)
+    app.include_router(api.router)
+
+    @app.get("/healthz", tags=["health"])
+    def healthz() -> JSONResponse:
+        """Liveness: the process answers and the database accepts a query."""
+        try:
+            with engine.connect() as conn:
+                conn.execute(text("SELECT 1"))
+        except Exception as exc:
+            return JSONResponse({"status": "error", "database": str(exc)}, status_code=503)
+        return JSONResponse({"status": "ok", "version": __version__})
+
+    if sandbox is not None:
+        app.mount("/sandbox", sandbox.app)
+    return app
+
+
+def _make_sandbox(settings: Settings):  # type: ignore[no-untyped-def]
+    from niaga.channels.sandbox.app import Sandbox
+    from niaga.channels.sandbox.config import SandboxConfig
+
+    return Sandbox(SandboxConfig.from_settings(settings))

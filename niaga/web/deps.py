@@ -1,0 +1,73 @@
+"""FastAPI dependencies: database session, API token, role checks, locale."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from typing import Annotated
+
+from fastapi import Depends, HTTPException, Request, status
+from sqlalchemy.orm import Session
+
+from niaga.core import clock
+from niaga.core.i18n import gettext, negotiate
+from niaga.security.models import ApiToken
+from niaga.security.tokens import find_active_token
+
+
+def get_session(request: Request) -> Iterator[Session]:
+    """One transaction per request: committed when the route returns, else rolled back."""
+    factory = request.app.state.session_factory
+    with factory() as session:
+        try:
+            yield session
+            session.commit()
+        except BaseException:
+            session.rollback()
+            raise
+
+
+SessionDep = Annotated[Session, Depends(get_session)]
+
+
+def get_locale(request: Request) -> str:
+    """``id`` or ``en`` from Accept-Language (Bahasa Indonesia by default)."""
+    return negotiate(request.headers.get("accept-language"), request.app.state.settings.locale)
+
+
+LocaleDep = Annotated[str, Depends(get_locale)]
+
+
+def current_token(request: Request, session: SessionDep, locale: LocaleDep) -> ApiToken:
+    """The API token from ``Authorization: Bearer <token>``; 401 otherwise."""
+    header = request.headers.get("authorization", "")
+    scheme, _, secret = header.partition(" ")
+    token = find_active_token(session, secret.strip()) if scheme.lower() == "bearer" else None
+    if token is None:
+        raise HTTPException(
+            status.HTTP_401_UNAUTHORIZED,
+            detail=gettext("Missing or invalid API token.", locale),
+            headers={"WWW-Authenticate": "Bearer"},
+        )
+    token.last_used_at = clock.now()
+    return token
+
+
+TokenDep = Annotated[ApiToken, Depends(current_token)]
+
+
+def require_role(*roles: str) -> Callable[..., ApiToken]:
+    """A dependency that allows only ``roles``."""
+
+    def check(token: TokenDep, locale: LocaleDep) -> ApiToken:
+        if token.role not in roles:
+            raise HTTPException(
+                status.HTTP_403_FORBIDDEN,
+                detail=gettext("Your role ({role}) may not do this.", locale, role=token.role),
+            )
+        return token
+
+    return check
+
+
+CanRead = Annotated[ApiToken, Depends(require_role("owner", "admin", "agent", "analyst"))]
+CanSend = Annotated[ApiToken, Depends(require_role("owner", "admin", "agent"))]

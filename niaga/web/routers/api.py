@@ -1,0 +1,180 @@
+"""``/api/v1``: contacts, conversations, messages (token auth)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Header, HTTPException, Query, status
+from fastapi.responses import JSONResponse
+
+from niaga.contacts.models import Contact
+from niaga.contacts.phone import InvalidPhoneError, to_e164
+from niaga.core.i18n import gettext
+from niaga.inbox import queries
+from niaga.inbox import service as inbox
+from niaga.inbox.models import Conversation
+from niaga.inbox.schemas import (
+    ContactPublic,
+    ConversationPublic,
+    MessagePublic,
+    Page,
+    SendMessageRequest,
+)
+from niaga.web.deps import CanRead, CanSend, LocaleDep, SessionDep
+
+router = APIRouter(prefix="/api/v1", tags=["api"])
+
+
+def _not_found(locale: str) -> HTTPException:
+    return HTTPException(status.HTTP_404_NOT_FOUND, detail=gettext("Not found.", locale))
+
+
+@router.get("/contacts", response_model=Page[ContactPublic])
+def list_contacts(
+    session: SessionDep,
+    token: CanRead,
+    locale: LocaleDep,
+    phone: Annotated[str | None, Query(description="Any format; matched as E.164")] = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+    before_id: int | None = None,
+) -> Page[ContactPublic]:
+    """Contacts, newest first; filter by phone number."""
+    e164 = None
+    if phone:
+        try:
+            e164 = to_e164(phone)
+        except InvalidPhoneError:
+            raise HTTPException(
+                status.HTTP_422_UNPROCESSABLE_CONTENT,
+                detail=gettext("Not a valid phone number: {phone}", locale, phone=phone),
+            ) from None
+    rows = queries.list_contacts(session, phone=e164, limit=limit, before_id=before_id)
+    items = [ContactPublic.model_validate(c) for c in rows]
+    return Page(items=items, next_before_id=rows[-1].id if len(rows) == limit else None)
+
+
+@router.get("/contacts/{contact_id}", response_model=ContactPublic)
+def read_contact(
+    contact_id: int, session: SessionDep, token: CanRead, locale: LocaleDep
+) -> ContactPublic:
+    """One contact."""
+    contact = session.get(Contact, contact_id)
+    if contact is None:
+        raise _not_found(locale)
+    return ContactPublic.model_validate(contact)
+
+
+@router.get("/conversations", response_model=list[ConversationPublic])
+def list_conversations(
+    session: SessionDep,
+    token: CanRead,
+    status_: Annotated[str | None, Query(alias="status")] = None,
+    contact_id: int | None = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> list[ConversationPublic]:
+    """Conversations, newest activity first."""
+    rows = queries.list_conversations(
+        session, status=status_, contact_id=contact_id, limit=limit, offset=offset
+    )
+    return [queries.conversation_public(c) for c in rows]
+
+
+def _conversation(session: SessionDep, conversation_id: int, locale: str) -> Conversation:
+    conversation = session.get(Conversation, conversation_id)
+    if conversation is None:
+        raise _not_found(locale)
+    return conversation
+
+
+@router.get("/conversations/{conversation_id}", response_model=ConversationPublic)
+def read_conversation(
+    conversation_id: int, session: SessionDep, token: CanRead, locale: LocaleDep
+) -> ConversationPublic:
+    """One conversation, with whether its 24-hour window is open."""
+    return queries.conversation_public(_conversation(session, conversation_id, locale))
+
+
+@router.get("/conversations/{conversation_id}/messages", response_model=Page[MessagePublic])
+def list_messages(
+    conversation_id: int,
+    session: SessionDep,
+    token: CanRead,
+    locale: LocaleDep,
+    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+    before_id: int | None = None,
+) -> Page[MessagePublic]:
+    """A conversation's messages, newest first; page with ``before_id``."""
+    _conversation(session, conversation_id, locale)
+    rows = queries.list_messages(session, conversation_id, limit=limit, before_id=before_id)
+    items = [MessagePublic.model_validate(m) for m in rows]
+    return Page(items=items, next_before_id=rows[-1].id if len(rows) == limit else None)
+
+
+@router.post(
+    "/conversations/{conversation_id}/messages",
+    response_model=MessagePublic,
+    status_code=status.HTTP_202_ACCEPTED,
+    responses={409: {"description": "24-hour window closed: send a template"}},
+)
+def send_message(
+    conversation_id: int,
+    request: SendMessageRequest,
+    session: SessionDep,
+    token: CanSend,
+    locale: LocaleDep,
+    idempotency_key: Annotated[str | None, Header(max_length=100)] = None,
+) -> MessagePublic | JSONResponse:
+    """Queue a message; it is sent by the dispatcher and its status follows by webhook.
+
+    Send the same ``Idempotency-Key`` header again to retry safely: the message is queued once.
+    """
+    conversation = _conversation(session, conversation_id, locale)
+    key = f"api-{token.id}-{idempotency_key}" if idempotency_key else None
+    try:
+        message = inbox.do_send_message(
+            session,
+            conversation,
+            request.message,
+            origin="api",
+            user_id=token.user_id,
+            idempotency_key=key,
+            reply_to_wamid=request.reply_to_wamid,
+        )
+    except inbox.WindowClosedError as exc:
+        if exc.closed_at is None:
+            text = gettext(
+                "The 24-hour customer-service window has never been opened: the customer has "
+                "not written yet. Send an approved template instead.",
+                locale,
+            )
+        else:
+            text = gettext(
+                "The 24-hour customer-service window is closed since {closed_at}. "
+                "Send an approved template instead.",
+                locale,
+                closed_at=exc.closed_at.isoformat(),
+            )
+        return JSONResponse(
+            status_code=status.HTTP_409_CONFLICT,
+            content={
+                "detail": text,
+                "code": "window_closed",
+                "closed_at": exc.closed_at.isoformat() if exc.closed_at else None,
+            },
+        )
+    except inbox.NotSendableError:
+        raise HTTPException(
+            status.HTTP_422_UNPROCESSABLE_CONTENT,
+            detail=gettext("This contact has no WhatsApp ID, so it cannot be messaged.", locale),
+        ) from None
+    return MessagePublic.model_validate(message)
+
+
+@router.get("/messages/{wamid}", response_model=MessagePublic)
+def read_message(wamid: str, session: SessionDep, token: CanRead, locale: LocaleDep) -> MessagePublic:
+    """A message by Meta's id, with its current delivery status."""
+    message = queries.get_message_by_wamid(session, wamid)
+    if message is None:
+        raise _not_found(locale)
+    return MessagePublic.model_validate(message)

@@ -1,0 +1,203 @@
+"""Test harness: a fresh database per run (SQLite or PostgreSQL), a live Niaga on loopback.
+
+``NIAGA_TEST_DB=sqlite|postgres`` picks the database (``make test`` runs both).
+PostgreSQL comes from ``NIAGA_TEST_POSTGRES_URL``; a fresh database is created for the run and
+dropped afterwards. Redis tests use ``NIAGA_TEST_REDIS_URL``. Without those servers the tests
+that need them are skipped with a clear reason, unless ``NIAGA_REQUIRE_SERVICES=1`` (CI),
+which turns the skip into a failure.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import threading
+import time
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+import uvicorn
+from sqlalchemy import text
+from sqlalchemy.orm import Session, sessionmaker
+
+from niaga.core import clock
+from niaga.core.config import Settings
+from niaga.core.db import make_engine, make_sessionmaker
+from niaga.core.migrate import upgrade
+from niaga.models import Base
+
+DB_KIND = os.environ.get("NIAGA_TEST_DB", "sqlite")
+PG_URL = os.environ.get("NIAGA_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
+REDIS_URL = os.environ.get("NIAGA_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
+REQUIRE = os.environ.get("NIAGA_REQUIRE_SERVICES") == "1"
+
+
+def missing_service(reason: str) -> None:
+    """Skip (on a developer machine) or fail (in CI) when a server is missing."""
+    if REQUIRE:
+        pytest.fail(f"required service missing: {reason}", pytrace=False)
+    pytest.skip(f"SKIPPED (service missing): {reason}")
+
+
+def pytest_report_header(config: pytest.Config) -> str:
+    return f"niaga database: {DB_KIND}"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A new, migrated database for this test run."""
+    if DB_KIND == "sqlite":
+        url = f"sqlite:///{tmp_path_factory.mktemp('db') / 'niaga.db'}"
+        upgrade(url)
+        yield url
+        return
+    import psycopg
+
+    name = f"niaga_test_{uuid.uuid4().hex[:12]}"
+    try:
+        admin = psycopg.connect(PG_URL, autocommit=True, connect_timeout=5)
+    except psycopg.OperationalError as exc:
+        missing_service(f"PostgreSQL at {PG_URL}: {exc}")
+    with admin:
+        admin.execute(f'CREATE DATABASE "{name}"')
+    url = PG_URL.rsplit("/", 1)[0] + "/" + name
+    upgrade(url)
+    yield url
+    with psycopg.connect(PG_URL, autocommit=True) as admin:
+        admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture(scope="session")
+def engine(database_url: str) -> Iterator[Any]:
+    eng = make_engine(database_url)
+    yield eng
+    eng.dispose()
+
+
+def wipe(engine: Any) -> None:
+    """Empty every table (the schema stays)."""
+    tables = [t.name for t in reversed(Base.metadata.sorted_tables)]
+    with engine.begin() as conn:
+        if engine.dialect.name == "postgresql":
+            conn.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
+        else:
+            for name in tables:
+                conn.execute(text(f"DELETE FROM {name}"))
+
+
+@pytest.fixture
+def factory(engine: Any) -> Iterator[sessionmaker[Session]]:
+    """A session factory on a database emptied before the test."""
+    wipe(engine)
+    clock.reset()
+    yield make_sessionmaker(engine)
+    clock.reset()
+
+
+@pytest.fixture
+def session(factory: sessionmaker[Session]) -> Iterator[Session]:
+    with factory() as s:
+        yield s
+
+
+def make_settings(database_url: str, port: int, **overrides: Any) -> Settings:
+    values: dict[str, Any] = {
+        "database_url": database_url,
+        "host": "127.0.0.1",
+        "port": port,
+        "sandbox": True,
+        "sandbox_status_delay": 0.05,
+        "dispatch_poll_interval": 0.1,
+        "dispatch_in_doubt_seconds": 3.0,
+        "dispatch_backoff_base": 0.1,
+        "dispatch_backoff_max": 1.0,
+        "wa_request_timeout": 5.0,
+        "wa_messages_per_second": 200,
+        "log_level": "warning",
+    }
+    values.update(overrides)
+    return Settings(**values)
+
+
+class LiveServer:
+    """Niaga served by uvicorn in a thread on a loopback port."""
+
+    def __init__(self, settings: Settings) -> None:
+        from niaga.web.app import create_app
+
+        self.settings = settings
+        self.app = create_app(settings)
+        self.url = settings.public_url
+        config = uvicorn.Config(
+            self.app, host="127.0.0.1", port=settings.port, log_level="warning", lifespan="on"
+        )
+        self.server = uvicorn.Server(config)
+        self.thread = threading.Thread(target=self.server.run, daemon=True)
+
+    def start(self) -> None:
+        self.thread.start()
+        deadline = time.monotonic() + 20
+        while not self.server.started:
+            if time.monotonic() > deadline or not self.thread.is_alive():
+                raise RuntimeError("Niaga test server did not start")
+            time.sleep(0.02)
+
+    def stop(self) -> None:
+        self.server.should_exit = True
+        self.thread.join(timeout=30)
+
+
+@pytest.fixture(scope="session")
+def live(database_url: str) -> Iterator[LiveServer]:
+    """One live Niaga (with the sandbox and an embedded worker) for the test session."""
+    server = LiveServer(make_settings(database_url, free_port()))
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def niaga(live: LiveServer, engine: Any) -> Iterator[LiveServer]:
+    """The live server with an empty database and a reset sandbox."""
+    wipe(engine)
+    clock.reset()
+    httpx.post(f"{live.url}/sandbox/_control/reset", timeout=10).raise_for_status()
+    yield live
+    clock.reset()
+
+
+@pytest.fixture
+def redis_url() -> str:
+    """A reachable Redis (skipped, or failed in CI, when there is none)."""
+    import redis
+
+    try:
+        redis.Redis.from_url(REDIS_URL, socket_connect_timeout=2).ping()
+    except Exception as exc:
+        missing_service(f"Redis at {REDIS_URL}: {exc}")
+    return REDIS_URL
+
+
+def wait_for(predicate: Any, timeout: float = 10.0, interval: float = 0.05) -> Any:
+    """Poll ``predicate`` until it returns something truthy; fail after ``timeout``."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = predicate()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"condition not met within {timeout}s")
+        time.sleep(interval)
+
+
+FIXTURES = Path(__file__).parent / "fixtures" / "whatsapp"
