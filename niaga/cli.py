@@ -177,7 +177,8 @@ def demo(
         f"\n[bold]Niaga[/bold] is ready at {settings.public_url}\n"
         f"  owner: {owner_email}  password: {owner_password}\n"
         f"  API token (agent): {created['token']}\n"
-        f"  API docs: {settings.public_url}/docs   sandbox: {settings.public_url}/sandbox/_control/stats"
+        f"  API docs: {settings.public_url}/docs\n"
+        f"  sandbox:  {settings.public_url}/sandbox/_control/stats"
     )
 
 

@@ -67,6 +67,7 @@ class Settings(BaseSettings):
 
     # Processes
     embedded_worker: bool = True
+    embedded_dispatch: bool = True
     webhook_batch_max: int = Field(500, ge=1, le=10000)
 
     @model_validator(mode="after")

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from niaga.channels.whatsapp.outgoing import OutgoingMessage
+
+T = TypeVar("T")
 
 
 class ContactPublic(BaseModel):
@@ -58,7 +60,9 @@ class MessagePublic(BaseModel):
     context_wamid: str | None
     forwarded: bool
     referral: dict[str, Any] | None
-    status: str = Field(description="received | pending | sent | delivered | read | played | failed")
+    status: str = Field(
+        description="received | pending | sent | delivered | read | played | failed"
+    )
     status_at: datetime | None
     error_code: int | None
     error_title: str | None
@@ -75,7 +79,7 @@ class SendMessageRequest(BaseModel):
     reply_to_wamid: str | None = Field(None, description="Quote this message")
 
 
-class Page[T](BaseModel):
+class Page(BaseModel, Generic[T]):
     """A page of results, newest first, with a cursor for the next page."""
 
     items: list[T]

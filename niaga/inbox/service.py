@@ -206,9 +206,7 @@ def _pricing_dict(status: StatusUpdate) -> dict[str, Any] | None:
     }
 
 
-def _message_for_status(
-    session: Session, wamid: str, callback_data: str | None
-) -> Message | None:
+def _message_for_status(session: Session, wamid: str, callback_data: str | None) -> Message | None:
     message = session.scalars(select(Message).where(Message.wamid == wamid)).first()
     if message is not None or not callback_data:
         return message

@@ -52,9 +52,7 @@ class Result:
     retry_after: float | None = None
 
 
-def claim(
-    factory: sessionmaker[Session], worker: str, limit: int, lease: float
-) -> list[Claimed]:
+def claim(factory: sessionmaker[Session], worker: str, limit: int, lease: float) -> list[Claimed]:
     """Mark up to ``limit`` due rows ``sending`` under a lease and return them."""
     now = clock.now()
     with factory() as session, session.begin():
@@ -117,7 +115,9 @@ def record(
             elif outcome == "retry":
                 row.state = "pending"
                 row.next_attempt_at = now + timedelta(
-                    seconds=backoff_seconds(row.attempts, backoff_base, backoff_max, res.retry_after)
+                    seconds=backoff_seconds(
+                        row.attempts, backoff_base, backoff_max, res.retry_after
+                    )
                 )
                 _keep_error(row, res)
             elif outcome == "in_doubt":
@@ -201,9 +201,10 @@ def recover(factory: sessionmaker[Session], grace: float) -> dict[str, int]:
             if row.idempotency_key in evidence:
                 _mark_sent(session, row, evidence[row.idempotency_key])
                 counts["confirmed"] += 1
-            elif row.kind != "message" or clock.as_utc(row.updated_at) + timedelta(
-                seconds=grace
-            ) <= now:
+            elif (
+                row.kind != "message"
+                or clock.as_utc(row.updated_at) + timedelta(seconds=grace) <= now
+            ):
                 row.state = "pending"
                 row.next_attempt_at = now
                 counts["requeued"] += 1

@@ -25,7 +25,9 @@ def wake_dispatchers() -> None:
         waker()
 
 
-def threadsafe_event_setter(loop: asyncio.AbstractEventLoop, event: asyncio.Event) -> Callable[[], None]:
+def threadsafe_event_setter(
+    loop: asyncio.AbstractEventLoop, event: asyncio.Event
+) -> Callable[[], None]:
     """A waker that sets ``event`` on ``loop`` from any thread."""
 
     def _wake() -> None:

@@ -41,9 +41,7 @@ def do_create_token(
 
 def find_active_token(session: Session, secret: str) -> ApiToken | None:
     """The live token for ``secret`` (None when unknown or revoked)."""
-    row = session.scalars(
-        select(ApiToken).where(ApiToken.token_hash == hash_token(secret))
-    ).first()
+    row = session.scalars(select(ApiToken).where(ApiToken.token_hash == hash_token(secret))).first()
     if row is None or row.revoked_at is not None:
         return None
     return row

@@ -9,16 +9,22 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 from fastapi.responses import JSONResponse
 from sqlalchemy import text
+from starlette.types import ASGIApp
 
 from niaga import __version__
 from niaga.channels.whatsapp import webhook
 from niaga.channels.whatsapp.ingest import WebhookWriter
 from niaga.core.config import Settings, get_settings
 from niaga.core.db import make_engine, make_sessionmaker
-from niaga.runtime import Worker
-from niaga.web.routers import api
 
 log = logging.getLogger(__name__)
+
+
+class NiagaApp(FastAPI):
+    """FastAPI with the webhook fast path outermost (see :mod:`niaga.channels.whatsapp.webhook`)."""
+
+    def build_middleware_stack(self) -> ASGIApp:
+        return webhook.WebhookFastPath(super().build_middleware_stack(), self.state)
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -31,7 +37,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        worker = Worker(settings, factory) if settings.embedded_worker else None
+        from niaga.runtime import Worker  # the worker pulls in the Graph client and parser
+
+        worker = (
+            Worker(settings, factory, dispatch=settings.embedded_dispatch)
+            if settings.embedded_worker
+            else None
+        )
         writer = WebhookWriter(
             engine,
             max_batch=settings.webhook_batch_max,
@@ -54,7 +66,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 await sandbox.stop()
             engine.dispose()
 
-    app = FastAPI(
+    app = NiagaApp(
         title="Niaga",
         version=__version__,
         description="Self-hosted WhatsApp Business growth and customer-service platform.",
@@ -65,6 +77,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.session_factory = factory
     app.state.sandbox = sandbox
     app.include_router(webhook.router)
+    from niaga.web.routers import api
+
     app.include_router(api.router)
 
     @app.get("/healthz", tags=["health"])

@@ -12,7 +12,9 @@ from niaga.channels.whatsapp.types import TemplateQualityUpdate, TemplateStatusU
 from niaga.core import events
 
 
-def _template(session: Session, template_id: str | None, name: str, language: str) -> MessageTemplate:
+def _template(
+    session: Session, template_id: str | None, name: str, language: str
+) -> MessageTemplate:
     stmt = select(MessageTemplate)
     stmt = (
         stmt.where(MessageTemplate.meta_id == template_id)

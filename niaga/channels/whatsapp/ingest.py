@@ -11,10 +11,11 @@ import asyncio
 import logging
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import suppress
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Engine, insert
+from sqlalchemy import Engine, bindparam, insert
 
 from niaga.channels.whatsapp.models import DeadLetter, WebhookEvent
 from niaga.core import clock
@@ -25,7 +26,7 @@ log = logging.getLogger(__name__)
 @dataclass
 class _Item:
     body: bytes
-    future: asyncio.Future[int]
+    future: asyncio.Future[None]
     dead_reason: str | None = None
     headers: dict[str, Any] | None = field(default=None)
 
@@ -43,6 +44,9 @@ class WebhookWriter:
         self._engine = engine
         self._max_batch = max_batch
         self._on_stored = on_stored
+        self._insert_event = insert(WebhookEvent).values(
+            body=bindparam("body"), received_at=bindparam("received_at"), attempts=0
+        )
         self._queue: asyncio.Queue[_Item] | None = None
         self._task: asyncio.Task[None] | None = None
         # One writer thread: while it commits one batch, the next one gathers.
@@ -59,23 +63,21 @@ class WebhookWriter:
             return
         await self._queue.join()
         self._task.cancel()
-        try:
+        with suppress(asyncio.CancelledError):
             await self._task
-        except asyncio.CancelledError:
-            pass
         self._task = None
         self._executor.shutdown(wait=True)
 
-    async def store(self, body: bytes) -> int:
-        """Persist a webhook body; returns its ``webhook_events.id`` once committed."""
+    async def store(self, body: bytes) -> None:
+        """Persist a webhook body; returns once the transaction holding it has committed."""
         return await self._submit(_Item(body, asyncio.get_running_loop().create_future()))
 
-    async def dead_letter(self, body: bytes, reason: str, headers: dict[str, Any]) -> int:
+    async def dead_letter(self, body: bytes, reason: str, headers: dict[str, Any]) -> None:
         """Persist a signed but unusable body in ``dead_letters``."""
         loop = asyncio.get_running_loop()
         return await self._submit(_Item(body, loop.create_future(), reason, headers))
 
-    async def _submit(self, item: _Item) -> int:
+    async def _submit(self, item: _Item) -> None:
         if self._queue is None:
             raise RuntimeError("WebhookWriter is not started")
         self._queue.put_nowait(item)
@@ -89,37 +91,33 @@ class WebhookWriter:
             while len(batch) < self._max_batch and not self._queue.empty():
                 batch.append(self._queue.get_nowait())
             try:
-                ids = await loop.run_in_executor(self._executor, self._write, batch)
+                await loop.run_in_executor(self._executor, self._write, batch)
             except Exception as exc:  # database down: every waiter gets the error (→ 500)
                 log.exception("webhook batch of %d failed", len(batch))
                 for item in batch:
                     if not item.future.done():
                         item.future.set_exception(exc)
             else:
-                for item, row_id in zip(batch, ids, strict=True):
+                for item in batch:
                     if not item.future.done():
-                        item.future.set_result(row_id)
+                        item.future.set_result(None)
                 if self._on_stored is not None and any(i.dead_reason is None for i in batch):
                     self._on_stored()
             finally:
                 for _ in batch:
                     self._queue.task_done()
 
-    def _write(self, batch: list[_Item]) -> list[int]:
+    def _write(self, batch: list[_Item]) -> None:
         now = clock.now()
-        events = [i for i in batch if i.dead_reason is None]
+        events = [{"body": i.body} for i in batch if i.dead_reason is None]
         dead = [i for i in batch if i.dead_reason is not None]
-        ids: dict[int, int] = {}
         with self._engine.begin() as conn:
             if events:
-                rows = conn.execute(
-                    insert(WebhookEvent).returning(WebhookEvent.id, sort_by_parameter_order=True),
-                    [{"body": i.body, "received_at": now, "attempts": 0} for i in events],
-                ).all()
-                ids.update({id(i): r[0] for i, r in zip(events, rows, strict=True)})
+                # Driver-level executemany: the hot path of ingest, no ORM, no RETURNING.
+                conn.execute(self._insert_event, [{**e, "received_at": now} for e in events])
             if dead:
-                rows = conn.execute(
-                    insert(DeadLetter).returning(DeadLetter.id, sort_by_parameter_order=True),
+                conn.execute(
+                    insert(DeadLetter),
                     [
                         {
                             "body": i.body,
@@ -130,6 +128,4 @@ class WebhookWriter:
                         }
                         for i in dead
                     ],
-                ).all()
-                ids.update({id(i): r[0] for i, r in zip(dead, rows, strict=True)})
-        return [ids[id(i)] for i in batch]
+                )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from contextlib import suppress
 from datetime import timedelta
 
 from sqlalchemy import or_, select
@@ -57,7 +58,11 @@ def handle_item(session: Session, item: WebhookItem) -> None:
                 field=f"{item.field}.errors",
                 event=",".join(str(e.code) for e in item.errors),
                 waba_id=item.waba_id,
-                payload={"errors": [e.__dict__ if hasattr(e, "__dict__") else _err(e) for e in item.errors]},
+                payload={
+                    "errors": [
+                        e.__dict__ if hasattr(e, "__dict__") else _err(e) for e in item.errors
+                    ]
+                },
                 at=None,
             )
         case AccountUpdate():
@@ -164,7 +169,5 @@ class WebhookProcessor:
             if done:
                 continue
             self._wake.clear()
-            try:
+            with suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), timeout=self._poll)
-            except TimeoutError:
-                pass

@@ -172,7 +172,9 @@ def send_message(
 
 
 @router.get("/messages/{wamid}", response_model=MessagePublic)
-def read_message(wamid: str, session: SessionDep, token: CanRead, locale: LocaleDep) -> MessagePublic:
+def read_message(
+    wamid: str, session: SessionDep, token: CanRead, locale: LocaleDep
+) -> MessagePublic:
     """A message by Meta's id, with its current delivery status."""
     message = queries.get_message_by_wamid(session, wamid)
     if message is None:

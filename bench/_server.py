@@ -1,0 +1,92 @@
+"""Start and stop a Niaga server subprocess for benchmarks."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import httpx
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@contextmanager
+def fresh_database(kind: str) -> Iterator[str]:
+    """A new migrated database: a temp SQLite file or a new PostgreSQL database."""
+    from niaga.core.migrate import upgrade
+
+    if kind == "sqlite":
+        with tempfile.TemporaryDirectory() as tmp:
+            url = f"sqlite:///{tmp}/bench.db"
+            upgrade(url)
+            yield url
+        return
+    import psycopg
+
+    base = os.environ.get("NIAGA_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
+    name = f"niaga_bench_{uuid.uuid4().hex[:10]}"
+    with psycopg.connect(base, autocommit=True) as admin:
+        admin.execute(f'CREATE DATABASE "{name}"')
+    url = base.rsplit("/", 1)[0] + "/" + name
+    try:
+        upgrade(url)
+        yield url
+    finally:
+        with psycopg.connect(base, autocommit=True) as admin:
+            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@contextmanager
+def niaga_process(
+    args: list[str],
+    env: dict[str, str],
+    health_path: str | None = "/healthz",
+    port: int | None = None,
+) -> Iterator[str]:
+    """Run ``python -m niaga <args>`` until the block ends; yields its base URL.
+
+    With a ``health_path`` the command gets ``--port`` and is awaited over HTTP; without one
+    (a worker) it only has to stay alive for a second.
+    """
+    port = port or free_port()
+    full_env = {**os.environ, **env, "NIAGA_PORT": str(port), "NIAGA_LOG_LEVEL": "warning"}
+    argv = [sys.executable, "-m", "niaga", *args]
+    if health_path is not None:
+        argv += ["--port", str(port)]
+    proc = subprocess.Popen(argv, env=full_env, cwd=ROOT)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 30
+        while health_path is not None:
+            try:
+                if httpx.get(url + health_path, timeout=1).status_code < 500:
+                    break
+            except httpx.HTTPError:
+                pass
+            if proc.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"{args[0]} did not start")
+            time.sleep(0.1)
+        if health_path is None:
+            time.sleep(1.0)
+            if proc.poll() is not None:
+                raise RuntimeError(f"{args[0]} exited at start")
+        yield url
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            proc.kill()

@@ -1,0 +1,179 @@
+"""Webhook ingest: N signed single-event webhooks posted concurrently over loopback.
+
+Prints events/s and p50/p99 latency of durably acknowledged events (each 200 means the body
+was committed). The server is a real ``niaga serve`` subprocess (one process, uvloop), the
+client one or more aiohttp processes. Usage::
+
+    python bench/ingest.py --db sqlite --n 40000 --concurrency 64 --clients 2
+    python bench/ingest.py --db postgres
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import multiprocessing as mp
+import os
+import statistics
+import sys
+import time
+
+import aiohttp
+
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+from bench._server import fresh_database, niaga_process
+from niaga.channels.whatsapp.signature import sign
+
+SECRET = "bench-app-secret"
+
+
+def _bodies(offset: int, n: int) -> list[tuple[bytes, str]]:
+    out = []
+    for i in range(offset, offset + n):
+        payload = {
+            "object": "whatsapp_business_account",
+            "entry": [
+                {
+                    "id": "102290129340398",
+                    "changes": [
+                        {
+                            "field": "messages",
+                            "value": {
+                                "messaging_product": "whatsapp",
+                                "metadata": {
+                                    "display_phone_number": "6281100000000",
+                                    "phone_number_id": "106540352242922",
+                                },
+                                "contacts": [
+                                    {
+                                        "profile": {"name": f"Pelanggan {i % 500}"},
+                                        "wa_id": f"62812{i % 500:08d}",
+                                    }
+                                ],
+                                "messages": [
+                                    {
+                                        "from": f"62812{i % 500:08d}",
+                                        "id": f"wamid.BENCH{i:012d}",
+                                        "timestamp": "1764300000",
+                                        "type": "text",
+                                        "text": {
+                                            "body": f"Halo kak, pesanan nomor {i} sudah dikirim?"
+                                        },
+                                    }
+                                ],
+                            },
+                        }
+                    ],
+                }
+            ],
+        }
+        body = json.dumps(payload).encode()
+        out.append((body, sign(body, SECRET)))
+    return out
+
+
+async def _client(url: str, bodies: list[tuple[bytes, str]], concurrency: int) -> list[float]:
+    latencies: list[float] = []
+    queue: asyncio.Queue[tuple[bytes, str]] = asyncio.Queue()
+    for item in bodies:
+        queue.put_nowait(item)
+    conn = aiohttp.TCPConnector(limit=concurrency)
+    async with aiohttp.ClientSession(connector=conn) as session:
+
+        async def worker() -> None:
+            while not queue.empty():
+                body, sig = queue.get_nowait()
+                start = time.perf_counter()
+                async with session.post(
+                    url,
+                    data=body,
+                    headers={"content-type": "application/json", "x-hub-signature-256": sig},
+                ) as resp:
+                    await resp.read()
+                    if resp.status != 200:
+                        raise RuntimeError(f"HTTP {resp.status}")
+                latencies.append(time.perf_counter() - start)
+
+        await asyncio.gather(*(worker() for _ in range(concurrency)))
+    return latencies
+
+
+def _client_proc(
+    url: str, offset: int, n: int, concurrency: int, start_at: float, out: mp.Queue
+) -> None:
+    bodies = _bodies(offset, n)
+    time.sleep(max(0.0, start_at - time.time()))
+    try:
+        import uvloop
+
+        uvloop.install()
+    except ImportError:
+        pass
+    t0 = time.time()
+    lat = asyncio.run(_client(url, bodies, concurrency))
+    out.put((t0, time.time(), lat))
+
+
+def run(db: str, n: int, concurrency: int, clients: int, warmup: int) -> dict[str, float]:
+    with (
+        fresh_database(db) as url,
+        niaga_process(
+            ["serve"],
+            {
+                "NIAGA_DATABASE_URL": url,
+                "NIAGA_WA_APP_SECRET": SECRET,
+                "NIAGA_EMBEDDED_WORKER": "0",
+                "NIAGA_SANDBOX": "0",
+            },
+        ) as base,
+    ):
+        target = f"{base}/webhooks/whatsapp"
+        if warmup:
+            asyncio.run(_client(target, _bodies(10_000_000, warmup), concurrency))
+        q: mp.Queue = mp.Queue()
+        per = n // clients
+        start_at = time.time() + 2.0
+        procs = [
+            mp.Process(
+                target=_client_proc,
+                args=(target, i * per, per, concurrency // clients or 1, start_at, q),
+            )
+            for i in range(clients)
+        ]
+        for p in procs:
+            p.start()
+        results = [q.get() for _ in procs]
+        for p in procs:
+            p.join()
+    begin = min(r[0] for r in results)
+    end = max(r[1] for r in results)
+    lat = sorted(x for r in results for x in r[2])
+    return {
+        "events": len(lat),
+        "seconds": end - begin,
+        "events_per_s": len(lat) / (end - begin),
+        "p50_ms": statistics.median(lat) * 1000,
+        "p99_ms": lat[int(len(lat) * 0.99) - 1] * 1000,
+    }
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__)
+    ap.add_argument("--db", choices=["sqlite", "postgres"], default="sqlite")
+    ap.add_argument("--n", type=int, default=40_000)
+    ap.add_argument("--concurrency", type=int, default=64)
+    ap.add_argument("--clients", type=int, default=2)
+    ap.add_argument("--warmup", type=int, default=2000)
+    a = ap.parse_args()
+    r = run(a.db, a.n, a.concurrency, a.clients, a.warmup)
+    print(
+        f"ingest db={a.db} n={r['events']} concurrency={a.concurrency} clients={a.clients}: "
+        f"{r['events_per_s']:.0f} events/s durably acknowledged, "
+        f"p50 {r['p50_ms']:.1f} ms, p99 {r['p99_ms']:.1f} ms"
+    )
+
+
+if __name__ == "__main__":
+    main()

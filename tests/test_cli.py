@@ -1,0 +1,103 @@
+"""The ``niaga`` command line, run as a real subprocess against the test database."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import select
+
+from niaga.security.models import ApiToken, User
+from niaga.security.passwords import verify_password
+from niaga.security.tokens import hash_token
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def niaga(
+    database_url: str, *args: str, input_: str | None = None
+) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "NIAGA_DATABASE_URL": database_url, "NIAGA_LOG_LEVEL": "warning"}
+    return subprocess.run(
+        [sys.executable, "-m", "niaga", *args],
+        env=env,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        input=input_,
+    )
+
+
+def test_db_upgrade_is_idempotent(database_url: str, factory: Any) -> None:
+    r = niaga(database_url, "db", "upgrade")
+    assert r.returncode == 0, r.stderr
+
+
+def test_token_create_prints_the_token_alone_on_the_last_line(
+    database_url: str, factory: Any
+) -> None:
+    r = niaga(database_url, "token", "create", "--name", "zapier", "--role", "agent")
+    assert r.returncode == 0, r.stderr
+    token = r.stdout.strip().splitlines()[-1]
+    assert token.startswith("nga_") and " " not in token
+    with factory() as s:
+        row = s.scalars(select(ApiToken)).one()
+    assert row.name == "zapier" and row.role == "agent"
+    assert row.token_hash == hash_token(token)
+
+
+def test_token_create_refuses_unknown_role(database_url: str, factory: Any) -> None:
+    r = niaga(database_url, "token", "create", "--name", "x", "--role", "superuser")
+    assert r.returncode == 2 and "unknown role" in r.stderr
+
+
+def test_user_create_hashes_with_argon2id(database_url: str, factory: Any) -> None:
+    r = niaga(
+        database_url,
+        "user",
+        "create",
+        "--email",
+        "Sari@TokoSari.id",
+        "--name",
+        "Sari",
+        "--password",
+        "rahasia-sekali-2026",
+        "--role",
+        "owner",
+    )
+    assert r.returncode == 0, r.stderr
+    with factory() as s:
+        user = s.scalars(select(User)).one()
+    assert user.email == "sari@tokosari.id" and user.role == "owner"
+    assert user.password_hash.startswith("$argon2id$")
+    assert verify_password(user.password_hash, "rahasia-sekali-2026")
+    again = niaga(
+        database_url,
+        "user",
+        "create",
+        "--email",
+        "sari@tokosari.id",
+        "--name",
+        "S",
+        "--password",
+        "rahasia-sekali-2026",
+    )
+    assert again.returncode == 2 and "already exists" in again.stderr
+
+
+def test_production_mode_refuses_default_secrets(database_url: str) -> None:
+    env_db = database_url
+    r = subprocess.run(
+        [sys.executable, "-m", "niaga", "worker"],
+        env={**os.environ, "NIAGA_DATABASE_URL": env_db, "NIAGA_ENV": "production"},
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert r.returncode == 2
+    assert "NIAGA_SECRET_KEY" in r.stderr and "NIAGA_WA_APP_SECRET" in r.stderr
