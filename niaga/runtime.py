@@ -11,6 +11,7 @@ from contextlib import suppress
 
 from sqlalchemy.orm import Session, sessionmaker
 
+import niaga.models  # noqa: F401  (every table, so foreign keys resolve in a lone worker)
 from niaga.channels.whatsapp.channel import WhatsAppChannel
 from niaga.channels.whatsapp.graph import GraphClient
 from niaga.channels.whatsapp.processor import WebhookProcessor

@@ -172,6 +172,10 @@ def niaga(live: LiveServer, engine: Any) -> Iterator[LiveServer]:
     wipe(engine)
     clock.reset()
     httpx.post(f"{live.url}/sandbox/_control/reset", timeout=10).raise_for_status()
+    # Deterministic customers: every delivered message is read.
+    httpx.patch(
+        f"{live.url}/sandbox/_control/config", json={"read_probability": 1.0}, timeout=10
+    ).raise_for_status()
     yield live
     clock.reset()
 

@@ -84,8 +84,15 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
             url, connect_args={"check_same_thread": False, "timeout": 30}, **kwargs
         )
         event.listen(engine, "connect", _sqlite_pragmas)
-        # Let SQLAlchemy issue BEGIN itself so transactions really start (pysqlite quirk).
-        event.listen(engine, "begin", lambda conn: conn.exec_driver_sql("BEGIN IMMEDIATE"))
+        # Issue BEGIN ourselves (pysqlite's own handling is off): writers take the write lock
+        # up front (IMMEDIATE, so busy_timeout applies); readers stay DEFERRED under WAL.
+        event.listen(
+            engine,
+            "begin",
+            lambda conn: conn.exec_driver_sql(
+                f"BEGIN {conn.get_execution_options().get('sqlite_begin', 'IMMEDIATE')}"
+            ),
+        )
 
         @event.listens_for(engine, "connect")
         def _no_autobegin(dbapi_conn: Any, _record: Any) -> None:
@@ -100,10 +107,13 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
     return create_engine(url, **kwargs)
 
 
-def make_sessionmaker(engine: Engine) -> sessionmaker[Session]:
-    """A session factory whose sessions run :func:`on_commit` callbacks after commit."""
-    factory = sessionmaker(engine, expire_on_commit=False)
-    return factory
+def make_sessionmaker(engine: Engine, *, read_only: bool = False) -> sessionmaker[Session]:
+    """A session factory; sessions run :func:`on_commit` callbacks after commit.
+
+    ``read_only`` sessions begin DEFERRED on SQLite, so they never wait for the write lock.
+    """
+    bind = engine.execution_options(sqlite_begin="DEFERRED") if read_only else engine
+    return sessionmaker(bind, expire_on_commit=False)
 
 
 def on_commit(session: Session, callback: Callable[[], None]) -> None:

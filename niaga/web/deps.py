@@ -15,8 +15,14 @@ from niaga.security.tokens import find_active_token
 
 
 def get_session(request: Request) -> Iterator[Session]:
-    """One transaction per request: committed when the route returns, else rolled back."""
-    factory = request.app.state.session_factory
+    """One transaction per request: committed when the route returns, else rolled back.
+
+    Reads (GET, HEAD) use read-only sessions that never wait for SQLite's write lock.
+    """
+    state = request.app.state
+    factory = (
+        state.read_session_factory if request.method in ("GET", "HEAD") else state.session_factory
+    )
     with factory() as session:
         try:
             yield session

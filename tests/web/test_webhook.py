@@ -236,8 +236,8 @@ def test_contact_keyed_by_bsuid_then_by_phone(niaga: LiveServer, factory: Any) -
     wait_for(lambda: _count(factory, Message) == 2)
     with factory() as s:
         c = s.scalars(select(Contact)).one()
-        assert (c.user_id, c.wa_id, c.phone) == (bsuid, "6281234567890", "+6281234567890")
-        assert _count(factory, Conversation) == 1
+    assert (c.user_id, c.wa_id, c.phone) == (bsuid, "6281234567890", "+6281234567890")
+    assert _count(factory, Conversation) == 1
 
 
 def test_unknown_field_is_kept_not_500(niaga: LiveServer, factory: Any) -> None:

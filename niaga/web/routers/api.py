@@ -171,7 +171,7 @@ def send_message(
     return MessagePublic.model_validate(message)
 
 
-@router.get("/messages/{wamid}", response_model=MessagePublic)
+@router.get("/messages/{wamid:path}", response_model=MessagePublic)
 def read_message(
     wamid: str, session: SessionDep, token: CanRead, locale: LocaleDep
 ) -> MessagePublic:

@@ -1,0 +1,80 @@
+"""The channel protocol: what domain code may ask of a messaging channel.
+
+Domain code (inbox, campaigns, the dispatcher) talks to this protocol, never to an HTTP client
+or raw Meta JSON. Failures raise :class:`~niaga.channels.whatsapp.errors.GraphError` (Meta said
+no) or :class:`~niaga.channels.whatsapp.errors.GraphTransportError` (no answer).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any, Protocol, runtime_checkable
+
+from niaga.channels.whatsapp.graph import MediaInfo, SentMessage
+
+__all__ = ["Channel", "MediaInfo", "SentMessage"]
+
+
+@runtime_checkable
+class Channel(Protocol):
+    """A messaging channel (WhatsApp Cloud API or the sandbox)."""
+
+    async def send(self, phone_number_id: str, body: Mapping[str, Any]) -> SentMessage:
+        """Send a message body built by ``OutgoingMessage.to_graph_body``."""
+        ...
+
+    async def mark_read(self, phone_number_id: str, wamid: str, typing: bool = False) -> None:
+        """Mark an inbound message read, optionally showing a typing indicator."""
+        ...
+
+    async def upload_media(
+        self, phone_number_id: str, data: bytes, mime_type: str, filename: str
+    ) -> str:
+        """Upload a file; returns its media id."""
+        ...
+
+    async def get_media(self, media_id: str) -> MediaInfo:
+        """Download URL and metadata of a media object."""
+        ...
+
+    async def download_media(self, url: str) -> bytes:
+        """The bytes behind a media URL from :meth:`get_media`."""
+        ...
+
+    async def delete_media(self, media_id: str) -> None:
+        """Delete an uploaded media object."""
+        ...
+
+    async def list_templates(
+        self, waba_id: str, *, name: str | None = None, status: str | None = None
+    ) -> list[dict[str, Any]]:
+        """All message templates of a WhatsApp Business Account."""
+        ...
+
+    async def create_template(self, waba_id: str, template: Mapping[str, Any]) -> dict[str, Any]:
+        """Submit a template for review."""
+        ...
+
+    async def delete_template(self, waba_id: str, name: str, hsm_id: str | None = None) -> None:
+        """Delete a template by name (optionally one language by ``hsm_id``)."""
+        ...
+
+    async def get_phone_number(
+        self, phone_number_id: str, fields: Sequence[str] = ...
+    ) -> dict[str, Any]:
+        """Details of a business phone number."""
+        ...
+
+    async def get_business_profile(self, phone_number_id: str) -> dict[str, Any]:
+        """The business profile customers see."""
+        ...
+
+    async def update_business_profile(
+        self, phone_number_id: str, profile: Mapping[str, Any]
+    ) -> None:
+        """Change business profile fields."""
+        ...
+
+    async def close(self) -> None:
+        """Release connections."""
+        ...

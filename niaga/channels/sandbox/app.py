@@ -1,0 +1,604 @@
+"""The sandbox: Meta's Graph API as a local app (DESIGN.md §4).
+
+Mount it in Niaga with ``app.mount("/sandbox", sandbox.app)`` and call ``start``/``stop``
+from Niaga's lifespan (mounted apps' lifespans do not run), or serve it alone with
+:func:`create_standalone_app` (``niaga sandbox``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hmac
+import random
+import re
+import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager, suppress
+from typing import Annotated, Any
+
+from fastapi import FastAPI, File, Form, Request, UploadFile
+from fastapi.responses import JSONResponse, Response
+
+from niaga.channels.sandbox import templates as tpl
+from niaga.channels.sandbox.config import SandboxConfig
+from niaga.channels.sandbox.customers import (
+    InboundRequest,
+    autoreply_for,
+    build_message,
+    contact_of,
+    random_chatter,
+    random_customer,
+)
+from niaga.channels.sandbox.errors import SandboxError, webhook_error
+from niaga.channels.sandbox.ratelimit import Limits
+from niaga.channels.sandbox.state import Customer, SandboxState, new_wamid
+from niaga.channels.sandbox.validation import normalise_recipient, validate_message
+from niaga.channels.sandbox.webhooks import WebhookSender, envelope, messages_value
+
+VERSION = re.compile(r"^v\d+\.\d+$")
+
+
+def _error(exc: SandboxError) -> JSONResponse:
+    body = exc.body()
+    sub = getattr(exc, "subcode", None)
+    if sub:
+        body["error"]["error_subcode"] = sub
+    return JSONResponse(body, status_code=exc.http_status)
+
+
+class Sandbox:
+    """The emulator: state, webhook sender, simulated customers and the FastAPI app."""
+
+    def __init__(self, config: SandboxConfig | None = None) -> None:
+        self.config = config or SandboxConfig()
+        self._defaults = self.config.model_copy(deep=True)
+        self.state = SandboxState(max_log=self.config.max_log)
+        self.webhooks = WebhookSender(self.config, self.state)
+        self.limits = Limits()
+        self._chatter: asyncio.Task[None] | None = None
+        self._tasks: set[asyncio.Task[Any]] = set()
+        self.app = FastAPI(
+            title="Niaga sandbox (WhatsApp Cloud API emulator)",
+            description="Graph API paths Niaga uses, simulated customers and fault injection.",
+        )
+        self._routes()
+
+    async def start(self) -> None:
+        await self.webhooks.start()
+        self._chatter = asyncio.create_task(self._chatter_loop(), name="sandbox-chatter")
+
+    async def stop(self) -> None:
+        if self._chatter is not None:
+            self._chatter.cancel()
+            with suppress(asyncio.CancelledError):
+                await self._chatter
+        for t in list(self._tasks):
+            t.cancel()
+        await self.webhooks.stop()
+
+    def reset(self) -> None:
+        """Back to a fresh sandbox with the configured defaults (seed templates kept)."""
+        for key, value in self._defaults.model_dump().items():
+            setattr(self.config, key, value)
+        self.state.customers.clear()
+        self.state.messages.clear()
+        self.state.inbound.clear()
+        self.state.media.clear()
+        self.state.webhook_log.clear()
+        self.state.stats.clear()
+        self.state.errors.clear()
+        self.state.templates = tpl.seed_templates()
+        self.webhooks.clear()
+        self.limits.reset()
+
+    # --- helpers ------------------------------------------------------------------------
+
+    def _authorised(self, request: Request) -> bool:
+        header = request.headers.get("authorization", "")
+        return hmac.compare_digest(header, f"Bearer {self.config.access_token}")
+
+    def _later(self, delay: float, coro: Any) -> None:
+        async def run() -> None:
+            await asyncio.sleep(delay)
+            await coro
+
+        task = asyncio.create_task(run())
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    def _fail(self, exc: SandboxError) -> JSONResponse:
+        self.state.errors[str(exc.code)] += 1
+        return _error(exc)
+
+    async def customer_sends(self, customer: Customer, req: InboundRequest) -> dict[str, Any]:
+        """Build the inbound webhook, open the window, deliver it; returns wamid and answer."""
+        msg = build_message(self.state, customer, req, self.config.display_phone_number)
+        if req.type == "changed_number" and req.new_phone:
+            self.state.customers.pop(customer.phone, None)
+            customer.phone = req.new_phone
+            self.state.customers[customer.phone] = customer
+        customer.last_inbound_at = time.time()
+        self.state.inbound[msg["id"]] = {"from": customer.phone, "message": msg}
+        payload = envelope(
+            self.config,
+            messages_value(self.config, contacts=[contact_of(customer)], messages=[msg]),
+        )
+        self.state.stats["inbound"] += 1
+        status = await self.webhooks.deliver(payload)
+        return {"wamid": msg["id"], "status": status, "payload": payload}
+
+    def _schedule_statuses(self, wamid: str, to: str, body: dict[str, Any], kind: str) -> None:
+        c = self.config
+        if not c.statuses_enabled:
+            return
+        base: dict[str, Any] = {"id": wamid, "recipient_id": to}
+        if body.get("biz_opaque_callback_data"):
+            base["biz_opaque_callback_data"] = body["biz_opaque_callback_data"]
+        now = int(time.time())
+        failure: tuple[int, str] | None = None
+        if to.endswith(c.not_on_whatsapp_suffix) and to.isdigit():
+            failure = (131026, "Message Undeliverable: the recipient is not a WhatsApp user.")
+        elif kind != "template" and not self.state.window_open(to, c.window_hours):
+            failure = (
+                131047,
+                "Message failed to send because more than 24 hours have passed since the "
+                "customer last replied to this number.",
+            )
+        elif random.random() < c.async_failure_rate:
+            failure = (c.async_failure_code, "Injected asynchronous failure.")
+        if failure is not None:
+            status = {
+                **base,
+                "status": "failed",
+                "timestamp": str(now),
+                "errors": [webhook_error(*failure)],
+            }
+            self.webhooks.schedule_status(c.status_delays.get("sent", 0.2), status)
+            return
+        category = self._category(body, kind, to)
+        pricing_type = (
+            "free_customer_service"
+            if category in ("service", "utility") and self.state.window_open(to, c.window_hours)
+            else "regular"
+        )
+        pricing = {
+            "billable": pricing_type == "regular",
+            "pricing_model": "PMP",
+            "type": pricing_type,
+            "category": category,
+        }
+        sent = {
+            **base,
+            "status": "sent",
+            "timestamp": str(now),
+            "pricing": pricing,
+            "conversation": {
+                "id": wamid[-32:],
+                "expiration_timestamp": str(now + 86400),
+                "origin": {"type": category},
+            },
+        }
+        self.webhooks.schedule_status(c.status_delays.get("sent", 0.2), sent)
+        delivered = {
+            **base,
+            "status": "delivered",
+            "timestamp": str(now + int(c.status_delays.get("delivered", 0.5))),
+        }
+        read = random.random() < c.read_probability
+        if not read:
+            delivered["pricing"] = pricing
+        self.webhooks.schedule_status(c.status_delays.get("delivered", 0.5), delivered)
+        if read:
+            self.webhooks.schedule_status(
+                c.status_delays.get("read", 1.5),
+                {
+                    **base,
+                    "status": "read",
+                    "pricing": pricing,
+                    "timestamp": str(now + int(c.status_delays.get("read", 1.5))),
+                },
+            )
+
+    def _category(self, body: dict[str, Any], kind: str, to: str) -> str:
+        if kind != "template":
+            return "service"
+        t = body["template"]
+        template = self.state.template(t["name"], t["language"]["code"])
+        return (template.category if template else "utility").lower()
+
+    async def _chatter_loop(self) -> None:
+        while True:
+            rate = self.config.chatter_per_minute
+            await asyncio.sleep(60.0 / rate if rate > 0 else 1.0)
+            if rate > 0:
+                with suppress(Exception):
+                    await self.customer_sends(random_customer(self.state), random_chatter())
+
+    # --- routes -------------------------------------------------------------------------
+
+    def _routes(self) -> None:
+        app = self.app
+
+        @app.exception_handler(SandboxError)
+        async def sandbox_error(_: Request, exc: SandboxError) -> JSONResponse:
+            return self._fail(exc)
+
+        # control API first, so "/_control/x" never matches "/{version}/{id}"
+        @app.get("/_control/config", tags=["control"])
+        async def get_config() -> dict[str, Any]:
+            return self.config.model_dump()
+
+        @app.patch("/_control/config", tags=["control"])
+        async def patch_config(changes: dict[str, Any]) -> dict[str, Any]:
+            for key, value in changes.items():
+                if key not in SandboxConfig.model_fields:
+                    return JSONResponse({"detail": f"unknown knob {key}"}, status_code=422)  # type: ignore[return-value]
+                setattr(self.config, key, value)
+            return self.config.model_dump()
+
+        @app.post("/_control/reset", tags=["control"])
+        async def reset() -> dict[str, str]:
+            self.reset()
+            return {"status": "reset"}
+
+        @app.post("/_control/customers", tags=["control"])
+        async def add_customer(data: dict[str, Any]) -> dict[str, Any]:
+            phone = normalise_recipient(str(data.get("phone", "")))
+            customer = self.state.customers.get(phone) or Customer(
+                phone=phone, name=str(data.get("name") or phone)
+            )
+            for key in ("name", "user_id", "username", "autoreply"):
+                if key in data:
+                    setattr(customer, key, data[key])
+            self.state.customers[phone] = customer
+            return customer.public()
+
+        @app.get("/_control/customers", tags=["control"])
+        async def list_customers() -> list[dict[str, Any]]:
+            return [c.public() for c in self.state.customers.values()]
+
+        @app.post("/_control/customers/{phone}/send", tags=["control"])
+        async def customer_send(phone: str, req: InboundRequest) -> dict[str, Any]:
+            wa_id = normalise_recipient(phone)
+            customer = self.state.customers.get(wa_id)
+            if customer is None:
+                customer = self.state.customers[wa_id] = Customer(phone=wa_id, name=wa_id)
+            try:
+                return await self.customer_sends(customer, req)
+            except ValueError as exc:
+                return JSONResponse({"detail": str(exc)}, status_code=422)  # type: ignore[return-value]
+
+        @app.get("/_control/messages", tags=["control"])
+        async def list_messages(
+            to: str | None = None,
+            callback_data: str | None = None,
+            since_seq: int = 0,
+            limit: int = 1000,
+        ) -> dict[str, Any]:
+            out = [
+                m
+                for m in self.state.messages
+                if m["seq"] > since_seq
+                and (to is None or m["to"] == to)
+                and (callback_data is None or m["biz_opaque_callback_data"] == callback_data)
+            ]
+            return {"count": len(out), "messages": out[:limit]}
+
+        @app.get("/_control/webhooks", tags=["control"])
+        async def list_webhooks(limit: int = 200) -> list[dict[str, Any]]:
+            return list(self.state.webhook_log)[-limit:]
+
+        @app.get("/_control/stats", tags=["control"])
+        async def stats() -> dict[str, Any]:
+            return {
+                **{
+                    k: self.state.stats.get(k, 0)
+                    for k in (
+                        "requests",
+                        "accepted",
+                        "inbound",
+                        "marked_read",
+                        "webhooks_delivered",
+                        "webhook_failures",
+                        "webhooks_duplicated",
+                        "webhooks_dropped",
+                    )
+                },
+                "errors": dict(self.state.errors),
+                "customers": len(self.state.customers),
+                "templates": len(self.state.templates),
+            }
+
+        @app.get("/media-download/{media_id}", tags=["graph"])
+        async def download(media_id: str, request: Request) -> Response:
+            if not self._authorised(request):
+                raise SandboxError(190, "Invalid OAuth access token.")
+            media = self.state.media.get(media_id)
+            if media is None:
+                raise SandboxError(100, f"media {media_id} does not exist")
+            return Response(media.data, media_type=media.mime_type)
+
+        @app.post("/{version}/{phone_number_id}/messages", tags=["graph"])
+        async def send(version: str, phone_number_id: str, request: Request) -> Any:
+            return await self._send(version, phone_number_id, request)
+
+        @app.post("/{version}/{phone_number_id}/media", tags=["graph"])
+        async def upload(
+            version: str,
+            phone_number_id: str,
+            request: Request,
+            file: Annotated[UploadFile, File()],
+            type: Annotated[str, Form()],
+            messaging_product: Annotated[str, Form()],
+        ) -> dict[str, str]:
+            self._check(version, phone_number_id, request)
+            if messaging_product != "whatsapp":
+                raise SandboxError(100, "messaging_product must be whatsapp")
+            data = await file.read()
+            limit = {"image": 5, "video": 16, "audio": 16, "document": 100}.get(
+                type.split("/")[0], 100
+            )
+            if len(data) > limit * 1024 * 1024:
+                raise SandboxError(131053, f"file is larger than {limit} MB")
+            return {"id": self.state.add_media(data, type).id}
+
+        @app.get("/{version}/{phone_number_id}/whatsapp_business_profile", tags=["graph"])
+        async def get_profile(version: str, phone_number_id: str, request: Request) -> Any:
+            self._check(version, phone_number_id, request)
+            return {"data": [{"messaging_product": "whatsapp", **self.state.profile}]}
+
+        @app.post("/{version}/{phone_number_id}/whatsapp_business_profile", tags=["graph"])
+        async def set_profile(version: str, phone_number_id: str, request: Request) -> Any:
+            self._check(version, phone_number_id, request)
+            data = await request.json()
+            allowed = {
+                "about",
+                "address",
+                "description",
+                "email",
+                "websites",
+                "vertical",
+                "profile_picture_handle",
+            }
+            unknown = set(data) - allowed - {"messaging_product"}
+            if unknown:
+                raise SandboxError(100, f"unknown profile fields: {sorted(unknown)}")
+            if len(str(data.get("about", ""))) > 139:
+                raise SandboxError(100, "about is longer than 139 characters")
+            self.state.profile.update({k: v for k, v in data.items() if k in allowed})
+            return {"success": True}
+
+        @app.get("/{version}/{waba_id}/message_templates", tags=["graph"])
+        async def list_templates(
+            version: str,
+            waba_id: str,
+            request: Request,
+            name: str | None = None,
+            status: str | None = None,
+            limit: int = 25,
+            after: str | None = None,
+        ) -> Any:
+            self._check(version, None, request, waba_id=waba_id)
+            rows = [
+                t
+                for t in self.state.templates
+                if (name is None or t.name == name) and (status is None or t.status == status)
+            ]
+            start = int(after) if after and after.isdigit() else 0
+            page = rows[start : start + limit]
+            out: dict[str, Any] = {
+                "data": [t.public() for t in page],
+                "paging": {"cursors": {"before": str(start), "after": str(start + len(page))}},
+            }
+            if start + len(page) < len(rows):
+                out["paging"]["next"] = str(
+                    request.url.include_query_params(after=str(start + len(page)))
+                )
+            return out
+
+        @app.post("/{version}/{waba_id}/message_templates", tags=["graph"])
+        async def create_template(version: str, waba_id: str, request: Request) -> Any:
+            self._check(version, None, request, waba_id=waba_id)
+            body = await request.json()
+            template, rejection = tpl.review(body)
+            if self.state.template(template.name, template.language) is not None:
+                raise SandboxError(100, "a template with this name and language already exists")
+            self.state.templates.append(template)
+            self._later(
+                self.config.template_review_seconds, self._finish_review(template, rejection)
+            )
+            return {"id": template.id, "status": "PENDING", "category": template.category}
+
+        @app.delete("/{version}/{waba_id}/message_templates", tags=["graph"])
+        async def delete_template(
+            version: str, waba_id: str, request: Request, name: str, hsm_id: str | None = None
+        ) -> Any:
+            self._check(version, None, request, waba_id=waba_id)
+            before = len(self.state.templates)
+            self.state.templates = [
+                t
+                for t in self.state.templates
+                if not (t.name == name and (hsm_id is None or t.id == hsm_id))
+            ]
+            if len(self.state.templates) == before:
+                raise SandboxError(100, f"template {name} does not exist")
+            return {"success": True}
+
+        @app.get("/{version}/{object_id}", tags=["graph"])
+        async def get_object(version: str, object_id: str, request: Request) -> Any:
+            self._check(version, None, request)
+            if object_id == self.config.phone_number_id:
+                return {
+                    "id": object_id,
+                    "display_phone_number": self.config.display_phone_number,
+                    "verified_name": self.config.verified_name,
+                    "quality_rating": "GREEN",
+                    "code_verification_status": "VERIFIED",
+                    "platform_type": "CLOUD_API",
+                    "throughput": {
+                        "level": "HIGH" if self.config.messages_per_second > 80 else "STANDARD"
+                    },
+                }
+            media = self.state.media.get(object_id)
+            if media is not None:
+                return {
+                    "messaging_product": "whatsapp",
+                    "url": f"{self.config.public_url}/media-download/{media.id}",
+                    "mime_type": media.mime_type,
+                    "sha256": media.sha256,
+                    "file_size": len(media.data),
+                    "id": media.id,
+                }
+            template = next((t for t in self.state.templates if t.id == object_id), None)
+            if template is not None:
+                return template.public()
+            raise SandboxError(
+                100, f"Unsupported get request. Object with ID '{object_id}' does not exist"
+            )
+
+        @app.delete("/{version}/{object_id}", tags=["graph"])
+        async def delete_object(version: str, object_id: str, request: Request) -> Any:
+            self._check(version, None, request)
+            if self.state.media.pop(object_id, None) is None:
+                raise SandboxError(100, f"media {object_id} does not exist")
+            return {"success": True}
+
+    def _check(
+        self,
+        version: str,
+        phone_number_id: str | None,
+        request: Request,
+        waba_id: str | None = None,
+    ) -> None:
+        if not VERSION.match(version):
+            raise SandboxError(100, f"Unknown path components: /{version}")
+        if not self._authorised(request):
+            raise SandboxError(190, "Invalid OAuth access token - Cannot parse access token")
+        if phone_number_id is not None and phone_number_id != self.config.phone_number_id:
+            raise SandboxError(
+                100,
+                f"Unsupported post request. Object with ID '{phone_number_id}' does not "
+                "exist, cannot be loaded due to missing permissions, or does not support this "
+                "operation",
+            )
+        if waba_id is not None and waba_id != self.config.waba_id:
+            raise SandboxError(100, f"Object with ID '{waba_id}' does not exist")
+
+    async def _finish_review(self, template: tpl.Template, rejection: str | None) -> None:
+        template.status = "REJECTED" if rejection else "APPROVED"
+        value: dict[str, Any] = {
+            "event": template.status,
+            "message_template_id": int(template.id),
+            "message_template_name": template.name,
+            "message_template_language": template.language,
+            "message_template_category": template.category,
+            "reason": "INVALID_FORMAT" if rejection else "NONE",
+        }
+        if rejection:
+            value["rejection_info"] = {"reason": rejection, "recommendation": rejection}
+        self.webhooks.schedule(0, envelope(self.config, value, "message_template_status_update"))
+
+    async def _send(self, version: str, phone_number_id: str, request: Request) -> Any:
+        c = self.config
+        self.state.stats["requests"] += 1
+        try:
+            self._check(version, phone_number_id, request)
+            if c.latency_ms or c.latency_jitter_ms:
+                await asyncio.sleep((c.latency_ms + random.uniform(0, c.latency_jitter_ms)) / 1000)
+            try:
+                body = await request.json()
+            except ValueError:
+                raise SandboxError(100, "request body is not JSON") from None
+            if not isinstance(body, dict):
+                raise SandboxError(100, "request body must be a JSON object")
+            if random.random() < c.http_5xx_rate:
+                raise SandboxError(131000, "Injected server error.")
+            for code, rate in c.error_rates.items():
+                if random.random() < rate:
+                    raise SandboxError(int(code), "Injected error.")
+            if not self.limits.throughput(phone_number_id, c.messages_per_second):
+                raise SandboxError(130429, "Cloud API message throughput has been reached.")
+            if body.get("status") == "read":
+                return self._mark_read(body)
+            kind = validate_message(body, lambda mid: mid in self.state.media)
+            to = normalise_recipient(body.get("to"))
+            if kind == "template":
+                t = body["template"]
+                tpl.check_send(
+                    self.state.template(t["name"], t["language"]["code"]),
+                    t["name"],
+                    t["language"]["code"],
+                    t,
+                )
+            if c.pair_rate_enabled and not self.limits.pair(
+                to, c.pair_rate_burst, c.pair_rate_seconds
+            ):
+                raise SandboxError(
+                    131056,
+                    "Too many messages sent from this phone number to the same phone "
+                    "number in a short period of time.",
+                )
+        except SandboxError as exc:
+            return self._fail(exc)
+        timeout = random.random() < c.timeout_rate
+        if timeout and not c.timeout_processes:
+            await asyncio.sleep(c.timeout_seconds)
+            return self._fail(SandboxError(131000, "Injected timeout without processing."))
+        wamid = new_wamid()
+        self.state.stats["accepted"] += 1
+        self.state.log_message(
+            {
+                "wamid": wamid,
+                "to": to,
+                "type": kind,
+                "body": body,
+                "biz_opaque_callback_data": body.get("biz_opaque_callback_data"),
+                "received_at": time.time(),
+            }
+        )
+        self._schedule_statuses(wamid, to, body, kind)
+        customer = self.state.customer(to)
+        if customer is not None and customer.autoreply:
+            reply = autoreply_for(body)
+            if reply is not None:
+                if reply.type in ("button_reply", "list_reply"):
+                    reply.context_wamid = wamid
+                self._later(c.autoreply_delay, self.customer_sends(customer, reply))
+        answer: dict[str, Any] = {
+            "messaging_product": "whatsapp",
+            "contacts": [{"input": body.get("to"), "wa_id": to}],
+            "messages": [{"id": wamid}],
+        }
+        if kind == "template":
+            answer["messages"][0]["message_status"] = "accepted"
+        if timeout:
+            await asyncio.sleep(c.timeout_seconds)
+        return answer
+
+    def _mark_read(self, body: dict[str, Any]) -> Any:
+        wamid = body.get("message_id")
+        if not isinstance(wamid, str):
+            raise SandboxError(131008, "The parameter message_id is required.")
+        if wamid not in self.state.inbound:
+            raise SandboxError(
+                100, f"Invalid parameter: message_id {wamid} is not a received message"
+            )
+        self.state.stats["marked_read"] += 1
+        self.state.inbound[wamid]["read"] = True
+        return {"success": True}
+
+
+def create_standalone_app(config: SandboxConfig) -> FastAPI:
+    """The sandbox alone, with a lifespan that starts and stops it (``niaga sandbox``)."""
+    sandbox = Sandbox(config)
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        await sandbox.start()
+        try:
+            yield
+        finally:
+            await sandbox.stop()
+
+    sandbox.app.router.lifespan_context = lifespan
+    return sandbox.app

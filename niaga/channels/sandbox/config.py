@@ -1,0 +1,76 @@
+"""Sandbox settings; every knob can be changed at runtime through ``PATCH /_control/config``."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class SandboxConfig(BaseModel):
+    """How the emulated Meta behaves."""
+
+    model_config = ConfigDict(validate_assignment=True)
+
+    app_secret: str = "sandbox-app-secret"
+    access_token: str = "sandbox-access-token"
+    webhook_url: str = "http://127.0.0.1:8000/webhooks/whatsapp"
+    public_url: str = "http://127.0.0.1:8000/sandbox"
+    phone_number_id: str = "106540352242922"
+    display_phone_number: str = "6281100000000"
+    verified_name: str = "Toko Sari"
+    waba_id: str = "102290129340398"
+
+    # Meta's limits (FACTS.md §3.3)
+    messages_per_second: float = Field(80, gt=0)
+    pair_rate_enabled: bool = True
+    pair_rate_burst: int = 45
+    pair_rate_seconds: float = 6.0
+    window_hours: float = 24.0
+    not_on_whatsapp_suffix: str = "0000"
+
+    # status webhooks
+    statuses_enabled: bool = True
+    status_delays: dict[str, float] = {"sent": 0.2, "delivered": 0.5, "read": 1.5}
+    read_probability: float = Field(0.9, ge=0, le=1)
+    template_review_seconds: float = 1.0
+
+    # faults
+    error_rates: dict[str, float] = {}
+    http_5xx_rate: float = Field(0.0, ge=0, le=1)
+    latency_ms: float = Field(0.0, ge=0)
+    latency_jitter_ms: float = Field(0.0, ge=0)
+    timeout_rate: float = Field(0.0, ge=0, le=1)
+    timeout_seconds: float = 30.0
+    timeout_processes: bool = True
+    async_failure_rate: float = Field(0.0, ge=0, le=1)
+    async_failure_code: int = 131049
+    webhook_duplicate_rate: float = Field(0.0, ge=0, le=1)
+    webhook_drop_rate: float = Field(0.0, ge=0, le=1)
+    webhook_reorder: bool = False
+    webhook_reorder_window: float = 0.5
+    webhook_max_attempts: int = 5
+    webhook_retry_base: float = 0.5
+
+    # simulated customers
+    autoreply_delay: float = 0.5
+    chatter_per_minute: float = 0.0
+    max_log: int = 100_000
+
+    @classmethod
+    def from_settings(cls, settings: Any) -> SandboxConfig:
+        """The sandbox that matches Niaga's own settings (same secrets, ids, webhook URL)."""
+        return cls(
+            app_secret=settings.wa_app_secret,
+            access_token=settings.wa_access_token,
+            webhook_url=settings.sandbox_webhook_url,
+            public_url=f"{settings.public_url}/sandbox",
+            phone_number_id=settings.wa_phone_number_id,
+            display_phone_number=settings.wa_display_phone_number,
+            waba_id=settings.wa_business_account_id,
+            status_delays={
+                "sent": settings.sandbox_status_delay,
+                "delivered": settings.sandbox_status_delay * 2,
+                "read": settings.sandbox_status_delay * 4,
+            },
+        )

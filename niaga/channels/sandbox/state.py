@@ -1,0 +1,106 @@
+"""What the sandbox remembers: customers, accepted messages, media, counters."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import itertools
+import secrets
+import time
+from collections import Counter, deque
+from dataclasses import dataclass, field
+from typing import Any
+
+from niaga.channels.sandbox.templates import Template, seed_templates
+
+
+def new_wamid() -> str:
+    """A message id shaped like Meta's (``wamid.`` + base64)."""
+    return "wamid." + base64.b64encode(b"\x15\x02\x00\x11\x18" + secrets.token_bytes(18)).decode()
+
+
+@dataclass
+class Customer:
+    """A simulated WhatsApp user."""
+
+    phone: str
+    name: str
+    user_id: str | None = None
+    username: str | None = None
+    autoreply: bool = False
+    last_inbound_at: float | None = None
+
+    def public(self) -> dict[str, Any]:
+        return {
+            "phone": self.phone,
+            "name": self.name,
+            "user_id": self.user_id,
+            "username": self.username,
+            "autoreply": self.autoreply,
+            "last_inbound_at": self.last_inbound_at,
+        }
+
+
+@dataclass
+class Media:
+    id: str
+    data: bytes
+    mime_type: str
+    sha256: str = ""
+
+    def __post_init__(self) -> None:
+        self.sha256 = self.sha256 or hashlib.sha256(self.data).hexdigest()
+
+
+@dataclass
+class SandboxState:
+    """All mutable sandbox state (one event loop: no locks needed)."""
+
+    max_log: int = 100_000
+    customers: dict[str, Customer] = field(default_factory=dict)
+    messages: deque[dict[str, Any]] = field(default_factory=deque)
+    inbound: dict[str, dict[str, Any]] = field(default_factory=dict)
+    media: dict[str, Media] = field(default_factory=dict)
+    templates: list[Template] = field(default_factory=seed_templates)
+    profile: dict[str, Any] = field(
+        default_factory=lambda: {
+            "about": "Toko Sari — busana muslim",
+            "address": "Jl. Melati No. 5, Bandung",
+            "description": "Gamis, kemeja dan hijab berkualitas.",
+            "email": "halo@tokosari.id",
+            "websites": ["https://tokosari.id"],
+            "vertical": "APPAREL",
+        }
+    )
+    webhook_log: deque[dict[str, Any]] = field(default_factory=deque)
+    stats: Counter[str] = field(default_factory=Counter)
+    errors: Counter[str] = field(default_factory=Counter)
+    _seq: Any = field(default_factory=lambda: itertools.count(1))
+
+    def log_message(self, entry: dict[str, Any]) -> None:
+        entry["seq"] = next(self._seq)
+        self.messages.append(entry)
+        while len(self.messages) > self.max_log:
+            self.messages.popleft()
+
+    def log_webhook(self, entry: dict[str, Any]) -> None:
+        self.webhook_log.append(entry)
+        while len(self.webhook_log) > self.max_log:
+            self.webhook_log.popleft()
+
+    def customer(self, wa_id: str) -> Customer | None:
+        return self.customers.get(wa_id) or next(
+            (c for c in self.customers.values() if c.user_id == wa_id), None
+        )
+
+    def window_open(self, wa_id: str, hours: float) -> bool:
+        c = self.customer(wa_id)
+        return bool(c and c.last_inbound_at and time.time() - c.last_inbound_at < hours * 3600)
+
+    def template(self, name: str, language: str) -> Template | None:
+        return next((t for t in self.templates if t.name == name and t.language == language), None)
+
+    def add_media(self, data: bytes, mime_type: str) -> Media:
+        media = Media(id=str(secrets.randbelow(10**15) + 10**15), data=data, mime_type=mime_type)
+        self.media[media.id] = media
+        return media

@@ -1,0 +1,292 @@
+"""Message templates as Meta keeps them: seeds, review rules, parameter checks (FACTS.md §4)."""
+
+from __future__ import annotations
+
+import itertools
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from niaga.channels.sandbox.errors import SandboxError
+
+POSITIONAL = re.compile(r"\{\{\s*(\d+)\s*\}\}")
+NAMED = re.compile(r"\{\{\s*([a-z_][a-z0-9_]*)\s*\}\}")
+ANY_PARAM = re.compile(r"\{\{\s*([^}]*)\s*\}\}")
+NAME_RE = re.compile(r"^[a-z0-9_]{1,512}$")
+_ids = itertools.count(1_100_000_000_000_000)
+
+
+@dataclass
+class Template:
+    """One template in one language."""
+
+    name: str
+    language: str
+    category: str
+    components: list[dict[str, Any]]
+    parameter_format: str = "POSITIONAL"
+    status: str = "APPROVED"
+    id: str = field(default_factory=lambda: str(next(_ids)))
+    quality: str = "GREEN"
+
+    def public(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "name": self.name,
+            "language": self.language,
+            "category": self.category,
+            "status": self.status,
+            "parameter_format": self.parameter_format,
+            "components": self.components,
+            "quality_score": {"score": self.quality},
+        }
+
+    def component(self, kind: str) -> dict[str, Any] | None:
+        return next((c for c in self.components if c.get("type", "").upper() == kind), None)
+
+    def expected(self, kind: str) -> list[str]:
+        """Parameter names (or numbers) a component's text expects, in order."""
+        comp = self.component(kind)
+        if comp is None:
+            return []
+        if kind == "HEADER" and comp.get("format", "TEXT").upper() != "TEXT":
+            return ["media"]
+        text = comp.get("text", "")
+        pattern = NAMED if self.parameter_format == "NAMED" else POSITIONAL
+        return pattern.findall(text)
+
+    def url_buttons_with_param(self) -> list[int]:
+        comp = self.component("BUTTONS")
+        if comp is None:
+            return []
+        return [
+            i
+            for i, b in enumerate(comp.get("buttons", []))
+            if b.get("type", "").upper() == "URL" and "{{" in b.get("url", "")
+        ]
+
+
+def seed_templates() -> list[Template]:
+    """The templates every sandbox starts with (all APPROVED)."""
+    return [
+        Template(
+            "hello_world",
+            "en_US",
+            "UTILITY",
+            [
+                {"type": "HEADER", "format": "TEXT", "text": "Hello World"},
+                {
+                    "type": "BODY",
+                    "text": "Welcome and congratulations!! This message demonstrates "
+                    "your ability to send a WhatsApp message notification from the Cloud API.",
+                },
+                {"type": "FOOTER", "text": "WhatsApp Business Platform sample message"},
+            ],
+        ),
+        Template(
+            "konfirmasi_pesanan",
+            "id",
+            "UTILITY",
+            [
+                {
+                    "type": "BODY",
+                    "text": "Halo {{1}}, pesanan {{2}} sebesar {{3}} sudah kami terima. "
+                    "Terima kasih sudah berbelanja!",
+                },
+                {
+                    "type": "BUTTONS",
+                    "buttons": [
+                        {
+                            "type": "URL",
+                            "text": "Lihat pesanan",
+                            "url": "https://tokosari.id/pesanan/{{1}}",
+                        }
+                    ],
+                },
+            ],
+        ),
+        Template(
+            "status_pengiriman",
+            "id",
+            "UTILITY",
+            [
+                {
+                    "type": "BODY",
+                    "text": "Halo {{nama}}, pesanan {{nomor_pesanan}} sudah dikirim "
+                    "lewat {{kurir}}. Terima kasih!",
+                },
+            ],
+            parameter_format="NAMED",
+        ),
+        Template(
+            "promo_bulanan",
+            "id",
+            "MARKETING",
+            [
+                {"type": "HEADER", "format": "IMAGE"},
+                {
+                    "type": "BODY",
+                    "text": "Halo {{1}}! Diskon {{2}} untuk semua koleksi sampai akhir "
+                    "bulan. Yuk belanja sekarang.",
+                },
+                {
+                    "type": "BUTTONS",
+                    "buttons": [
+                        {"type": "QUICK_REPLY", "text": "Lihat promo"},
+                        {"type": "QUICK_REPLY", "text": "Berhenti promosi"},
+                    ],
+                },
+            ],
+        ),
+        Template(
+            "minta_rating",
+            "id",
+            "UTILITY",
+            [
+                {
+                    "type": "BODY",
+                    "text": "Bagaimana pelayanan kami hari ini? Pilih nilai di bawah ya.",
+                },
+                {
+                    "type": "BUTTONS",
+                    "buttons": [
+                        {"type": "QUICK_REPLY", "text": f"{n} ⭐"} for n in (5, 4, 3, 2, 1)
+                    ],
+                },
+            ],
+        ),
+    ]
+
+
+def review(body: dict[str, Any]) -> tuple[Template, str | None]:
+    """Check a creation request like Meta: sync errors raise; returns (template, rejection)."""
+    name = body.get("name")
+    if not isinstance(name, str) or not NAME_RE.match(name):
+        raise SandboxError(100, "name must be lowercase letters, digits and _ (max 512)")
+    category = str(body.get("category", "")).upper()
+    if category not in ("MARKETING", "UTILITY", "AUTHENTICATION"):
+        raise SandboxError(100, "category must be MARKETING, UTILITY or AUTHENTICATION")
+    language = body.get("language")
+    if not isinstance(language, str) or not language:
+        raise SandboxError(100, "language is required")
+    fmt = str(body.get("parameter_format", "POSITIONAL")).upper()
+    components = body.get("components")
+    if not isinstance(components, list):
+        raise SandboxError(100, "components must be a list")
+    kinds = [str(c.get("type", "")).upper() for c in components if isinstance(c, dict)]
+    if kinds.count("BODY") != 1:
+        raise SandboxError(100, "a template needs exactly one BODY component")
+    rejection = None
+    for comp in components:
+        kind = str(comp.get("type", "")).upper()
+        text = comp.get("text", "") or ""
+        if kind == "BODY":
+            rejection = _check_body(text, fmt) or rejection
+        elif kind == "HEADER" and comp.get("format", "TEXT").upper() == "TEXT":
+            if len(text) > 60:
+                raise SandboxError(100, "header text is longer than 60 characters")
+            if len(ANY_PARAM.findall(text)) > 1:
+                raise SandboxError(100, "a text header may have at most one parameter")
+        elif kind == "FOOTER" and len(text) > 60:
+            raise SandboxError(100, "footer text is longer than 60 characters")
+        elif kind == "BUTTONS":
+            _check_buttons(comp.get("buttons") or [])
+    template = Template(
+        name=name,
+        language=language,
+        category=category,
+        components=components,
+        parameter_format=fmt,
+        status="PENDING",
+    )
+    return template, rejection
+
+
+def _check_body(text: str, fmt: str) -> str | None:
+    if not text or len(text) > 1024:
+        raise SandboxError(100, "body text is required and at most 1024 characters")
+    params = ANY_PARAM.findall(text)
+    if not params:
+        return None
+    stripped = text.strip()
+    if stripped.startswith("{{") or stripped.endswith("}}"):
+        err = SandboxError(100, "Variables can't be at the start or end of the template.")
+        err.subcode = 2388299  # type: ignore[attr-defined]
+        raise err
+    words = len(ANY_PARAM.sub(" ", text).split())
+    if words < 2 * len(params) + 1:
+        err = SandboxError(100, "This template has too many variables for its length.")
+        err.subcode = 2388293  # type: ignore[attr-defined]
+        raise err
+    if fmt == "POSITIONAL":
+        numbers = [int(p) for p in POSITIONAL.findall(text)]
+        if len(numbers) != len(params) or sorted(set(numbers)) != list(range(1, max(numbers) + 1)):
+            raise SandboxError(100, "positional parameters must be {{1}}, {{2}}, … with no gaps")
+    else:
+        names = NAMED.findall(text)
+        if len(names) != len(params) or len(set(names)) != len(names):
+            raise SandboxError(100, "named parameters must be unique lowercase names")
+    if re.search(r"\}\}\s*\{\{", text):
+        return "Template has adjacent parameters; add words between them."
+    return None
+
+
+def _check_buttons(buttons: list[dict[str, Any]]) -> None:
+    if len(buttons) > 10:
+        raise SandboxError(100, "at most 10 buttons")
+    kinds = [str(b.get("type", "")).upper() for b in buttons]
+    if kinds.count("URL") > 2 or kinds.count("PHONE_NUMBER") > 1 or kinds.count("COPY_CODE") > 1:
+        raise SandboxError(100, "at most 2 URL, 1 PHONE_NUMBER and 1 COPY_CODE buttons")
+    for b in buttons:
+        if len(str(b.get("text", ""))) > 25:
+            raise SandboxError(100, "button text is longer than 25 characters")
+
+
+def check_send(template: Template | None, name: str, language: str, spec: dict[str, Any]) -> None:
+    """Validate a template send's parameters against the template, as Meta does."""
+    if template is None or template.status in ("PENDING", "REJECTED", "DELETED"):
+        raise SandboxError(
+            132001, f"template name ({name}) does not exist in {language} or is not approved"
+        )
+    if template.status == "PAUSED":
+        raise SandboxError(132015, f"template {name} is paused because of low quality")
+    if template.status == "DISABLED":
+        raise SandboxError(132016, f"template {name} is disabled")
+    given: dict[str, list[dict[str, Any]]] = {"HEADER": [], "BODY": []}
+    buttons: dict[int, list[dict[str, Any]]] = {}
+    for comp in spec.get("components") or []:
+        kind = str(comp.get("type", "")).upper()
+        params = comp.get("parameters") or []
+        if kind == "BUTTON":
+            buttons[int(comp.get("index", 0))] = params
+        elif kind in given:
+            given[kind] = params
+    for kind in ("HEADER", "BODY"):
+        expected = template.expected(kind)
+        params = given[kind]
+        if kind == "HEADER" and expected == ["media"]:
+            if len(params) != 1 or params[0].get("type") not in ("image", "video", "document"):
+                raise SandboxError(132012, "header needs one media parameter")
+            continue
+        if len(params) != len(expected):
+            raise SandboxError(
+                132000,
+                f"body: number of localizable_params ({len(params)}) does not match the "
+                f"expected number of params ({len(expected)})"
+                if kind == "BODY"
+                else f"header: expected {len(expected)} parameters, got {len(params)}",
+            )
+        named = [p.get("parameter_name") for p in params]
+        if template.parameter_format == "NAMED":
+            if any(n is None for n in named):
+                raise SandboxError(132012, "this template uses named parameters")
+            if sorted(named) != sorted(expected):  # type: ignore[type-var]
+                raise SandboxError(132000, f"expected parameters {expected}, got {named}")
+        elif any(n is not None for n in named):
+            raise SandboxError(132012, "this template uses positional parameters")
+        for p in params:
+            if p.get("type") == "text" and not str(p.get("text", "")).strip():
+                raise SandboxError(132012, "text parameters may not be empty")
+    for index in template.url_buttons_with_param():
+        if len(buttons.get(index, [])) != 1:
+            raise SandboxError(132000, f"URL button {index} needs one text parameter")

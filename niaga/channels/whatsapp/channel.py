@@ -1,0 +1,94 @@
+"""The WhatsApp channel: the :class:`~niaga.channels.base.Channel` protocol over the Graph API."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from types import TracebackType
+from typing import Any
+
+from niaga.channels.whatsapp.graph import (
+    DEFAULT_PHONE_FIELDS,
+    GraphClient,
+    MediaInfo,
+    SentMessage,
+)
+
+__all__ = ["WhatsAppChannel"]
+
+
+class WhatsAppChannel:
+    """Implements :class:`~niaga.channels.base.Channel` by delegating to a :class:`GraphClient`."""
+
+    def __init__(self, client: GraphClient) -> None:
+        self.client = client
+
+    async def send(self, phone_number_id: str, body: Mapping[str, Any]) -> SentMessage:
+        """Send a message body built by ``OutgoingMessage.to_graph_body``."""
+        return await self.client.send_message(phone_number_id, body)
+
+    async def mark_read(self, phone_number_id: str, wamid: str, typing: bool = False) -> None:
+        """Mark an inbound message read, optionally showing a typing indicator."""
+        await self.client.mark_read(phone_number_id, wamid, typing)
+
+    async def upload_media(
+        self, phone_number_id: str, data: bytes, mime_type: str, filename: str
+    ) -> str:
+        """Upload a file; returns its media id."""
+        return await self.client.upload_media(phone_number_id, data, mime_type, filename)
+
+    async def get_media(self, media_id: str) -> MediaInfo:
+        """Download URL and metadata of a media object."""
+        return await self.client.get_media(media_id)
+
+    async def download_media(self, url: str) -> bytes:
+        """The bytes behind a media URL from :meth:`get_media`."""
+        return await self.client.download_media(url)
+
+    async def delete_media(self, media_id: str) -> None:
+        """Delete an uploaded media object."""
+        await self.client.delete_media(media_id)
+
+    async def list_templates(
+        self, waba_id: str, *, name: str | None = None, status: str | None = None
+    ) -> list[dict[str, Any]]:
+        """All message templates of a WhatsApp Business Account."""
+        return await self.client.list_templates(waba_id, name=name, status=status)
+
+    async def create_template(self, waba_id: str, template: Mapping[str, Any]) -> dict[str, Any]:
+        """Submit a template for review."""
+        return await self.client.create_template(waba_id, template)
+
+    async def delete_template(self, waba_id: str, name: str, hsm_id: str | None = None) -> None:
+        """Delete a template by name (optionally one language by ``hsm_id``)."""
+        await self.client.delete_template(waba_id, name, hsm_id)
+
+    async def get_phone_number(
+        self, phone_number_id: str, fields: Sequence[str] = DEFAULT_PHONE_FIELDS
+    ) -> dict[str, Any]:
+        """Details of a business phone number."""
+        return await self.client.get_phone_number(phone_number_id, fields)
+
+    async def get_business_profile(self, phone_number_id: str) -> dict[str, Any]:
+        """The business profile customers see."""
+        return await self.client.get_business_profile(phone_number_id)
+
+    async def update_business_profile(
+        self, phone_number_id: str, profile: Mapping[str, Any]
+    ) -> None:
+        """Change business profile fields."""
+        await self.client.update_business_profile(phone_number_id, profile)
+
+    async def close(self) -> None:
+        """Close the underlying HTTP session."""
+        await self.client.close()
+
+    async def __aenter__(self) -> WhatsAppChannel:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.close()
