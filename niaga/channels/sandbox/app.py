@@ -31,7 +31,7 @@ from niaga.channels.sandbox.customers import (
 )
 from niaga.channels.sandbox.errors import SandboxError, webhook_error
 from niaga.channels.sandbox.ratelimit import Limits
-from niaga.channels.sandbox.state import Customer, SandboxState, new_wamid
+from niaga.channels.sandbox.state import Customer, SandboxState, bsuid_for, new_wamid
 from niaga.channels.sandbox.validation import normalise_recipient, validate_message
 from niaga.channels.sandbox.webhooks import WebhookSender, envelope, messages_value
 
@@ -131,7 +131,12 @@ class Sandbox:
         c = self.config
         if not c.statuses_enabled:
             return
-        base: dict[str, Any] = {"id": wamid, "recipient_id": to}
+        customer = self.state.customer(to)
+        base: dict[str, Any] = {
+            "id": wamid,
+            "recipient_id": to,
+            "recipient_user_id": customer.user_id if customer else bsuid_for(to),
+        }
         if body.get("biz_opaque_callback_data"):
             base["biz_opaque_callback_data"] = body["biz_opaque_callback_data"]
         now = int(time.time())

@@ -14,6 +14,12 @@ from typing import Any
 from niaga.channels.sandbox.templates import Template, seed_templates
 
 
+def bsuid_for(phone: str) -> str:
+    """A stable business-scoped user id for a phone number, shaped like Meta's."""
+    digest = int(hashlib.sha256(phone.encode()).hexdigest(), 16) % 10**19
+    return f"ID.{digest:019d}"
+
+
 def new_wamid() -> str:
     """A message id shaped like Meta's (``wamid.`` + base64)."""
     return "wamid." + base64.b64encode(b"\x15\x02\x00\x11\x18" + secrets.token_bytes(18)).decode()
@@ -29,6 +35,11 @@ class Customer:
     username: str | None = None
     autoreply: bool = False
     last_inbound_at: float | None = None
+
+    def __post_init__(self) -> None:
+        # Since April 2026 Meta sends a business-scoped user id (BSUID) for every user.
+        if self.user_id is None:
+            self.user_id = bsuid_for(self.phone)
 
     def public(self) -> dict[str, Any]:
         return {

@@ -101,17 +101,21 @@ class WebhookSender:
                     self._spawn(item)
             for start in range(0, len(due_status), 100):
                 chunk = due_status[start : start + 100]
-                if self.config.webhook_reorder:
-                    for st in chunk:
-                        self._spawn(
-                            envelope(self.config, messages_value(self.config, statuses=[st]))
-                        )
-                else:
-                    self._spawn(envelope(self.config, messages_value(self.config, statuses=chunk)))
+                groups = [[st] for st in chunk] if self.config.webhook_reorder else [chunk]
+                for group in groups:
+                    self._spawn(self._status_payload(group))
             self._wake.clear()
             timeout = (self._heap[0][0] - time.monotonic()) if self._heap else 1.0
             with suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), max(0.0, min(timeout, 1.0)))
+
+    def _status_payload(self, statuses: list[dict[str, Any]]) -> dict[str, Any]:
+        """Statuses with one ``contacts[]`` item each (2026 payloads carry the user's BSUID)."""
+        contacts = [
+            {"wa_id": st["recipient_id"], "user_id": st.get("recipient_user_id")} for st in statuses
+        ]
+        value = messages_value(self.config, contacts=contacts, statuses=statuses)
+        return envelope(self.config, value)
 
     def _spawn(self, payload: dict[str, Any]) -> None:
         if random.random() < self.config.webhook_drop_rate:
