@@ -85,14 +85,27 @@ def engine(database_url: str) -> Iterator[Any]:
 
 
 def wipe(engine: Any) -> None:
-    """Empty every table (the schema stays)."""
+    """Empty every table (the schema stays).
+
+    The live server's background loops keep querying, so on PostgreSQL the TRUNCATE can lose
+    a deadlock against them; it is simply tried again.
+    """
+    from sqlalchemy.exc import OperationalError
+
     tables = [t.name for t in reversed(Base.metadata.sorted_tables)]
-    with engine.begin() as conn:
-        if engine.dialect.name == "postgresql":
-            conn.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
-        else:
-            for name in tables:
-                conn.execute(text(f"DELETE FROM {name}"))
+    for attempt in range(10):
+        try:
+            with engine.begin() as conn:
+                if engine.dialect.name == "postgresql":
+                    conn.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
+                else:
+                    for name in tables:
+                        conn.execute(text(f"DELETE FROM {name}"))
+            return
+        except OperationalError:
+            if attempt == 9:
+                raise
+            time.sleep(0.1)
 
 
 @pytest.fixture

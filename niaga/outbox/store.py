@@ -15,10 +15,10 @@ from __future__ import annotations
 
 import random
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from niaga.core import clock
@@ -53,28 +53,47 @@ class Result:
 
 
 def claim(factory: sessionmaker[Session], worker: str, limit: int, lease: float) -> list[Claimed]:
-    """Mark up to ``limit`` due rows ``sending`` under a lease and return them."""
+    """Mark up to ``limit`` due rows ``sending`` under a lease and return them.
+
+    One ``UPDATE … WHERE id IN (SELECT … FOR UPDATE SKIP LOCKED) RETURNING`` statement: the
+    dispatcher's hot path, so no ORM objects.
+    """
     now = clock.now()
     with factory() as session, session.begin():
-        stmt = (
-            select(OutboxMessage)
+        due = (
+            select(OutboxMessage.id)
             .where(OutboxMessage.state == "pending", OutboxMessage.next_attempt_at <= now)
             .order_by(OutboxMessage.next_attempt_at, OutboxMessage.id)
             .limit(limit)
         )
         if session.get_bind().dialect.name == "postgresql":
-            stmt = stmt.with_for_update(skip_locked=True)
-        rows = session.scalars(stmt).all()
-        until = now + timedelta(seconds=lease)
-        for row in rows:
-            row.state = "sending"
-            row.attempts += 1
-            row.claimed_by = worker
-            row.lease_until = until
-        return [
-            Claimed(r.id, r.idempotency_key, r.kind, r.phone_number_id, r.body, r.attempts)
-            for r in rows
-        ]
+            due = due.with_for_update(skip_locked=True)
+        t = OutboxMessage.__table__
+        rows = session.execute(
+            update(t)
+            .where(t.c.id.in_(due.scalar_subquery()))
+            .values(
+                state="sending",
+                attempts=t.c.attempts + 1,
+                claimed_by=worker,
+                lease_until=now + timedelta(seconds=lease),
+                updated_at=now,
+            )
+            .returning(
+                t.c.id,
+                t.c.idempotency_key,
+                t.c.kind,
+                t.c.phone_number_id,
+                t.c.body,
+                t.c.attempts,
+                t.c.next_attempt_at,
+            )
+        ).all()
+    rows = sorted(rows, key=lambda r: (r.next_attempt_at, r.id))
+    return [
+        Claimed(r.id, r.idempotency_key, r.kind, r.phone_number_id, r.body, r.attempts)
+        for r in rows
+    ]
 
 
 def backoff_seconds(attempt: int, base: float, cap: float, hint: float | None = None) -> float:
@@ -96,13 +115,19 @@ def record(
         return
     now = clock.now()
     with factory() as session, session.begin():
+        sent = [r for r in results if r.outcome == "sent"]
+        if sent:
+            _record_sent(session, sent, now)
+        others = [r for r in results if r.outcome != "sent"]
+        if not others:
+            return
         rows = {
             r.id: r
             for r in session.scalars(
-                select(OutboxMessage).where(OutboxMessage.id.in_([x.id for x in results]))
+                select(OutboxMessage).where(OutboxMessage.id.in_([x.id for x in others]))
             )
         }
-        for res in results:
+        for res in others:
             row = rows.get(res.id)
             if row is None or row.state != "sending":
                 continue  # recovered elsewhere meanwhile; do not overwrite
@@ -127,6 +152,65 @@ def record(
                 row.state = "failed"
                 _keep_error(row, res)
                 _fail_message(session, row)
+
+
+def _record_sent(session: Session, sent: list[Result], now: datetime) -> None:
+    """The common case in bulk: rows sent, their messages ``sent`` with Meta's wamid."""
+    t = OutboxMessage.__table__
+    pairs = session.execute(
+        select(t.c.id, t.c.message_id).where(
+            t.c.id.in_([r.id for r in sent]), t.c.state == "sending"
+        )
+    ).all()
+    live = {row.id: row.message_id for row in pairs}
+    rows = [r for r in sent if r.id in live]  # others were settled by recovery meanwhile
+    if not rows:
+        return
+    session.execute(
+        update(t)
+        .where(t.c.id == bindparam("row_id"))
+        .values(
+            state="sent",
+            wamid=bindparam("new_wamid"),
+            sent_at=now,
+            lease_until=None,
+            updated_at=now,
+            error_code=None,
+            error_title=None,
+            error_detail=None,
+        ),
+        [{"row_id": r.id, "new_wamid": r.wamid} for r in rows],
+        execution_options={"synchronize_session": False},
+    )
+    with_message = [(live[r.id], r.wamid) for r in rows if live[r.id] is not None]
+    if not with_message:
+        return
+    m = Message.__table__
+    session.execute(
+        update(m).where(m.c.id == bindparam("msg_id")).values(wamid=bindparam("new_wamid")),
+        [{"msg_id": mid, "new_wamid": wamid} for mid, wamid in with_message],
+        execution_options={"synchronize_session": False},
+    )
+    session.execute(
+        update(m)
+        .where(m.c.id.in_([mid for mid, _ in with_message]), m.c.status == "pending")
+        .values(status="sent", status_at=now),
+        execution_options={"synchronize_session": False},
+    )
+    # Statuses that arrived before we knew the wamid (fast webhooks) are replayed now.
+    early = set(
+        session.scalars(
+            select(MessageStatusEvent.wamid).where(
+                MessageStatusEvent.wamid.in_([w for _, w in with_message])
+            )
+        )
+    )
+    for mid, wamid in with_message:
+        if wamid in early:
+            message = session.get(Message, mid)
+            if message is not None:
+                session.refresh(message)
+                inbox.apply_recorded_statuses(session, message)
 
 
 def _keep_error(row: OutboxMessage, res: Result) -> None:

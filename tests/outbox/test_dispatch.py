@@ -290,7 +290,7 @@ def queue_templates(factory: Any, n: int, customers: int) -> list[str]:
 
 
 def test_dispatcher_killed_mid_run_sends_every_message_exactly_once(
-    isolated: tuple[LiveServer, Any, str],
+    isolated: tuple[LiveServer, Any, str], redis_url: str
 ) -> None:
     server, factory, url = isolated
     sb = SandboxControl(server.url)
@@ -313,7 +313,8 @@ def test_dispatcher_killed_mid_run_sends_every_message_exactly_once(
             )
             > 0
         ), "some sends must be in flight"
-    second = start_worker(server, url)
+    # The restarted dispatcher paces through Redis, as workers on several machines would.
+    second = start_worker(server, url, NIAGA_REDIS_URL=redis_url)
     try:
         wait_for(lambda: store.stats(factory).get("sent", 0) == 400, timeout=120)
     finally:

@@ -526,6 +526,7 @@ class Sandbox:
             if body.get("status") == "read":
                 return self._mark_read(body)
             kind = validate_message(body, lambda mid: mid in self.state.media)
+            body.setdefault("type", kind)
             to = normalise_recipient(body.get("to"))
             if kind == "template":
                 t = body["template"]

@@ -64,7 +64,8 @@ def validate_message(body: dict[str, Any], media_exists: Any) -> str:
     rtype = body.get("recipient_type", "individual")
     if rtype not in ("individual", "group"):
         raise _invalid("recipient_type must be individual or group")
-    kind = body.get("type", "text")
+    # ``type`` defaults to text; Meta's own examples sometimes leave it out next to the object.
+    kind = body.get("type") or next((k for k in MESSAGE_TYPES if k in body), "text")
     if kind not in MESSAGE_TYPES:
         raise SandboxError(131051, f"Unsupported message type: {kind}")
     obj = body.get(kind)
@@ -210,5 +211,10 @@ def _interactive(obj: dict[str, Any], media_exists: Any) -> None:
     elif itype == "flow":
         if action.get("name") != "flow":
             raise _invalid("flow action.name must be flow")
+    elif itype in ("order_details", "order_status"):
+        if action.get("name") not in ("review_and_pay", "review_order"):
+            raise _invalid(f"{itype} action.name must be review_and_pay or review_order")
+        if not isinstance(action.get("parameters"), dict):
+            raise _missing(f"{itype}.action.parameters")
     else:
         raise _invalid(f"unsupported interactive type {itype!r}")
