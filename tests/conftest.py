@@ -134,6 +134,8 @@ def make_settings(database_url: str, port: int, **overrides: Any) -> Settings:
         "dispatch_in_doubt_seconds": 3.0,
         "dispatch_backoff_base": 0.1,
         "dispatch_backoff_max": 1.0,
+        # Fault-injection tests fail up to half the attempts; 20 tries make exhaustion ~1e-6.
+        "dispatch_max_attempts": 20,
         "wa_request_timeout": 5.0,
         "wa_messages_per_second": 200,
         "log_level": "warning",

@@ -9,6 +9,7 @@ from fastapi import Depends, HTTPException, Request, status
 from sqlalchemy.orm import Session
 
 from niaga.core import clock
+from niaga.core.db import transaction
 from niaga.core.i18n import gettext, negotiate
 from niaga.security.models import ApiToken
 from niaga.security.tokens import find_active_token
@@ -23,13 +24,8 @@ def get_session(request: Request) -> Iterator[Session]:
     factory = (
         state.read_session_factory if request.method in ("GET", "HEAD") else state.session_factory
     )
-    with factory() as session:
-        try:
-            yield session
-            session.commit()
-        except BaseException:
-            session.rollback()
-            raise
+    with transaction(factory) as session:
+        yield session
 
 
 SessionDep = Annotated[Session, Depends(get_session)]

@@ -332,6 +332,30 @@ def test_dispatcher_killed_mid_run_sends_every_message_exactly_once(
     assert wamids == by_key
 
 
+def test_retries_stop_after_max_attempts_with_metas_code(
+    isolated: tuple[LiveServer, Any, str],
+) -> None:
+    server, factory, url = isolated
+    sb = SandboxControl(server.url)
+    sb.configure(error_rates={"131016": 1.0})
+    queue_templates(factory, 1, customers=1)
+    worker = start_worker(
+        server, url, NIAGA_DISPATCH_MAX_ATTEMPTS="3", NIAGA_DISPATCH_BACKOFF_MAX="0.2"
+    )
+    try:
+        wait_for(lambda: store.stats(factory).get("failed", 0) == 1, timeout=60)
+    finally:
+        worker.terminate()
+        worker.wait(timeout=30)
+    with factory() as s:
+        row = s.scalars(select(OutboxMessage)).one()
+        msg = s.get_one(Message, row.message_id)
+    assert (row.attempts, row.error_code) == (3, 131016)
+    assert (msg.status, msg.error_code) == ("failed", 131016)
+    assert sb.messages() == []
+    assert sb.stats()["errors"]["131016"] == 3
+
+
 def test_timeout_after_the_request_left_is_not_resent(
     isolated: tuple[LiveServer, Any, str],
 ) -> None:
