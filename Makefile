@@ -17,7 +17,7 @@ $(STAMP): pyproject.toml
 run: $(STAMP)
 	$(BIN)/niaga db upgrade
 	$(BIN)/niaga demo
-	$(BIN)/niaga serve
+	$(BIN)/niaga serve --demo
 
 ## make test: set up, lint, run every test on SQLite and on PostgreSQL
 test: $(STAMP) lint

@@ -87,10 +87,16 @@ def serve(
     host: Annotated[str | None, typer.Option()] = None,
     port: Annotated[int | None, typer.Option()] = None,
     workers: Annotated[int, typer.Option(help="Web processes")] = 1,
+    demo: Annotated[bool, typer.Option(help="Demo customers write in through the sandbox")] = False,
 ) -> None:
     """Run the web app (with the sandbox and a worker inside, by default)."""
+    import os
+
     import uvicorn
 
+    if demo:
+        os.environ["NIAGA_DEMO"] = "1"
+        get_settings.cache_clear()
     settings = get_settings()
     try:
         settings.check_safe_to_start()

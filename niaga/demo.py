@@ -2,16 +2,12 @@
 
 from __future__ import annotations
 
-import json
-import time
+import asyncio
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from niaga.channels.whatsapp.models import WebhookEvent
-from niaga.channels.whatsapp.processor import process_pending
-from niaga.core.config import get_settings
 from niaga.core.db import transaction
 from niaga.security.models import ApiToken, User
 from niaga.security.tokens import do_create_token
@@ -37,45 +33,13 @@ DEMO_USERS = [
 ]
 
 
-def _payload(phone: str, name: str, text: str, n: int, ts: int) -> dict[str, Any]:
-    settings = get_settings()
-    return {
-        "object": "whatsapp_business_account",
-        "entry": [
-            {
-                "id": settings.wa_business_account_id,
-                "changes": [
-                    {
-                        "field": "messages",
-                        "value": {
-                            "messaging_product": "whatsapp",
-                            "metadata": {
-                                "display_phone_number": settings.wa_display_phone_number,
-                                "phone_number_id": settings.wa_phone_number_id,
-                            },
-                            "contacts": [{"profile": {"name": name}, "wa_id": phone}],
-                            "messages": [
-                                {
-                                    "from": phone,
-                                    "id": f"wamid.DEMO{phone}{n:03d}",
-                                    "timestamp": str(ts),
-                                    "type": "text",
-                                    "text": {"body": text},
-                                }
-                            ],
-                        },
-                    }
-                ],
-            }
-        ],
-    }
-
-
 def seed_demo(
     factory: sessionmaker[Session], *, owner_email: str, owner_password: str
 ) -> dict[str, Any]:
-    """Create the owner, the team, customers and chats (idempotent); returns a fresh token."""
-    now = int(time.time())
+    """Create the owner and the team (idempotent); returns a fresh API token.
+
+    The customers' chats come later, through the sandbox (:func:`seed_demo_chats`).
+    """
     with transaction(factory) as session:
         if session.scalars(select(User.id).where(User.email == owner_email)).first() is None:
             do_create_user(
@@ -88,12 +52,25 @@ def seed_demo(
         for email, name, role in DEMO_USERS:
             if session.scalars(select(User.id).where(User.email == email)).first() is None:
                 do_create_user(session, email=email, name=name, password=owner_password, role=role)
-        for i, (phone, name, texts) in enumerate(CUSTOMERS):
-            for n, text in enumerate(texts):
-                body = json.dumps(_payload(phone, name, text, n, now - 3600 * i + n * 60))
-                session.add(WebhookEvent(body=body.encode()))
         session.query(ApiToken).filter(ApiToken.name == "demo").delete()
         _, secret = do_create_token(session, name="demo", role="agent")
-    while process_pending(factory):
-        pass
     return {"token": secret}
+
+
+async def seed_demo_chats(sandbox: Any, factory: sessionmaker[Session]) -> None:
+    """Demo customers write to the shop through the sandbox, once (when there are no chats).
+
+    Their messages reach Niaga as signed webhooks, exactly as real customers' would.
+    """
+    from niaga.channels.sandbox.customers import InboundRequest
+    from niaga.channels.sandbox.state import Customer
+    from niaga.inbox.models import Conversation
+
+    with factory() as session:
+        if session.scalars(select(Conversation.id).limit(1)).first() is not None:
+            return
+    await asyncio.sleep(1.0)  # let the server start listening for the sandbox's webhooks
+    for phone, name, texts in CUSTOMERS:
+        customer = sandbox.state.customers.setdefault(phone, Customer(phone=phone, name=name))
+        for text in texts:
+            await sandbox.customer_sends(customer, InboundRequest(type="text", text=text))

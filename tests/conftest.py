@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import socket
+import tempfile
 import threading
 import time
 import uuid
@@ -77,6 +78,30 @@ def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
+@pytest.fixture
+def fresh_database_url(tmp_path: Path) -> Iterator[str]:
+    """A database of its own for one test (for tests that run their own server)."""
+    if DB_KIND == "sqlite":
+        url = f"sqlite:///{tmp_path / 'own.db'}"
+        upgrade(url)
+        yield url
+        return
+    import psycopg
+
+    name = f"niaga_own_{uuid.uuid4().hex[:10]}"
+    try:
+        admin = psycopg.connect(PG_URL, autocommit=True, connect_timeout=5)
+    except psycopg.OperationalError as exc:
+        missing_service(f"PostgreSQL at {PG_URL}: {exc}")
+    with admin:
+        admin.execute(f'CREATE DATABASE "{name}"')
+    url = PG_URL.rsplit("/", 1)[0] + "/" + name
+    upgrade(url)
+    yield url
+    with psycopg.connect(PG_URL, autocommit=True) as admin:
+        admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
 @pytest.fixture(scope="session")
 def engine(database_url: str) -> Iterator[Any]:
     eng = make_engine(database_url)
@@ -126,6 +151,7 @@ def session(factory: sessionmaker[Session]) -> Iterator[Session]:
 def make_settings(database_url: str, port: int, **overrides: Any) -> Settings:
     values: dict[str, Any] = {
         "database_url": database_url,
+        "data_dir": Path(tempfile.mkdtemp(prefix="niaga-test-")),
         "host": "127.0.0.1",
         "port": port,
         "sandbox": True,

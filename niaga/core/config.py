@@ -66,6 +66,7 @@ class Settings(BaseSettings):
     sandbox_customers: bool = True
 
     # Processes
+    demo: bool = False
     embedded_worker: bool = True
     embedded_dispatch: bool = True
     webhook_batch_max: int = Field(500, ge=1, le=10000)

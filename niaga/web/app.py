@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -56,9 +57,16 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             await sandbox.start()
         if worker is not None:
             worker.start()
+        demo_task = None
+        if settings.demo and sandbox is not None:
+            from niaga.demo import seed_demo_chats
+
+            demo_task = asyncio.create_task(seed_demo_chats(sandbox, factory))
         try:
             yield
         finally:
+            if demo_task is not None:
+                demo_task.cancel()
             await writer.stop()
             if worker is not None:
                 await worker.stop()

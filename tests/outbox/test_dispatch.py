@@ -7,7 +7,6 @@ import os
 import signal
 import subprocess
 import sys
-import uuid
 from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
@@ -19,12 +18,11 @@ from sqlalchemy import func, select
 from niaga.channels.whatsapp import outgoing as out
 from niaga.contacts.models import Contact
 from niaga.core.db import make_engine, make_sessionmaker, transaction
-from niaga.core.migrate import upgrade
 from niaga.inbox import service as inbox
 from niaga.inbox.models import Conversation, Message
 from niaga.outbox import store
 from niaga.outbox.models import OutboxMessage
-from tests.conftest import DB_KIND, PG_URL, LiveServer, free_port, make_settings, wait_for
+from tests.conftest import LiveServer, free_port, make_settings, wait_for
 from tests.sandbox_client import SandboxControl
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -218,24 +216,9 @@ def _state_of_kind(factory: Any, kind: str) -> str | None:
 
 
 @pytest.fixture
-def isolated(tmp_path: Path) -> Iterator[tuple[LiveServer, Any, str]]:
+def isolated(fresh_database_url: str) -> Iterator[tuple[LiveServer, Any, str]]:
     """A server that processes webhooks but does not dispatch, on its own database."""
-    if DB_KIND == "sqlite":
-        url = f"sqlite:///{tmp_path / 'crash.db'}"
-        cleanup = None
-    else:
-        import psycopg
-
-        name = f"niaga_crash_{uuid.uuid4().hex[:10]}"
-        with psycopg.connect(PG_URL, autocommit=True) as admin:
-            admin.execute(f'CREATE DATABASE "{name}"')
-        url = PG_URL.rsplit("/", 1)[0] + "/" + name
-
-        def cleanup() -> None:
-            with psycopg.connect(PG_URL, autocommit=True) as admin:
-                admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-
-    upgrade(url)
+    url = fresh_database_url
     server = LiveServer(make_settings(url, free_port(), embedded_dispatch=False))
     server.start()
     engine = make_engine(url)
@@ -244,8 +227,6 @@ def isolated(tmp_path: Path) -> Iterator[tuple[LiveServer, Any, str]]:
     finally:
         server.stop()
         engine.dispose()
-        if cleanup:
-            cleanup()
 
 
 def start_worker(server: LiveServer, url: str, **env: str) -> subprocess.Popen[bytes]:

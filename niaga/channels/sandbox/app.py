@@ -64,6 +64,7 @@ class Sandbox:
         self._routes()
 
     async def start(self) -> None:
+        self.state.load_customers(self.config.state_file)
         await self.webhooks.start()
         self._chatter = asyncio.create_task(self._chatter_loop(), name="sandbox-chatter")
 
@@ -81,6 +82,7 @@ class Sandbox:
         for key, value in self._defaults.model_dump().items():
             setattr(self.config, key, value)
         self.state.customers.clear()
+        self.state.save_customers(self.config.state_file)
         self.state.messages.clear()
         self.state.inbound.clear()
         self.state.media.clear()
@@ -118,6 +120,7 @@ class Sandbox:
             customer.phone = req.new_phone
             self.state.customers[customer.phone] = customer
         customer.last_inbound_at = time.time()
+        self.state.save_customers(self.config.state_file)
         self.state.inbound[msg["id"]] = {"from": customer.phone, "message": msg}
         payload = envelope(
             self.config,
@@ -256,6 +259,7 @@ class Sandbox:
                 if key in data:
                     setattr(customer, key, data[key])
             self.state.customers[phone] = customer
+            self.state.save_customers(self.config.state_file)
             return customer.public()
 
         @app.get("/_control/customers", tags=["control"])

@@ -56,6 +56,9 @@ class SandboxConfig(BaseModel):
     autoreply_delay: float = 0.5
     chatter_per_minute: float = 0.0
     max_log: int = 100_000
+    state_file: str | None = Field(
+        None, description="Keep simulated customers (and their 24-hour windows) across restarts"
+    )
 
     @classmethod
     def from_settings(cls, settings: Any) -> SandboxConfig:
@@ -68,6 +71,7 @@ class SandboxConfig(BaseModel):
             phone_number_id=settings.wa_phone_number_id,
             display_phone_number=settings.wa_display_phone_number,
             waba_id=settings.wa_business_account_id,
+            state_file=str(settings.data_dir / "sandbox-customers.json"),
             status_delays={
                 "sent": settings.sandbox_status_delay,
                 "delivered": settings.sandbox_status_delay * 2,

@@ -5,6 +5,8 @@ from __future__ import annotations
 import base64
 import hashlib
 import itertools
+import json
+import os
 import secrets
 import time
 from collections import Counter, deque
@@ -87,6 +89,25 @@ class SandboxState:
     stats: Counter[str] = field(default_factory=Counter)
     errors: Counter[str] = field(default_factory=Counter)
     _seq: Any = field(default_factory=lambda: itertools.count(1))
+
+    def load_customers(self, path: str | None) -> None:
+        """Read customers saved by :meth:`save_customers` (missing file: nothing to read)."""
+        if not path or not os.path.exists(path):
+            return
+        with open(path, encoding="utf-8") as fh:
+            for data in json.load(fh):
+                customer = Customer(**data)
+                self.customers[customer.phone] = customer
+
+    def save_customers(self, path: str | None) -> None:
+        """Write customers (phone, name, ids, last inbound time) atomically to ``path``."""
+        if not path:
+            return
+        os.makedirs(os.path.dirname(path) or ".", exist_ok=True)
+        tmp = f"{path}.tmp"
+        with open(tmp, "w", encoding="utf-8") as fh:
+            json.dump([c.public() for c in self.customers.values()], fh)
+        os.replace(tmp, path)
 
     def log_message(self, entry: dict[str, Any]) -> None:
         entry["seq"] = next(self._seq)
