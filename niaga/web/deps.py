@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from datetime import timedelta
 from typing import Annotated
 
 from fastapi import Depends, HTTPException, Request, status
+from sqlalchemy import update
 from sqlalchemy.orm import Session
 
 from niaga.core import clock
@@ -13,6 +15,9 @@ from niaga.core.db import transaction
 from niaga.core.i18n import gettext, negotiate
 from niaga.security.models import ApiToken
 from niaga.security.tokens import find_active_token
+
+TOUCH_EVERY = timedelta(minutes=5)
+READ_METHODS = ("GET", "HEAD")
 
 
 def get_session(request: Request) -> Iterator[Session]:
@@ -22,7 +27,7 @@ def get_session(request: Request) -> Iterator[Session]:
     """
     state = request.app.state
     factory = (
-        state.read_session_factory if request.method in ("GET", "HEAD") else state.session_factory
+        state.read_session_factory if request.method in READ_METHODS else state.session_factory
     )
     with transaction(factory) as session:
         yield session
@@ -50,8 +55,25 @@ def current_token(request: Request, session: SessionDep, locale: LocaleDep) -> A
             detail=gettext("Missing or invalid API token.", locale),
             headers={"WWW-Authenticate": "Bearer"},
         )
-    token.last_used_at = clock.now()
+    _touch(request, token)
     return token
+
+
+def _touch(request: Request, token: ApiToken) -> None:
+    """Record when a token was last used (at most every few minutes).
+
+    A write request stamps it in its own transaction. Read requests run in read-only
+    sessions that must never wait for SQLite's write lock, so they stamp it in a short
+    transaction of their own.
+    """
+    now = clock.now()
+    if token.last_used_at is not None and now - token.last_used_at < TOUCH_EVERY:
+        return
+    if request.method not in READ_METHODS:
+        token.last_used_at = now
+        return
+    with transaction(request.app.state.session_factory) as session:
+        session.execute(update(ApiToken).where(ApiToken.id == token.id).values(last_used_at=now))
 
 
 TokenDep = Annotated[ApiToken, Depends(current_token)]

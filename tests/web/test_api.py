@@ -218,3 +218,14 @@ def test_invalid_message_is_a_clear_422(niaga: LiveServer, factory: Any) -> None
         },
     )
     assert r.status_code == 422
+
+
+def test_token_use_is_stamped_without_blocking_reads(niaga: LiveServer, factory: Any) -> None:
+    from niaga.security.models import ApiToken
+
+    h = token(factory, "analyst")
+    for _ in range(3):
+        assert api(niaga, "GET", "/contacts", h).status_code == 200
+    with factory() as s:
+        stamps = s.scalars(select(ApiToken.last_used_at)).all()
+    assert len(stamps) == 1 and stamps[0] is not None
