@@ -116,7 +116,9 @@ def _client_proc(
     out.put((t0, time.time(), lat))
 
 
-def run(db: str, n: int, concurrency: int, clients: int, warmup: int) -> dict[str, float]:
+def run(
+    db: str, n: int, concurrency: int, clients: int, warmup: int, processing: bool = False
+) -> dict[str, float]:
     with (
         fresh_database(db) as url,
         niaga_process(
@@ -124,7 +126,8 @@ def run(db: str, n: int, concurrency: int, clients: int, warmup: int) -> dict[st
             {
                 "NIAGA_DATABASE_URL": url,
                 "NIAGA_WA_APP_SECRET": SECRET,
-                "NIAGA_EMBEDDED_WORKER": "0",
+                "NIAGA_EMBEDDED_WORKER": "1" if processing else "0",
+                "NIAGA_EMBEDDED_DISPATCH": "0",
                 "NIAGA_SANDBOX": "0",
             },
         ) as base,
@@ -166,10 +169,16 @@ def main() -> None:
     ap.add_argument("--concurrency", type=int, default=64)
     ap.add_argument("--clients", type=int, default=2)
     ap.add_argument("--warmup", type=int, default=2000)
+    ap.add_argument(
+        "--processing",
+        action="store_true",
+        help="also parse and apply the webhooks in the same process while ingesting",
+    )
     a = ap.parse_args()
-    r = run(a.db, a.n, a.concurrency, a.clients, a.warmup)
+    r = run(a.db, a.n, a.concurrency, a.clients, a.warmup, a.processing)
     print(
-        f"ingest db={a.db} n={r['events']} concurrency={a.concurrency} clients={a.clients}: "
+        f"ingest db={a.db} processing={'on' if a.processing else 'off'} n={r['events']} "
+        f"concurrency={a.concurrency} clients={a.clients}: "
         f"{r['events_per_s']:.0f} events/s durably acknowledged, "
         f"p50 {r['p50_ms']:.1f} ms, p99 {r['p99_ms']:.1f} ms"
     )

@@ -117,7 +117,8 @@ class SandboxState:
 
     def log_webhook(self, entry: dict[str, Any]) -> None:
         self.webhook_log.append(entry)
-        while len(self.webhook_log) > self.max_log:
+        # Webhook bodies are larger than send records: keep a tenth as many.
+        while len(self.webhook_log) > max(100, self.max_log // 10):
             self.webhook_log.popleft()
 
     def customer(self, wa_id: str) -> Customer | None:
