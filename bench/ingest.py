@@ -18,6 +18,7 @@ import os
 import statistics
 import sys
 import time
+from contextlib import ExitStack
 
 import aiohttp
 
@@ -117,21 +118,19 @@ def _client_proc(
 
 
 def run(
-    db: str, n: int, concurrency: int, clients: int, warmup: int, processing: bool = False
+    db: str, n: int, concurrency: int, clients: int, warmup: int, processing: str = "off"
 ) -> dict[str, float]:
-    with (
-        fresh_database(db) as url,
-        niaga_process(
-            ["serve"],
-            {
-                "NIAGA_DATABASE_URL": url,
-                "NIAGA_WA_APP_SECRET": SECRET,
-                "NIAGA_EMBEDDED_WORKER": "1" if processing else "0",
-                "NIAGA_EMBEDDED_DISPATCH": "0",
-                "NIAGA_SANDBOX": "0",
-            },
-        ) as base,
-    ):
+    with fresh_database(db) as url, ExitStack() as stack:
+        env = {
+            "NIAGA_DATABASE_URL": url,
+            "NIAGA_WA_APP_SECRET": SECRET,
+            "NIAGA_EMBEDDED_WORKER": "1" if processing == "embedded" else "0",
+            "NIAGA_EMBEDDED_DISPATCH": "0",
+            "NIAGA_SANDBOX": "0",
+        }
+        base = stack.enter_context(niaga_process(["serve"], env))
+        if processing == "worker":
+            stack.enter_context(niaga_process(["worker", "--no-dispatch"], env, health_path=None))
         target = f"{base}/webhooks/whatsapp"
         if warmup:
             asyncio.run(_client(target, _bodies(10_000_000, warmup), concurrency))
@@ -171,13 +170,15 @@ def main() -> None:
     ap.add_argument("--warmup", type=int, default=2000)
     ap.add_argument(
         "--processing",
-        action="store_true",
-        help="also parse and apply the webhooks in the same process while ingesting",
+        choices=["off", "embedded", "worker"],
+        default="off",
+        help="also parse and apply the webhooks while ingesting: inside the web process, "
+        "or in a separate `niaga worker` process",
     )
     a = ap.parse_args()
     r = run(a.db, a.n, a.concurrency, a.clients, a.warmup, a.processing)
     print(
-        f"ingest db={a.db} processing={'on' if a.processing else 'off'} n={r['events']} "
+        f"ingest db={a.db} processing={a.processing} n={r['events']} "
         f"concurrency={a.concurrency} clients={a.clients}: "
         f"{r['events_per_s']:.0f} events/s durably acknowledged, "
         f"p50 {r['p50_ms']:.1f} ms, p99 {r['p99_ms']:.1f} ms"

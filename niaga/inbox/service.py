@@ -98,12 +98,10 @@ def do_record_inbound(session: Session, msg: InboundMessage) -> Message | None:
         created_at=msg.timestamp,
         received_at=clock.now(),
     )
-    try:
-        with session.begin_nested():
-            session.add(message)
-            session.flush()
-    except IntegrityError:
-        return None  # a concurrent processor recorded the same wamid
+    # A concurrent processor inserting the same wamid makes this flush fail; the caller's
+    # savepoint rolls the event back and the retry then finds the message already there.
+    session.add(message)
+    session.flush()
     _touch_window(contact, conversation, msg.timestamp)
     conversation.unread_count += 1
     if conversation.status == "resolved":

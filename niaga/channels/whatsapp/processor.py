@@ -90,14 +90,15 @@ def _err(e: object) -> dict[str, object]:
 
 
 def process_event(session: Session, event: WebhookEvent) -> None:
-    """Parse and apply one stored webhook; each item in its own savepoint."""
-    parsed = parse_webhook(event.body)
-    for item in parsed.items:
-        with session.begin_nested():
-            handle_item(session, item)
+    """Parse and apply one stored webhook (the caller wraps it in a savepoint).
+
+    Every step is idempotent, so a failed event is simply applied again later, whole.
+    """
+    for item in parse_webhook(event.body).items:
+        handle_item(session, item)
 
 
-def process_pending(factory: sessionmaker[Session], limit: int = 200) -> int:
+def process_pending(factory: sessionmaker[Session], limit: int = 25) -> int:
     """Process up to ``limit`` stored webhooks in one transaction; returns how many."""
     now = clock.now()
     with factory() as session, session.begin():
@@ -146,9 +147,18 @@ def _record_failure(session: Session, row: WebhookEvent, exc: Exception) -> None
 class WebhookProcessor:
     """Background loop: wakes on every stored batch, and polls for other processes' rows."""
 
-    def __init__(self, factory: sessionmaker[Session], *, poll_interval: float = 1.0) -> None:
+    def __init__(
+        self,
+        factory: sessionmaker[Session],
+        *,
+        poll_interval: float = 1.0,
+        batch: int = 10,
+        gap: float = 0.01,
+    ) -> None:
         self._factory = factory
         self._poll = poll_interval
+        self._batch = batch
+        self._gap = gap
         self._wake = asyncio.Event()
         self._loop: asyncio.AbstractEventLoop | None = None
 
@@ -162,11 +172,14 @@ class WebhookProcessor:
         self._loop = asyncio.get_running_loop()
         while not stop.is_set():
             try:
-                done = await asyncio.to_thread(process_pending, self._factory)
+                done = await asyncio.to_thread(process_pending, self._factory, self._batch)
             except Exception:
                 log.exception("webhook processing failed; retrying")
                 done = 0
             if done:
+                # Leave a gap between batches: on SQLite the webhook writer (which must
+                # answer Meta quickly) waits for the same write lock.
+                await asyncio.sleep(self._gap)
                 continue
             self._wake.clear()
             with suppress(TimeoutError):
