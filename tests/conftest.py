@@ -16,6 +16,7 @@ import threading
 import time
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -54,17 +55,17 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-@pytest.fixture(scope="session")
-def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """A new, migrated database for this test run."""
+@contextmanager
+def new_database(directory: Path, prefix: str) -> Iterator[str]:
+    """A new, migrated database (SQLite file or PostgreSQL database), dropped afterwards."""
     if DB_KIND == "sqlite":
-        url = f"sqlite:///{tmp_path_factory.mktemp('db') / 'niaga.db'}"
+        url = f"sqlite:///{directory / f'{prefix}.db'}"
         upgrade(url)
         yield url
         return
     import psycopg
 
-    name = f"niaga_test_{uuid.uuid4().hex[:12]}"
+    name = f"{prefix}_{uuid.uuid4().hex[:12]}"
     try:
         admin = psycopg.connect(PG_URL, autocommit=True, connect_timeout=5)
     except psycopg.OperationalError as exc:
@@ -72,34 +73,26 @@ def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     with admin:
         admin.execute(f'CREATE DATABASE "{name}"')
     url = PG_URL.rsplit("/", 1)[0] + "/" + name
-    upgrade(url)
-    yield url
-    with psycopg.connect(PG_URL, autocommit=True) as admin:
-        admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    try:
+        upgrade(url)
+        yield url
+    finally:
+        with psycopg.connect(PG_URL, autocommit=True) as admin:
+            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The test run's database (the live server and most tests share it)."""
+    with new_database(tmp_path_factory.mktemp("db"), "niaga_test") as url:
+        yield url
 
 
 @pytest.fixture
 def fresh_database_url(tmp_path: Path) -> Iterator[str]:
     """A database of its own for one test (for tests that run their own server)."""
-    if DB_KIND == "sqlite":
-        url = f"sqlite:///{tmp_path / 'own.db'}"
-        upgrade(url)
+    with new_database(tmp_path, "niaga_own") as url:
         yield url
-        return
-    import psycopg
-
-    name = f"niaga_own_{uuid.uuid4().hex[:10]}"
-    try:
-        admin = psycopg.connect(PG_URL, autocommit=True, connect_timeout=5)
-    except psycopg.OperationalError as exc:
-        missing_service(f"PostgreSQL at {PG_URL}: {exc}")
-    with admin:
-        admin.execute(f'CREATE DATABASE "{name}"')
-    url = PG_URL.rsplit("/", 1)[0] + "/" + name
-    upgrade(url)
-    yield url
-    with psycopg.connect(PG_URL, autocommit=True) as admin:
-        admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 @pytest.fixture(scope="session")
