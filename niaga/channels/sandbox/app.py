@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import hmac
-import random
 import re
 import time
 from collections.abc import AsyncIterator
@@ -21,6 +20,7 @@ from fastapi.responses import JSONResponse, Response
 
 from niaga.channels.sandbox import templates as tpl
 from niaga.channels.sandbox.config import SandboxConfig
+from niaga.channels.sandbox.control import control_router
 from niaga.channels.sandbox.customers import (
     InboundRequest,
     autoreply_for,
@@ -29,21 +29,17 @@ from niaga.channels.sandbox.customers import (
     random_chatter,
     random_customer,
 )
-from niaga.channels.sandbox.errors import SandboxError, webhook_error
+from niaga.channels.sandbox.errors import SandboxError
+from niaga.channels.sandbox.faults import Faults, Timeout
 from niaga.channels.sandbox.ratelimit import Limits
-from niaga.channels.sandbox.state import Customer, SandboxState, bsuid_for, new_wamid
+from niaga.channels.sandbox.state import Customer, SandboxState, new_wamid
+from niaga.channels.sandbox.statuses import StatusPlanner
 from niaga.channels.sandbox.validation import normalise_recipient, validate_message
 from niaga.channels.sandbox.webhooks import WebhookSender, envelope, messages_value
 
-VERSION = re.compile(r"^v\d+\.\d+$")
-
 
 def _error(exc: SandboxError) -> JSONResponse:
-    body = exc.body()
-    sub = getattr(exc, "subcode", None)
-    if sub:
-        body["error"]["error_subcode"] = sub
-    return JSONResponse(body, status_code=exc.http_status)
+    return JSONResponse(exc.body(), status_code=exc.http_status)
 
 
 class Sandbox:
@@ -53,7 +49,9 @@ class Sandbox:
         self.config = config or SandboxConfig()
         self._defaults = self.config.model_copy(deep=True)
         self.state = SandboxState(max_log=self.config.max_log)
-        self.webhooks = WebhookSender(self.config, self.state)
+        self.faults = Faults(self.config)
+        self.webhooks = WebhookSender(self.config, self.state, self.faults)
+        self.statuses = StatusPlanner(self.config, self.state, self.faults, self.webhooks)
         self.limits = Limits()
         self._chatter: asyncio.Task[None] | None = None
         self._tasks: set[asyncio.Task[Any]] = set()
@@ -64,11 +62,13 @@ class Sandbox:
         self._routes()
 
     async def start(self) -> None:
+        """Open the webhook session and start background tasks (call from Niaga's lifespan)."""
         self.state.load_customers(self.config.state_file)
         await self.webhooks.start()
         self._chatter = asyncio.create_task(self._chatter_loop(), name="sandbox-chatter")
 
     async def stop(self) -> None:
+        """Stop background tasks and close the webhook session."""
         if self._chatter is not None:
             self._chatter.cancel()
             with suppress(asyncio.CancelledError):
@@ -121,98 +121,14 @@ class Sandbox:
             self.state.customers[customer.phone] = customer
         customer.last_inbound_at = time.time()
         self.state.save_customers(self.config.state_file)
-        self.state.inbound[msg["id"]] = {"from": customer.phone, "message": msg}
+        self.state.remember_inbound(msg["id"], {"from": customer.phone, "message": msg})
         payload = envelope(
             self.config,
             messages_value(self.config, contacts=[contact_of(customer)], messages=[msg]),
         )
         self.state.stats["inbound"] += 1
-        status = await self.webhooks.deliver(payload)
+        status = await self.webhooks.deliver_now(payload)
         return {"wamid": msg["id"], "status": status, "payload": payload}
-
-    def _schedule_statuses(self, wamid: str, to: str, body: dict[str, Any], kind: str) -> None:
-        c = self.config
-        if not c.statuses_enabled:
-            return
-        customer = self.state.customer(to)
-        base: dict[str, Any] = {
-            "id": wamid,
-            "recipient_id": to,
-            "recipient_user_id": customer.user_id if customer else bsuid_for(to),
-        }
-        if body.get("biz_opaque_callback_data"):
-            base["biz_opaque_callback_data"] = body["biz_opaque_callback_data"]
-        now = int(time.time())
-        failure: tuple[int, str] | None = None
-        if to.endswith(c.not_on_whatsapp_suffix) and to.isdigit():
-            failure = (131026, "Message Undeliverable: the recipient is not a WhatsApp user.")
-        elif kind != "template" and not self.state.window_open(to, c.window_hours):
-            failure = (
-                131047,
-                "Message failed to send because more than 24 hours have passed since the "
-                "customer last replied to this number.",
-            )
-        elif random.random() < c.async_failure_rate:
-            failure = (c.async_failure_code, "Injected asynchronous failure.")
-        if failure is not None:
-            status = {
-                **base,
-                "status": "failed",
-                "timestamp": str(now),
-                "errors": [webhook_error(*failure)],
-            }
-            self.webhooks.schedule_status(c.status_delays.get("sent", 0.2), status)
-            return
-        category = self._category(body, kind, to)
-        pricing_type = (
-            "free_customer_service"
-            if category in ("service", "utility") and self.state.window_open(to, c.window_hours)
-            else "regular"
-        )
-        pricing = {
-            "billable": pricing_type == "regular",
-            "pricing_model": "PMP",
-            "type": pricing_type,
-            "category": category,
-        }
-        sent = {
-            **base,
-            "status": "sent",
-            "timestamp": str(now),
-            "pricing": pricing,
-            "conversation": {
-                "id": wamid[-32:],
-                "expiration_timestamp": str(now + 86400),
-                "origin": {"type": category},
-            },
-        }
-        self.webhooks.schedule_status(c.status_delays.get("sent", 0.2), sent)
-        delivered = {
-            **base,
-            "status": "delivered",
-            "timestamp": str(now + int(c.status_delays.get("delivered", 0.5))),
-        }
-        read = random.random() < c.read_probability
-        if not read:
-            delivered["pricing"] = pricing
-        self.webhooks.schedule_status(c.status_delays.get("delivered", 0.5), delivered)
-        if read:
-            self.webhooks.schedule_status(
-                c.status_delays.get("read", 1.5),
-                {
-                    **base,
-                    "status": "read",
-                    "pricing": pricing,
-                    "timestamp": str(now + int(c.status_delays.get("read", 1.5))),
-                },
-            )
-
-    def _category(self, body: dict[str, Any], kind: str, to: str) -> str:
-        if kind != "template":
-            return "service"
-        t = body["template"]
-        template = self.state.template(t["name"], t["language"]["code"])
-        return (template.category if template else "utility").lower()
 
     async def _chatter_loop(self) -> None:
         while True:
@@ -232,91 +148,7 @@ class Sandbox:
             return self._fail(exc)
 
         # control API first, so "/_control/x" never matches "/{version}/{id}"
-        @app.get("/_control/config", tags=["control"])
-        async def get_config() -> dict[str, Any]:
-            return self.config.model_dump()
-
-        @app.patch("/_control/config", tags=["control"])
-        async def patch_config(changes: dict[str, Any]) -> dict[str, Any]:
-            for key, value in changes.items():
-                if key not in SandboxConfig.model_fields:
-                    return JSONResponse({"detail": f"unknown knob {key}"}, status_code=422)  # type: ignore[return-value]
-                setattr(self.config, key, value)
-            return self.config.model_dump()
-
-        @app.post("/_control/reset", tags=["control"])
-        async def reset() -> dict[str, str]:
-            self.reset()
-            return {"status": "reset"}
-
-        @app.post("/_control/customers", tags=["control"])
-        async def add_customer(data: dict[str, Any]) -> dict[str, Any]:
-            phone = normalise_recipient(str(data.get("phone", "")))
-            customer = self.state.customers.get(phone) or Customer(
-                phone=phone, name=str(data.get("name") or phone)
-            )
-            for key in ("name", "user_id", "username", "autoreply"):
-                if key in data:
-                    setattr(customer, key, data[key])
-            self.state.customers[phone] = customer
-            self.state.save_customers(self.config.state_file)
-            return customer.public()
-
-        @app.get("/_control/customers", tags=["control"])
-        async def list_customers() -> list[dict[str, Any]]:
-            return [c.public() for c in self.state.customers.values()]
-
-        @app.post("/_control/customers/{phone}/send", tags=["control"])
-        async def customer_send(phone: str, req: InboundRequest) -> dict[str, Any]:
-            wa_id = normalise_recipient(phone)
-            customer = self.state.customers.get(wa_id)
-            if customer is None:
-                customer = self.state.customers[wa_id] = Customer(phone=wa_id, name=wa_id)
-            try:
-                return await self.customer_sends(customer, req)
-            except ValueError as exc:
-                return JSONResponse({"detail": str(exc)}, status_code=422)  # type: ignore[return-value]
-
-        @app.get("/_control/messages", tags=["control"])
-        async def list_messages(
-            to: str | None = None,
-            callback_data: str | None = None,
-            since_seq: int = 0,
-            limit: int = 1000,
-        ) -> dict[str, Any]:
-            out = [
-                m
-                for m in self.state.messages
-                if m["seq"] > since_seq
-                and (to is None or m["to"] == to)
-                and (callback_data is None or m["biz_opaque_callback_data"] == callback_data)
-            ]
-            return {"count": len(out), "messages": out[:limit]}
-
-        @app.get("/_control/webhooks", tags=["control"])
-        async def list_webhooks(limit: int = 200) -> list[dict[str, Any]]:
-            return list(self.state.webhook_log)[-limit:]
-
-        @app.get("/_control/stats", tags=["control"])
-        async def stats() -> dict[str, Any]:
-            return {
-                **{
-                    k: self.state.stats.get(k, 0)
-                    for k in (
-                        "requests",
-                        "accepted",
-                        "inbound",
-                        "marked_read",
-                        "webhooks_delivered",
-                        "webhook_failures",
-                        "webhooks_duplicated",
-                        "webhooks_dropped",
-                    )
-                },
-                "errors": dict(self.state.errors),
-                "customers": len(self.state.customers),
-                "templates": len(self.state.templates),
-            }
+        app.include_router(control_router(self))
 
         @app.get("/media-download/{media_id}", tags=["graph"])
         async def download(media_id: str, request: Request) -> Response:
@@ -479,7 +311,7 @@ class Sandbox:
         request: Request,
         waba_id: str | None = None,
     ) -> None:
-        if not VERSION.match(version):
+        if not re.match(self.config.api_versions, version):
             raise SandboxError(100, f"Unknown path components: /{version}")
         if not self._authorised(request):
             raise SandboxError(190, "Invalid OAuth access token - Cannot parse access token")
@@ -495,8 +327,12 @@ class Sandbox:
 
     async def _finish_review(self, template: tpl.Template, rejection: str | None) -> None:
         template.status = "REJECTED" if rejection else "APPROVED"
+        self.template_event(template, template.status, rejection)
+
+    def template_event(self, template: tpl.Template, event: str, rejection: str | None) -> None:
+        """Send a signed ``message_template_status_update`` webhook for ``template``."""
         value: dict[str, Any] = {
-            "event": template.status,
+            "event": event,
             "message_template_id": int(template.id),
             "message_template_name": template.name,
             "message_template_language": template.language,
@@ -512,19 +348,16 @@ class Sandbox:
         self.state.stats["requests"] += 1
         try:
             self._check(version, phone_number_id, request)
-            if c.latency_ms or c.latency_jitter_ms:
-                await asyncio.sleep((c.latency_ms + random.uniform(0, c.latency_jitter_ms)) / 1000)
+            await self.faults.latency()
             try:
                 body = await request.json()
             except ValueError:
                 raise SandboxError(100, "request body is not JSON") from None
             if not isinstance(body, dict):
                 raise SandboxError(100, "request body must be a JSON object")
-            if random.random() < c.http_5xx_rate:
-                raise SandboxError(131000, "Injected server error.")
-            for code, rate in c.error_rates.items():
-                if random.random() < rate:
-                    raise SandboxError(int(code), "Injected error.")
+            injected = self.faults.sync_error()
+            if injected is not None:
+                raise injected
             if not self.limits.throughput(phone_number_id, c.messages_per_second):
                 raise SandboxError(130429, "Cloud API message throughput has been reached.")
             if body.get("status") == "read":
@@ -550,8 +383,10 @@ class Sandbox:
                 )
         except SandboxError as exc:
             return self._fail(exc)
-        timeout = random.random() < c.timeout_rate
-        if timeout and not c.timeout_processes:
+        timeout = self.faults.timeout()
+        if timeout is not Timeout.NONE:
+            self.state.stats["timeouts"] += 1
+        if timeout is Timeout.DROP:
             await asyncio.sleep(c.timeout_seconds)
             return self._fail(SandboxError(131000, "Injected timeout without processing."))
         wamid = new_wamid()
@@ -566,7 +401,7 @@ class Sandbox:
                 "received_at": time.time(),
             }
         )
-        self._schedule_statuses(wamid, to, body, kind)
+        self.statuses.plan(wamid, to, body, kind)
         customer = self.state.customer(to)
         if customer is not None and customer.autoreply:
             reply = autoreply_for(body)
@@ -581,7 +416,7 @@ class Sandbox:
         }
         if kind == "template":
             answer["messages"][0]["message_status"] = "accepted"
-        if timeout:
+        if timeout is Timeout.HOLD:
             await asyncio.sleep(c.timeout_seconds)
         return answer
 

@@ -20,6 +20,7 @@ class SandboxConfig(BaseModel):
     display_phone_number: str = "6281100000000"
     verified_name: str = "Toko Sari"
     waba_id: str = "102290129340398"
+    api_versions: str = Field(r"^v\d+\.\d+$", description="Regex of accepted Graph versions")
 
     # Meta's limits (FACTS.md §3.3)
     messages_per_second: float = Field(80, gt=0)
@@ -27,7 +28,12 @@ class SandboxConfig(BaseModel):
     pair_rate_burst: int = 45
     pair_rate_seconds: float = 6.0
     window_hours: float = 24.0
-    not_on_whatsapp_suffix: str = "0000"
+    not_on_whatsapp_suffix: str = Field(
+        "0000", description="Numbers ending like this are not on WhatsApp (131026)"
+    )
+    not_on_whatsapp: list[str] = Field(
+        default_factory=list, description="Further wa_ids that are not on WhatsApp"
+    )
 
     # status webhooks
     statuses_enabled: bool = True
@@ -43,12 +49,17 @@ class SandboxConfig(BaseModel):
     timeout_rate: float = Field(0.0, ge=0, le=1)
     timeout_seconds: float = 30.0
     timeout_processes: bool = True
+    timeout_drop_rate: float = Field(
+        0.0, ge=0, le=1, description="Hold the answer, then fail without processing the send"
+    )
     async_failure_rate: float = Field(0.0, ge=0, le=1)
     async_failure_code: int = 131049
     webhook_duplicate_rate: float = Field(0.0, ge=0, le=1)
     webhook_drop_rate: float = Field(0.0, ge=0, le=1)
     webhook_reorder: bool = False
-    webhook_reorder_window: float = 0.5
+    webhook_reorder_window: float = Field(
+        0.5, ge=0, description="Seconds of due webhooks held back and shuffled when reordering"
+    )
     webhook_max_attempts: int = 5
     webhook_retry_base: float = 0.5
 

@@ -74,12 +74,11 @@ def build_message(
     import base64
 
     msg: dict[str, Any] = {"id": new_wamid(), "timestamp": str(int(time.time()))}
-    if customer.username and not customer.phone:
-        msg["from_user_id"] = customer.user_id
-    else:
+    # Users who adopted a username may come without their phone number (FACTS.md §1.4).
+    if not customer.username:
         msg["from"] = customer.phone
-        if customer.user_id:
-            msg["from_user_id"] = customer.user_id
+    if customer.user_id:
+        msg["from_user_id"] = customer.user_id
     kind = req.type
     text = req.text or "Halo kak"
     if kind in (

@@ -36,7 +36,9 @@ TITLES: dict[int, tuple[str, int]] = {
 class SandboxError(Exception):
     """Answer like Meta: ``{"error": {...}}`` with Meta's HTTP status."""
 
-    def __init__(self, code: int, details: str, message: str | None = None) -> None:
+    def __init__(
+        self, code: int, details: str, message: str | None = None, subcode: int | None = None
+    ) -> None:
         title, status = TITLES.get(code, ("Unknown error", 400))
         super().__init__(f"({code}) {details}")
         self.code = code
@@ -44,17 +46,20 @@ class SandboxError(Exception):
         self.details = details
         self.message = message or f"(#{code}) {title}"
         self.http_status = status
+        self.subcode = subcode
 
     def body(self) -> dict[str, Any]:
-        return {
-            "error": {
-                "message": self.message,
-                "type": "OAuthException",
-                "code": self.code,
-                "error_data": {"messaging_product": "whatsapp", "details": self.details},
-                "fbtrace_id": "A" + secrets.token_urlsafe(16),
-            }
+        """Meta's error body (``error_subcode`` only where Meta still sends one)."""
+        error: dict[str, Any] = {
+            "message": self.message,
+            "type": "OAuthException",
+            "code": self.code,
+            "error_data": {"messaging_product": "whatsapp", "details": self.details},
         }
+        if self.subcode is not None:
+            error["error_subcode"] = self.subcode
+        error["fbtrace_id"] = "A" + secrets.token_urlsafe(16)
+        return {"error": error}
 
     def webhook_error(self) -> dict[str, Any]:
         """The same error as it appears in a ``failed`` status webhook."""

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import time
 
+MAX_PAIRS = 200_000  # recipients remembered for the pair rate (bounded memory)
+
 
 class Bucket:
     """A token bucket that says no when empty."""
@@ -40,8 +42,19 @@ class Limits:
     def pair(self, recipient: str, burst: int, seconds: float) -> bool:
         b = self._pairs.get(recipient)
         if b is None:
+            if len(self._pairs) >= MAX_PAIRS:
+                self._forget_full()
             b = self._pairs[recipient] = Bucket(1.0 / seconds, float(burst))
         return b.take()
+
+    def _forget_full(self) -> None:
+        """Drop recipients whose bucket has refilled (a new bucket is the same), or the oldest."""
+        now = time.monotonic()
+        full = [
+            k for k, b in self._pairs.items() if b.tokens + (now - b.stamp) * b.rate >= b.capacity
+        ]
+        for k in full or list(self._pairs)[: MAX_PAIRS // 10]:
+            del self._pairs[k]
 
     def reset(self) -> None:
         self._numbers.clear()

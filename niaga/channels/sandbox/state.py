@@ -67,7 +67,11 @@ class Media:
 
 @dataclass
 class SandboxState:
-    """All mutable sandbox state (one event loop: no locks needed)."""
+    """All mutable sandbox state, bounded by ``max_log``.
+
+    Only the sandbox's event loop touches it (routes and background tasks run there, and no
+    method awaits halfway through a change), so no locks are needed.
+    """
 
     max_log: int = 100_000
     customers: dict[str, Customer] = field(default_factory=dict)
@@ -114,6 +118,12 @@ class SandboxState:
         self.messages.append(entry)
         while len(self.messages) > self.max_log:
             self.messages.popleft()
+
+    def remember_inbound(self, wamid: str, entry: dict[str, Any]) -> None:
+        """Keep a received message (for mark-as-read), bounded like the other logs."""
+        self.inbound[wamid] = entry
+        while len(self.inbound) > self.max_log:
+            del self.inbound[next(iter(self.inbound))]
 
     def log_webhook(self, entry: dict[str, Any]) -> None:
         self.webhook_log.append(entry)

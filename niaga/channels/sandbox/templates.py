@@ -210,14 +210,14 @@ def _check_body(text: str, fmt: str) -> str | None:
         return None
     stripped = text.strip()
     if stripped.startswith("{{") or stripped.endswith("}}"):
-        err = SandboxError(100, "Variables can't be at the start or end of the template.")
-        err.subcode = 2388299  # type: ignore[attr-defined]
-        raise err
+        raise SandboxError(
+            100, "Variables can't be at the start or end of the template.", subcode=2388299
+        )
     words = len(ANY_PARAM.sub(" ", text).split())
     if words < 2 * len(params) + 1:
-        err = SandboxError(100, "This template has too many variables for its length.")
-        err.subcode = 2388293  # type: ignore[attr-defined]
-        raise err
+        raise SandboxError(
+            100, "This template has too many variables for its length.", subcode=2388293
+        )
     if fmt == "POSITIONAL":
         numbers = [int(p) for p in POSITIONAL.findall(text)]
         if len(numbers) != len(params) or sorted(set(numbers)) != list(range(1, max(numbers) + 1)):
@@ -265,8 +265,10 @@ def check_send(template: Template | None, name: str, language: str, spec: dict[s
         expected = template.expected(kind)
         params = given[kind]
         if kind == "HEADER" and expected == ["media"]:
-            if len(params) != 1 or params[0].get("type") not in ("image", "video", "document"):
-                raise SandboxError(132012, "header needs one media parameter")
+            comp = template.component("HEADER") or {}
+            wanted = str(comp.get("format", "IMAGE")).lower()
+            if len(params) != 1 or params[0].get("type") != wanted:
+                raise SandboxError(132012, f"header needs one {wanted} parameter")
             continue
         if len(params) != len(expected):
             raise SandboxError(

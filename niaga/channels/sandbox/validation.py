@@ -1,11 +1,26 @@
-"""Meta's rules for ``POST /{phone-number-id}/messages`` bodies (FACTS.md §2.1)."""
+"""Meta's rules for ``POST /{phone-number-id}/messages`` bodies (FACTS.md §2.1).
+
+Two layers, like Meta: the body must match the spec's request schema for its ``type``
+(``message_schema.json``, extracted from Meta's OpenAPI spec by ``extract_schema.py``), then
+the semantic rules the schema cannot say (limits across sections, headers per interactive type,
+media that must exist, ...).
+"""
 
 from __future__ import annotations
 
+import copy
+import json
 import re
+from functools import cache
+from pathlib import Path
 from typing import Any
 
+from jsonschema import Draft202012Validator
+from jsonschema.exceptions import best_match
+
 from niaga.channels.sandbox.errors import SandboxError
+
+SCHEMA_FILE = Path(__file__).with_name("message_schema.json")
 
 PHONE_RE = re.compile(r"^\+?[1-9]\d{6,14}$")
 BSUID_RE = re.compile(r"^[A-Z]{2}\.(ENT\.)?\d{5,}$")
@@ -57,6 +72,58 @@ def normalise_recipient(to: Any) -> str:
     raise SandboxError(100, f"Invalid parameter: to ({to!r}) is not a phone number or user id")
 
 
+@cache
+def _schema_doc() -> dict[str, Any]:
+    return json.loads(SCHEMA_FILE.read_text(encoding="utf-8"))
+
+
+def _inline(node: Any, defs: dict[str, Any]) -> Any:
+    """Resolve ``$ref``s in place: jsonschema's reference lookups cost more than the checks."""
+    if isinstance(node, dict):
+        ref = node.get("$ref")
+        if isinstance(ref, str):
+            return _inline(defs[ref.rsplit("/", 1)[1]], defs)
+        return {k: _inline(v, defs) for k, v in node.items()}
+    if isinstance(node, list):
+        return [_inline(v, defs) for v in node]
+    return node
+
+
+@cache
+def spec_validator(kind: str, interactive_type: str | None = None) -> Draft202012Validator:
+    """The spec's schema for one message type (and interactive subtype), built once."""
+    doc = _schema_doc()
+    schema = _inline(doc["$defs"][doc["mapping"][kind]], doc["$defs"])
+    if kind == "interactive" and interactive_type is not None:
+        # Keep only the action rule for this subtype: one branch instead of every if/then.
+        obj = copy.deepcopy(schema["properties"]["interactive"])
+        obj["allOf"] = [
+            r
+            for r in obj.get("allOf", [])
+            if r["if"]["properties"]["type"]["const"] == interactive_type
+        ]
+        schema["properties"]["interactive"] = obj
+    return Draft202012Validator(schema)
+
+
+def check_schema(body: dict[str, Any], kind: str) -> None:
+    """Refuse a body that does not match Meta's request schema, naming the first problem."""
+    if kind not in _schema_doc()["mapping"]:
+        return
+    itype = body.get("interactive", {}).get("type") if kind == "interactive" else None
+    known = _schema_doc()["$defs"]["InteractiveObject"]["properties"]["type"]["enum"]
+    validator = spec_validator(kind, itype if itype in known else None)
+    if validator.is_valid(body):
+        return
+    err = best_match(validator.iter_errors(body))
+    where = err.json_path.removeprefix("$.") if err.absolute_path else "body"
+    if err.validator == "required":
+        raise SandboxError(131008, f"Required parameter is missing: {where}: {err.message}")
+    if err.validator == "additionalProperties":
+        raise SandboxError(100, f"Invalid parameter: {where}: {err.message}")
+    raise SandboxError(131009, f"Parameter value is not valid: {where}: {err.message[:300]}")
+
+
 def validate_message(body: dict[str, Any], media_exists: Any) -> str:
     """Check a send body; returns its type. ``media_exists(id)`` says if a media id is known."""
     if body.get("messaging_product") != "whatsapp":
@@ -71,6 +138,7 @@ def validate_message(body: dict[str, Any], media_exists: Any) -> str:
     obj = body.get(kind)
     if obj is None:
         raise _missing(kind)
+    check_schema(body, kind)
     ctx = body.get("context")
     if ctx is not None and not (isinstance(ctx, dict) and isinstance(ctx.get("message_id"), str)):
         raise _invalid("context.message_id must be a message id")

@@ -32,6 +32,7 @@ class Receiver:
 
     def __init__(self) -> None:
         self.payloads: list[dict[str, Any]] = []
+        self.raw: list[tuple[bytes, str | None]] = []
         self.bad_signatures = 0
         self.fail_next = 0
         self.lock = threading.Lock()
@@ -46,6 +47,7 @@ class Receiver:
                 self.fail_next -= 1
                 return PlainTextResponse("try later", status_code=500)
             self.payloads.append(json.loads(body))
+            self.raw.append((body, request.headers.get("x-hub-signature-256")))
         return PlainTextResponse("ok")
 
     def statuses(self) -> list[dict[str, Any]]:
@@ -69,6 +71,7 @@ class Receiver:
     def clear(self) -> None:
         with self.lock:
             self.payloads.clear()
+            self.raw.clear()
 
 
 def _serve(app: Any, port: int) -> uvicorn.Server:

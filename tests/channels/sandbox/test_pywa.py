@@ -81,3 +81,33 @@ def test_pywa_parses_sandbox_webhooks(graph: Graph, receiver: Receiver) -> None:
     status = types.MessageStatus.from_update(wa, status_update)
     assert status.id == out.id
     assert status.status == types.MessageStatusType.READ
+
+
+def test_pywa_webhook_handler_verifies_and_dispatches(graph: Graph, receiver: Receiver) -> None:
+    """The raw signed bodies go through pywa's own validator and handler dispatch."""
+    wa = pywa_client(graph)
+    got: dict[str, list[Any]] = {"message": [], "button": [], "status": []}
+    wa.on_message()(lambda _, m: got["message"].append(m))
+    wa.on_callback_button()(lambda _, b: got["button"].append(b))
+    wa.on_message_status()(lambda _, s: got["status"].append(s))
+
+    wamid = open_window(graph)
+    graph.control(
+        "POST",
+        f"/customers/{CUSTOMER}/send",
+        json={"type": "button_reply", "id": "m", "title": "M", "context_wamid": "wamid.X"},
+    )
+    out = wa.send_message(to=CUSTOMER, text="Siap kak")
+    wait_for(lambda: any(s["id"] == out.id and s["status"] == "read" for s in receiver.statuses()))
+    for body, signature in list(receiver.raw):
+        assert wa.webhook_update_validator(body, signature) is None
+        assert wa.webhook_update_handler(body)[1] == 200
+    assert wa.webhook_update_validator(receiver.raw[0][0], "sha256=" + "0" * 64) is not None
+    wait_for(lambda: got["message"] and got["button"] and len(got["status"]) >= 3)
+    assert got["message"][0].id == wamid and got["message"][0].text == "Halo"
+    assert got["button"][0].data == "m"
+    assert {s.status for s in got["status"]} >= {
+        types.MessageStatusType.SENT,
+        types.MessageStatusType.DELIVERED,
+        types.MessageStatusType.READ,
+    }

@@ -291,8 +291,11 @@ def test_injected_errors_and_5xx(graph: Graph) -> None:
 def test_duplicated_webhooks(graph: Graph, receiver: Receiver) -> None:
     graph.control("PATCH", "/config", json={"webhook_duplicate_rate": 1.0})
     wamid = open_window(graph)
-    inbound = [p for p in receiver.payloads if "messages" in p["entry"][0]["changes"][0]["value"]]
-    assert [m["entry"][0]["changes"][0]["value"]["messages"][0]["id"] for m in inbound] == [wamid]
+
+    def inbound() -> list[str]:
+        return [m["id"] for v in receiver.changes("messages") for m in v.get("messages", [])]
+
+    assert wait_for(lambda: len(inbound()) == 2 and inbound()) == [wamid, wamid]
     r = graph.send(out.TextMessage(body="x").to_graph_body(CUSTOMER))
     sent_wamid = r.json()["messages"][0]["id"]
     got = wait_for(
