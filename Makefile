@@ -8,6 +8,10 @@ PG_URL ?= postgresql://postgres@127.0.0.1:5432/test
 .PHONY: run test lint format test-sqlite test-postgres bench clean
 
 $(STAMP): pyproject.toml
+	@command -v chromium >/dev/null || command -v /usr/bin/chromium >/dev/null || \
+		{ echo "installing Debian's chromium for the browser tests"; \
+		  (apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium) \
+		  >/dev/null || echo "WARNING: could not install chromium; browser tests will be skipped"; }
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[dev]'

@@ -1,23 +1,38 @@
 """Import every model so metadata (and Alembic) sees all tables."""
 
 from niaga.channels.whatsapp.models import AccountEvent, DeadLetter, MessageTemplate, WebhookEvent
-from niaga.contacts.models import Contact
+from niaga.contacts.models import Contact, ContactLabel, Label
 from niaga.core.db import Base
-from niaga.inbox.models import Conversation, Message, MessageStatusEvent
+from niaga.inbox.models import (
+    Conversation,
+    ConversationActivity,
+    ConversationLabel,
+    Message,
+    MessageStatusEvent,
+    QuickReply,
+)
 from niaga.outbox.models import OutboxMessage
-from niaga.security.models import ApiToken, User
+from niaga.security.models import ApiToken, Team, TeamMember, User, WebSession
 
 __all__ = [
     "AccountEvent",
     "ApiToken",
     "Base",
     "Contact",
+    "ContactLabel",
     "Conversation",
+    "ConversationActivity",
+    "ConversationLabel",
     "DeadLetter",
+    "Label",
     "Message",
     "MessageStatusEvent",
     "MessageTemplate",
     "OutboxMessage",
+    "QuickReply",
+    "Team",
+    "TeamMember",
     "User",
+    "WebSession",
     "WebhookEvent",
 ]

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import String
+from sqlalchemy import ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
+from niaga.core import clock
 from niaga.core.db import Base, Timestamps
 
 
@@ -26,8 +28,35 @@ class Contact(Timestamps, Base):
     last_inbound_at: Mapped[datetime | None]
     marketing_opt_out: Mapped[bool] = mapped_column(default=False)
     marketing_opt_out_at: Mapped[datetime | None]
+    attributes: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    notes: Mapped[str | None] = mapped_column(Text)
 
     @property
     def name(self) -> str:
         """Best name to show a person."""
         return self.display_name or self.profile_name or self.phone or self.user_id or "?"
+
+
+class Label(Timestamps, Base):
+    """A coloured tag for contacts and conversations (e.g. "Keluhan", "Pelanggan Setia")."""
+
+    __tablename__ = "labels"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(100), unique=True)
+    color: Mapped[str] = mapped_column(String(7), default="#6b7280")
+    description: Mapped[str | None] = mapped_column(String(500))
+
+
+class ContactLabel(Base):
+    """A label on a contact; ``rule_id`` says which automation rule added it, if any."""
+
+    __tablename__ = "contact_labels"
+    __table_args__ = (UniqueConstraint("contact_id", "label_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    contact_id: Mapped[int] = mapped_column(ForeignKey("contacts.id", ondelete="CASCADE"))
+    label_id: Mapped[int] = mapped_column(ForeignKey("labels.id", ondelete="CASCADE"), index=True)
+    added_by_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    rule_id: Mapped[int | None]
+    created_at: Mapped[datetime] = mapped_column(default=clock.now)

@@ -20,6 +20,12 @@ MESSAGE_QUEUED = "message.queued"
 CONVERSATION_CREATED = "conversation.created"
 CONTACT_OPTED_OUT = "contact.opted_out"
 TEMPLATE_STATUS_CHANGED = "template.status_changed"
+CONVERSATION_ASSIGNED = "conversation.assigned"
+CONVERSATION_STATUS_CHANGED = "conversation.status_changed"
+LABEL_ADDED = "conversation.label_added"
+LABEL_REMOVED = "conversation.label_removed"
+CONTACT_LABEL_CHANGED = "contact.label_changed"
+NOTE_ADDED = "conversation.note_added"
 
 
 @dataclass(frozen=True)

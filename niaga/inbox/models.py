@@ -37,6 +37,13 @@ class Conversation(Timestamps, Base):
     last_inbound_at: Mapped[datetime | None]
     unread_count: Mapped[int] = mapped_column(default=0)
     last_referral: Mapped[dict[str, Any] | None]
+    assigned_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
+    team_id: Mapped[int | None] = mapped_column(ForeignKey("teams.id"), index=True)
+    # When the chat started waiting for a human (routing queue order); None when not waiting.
+    waiting_since: Mapped[datetime | None]
+    resolved_at: Mapped[datetime | None]
+    last_message_preview: Mapped[str | None] = mapped_column(String(200))
+    last_message_direction: Mapped[str | None] = mapped_column(String(4))
 
     contact: Mapped[Contact] = relationship(lazy="joined")
 
@@ -56,7 +63,8 @@ class Message(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     conversation_id: Mapped[int] = mapped_column(ForeignKey("conversations.id"))
     contact_id: Mapped[int] = mapped_column(ForeignKey("contacts.id"), index=True)
-    direction: Mapped[str] = mapped_column(String(3))  # "in" | "out"
+    # "in" from the customer, "out" to the customer, "note": a private note for the team.
+    direction: Mapped[str] = mapped_column(String(4))
     wamid: Mapped[str | None] = mapped_column(String(256), unique=True)
     type: Mapped[str] = mapped_column(String(32))
     text: Mapped[str | None] = mapped_column(Text)
@@ -93,3 +101,44 @@ class MessageStatusEvent(Base):
     pricing: Mapped[dict[str, Any] | None]
     callback_data: Mapped[str | None] = mapped_column(String(512), index=True)
     received_at: Mapped[datetime] = mapped_column(default=clock.now)
+
+
+class ConversationLabel(Base):
+    """A label on a conversation; ``rule_id`` says which automation rule added it, if any."""
+
+    __tablename__ = "conversation_labels"
+    __table_args__ = (UniqueConstraint("conversation_id", "label_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    conversation_id: Mapped[int] = mapped_column(ForeignKey("conversations.id", ondelete="CASCADE"))
+    label_id: Mapped[int] = mapped_column(ForeignKey("labels.id", ondelete="CASCADE"), index=True)
+    added_by_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    rule_id: Mapped[int | None]
+    created_at: Mapped[datetime] = mapped_column(default=clock.now)
+
+
+class ConversationActivity(Base):
+    """The history of a conversation: assignments, status, labels; who or which rule did it."""
+
+    __tablename__ = "conversation_activities"
+    __table_args__ = (Index("ix_conversation_activities_conv", "conversation_id", "created_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    conversation_id: Mapped[int] = mapped_column(ForeignKey("conversations.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(32))
+    data: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    actor_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    rule_id: Mapped[int | None]
+    created_at: Mapped[datetime] = mapped_column(default=clock.now)
+
+
+class QuickReply(Timestamps, Base):
+    """A saved answer typed as ``/shortcut``; ``{{nama}}``-style placeholders are filled in."""
+
+    __tablename__ = "quick_replies"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    shortcut: Mapped[str] = mapped_column(String(64), unique=True)
+    title: Mapped[str | None] = mapped_column(String(200))
+    body: Mapped[str] = mapped_column(Text)
+    created_by_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))

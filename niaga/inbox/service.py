@@ -106,6 +106,12 @@ def do_record_inbound(session: Session, msg: InboundMessage) -> Message | None:
     conversation.unread_count += 1
     if conversation.status == "resolved":
         conversation.status = "open"
+        conversation.resolved_at = None
+    if conversation.assigned_user_id is None and conversation.waiting_since is None:
+        conversation.waiting_since = msg.timestamp
+    if clock.as_utc(conversation.last_message_at) == msg.timestamp:
+        conversation.last_message_preview = preview(message.type, message.text)
+        conversation.last_message_direction = "in"
     if msg.referral:
         conversation.last_referral = msg.referral
     events.emit_on_commit(
@@ -116,6 +122,14 @@ def do_record_inbound(session: Session, msg: InboundMessage) -> Message | None:
         contact_id=contact.id,
     )
     return message
+
+
+def preview(message_type: str, text: str | None, limit: int = 120) -> str:
+    """A one-line summary of a message for the conversation list."""
+    if text:
+        line = " ".join(text.split())
+        return line if len(line) <= limit else line[: limit - 1] + "…"
+    return f"[{message_type.split(':')[0]}]"
 
 
 def _content_of(msg: InboundMessage) -> dict[str, Any]:
@@ -305,6 +319,8 @@ def do_send_message(
         message_id=message.id,
     )
     conversation.last_message_at = now
+    conversation.last_message_preview = preview(message.type, message.text)
+    conversation.last_message_direction = "out"
     events.emit_on_commit(
         session,
         events.MESSAGE_QUEUED,

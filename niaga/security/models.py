@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, String
+from sqlalchemy import ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
+from niaga.core import clock
 from niaga.core.db import Base, Timestamps
 
 ROLES = ("owner", "admin", "agent", "analyst")
@@ -24,6 +25,48 @@ class User(Timestamps, Base):
     role: Mapped[str] = mapped_column(String(16))
     locale: Mapped[str] = mapped_column(String(8), default="id")
     is_active: Mapped[bool] = mapped_column(default=True)
+    # Routing: an agent takes new chats while available and under capacity (open chats).
+    available: Mapped[bool] = mapped_column(default=True)
+    capacity: Mapped[int] = mapped_column(default=20)
+    last_seen_at: Mapped[datetime | None]
+
+
+class Team(Timestamps, Base):
+    """A group of agents that chats are routed to (e.g. Penjualan, Dukungan, Keluhan)."""
+
+    __tablename__ = "teams"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(100), unique=True)
+    description: Mapped[str | None] = mapped_column(String(500))
+
+
+class TeamMember(Base):
+    """A user's membership of a team."""
+
+    __tablename__ = "team_members"
+    __table_args__ = (UniqueConstraint("team_id", "user_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    team_id: Mapped[int] = mapped_column(ForeignKey("teams.id", ondelete="CASCADE"))
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    created_at: Mapped[datetime] = mapped_column(default=clock.now)
+
+
+class WebSession(Base):
+    """A signed-in browser: only the SHA-256 of the cookie value is stored."""
+
+    __tablename__ = "web_sessions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    csrf_token: Mapped[str] = mapped_column(String(64))
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    created_at: Mapped[datetime] = mapped_column(default=clock.now)
+    last_seen_at: Mapped[datetime] = mapped_column(default=clock.now)
+    expires_at: Mapped[datetime]
+    user_agent: Mapped[str | None] = mapped_column(String(300))
+    ip: Mapped[str | None] = mapped_column(String(64))
 
 
 class ApiToken(Base):

@@ -1,0 +1,336 @@
+"""Commands that organise conversations: labels, assignment, status, private notes.
+
+Every change writes a :class:`ConversationActivity` (who or which rule did it) and emits an
+event after commit, so live browsers, automation and analytics hear about it. ``rule_id`` is
+set when an automation rule made the change; automation ignores events its own rules caused.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import delete, func, select
+from sqlalchemy.orm import Session
+
+from niaga.contacts.models import ContactLabel, Label
+from niaga.core import clock, events
+from niaga.inbox.models import (
+    Conversation,
+    ConversationActivity,
+    ConversationLabel,
+    Message,
+)
+from niaga.security.models import Team, User
+
+STATUSES = ("open", "pending", "resolved")
+
+
+class OrganiseError(ValueError):
+    """A request to organise a conversation that cannot be carried out."""
+
+
+def _activity(
+    session: Session,
+    conversation: Conversation,
+    kind: str,
+    *,
+    actor_user_id: int | None,
+    rule_id: int | None,
+    **data: object,
+) -> None:
+    session.add(
+        ConversationActivity(
+            conversation_id=conversation.id,
+            kind=kind,
+            data=data,
+            actor_user_id=actor_user_id,
+            rule_id=rule_id,
+        )
+    )
+
+
+def get_or_create_label(session: Session, name: str, color: str | None = None) -> Label:
+    """The label called ``name`` (case-insensitive), created when missing."""
+    name = " ".join(name.split())
+    if not name:
+        raise OrganiseError("label name is empty")
+    label = session.scalars(select(Label).where(func.lower(Label.name) == name.lower())).first()
+    if label is None:
+        label = Label(name=name, color=color or "#6b7280")
+        session.add(label)
+        session.flush()
+    return label
+
+
+def do_add_conversation_label(
+    session: Session,
+    conversation: Conversation,
+    label: Label,
+    *,
+    actor_user_id: int | None = None,
+    rule_id: int | None = None,
+) -> bool:
+    """Put ``label`` on the conversation; False when it was already there."""
+    exists = session.scalars(
+        select(ConversationLabel.id).where(
+            ConversationLabel.conversation_id == conversation.id,
+            ConversationLabel.label_id == label.id,
+        )
+    ).first()
+    if exists:
+        return False
+    session.add(
+        ConversationLabel(
+            conversation_id=conversation.id,
+            label_id=label.id,
+            added_by_user_id=actor_user_id,
+            rule_id=rule_id,
+        )
+    )
+    _activity(
+        session,
+        conversation,
+        "label_added",
+        actor_user_id=actor_user_id,
+        rule_id=rule_id,
+        label_id=label.id,
+        label=label.name,
+    )
+    session.flush()
+    events.emit_on_commit(
+        session,
+        events.LABEL_ADDED,
+        conversation_id=conversation.id,
+        label_id=label.id,
+        rule_id=rule_id,
+        actor_user_id=actor_user_id,
+    )
+    return True
+
+
+def do_remove_conversation_label(
+    session: Session,
+    conversation: Conversation,
+    label: Label,
+    *,
+    actor_user_id: int | None = None,
+    rule_id: int | None = None,
+) -> bool:
+    """Take ``label`` off the conversation; False when it was not there."""
+    result = session.execute(
+        delete(ConversationLabel).where(
+            ConversationLabel.conversation_id == conversation.id,
+            ConversationLabel.label_id == label.id,
+        )
+    )
+    if not result.rowcount:
+        return False
+    _activity(
+        session,
+        conversation,
+        "label_removed",
+        actor_user_id=actor_user_id,
+        rule_id=rule_id,
+        label_id=label.id,
+        label=label.name,
+    )
+    session.flush()
+    events.emit_on_commit(
+        session,
+        events.LABEL_REMOVED,
+        conversation_id=conversation.id,
+        label_id=label.id,
+        rule_id=rule_id,
+        actor_user_id=actor_user_id,
+    )
+    return True
+
+
+def do_add_contact_label(
+    session: Session,
+    contact_id: int,
+    label: Label,
+    *,
+    actor_user_id: int | None = None,
+    rule_id: int | None = None,
+) -> bool:
+    """Put ``label`` on a contact; False when it was already there."""
+    exists = session.scalars(
+        select(ContactLabel.id).where(
+            ContactLabel.contact_id == contact_id, ContactLabel.label_id == label.id
+        )
+    ).first()
+    if exists:
+        return False
+    session.add(
+        ContactLabel(
+            contact_id=contact_id,
+            label_id=label.id,
+            added_by_user_id=actor_user_id,
+            rule_id=rule_id,
+        )
+    )
+    session.flush()
+    events.emit_on_commit(
+        session,
+        events.CONTACT_LABEL_CHANGED,
+        contact_id=contact_id,
+        label_id=label.id,
+        added=True,
+        rule_id=rule_id,
+    )
+    return True
+
+
+def do_remove_contact_label(
+    session: Session, contact_id: int, label: Label, *, actor_user_id: int | None = None
+) -> bool:
+    """Take ``label`` off a contact; False when it was not there."""
+    result = session.execute(
+        delete(ContactLabel).where(
+            ContactLabel.contact_id == contact_id, ContactLabel.label_id == label.id
+        )
+    )
+    if not result.rowcount:
+        return False
+    events.emit_on_commit(
+        session,
+        events.CONTACT_LABEL_CHANGED,
+        contact_id=contact_id,
+        label_id=label.id,
+        added=False,
+        rule_id=None,
+    )
+    return True
+
+
+def do_assign(
+    session: Session,
+    conversation: Conversation,
+    *,
+    user_id: int | None,
+    team_id: int | None,
+    actor_user_id: int | None = None,
+    rule_id: int | None = None,
+) -> bool:
+    """Assign the conversation to an agent and/or a team (None clears); False if unchanged.
+
+    Assigning an agent ends the wait in the routing queue; assigning only a team (no agent)
+    puts the chat in that team's queue, oldest first.
+    """
+    if user_id is not None:
+        user = session.get(User, user_id)
+        if user is None or not user.is_active:
+            raise OrganiseError(f"no active user {user_id}")
+    if team_id is not None and session.get(Team, team_id) is None:
+        raise OrganiseError(f"no team {team_id}")
+    if conversation.assigned_user_id == user_id and conversation.team_id == team_id:
+        return False
+    before = {"user_id": conversation.assigned_user_id, "team_id": conversation.team_id}
+    conversation.assigned_user_id = user_id
+    conversation.team_id = team_id
+    if user_id is not None:
+        conversation.waiting_since = None
+    elif conversation.status != "resolved" and conversation.waiting_since is None:
+        conversation.waiting_since = conversation.last_inbound_at or clock.now()
+    _activity(
+        session,
+        conversation,
+        "assigned",
+        actor_user_id=actor_user_id,
+        rule_id=rule_id,
+        user_id=user_id,
+        team_id=team_id,
+        before=before,
+    )
+    session.flush()
+    events.emit_on_commit(
+        session,
+        events.CONVERSATION_ASSIGNED,
+        conversation_id=conversation.id,
+        user_id=user_id,
+        team_id=team_id,
+        previous_user_id=before["user_id"],
+        rule_id=rule_id,
+        actor_user_id=actor_user_id,
+    )
+    return True
+
+
+def do_set_status(
+    session: Session,
+    conversation: Conversation,
+    status: str,
+    *,
+    actor_user_id: int | None = None,
+    rule_id: int | None = None,
+) -> bool:
+    """Set open / pending / resolved; False if unchanged."""
+    if status not in STATUSES:
+        raise OrganiseError(f"unknown status {status!r}; choose one of {', '.join(STATUSES)}")
+    if conversation.status == status:
+        return False
+    before = conversation.status
+    conversation.status = status
+    if status == "resolved":
+        conversation.resolved_at = clock.now()
+        conversation.waiting_since = None
+    else:
+        conversation.resolved_at = None
+    _activity(
+        session,
+        conversation,
+        "status",
+        actor_user_id=actor_user_id,
+        rule_id=rule_id,
+        status=status,
+        before=before,
+    )
+    session.flush()
+    events.emit_on_commit(
+        session,
+        events.CONVERSATION_STATUS_CHANGED,
+        conversation_id=conversation.id,
+        status=status,
+        previous=before,
+        rule_id=rule_id,
+        actor_user_id=actor_user_id,
+    )
+    return True
+
+
+def do_add_note(
+    session: Session,
+    conversation: Conversation,
+    body: str,
+    *,
+    actor_user_id: int | None = None,
+    rule_id: int | None = None,
+) -> Message:
+    """A private note in the thread: seen by the team, never sent to the customer."""
+    body = body.strip()
+    if not body:
+        raise OrganiseError("note is empty")
+    now = clock.now()
+    note = Message(
+        conversation_id=conversation.id,
+        contact_id=conversation.contact_id,
+        direction="note",
+        type="note",
+        text=body,
+        content={},
+        status="note",
+        origin="automation" if rule_id is not None else "agent",
+        sent_by_user_id=actor_user_id,
+        created_at=now,
+        received_at=now,
+    )
+    session.add(note)
+    session.flush()
+    events.emit_on_commit(
+        session,
+        events.NOTE_ADDED,
+        conversation_id=conversation.id,
+        message_id=note.id,
+        actor_user_id=actor_user_id,
+        rule_id=rule_id,
+    )
+    return note
