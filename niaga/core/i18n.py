@@ -1,7 +1,8 @@
 """Locale: gettext catalogs (Bahasa Indonesia first, English second), money and dates.
 
-Catalogs are the ``.po`` files under ``niaga/locale``; they are read with Babel at first use,
-so no compile step is needed.
+Catalogs are the ``.po`` files under ``niaga/locale/<locale>/LC_MESSAGES``, one file per area
+(``niaga.po``, ``inbox.po``, ``catalog.po`` …), merged into one catalog per locale. They are read
+with Babel at first use, so no compile step is needed.
 """
 
 from __future__ import annotations
@@ -22,12 +23,12 @@ _LOCALE_DIR = Path(__file__).resolve().parent.parent / "locale"
 
 @lru_cache(maxsize=len(LOCALES))
 def _catalog(locale: str) -> dict[str, str]:
-    path = _LOCALE_DIR / locale / "LC_MESSAGES" / "niaga.po"
-    if not path.exists():
-        return {}
-    with path.open("rb") as fh:
-        catalog = read_po(fh, locale=locale)
-    return {str(m.id): str(m.string) for m in catalog if m.id and m.string}
+    merged: dict[str, str] = {}
+    for path in sorted((_LOCALE_DIR / locale / "LC_MESSAGES").glob("*.po")):
+        with path.open("rb") as fh:
+            catalog = read_po(fh, locale=locale)
+        merged.update({str(m.id): str(m.string) for m in catalog if m.id and m.string})
+    return merged
 
 
 def negotiate(accept_language: str | None, default: str = DEFAULT_LOCALE) -> str:
