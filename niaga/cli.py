@@ -133,7 +133,11 @@ def worker(
         raise typer.Exit(2) from None
 
     async def main() -> None:
-        w = Worker(settings, _factory(), process_webhooks=process, dispatch=dispatch)
+        from niaga import listeners
+
+        factory = _factory()
+        listeners.register(settings, factory)
+        w = Worker(settings, factory, process_webhooks=process, dispatch=dispatch)
         loop = asyncio.get_running_loop()
         stop = asyncio.Event()
         for sig in (signal.SIGINT, signal.SIGTERM):

@@ -38,7 +38,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        from niaga import listeners
         from niaga.runtime import Worker  # the worker pulls in the Graph client and parser
+
+        listeners.register(settings, factory)
 
         worker = (
             Worker(settings, factory, dispatch=settings.embedded_dispatch)

@@ -1,0 +1,33 @@
+"""Every event listener of Niaga, listed by hand (DESIGN.md §2).
+
+Listeners are thin: each calls one service. :func:`register` runs once per process (the web
+app and a standalone worker both call it); calling it again does nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from niaga.core import events
+from niaga.core.config import Settings
+
+_registered: list[tuple[str, Callable[[events.Event], None]]] = []
+
+
+def register(settings: Settings, factory: sessionmaker[Session]) -> None:
+    """Subscribe every listener (idempotent per process)."""
+    if _registered:
+        return
+    listeners: list[tuple[str, Callable[[events.Event], None]]] = []
+    for name, listener in listeners:
+        events.subscribe(name, listener)
+        _registered.append((name, listener))
+
+
+def unregister() -> None:
+    """Remove every listener :func:`register` added (tests, shutdown)."""
+    while _registered:
+        name, listener = _registered.pop()
+        events.unsubscribe(name, listener)
