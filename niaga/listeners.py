@@ -20,7 +20,12 @@ def register(settings: Settings, factory: sessionmaker[Session]) -> None:
     """Subscribe every listener (idempotent per process)."""
     if _registered:
         return
-    listeners: list[tuple[str, Callable[[events.Event], None]]] = []
+    from niaga.web import live
+
+    live.hub.redis_url = settings.redis_url
+    listeners: list[tuple[str, Callable[[events.Event], None]]] = [
+        *[(name, live.hub.on_event) for name in live.LIVE_EVENTS],
+    ]
     for name, listener in listeners:
         events.subscribe(name, listener)
         _registered.append((name, listener))

@@ -12,7 +12,7 @@ from niaga.inbox.models import (
     QuickReply,
 )
 from niaga.outbox.models import OutboxMessage
-from niaga.security.models import ApiToken, Team, TeamMember, User, WebSession
+from niaga.security.models import ApiToken, Invite, Team, TeamMember, User, WebSession
 
 __all__ = [
     "AccountEvent",
@@ -24,6 +24,7 @@ __all__ = [
     "ConversationActivity",
     "ConversationLabel",
     "DeadLetter",
+    "Invite",
     "Label",
     "Message",
     "MessageStatusEvent",

@@ -66,6 +66,25 @@ class Worker:
             self._tasks.append(asyncio.create_task(self.processor.run(self._stop)))
         if self.dispatcher is not None:
             self._tasks.append(asyncio.create_task(self.dispatcher.run(self._stop)))
+        if self.channel is not None:
+            self._tasks.append(asyncio.create_task(self._keep_templates_synced()))
+
+    async def _keep_templates_synced(self) -> None:
+        """Pull the template list now (retrying while the API is not up yet), then hourly."""
+        from niaga.channels.whatsapp.template_sync import sync_templates
+
+        delay = 0.5
+        while not self._stop.is_set():
+            try:
+                await sync_templates(
+                    self.channel, self.factory, self.settings.wa_business_account_id
+                )
+                delay = 3600.0
+            except Exception as exc:
+                log.info("template sync failed (%s); retrying in %.0f s", exc, delay)
+                delay = min(delay * 2, 300.0)
+            with suppress(TimeoutError):
+                await asyncio.wait_for(self._stop.wait(), timeout=delay)
 
     async def stop(self) -> None:
         """Stop the loops, let in-flight sends finish, close connections."""

@@ -1,8 +1,8 @@
-"""team inbox: teams, labels, assignment, sessions, quick replies
+"""team inbox: teams, labels, assignment, sessions, invites, quick replies
 
 Revision ID: 0002
 Revises: 0001
-Create Date: 2026-11-29 03:42:13.497114
+Create Date: 2026-11-29 03:55:10.192937
 """
 
 from collections.abc import Sequence
@@ -55,6 +55,25 @@ def upgrade() -> None:
     )
     with op.batch_alter_table('contact_labels', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_contact_labels_label_id'), ['label_id'], unique=False)
+
+    op.create_table('invites',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('email', sa.String(length=320), nullable=False),
+    sa.Column('name', sa.String(length=200), nullable=False),
+    sa.Column('role', sa.String(length=16), nullable=False),
+    sa.Column('team_ids', sa.JSON().with_variant(postgresql.JSONB(astext_type=Text()), 'postgresql'), nullable=False),
+    sa.Column('token_hash', sa.String(length=64), nullable=False),
+    sa.Column('invited_by_user_id', sa.Integer(), nullable=True),
+    sa.Column('created_at', niaga.core.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('expires_at', niaga.core.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('accepted_at', niaga.core.db.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('revoked_at', niaga.core.db.UTCDateTime(timezone=True), nullable=True),
+    sa.ForeignKeyConstraint(['invited_by_user_id'], ['users.id'], name=op.f('fk_invites_invited_by_user_id_users')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_invites')),
+    sa.UniqueConstraint('token_hash', name=op.f('uq_invites_token_hash'))
+    )
+    with op.batch_alter_table('invites', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_invites_email'), ['email'], unique=False)
 
     op.create_table('quick_replies',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -142,8 +161,8 @@ def upgrade() -> None:
         batch_op.add_column(sa.Column('last_message_direction', sa.String(length=4), nullable=True))
         batch_op.create_index(batch_op.f('ix_conversations_assigned_user_id'), ['assigned_user_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_conversations_team_id'), ['team_id'], unique=False)
-        batch_op.create_foreign_key(batch_op.f('fk_conversations_team_id_teams'), 'teams', ['team_id'], ['id'])
         batch_op.create_foreign_key(batch_op.f('fk_conversations_assigned_user_id_users'), 'users', ['assigned_user_id'], ['id'])
+        batch_op.create_foreign_key(batch_op.f('fk_conversations_team_id_teams'), 'teams', ['team_id'], ['id'])
 
     with op.batch_alter_table('messages', schema=None) as batch_op:
         batch_op.alter_column('direction',
@@ -173,8 +192,8 @@ def downgrade() -> None:
                existing_nullable=False)
 
     with op.batch_alter_table('conversations', schema=None) as batch_op:
-        batch_op.drop_constraint(batch_op.f('fk_conversations_assigned_user_id_users'), type_='foreignkey')
         batch_op.drop_constraint(batch_op.f('fk_conversations_team_id_teams'), type_='foreignkey')
+        batch_op.drop_constraint(batch_op.f('fk_conversations_assigned_user_id_users'), type_='foreignkey')
         batch_op.drop_index(batch_op.f('ix_conversations_team_id'))
         batch_op.drop_index(batch_op.f('ix_conversations_assigned_user_id'))
         batch_op.drop_column('last_message_direction')
@@ -205,6 +224,10 @@ def downgrade() -> None:
 
     op.drop_table('team_members')
     op.drop_table('quick_replies')
+    with op.batch_alter_table('invites', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_invites_email'))
+
+    op.drop_table('invites')
     with op.batch_alter_table('contact_labels', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_contact_labels_label_id'))
 

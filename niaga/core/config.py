@@ -35,6 +35,8 @@ class Settings(BaseSettings):
     timezone: str = "Asia/Jakarta"
     default_region: str = "ID"
     locale: str = "id"
+    business_name: str = "Niaga"
+    cookie_secure: bool | None = None  # default: secure cookies when public_url is https
     log_level: str = "info"
 
     # WhatsApp Cloud API

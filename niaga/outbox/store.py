@@ -21,7 +21,7 @@ from typing import Any
 from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
-from niaga.core import clock
+from niaga.core import clock, events
 from niaga.inbox import service as inbox
 from niaga.inbox.models import STATUS_RANK, Message, MessageStatusEvent
 from niaga.outbox.models import OutboxMessage
@@ -197,6 +197,17 @@ def _record_sent(session: Session, sent: list[Result], now: datetime) -> None:
         .values(status="sent", status_at=now),
         execution_options={"synchronize_session": False},
     )
+    conversation_ids = sorted(
+        set(
+            session.scalars(
+                select(m.c.conversation_id).where(m.c.id.in_([mid for mid, _ in with_message]))
+            )
+        )
+    )
+    # One event per batch (not per message): live browsers refresh those conversations.
+    events.emit_on_commit(
+        session, events.MESSAGES_SENT, conversation_ids=conversation_ids, status="sent"
+    )
     # Statuses that arrived before we knew the wamid (fast webhooks) are replayed now.
     early = set(
         session.scalars(
@@ -248,6 +259,13 @@ def _fail_message(session: Session, row: OutboxMessage) -> None:
     message.error_code = row.error_code
     message.error_title = row.error_title
     message.error_detail = row.error_detail
+    events.emit_on_commit(
+        session,
+        events.MESSAGE_STATUS_CHANGED,
+        message_id=message.id,
+        conversation_id=message.conversation_id,
+        status="failed",
+    )
 
 
 def recover(factory: sessionmaker[Session], grace: float) -> dict[str, int]:

@@ -8,7 +8,7 @@ from sqlalchemy import ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from niaga.core import clock
-from niaga.core.db import Base, Timestamps
+from niaga.core.db import Base, JSONType, Timestamps
 
 ROLES = ("owner", "admin", "agent", "analyst")
 
@@ -82,4 +82,22 @@ class ApiToken(Base):
     user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[datetime]
     last_used_at: Mapped[datetime | None]
+    revoked_at: Mapped[datetime | None]
+
+
+class Invite(Base):
+    """An invitation to join: the invitee sets a password through a one-time link."""
+
+    __tablename__ = "invites"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(320), index=True)
+    name: Mapped[str] = mapped_column(String(200))
+    role: Mapped[str] = mapped_column(String(16))
+    team_ids: Mapped[list[int]] = mapped_column(JSONType, default=list)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    invited_by_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(default=clock.now)
+    expires_at: Mapped[datetime]
+    accepted_at: Mapped[datetime | None]
     revoked_at: Mapped[datetime | None]

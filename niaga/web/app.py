@@ -6,6 +6,7 @@ import asyncio
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from pathlib import Path
 
 from fastapi import FastAPI
 from fastapi.responses import JSONResponse
@@ -17,6 +18,7 @@ from niaga.channels.whatsapp import webhook
 from niaga.channels.whatsapp.ingest import WebhookWriter
 from niaga.core.config import Settings, get_settings
 from niaga.core.db import make_engine, make_sessionmaker
+from niaga.web import live
 
 log = logging.getLogger(__name__)
 
@@ -42,6 +44,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         from niaga.runtime import Worker  # the worker pulls in the Graph client and parser
 
         listeners.register(settings, factory)
+        await live.hub.start(settings.redis_url)
 
         worker = (
             Worker(settings, factory, dispatch=settings.embedded_dispatch)
@@ -70,6 +73,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         finally:
             if demo_task is not None:
                 demo_task.cancel()
+            await live.hub.stop()
             await writer.stop()
             if worker is not None:
                 await worker.stop()
@@ -92,6 +96,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     from niaga.web.routers import api
 
     app.include_router(api.router)
+    _add_pages(app)
 
     @app.get("/healthz", tags=["health"])
     def healthz() -> JSONResponse:
@@ -106,6 +111,48 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     if sandbox is not None:
         app.mount("/sandbox", sandbox.app)
     return app
+
+
+def _add_pages(app: FastAPI) -> None:
+    """The signed-in web app: login, inbox, settings, static files."""
+    from fastapi import Request
+    from fastapi.exceptions import HTTPException as FastAPIHTTPException
+    from fastapi.responses import RedirectResponse, Response
+    from fastapi.staticfiles import StaticFiles
+
+    from niaga.web.auth import LoginRequired
+    from niaga.web.routers import auth_pages, inbox_pages, settings_pages
+
+    app.include_router(auth_pages.router)
+    app.include_router(inbox_pages.router)
+    app.include_router(settings_pages.router)
+    static = Path(__file__).resolve().parent / "static"
+    app.mount("/static", StaticFiles(directory=str(static)), name="static")
+
+    @app.exception_handler(LoginRequired)
+    async def _login_required(request: Request, exc: LoginRequired) -> Response:
+        wants_html = "text/html" in request.headers.get("accept", "")
+        if request.method == "GET" and wants_html:
+            from urllib.parse import quote
+
+            target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+            return RedirectResponse(f"/login?next={quote(target)}", status_code=303)
+        return JSONResponse({"detail": "Sign in first."}, status_code=401)
+
+    @app.exception_handler(FastAPIHTTPException)
+    async def _http_error(request: Request, exc: FastAPIHTTPException) -> Response:
+        wants_html = "text/html" in request.headers.get("accept", "")
+        path = request.url.path
+        if wants_html and not path.startswith(("/api/", "/webhooks", "/sandbox")):
+            from niaga.web.templating import render
+
+            if not hasattr(request.state, "locale"):
+                request.state.locale = app.state.settings.locale
+            request.state.user = None  # its session is closed; the error page needs no menu
+            return render(request, "error.html", status_code=exc.status_code, error=exc.detail)
+        return JSONResponse(
+            {"detail": exc.detail}, status_code=exc.status_code, headers=exc.headers
+        )
 
 
 def _make_sandbox(settings: Settings):  # type: ignore[no-untyped-def]

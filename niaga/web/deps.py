@@ -33,7 +33,9 @@ def get_session(request: Request) -> Iterator[Session]:
         yield session
 
 
-SessionDep = Annotated[Session, Depends(get_session)]
+# scope="function": the transaction commits before the response is sent, so a client that
+# follows a redirect (or reads after a 202) always sees what the request wrote.
+SessionDep = Annotated[Session, Depends(get_session, scope="function")]
 
 
 def get_locale(request: Request) -> str:

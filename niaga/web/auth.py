@@ -1,0 +1,142 @@
+"""Signed-in pages: the session cookie, the current user, roles and CSRF.
+
+Pages redirect an anonymous visitor to ``/login``; the inbox's JSON actions answer 401.
+Every unsafe request (POST/PUT/PATCH/DELETE) must carry the session's CSRF token, as the form
+field ``csrf_token`` or the header ``X-CSRF-Token``; the cookie is HttpOnly, SameSite=Lax and
+Secure whenever Niaga is served over https.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Annotated
+
+from fastapi import Depends, HTTPException, Request, status
+from sqlalchemy.orm import Session
+
+from niaga.core.db import transaction
+from niaga.core.i18n import LOCALES, gettext, negotiate
+from niaga.security import sessions
+from niaga.security.models import User, WebSession
+from niaga.web.deps import SessionDep
+
+SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
+# Who may do what; routes name a capability, never a list of roles.
+CAPABILITIES: dict[str, tuple[str, ...]] = {
+    "read_inbox": ("owner", "admin", "agent", "analyst"),
+    "reply": ("owner", "admin", "agent"),
+    "organise": ("owner", "admin", "agent"),
+    "manage_quick_replies": ("owner", "admin", "agent"),
+    "manage_labels": ("owner", "admin"),
+    "manage_teams": ("owner", "admin"),
+    "manage_users": ("owner", "admin"),
+}
+
+
+class LoginRequired(Exception):
+    """No signed-in user: pages redirect to the login form."""
+
+
+def may(user: User | None, capability: str) -> bool:
+    """Whether ``user`` has ``capability``."""
+    return user is not None and user.role in CAPABILITIES[capability]
+
+
+def cookie_secure(request: Request) -> bool:
+    settings = request.app.state.settings
+    if settings.cookie_secure is not None:
+        return bool(settings.cookie_secure)
+    return settings.public_url.startswith("https://")
+
+
+async def _form_csrf(request: Request) -> None:
+    """Read ``csrf_token`` from a submitted form (the form is cached for the route)."""
+    content_type = request.headers.get("content-type", "")
+    if request.method not in SAFE_METHODS and (
+        content_type.startswith("application/x-www-form-urlencoded")
+        or content_type.startswith("multipart/form-data")
+    ):
+        form = await request.form()
+        token = form.get("csrf_token")
+        request.state.form_csrf = token if isinstance(token, str) else None
+
+
+def _web_session(
+    request: Request, session: SessionDep, _form: Annotated[None, Depends(_form_csrf)]
+) -> tuple[WebSession, User]:
+    found = sessions.find_session(session, request.cookies.get(sessions.COOKIE_NAME))
+    if found is None:
+        raise LoginRequired()
+    row, user = found
+    request.state.user = user
+    request.state.csrf_token = row.csrf_token
+    request.state.locale = user.locale if user.locale in LOCALES else "id"
+    if request.method not in SAFE_METHODS:
+        given = request.headers.get("x-csrf-token") or getattr(request.state, "form_csrf", None)
+        if not sessions.csrf_ok(row, given):
+            raise HTTPException(
+                status.HTTP_403_FORBIDDEN,
+                detail=gettext(
+                    "The form expired or came from another site. Reload the page and try again.",
+                    request.state.locale,
+                ),
+            )
+    if sessions.needs_touch(row):
+        _touch(request, row, user, session)
+    return row, user
+
+
+def _touch(request: Request, row: WebSession, user: User, session: Session) -> None:
+    """Slide the session; reads run read-only, so they stamp it in a short write."""
+    if request.method not in SAFE_METHODS:
+        sessions.do_touch(session, row, user)
+        return
+    with transaction(request.app.state.session_factory) as writer:
+        w_row = writer.get(WebSession, row.id)
+        w_user = writer.get(User, user.id)
+        if w_row is not None and w_user is not None:
+            sessions.do_touch(writer, w_row, w_user)
+
+
+def current_user(
+    pair: Annotated[tuple[WebSession, User], Depends(_web_session)],
+) -> User:
+    """The signed-in user (CSRF-checked on unsafe methods)."""
+    return pair[1]
+
+
+UserDep = Annotated[User, Depends(current_user)]
+
+
+def require(capability: str) -> Callable[..., User]:
+    """A dependency allowing only users with ``capability``."""
+
+    def check(user: UserDep, request: Request) -> User:
+        if not may(user, capability):
+            raise HTTPException(
+                status.HTTP_403_FORBIDDEN,
+                detail=gettext(
+                    "Your role ({role}) may not do this.", request.state.locale, role=user.role
+                ),
+            )
+        return user
+
+    return check
+
+
+def page_locale(request: Request) -> str:
+    """The locale for a page without a user: ?lang=, cookie, then Accept-Language."""
+    chosen = request.query_params.get("lang") or request.cookies.get("niaga_lang")
+    if chosen in LOCALES:
+        return chosen
+    settings = request.app.state.settings
+    return negotiate(request.headers.get("accept-language"), settings.locale)
+
+
+CanReadInbox = Annotated[User, Depends(require("read_inbox"))]
+CanReply = Annotated[User, Depends(require("reply"))]
+CanOrganise = Annotated[User, Depends(require("organise"))]
+CanManageQuickReplies = Annotated[User, Depends(require("manage_quick_replies"))]
+CanManageLabels = Annotated[User, Depends(require("manage_labels"))]
+CanManageTeams = Annotated[User, Depends(require("manage_teams"))]
+CanManageUsers = Annotated[User, Depends(require("manage_users"))]
