@@ -239,3 +239,9 @@ def wait_for(predicate: Any, timeout: float = 10.0, interval: float = 0.05) -> A
 
 
 FIXTURES = Path(__file__).parent / "fixtures" / "whatsapp"
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Browser tests run last: Playwright's sync API keeps an event loop in the main thread
+    for the rest of the session, which ``asyncio.run`` in other tests cannot share."""
+    items.sort(key=lambda item: "/e2e/" in str(item.fspath))

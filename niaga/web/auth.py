@@ -8,7 +8,9 @@ Secure whenever Niaga is served over https.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Annotated
 
 from fastapi import Depends, HTTPException, Request, status
@@ -140,3 +142,56 @@ CanManageQuickReplies = Annotated[User, Depends(require("manage_quick_replies"))
 CanManageLabels = Annotated[User, Depends(require("manage_labels"))]
 CanManageTeams = Annotated[User, Depends(require("manage_teams"))]
 CanManageUsers = Annotated[User, Depends(require("manage_users"))]
+
+
+@dataclass(frozen=True)
+class Actor:
+    """A signed-in user, detached from any database session."""
+
+    id: int
+    name: str
+    role: str
+    locale: str
+
+
+def require_detached(capability: str) -> Callable[..., Actor]:
+    """Like :func:`require`, for async routes that run their own transactions.
+
+    The check runs in a short read-only transaction, so the route holds no database lock
+    while it awaits (on SQLite a held write lock would block the route's own writes).
+    """
+
+    async def check(request: Request, _form: Annotated[None, Depends(_form_csrf)]) -> Actor:
+        def load() -> tuple[WebSession, User] | None:
+            with transaction(request.app.state.read_session_factory) as session:
+                found = sessions.find_session(session, request.cookies.get(sessions.COOKIE_NAME))
+                if found is not None:
+                    session.expunge_all()
+                return found
+
+        found = await asyncio.to_thread(load)
+        if found is None:
+            raise LoginRequired()
+        row, user = found
+        request.state.locale = user.locale if user.locale in LOCALES else "id"
+        if request.method not in SAFE_METHODS:
+            given = request.headers.get("x-csrf-token") or getattr(request.state, "form_csrf", None)
+            if not sessions.csrf_ok(row, given):
+                raise HTTPException(
+                    status.HTTP_403_FORBIDDEN,
+                    detail=gettext(
+                        "The form expired or came from another site. "
+                        "Reload the page and try again.",
+                        request.state.locale,
+                    ),
+                )
+        if not may(user, capability):
+            raise HTTPException(
+                status.HTTP_403_FORBIDDEN,
+                detail=gettext(
+                    "Your role ({role}) may not do this.", request.state.locale, role=user.role
+                ),
+            )
+        return Actor(id=user.id, name=user.name, role=user.role, locale=request.state.locale)
+
+    return check

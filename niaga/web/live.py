@@ -43,7 +43,7 @@ LIVE_EVENTS = (
 )
 
 
-@dataclass
+@dataclass(eq=False)
 class _Client:
     queue: asyncio.Queue[dict[str, Any] | None]
     user_id: int

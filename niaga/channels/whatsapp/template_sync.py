@@ -62,17 +62,30 @@ def template_fields(template: MessageTemplate) -> dict[str, Any]:
     body, header, footer = "", None, None
     body_params: list[str] = []
     header_param: str | None = None
+    header_media: str | None = None
+    url_buttons: list[dict[str, Any]] = []
+    buttons: list[str] = []
     for comp in template.components or []:
         kind = str(comp.get("type", "")).upper()
         if kind == "BODY":
             body = str(comp.get("text") or "")
             body_params = PARAM.findall(body)
-        elif kind == "HEADER" and str(comp.get("format", "TEXT")).upper() == "TEXT":
-            header = str(comp.get("text") or "")
-            found = PARAM.findall(header)
-            header_param = found[0] if found else None
+        elif kind == "HEADER":
+            fmt = str(comp.get("format", "TEXT")).upper()
+            if fmt == "TEXT":
+                header = str(comp.get("text") or "")
+                found = PARAM.findall(header)
+                header_param = found[0] if found else None
+            elif fmt in ("IMAGE", "VIDEO", "DOCUMENT"):
+                header_media = fmt.lower()
         elif kind == "FOOTER":
             footer = comp.get("text")
+        elif kind == "BUTTONS":
+            for index, button in enumerate(comp.get("buttons") or []):
+                buttons.append(str(button.get("text") or ""))
+                url = str(button.get("url") or "")
+                if str(button.get("type", "")).upper() == "URL" and PARAM.search(url):
+                    url_buttons.append({"index": index, "text": button.get("text"), "url": url})
     seen: list[str] = []
     for p in body_params:
         if p not in seen:
@@ -88,4 +101,7 @@ def template_fields(template: MessageTemplate) -> dict[str, Any]:
         "footer": footer,
         "body_params": seen,
         "header_param": header_param,
+        "header_media": header_media,
+        "url_buttons": url_buttons,
+        "buttons": buttons,
     }

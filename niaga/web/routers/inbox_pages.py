@@ -11,7 +11,17 @@ import contextlib
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, File, Form, HTTPException, Query, Request, UploadFile, status
+from fastapi import (
+    APIRouter,
+    Depends,
+    File,
+    Form,
+    HTTPException,
+    Query,
+    Request,
+    UploadFile,
+    status,
+)
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, StreamingResponse
 from pydantic import BaseModel, Field, ValidationError
 from sqlalchemy import select
@@ -33,11 +43,12 @@ from niaga.security import sessions
 from niaga.security.teams import team_ids_of
 from niaga.web import live
 from niaga.web.auth import (
-    CanManageQuickReplies,
+    Actor,
     CanOrganise,
     CanReadInbox,
     CanReply,
     may,
+    require_detached,
 )
 from niaga.web.deps import SessionDep
 from niaga.web.templating import render
@@ -246,7 +257,7 @@ def send(
 @router.post("/inbox/c/{conversation_id}/media")
 async def send_media(
     request: Request,
-    user: CanReply,
+    user: Annotated[Actor, Depends(require_detached("reply"))],
     conversation_id: int,
     file: Annotated[UploadFile, File()],
     caption: Annotated[str, Form()] = "",
@@ -470,7 +481,9 @@ def list_templates(session: SessionDep, user: CanReadInbox) -> JSONResponse:
 
 
 @router.post("/inbox/templates/sync")
-async def sync_templates(request: Request, user: CanManageQuickReplies) -> JSONResponse:
+async def sync_templates(
+    request: Request, user: Annotated[Actor, Depends(require_detached("manage_quick_replies"))]
+) -> JSONResponse:
     """Pull the template list from Meta (or the sandbox) now."""
     from niaga.channels.whatsapp.template_sync import sync_templates as do_sync
     from niaga.runtime import make_channel

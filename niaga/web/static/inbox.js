@@ -234,10 +234,14 @@
       if (!t) return;
       const values = [...form.querySelectorAll("[data-param]")].map((i) => [i.dataset.param, i.value]);
       const message = { type: "template", name: t.name, language: t.language };
-      const body = values.filter(([p]) => p !== "__header");
+      const body = values.filter(([p]) => !p.startsWith("__"));
       message.body_params = t.named ? Object.fromEntries(body) : body.map(([, v]) => v);
       const header = values.find(([p]) => p === "__header");
       if (header) message.header = t.named ? { type: "text", text: header[1], parameter_name: t.header_param } : header[1];
+      const media = values.find(([p]) => p === "__media");
+      if (media) message.header = { type: t.header_media, link: media[1] };
+      message.buttons = values.filter(([p]) => p.startsWith("__url_"))
+        .map(([p, v]) => ({ sub_type: "url", index: Number(p.slice(6)), text: v }));
       await send(message, form);
     } else if (form.id === "contact-form") {
       const attributes = {};
@@ -340,6 +344,11 @@
       return;
     }
     if (ev.target.id === "resolve") { await setStatus("resolved"); return; }
+    if (ev.target.id === "template-sync") {
+      try { await post("/inbox/templates/sync"); await openConversation(current, false); }
+      catch (err) { toast(err.message); }
+      return;
+    }
     const reply = ev.target.closest(".reply-to");
     if (reply) { setReply(reply.dataset.wamid, reply.dataset.preview); pane.querySelector("#composer-text")?.focus(); return; }
     if (ev.target.id === "reply-cancel") { setReply(null); return; }
@@ -402,7 +411,10 @@
       params.append(wrap);
     };
     if (t.header_param) add("__header", `header {{${t.header_param}}}`);
+    if (t.header_media) add("__media", `${t.header_media} URL (https://…)`);
     for (const p of t.body_params) add(p, `{{${p}}}`);
+    for (const b of t.url_buttons) add(`__url_${b.index}`, `${b.text}: ${b.url}`);
+    if (t.buttons.length) body.textContent += `\n\n[${t.buttons.join("] [")}]`;
   }
   function runInlineData() { if (pane.querySelector("#template-select")) drawTemplate(); }
 
