@@ -134,9 +134,12 @@ def worker(
 
     async def main() -> None:
         from niaga import listeners
+        from niaga.web import live
 
         factory = _factory()
         listeners.register(settings, factory)
+        if settings.redis_url:  # browsers served by web processes hear this worker via Redis
+            live.subscribe(live.LiveHub(redis_url=settings.redis_url))
         w = Worker(settings, factory, process_webhooks=process, dispatch=dispatch)
         loop = asyncio.get_running_loop()
         stop = asyncio.Event()

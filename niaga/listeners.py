@@ -20,12 +20,9 @@ def register(settings: Settings, factory: sessionmaker[Session]) -> None:
     """Subscribe every listener (idempotent per process)."""
     if _registered:
         return
-    from niaga.web import live
-
-    live.hub.redis_url = settings.redis_url
-    listeners: list[tuple[str, Callable[[events.Event], None]]] = [
-        *[(name, live.hub.on_event) for name in live.LIVE_EVENTS],
-    ]
+    # Live pushes to browsers are subscribed by each web app for its own hub
+    # (niaga.web.live.subscribe), and by a standalone worker for the Redis relay.
+    listeners: list[tuple[str, Callable[[events.Event], None]]] = []
     for name, listener in listeners:
         events.subscribe(name, listener)
         _registered.append((name, listener))

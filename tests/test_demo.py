@@ -6,11 +6,11 @@ from typing import Any
 
 from sqlalchemy import func, select
 
-from niaga.contacts.models import Contact
+from niaga.contacts.models import Contact, Label
 from niaga.core.db import make_engine, make_sessionmaker
 from niaga.demo import CUSTOMERS, DEMO_USERS, seed_demo
-from niaga.inbox.models import Conversation, Message
-from niaga.security.models import User
+from niaga.inbox.models import Conversation, ConversationLabel, Message
+from niaga.security.models import Team, User
 from tests.conftest import LiveServer, free_port, make_settings, wait_for
 
 
@@ -26,17 +26,37 @@ def test_demo_seeds_users_then_chats_arrive_as_webhooks(fresh_database_url: str)
         server = LiveServer(make_settings(fresh_database_url, free_port(), demo=True))
         server.start()
         try:
-            expected = sum(len(texts) for _, _, texts in CUSTOMERS)
+            expected = sum(len(items) for _, _, items in CUSTOMERS)
 
-            def messages() -> int:
+            def messages(direction: str) -> int:
                 with factory() as s:
-                    return s.scalar(select(func.count()).select_from(Message))
+                    return s.scalar(
+                        select(func.count())
+                        .select_from(Message)
+                        .where(Message.direction == direction)
+                    )
 
-            wait_for(lambda: messages() == expected, timeout=30)
+            wait_for(lambda: messages("in") == expected, timeout=30)
+            # The chats are then organised through the same services agents use.
+            wait_for(lambda: messages("note") == 1, timeout=30)
+            wait_for(
+                lambda: _sent_statuses(factory) == {"read"} or _sent_statuses(factory) == set(),
+                timeout=30,
+            )
+            assert messages("out") == 3
             with factory() as s:
                 names = set(s.scalars(select(Contact.profile_name)))
                 assert names == {name for _, name, _ in CUSTOMERS}
                 assert s.scalar(select(func.count()).select_from(Conversation)) == len(CUSTOMERS)
+                statuses = sorted(s.scalars(select(Conversation.status)))
+                assert statuses.count("pending") == 1 and statuses.count("resolved") == 1
+                assigned = s.scalars(select(Conversation.assigned_user_id)).all()
+                assert sum(1 for a in assigned if a) == 5 and None in assigned
+                assert s.scalar(select(func.count()).select_from(ConversationLabel)) == 6
+                types = set(s.scalars(select(Message.type).where(Message.direction == "in")))
+                assert {"text", "location", "order", "image"} <= types
+                assert s.scalar(select(func.count()).select_from(Label)) >= 8
+                assert s.scalar(select(func.count()).select_from(Team)) == 3
         finally:
             server.stop()
     finally:
@@ -62,3 +82,8 @@ def test_demo_chats_are_not_seeded_twice(fresh_database_url: str) -> None:
 def _count(factory: Any) -> int:
     with factory() as s:
         return s.scalar(select(func.count()).select_from(Conversation))
+
+
+def _sent_statuses(factory: Any) -> set[str]:
+    with factory() as s:
+        return set(s.scalars(select(Message.status).where(Message.direction == "out")))

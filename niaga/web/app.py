@@ -44,7 +44,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         from niaga.runtime import Worker  # the worker pulls in the Graph client and parser
 
         listeners.register(settings, factory)
-        await live.hub.start(settings.redis_url)
+        hub: live.LiveHub = app.state.live_hub
+        await hub.start(settings.redis_url)
+        live.subscribe(hub)
 
         worker = (
             Worker(settings, factory, dispatch=settings.embedded_dispatch)
@@ -73,7 +75,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         finally:
             if demo_task is not None:
                 demo_task.cancel()
-            await live.hub.stop()
+            live.unsubscribe(hub)
+            await hub.stop()
             await writer.stop()
             if worker is not None:
                 await worker.stop()
@@ -92,6 +95,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.session_factory = factory
     app.state.read_session_factory = make_sessionmaker(engine, read_only=True)
     app.state.sandbox = sandbox
+    app.state.live_hub = live.LiveHub()
     app.include_router(webhook.router)
     from niaga.web.routers import api
 

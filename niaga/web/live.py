@@ -98,7 +98,7 @@ class LiveHub:
         self._to_redis(payload)
 
     def _to_redis(self, payload: dict[str, Any]) -> None:
-        url = self.redis_url or os.environ.get("NIAGA_REDIS_URL", "")
+        url = self.redis_url
         if not url:
             return
         try:
@@ -222,5 +222,12 @@ def _sync_redis(url: str) -> Any:
     return client
 
 
-hub = LiveHub()
-"""The process's hub (the web app binds it to its loop at start)."""
+def subscribe(hub: LiveHub) -> None:
+    """Feed ``hub`` with every live event of this process."""
+    for name in LIVE_EVENTS:
+        events.subscribe(name, hub.on_event)
+
+
+def unsubscribe(hub: LiveHub) -> None:
+    for name in LIVE_EVENTS:
+        events.unsubscribe(name, hub.on_event)

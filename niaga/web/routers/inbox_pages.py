@@ -41,7 +41,6 @@ from niaga.inbox.models import Conversation, Message
 from niaga.inbox.window import window_expiry, window_open
 from niaga.security import sessions
 from niaga.security.teams import team_ids_of
-from niaga.web import live
 from niaga.web.auth import (
     Actor,
     CanOrganise,
@@ -161,7 +160,11 @@ def _conversation_context(
         "window_open": window_open(conversation.last_inbound_at),
         "window_closed_at": window_expiry(conversation.last_inbound_at),
         "templates": templates,
-        "viewers": [v for v in live.hub.viewers(conversation.id) if v["user_id"] != user.id],
+        "viewers": [
+            v
+            for v in request.app.state.live_hub.viewers(conversation.id)
+            if v["user_id"] != user.id
+        ],
         "can_reply": may(user, "reply"),
         "can_organise": may(user, "organise"),
     }
@@ -547,10 +550,11 @@ class PresenceIn(BaseModel):
 
 
 @router.post("/inbox/presence")
-def presence(user: CanReadInbox, body: PresenceIn) -> JSONResponse:
+def presence(request: Request, user: CanReadInbox, body: PresenceIn) -> JSONResponse:
     """The browser says which chat this user is looking at (every 15 s while open)."""
-    live.hub.viewing(user.id, user.name, body.conversation_id)
-    viewers = live.hub.viewers(body.conversation_id) if body.conversation_id else []
+    hub = request.app.state.live_hub
+    hub.viewing(user.id, user.name, body.conversation_id)
+    viewers = hub.viewers(body.conversation_id) if body.conversation_id else []
     return JSONResponse({"viewers": [v for v in viewers if v["user_id"] != user.id]})
 
 
@@ -563,7 +567,7 @@ async def event_stream(request: Request) -> StreamingResponse:
             raise HTTPException(status.HTTP_401_UNAUTHORIZED)
         user_id = found[1].id
     return StreamingResponse(
-        live.hub.stream(user_id, request.is_disconnected),
+        request.app.state.live_hub.stream(user_id, request.is_disconnected),
         media_type="text/event-stream",
         headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"},
     )
