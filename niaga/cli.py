@@ -96,6 +96,7 @@ def serve(
 
     if demo:
         os.environ["NIAGA_DEMO"] = "1"
+        os.environ.setdefault("NIAGA_BUSINESS_NAME", "Toko Sari")
         get_settings.cache_clear()
     settings = get_settings()
     try:
@@ -106,6 +107,8 @@ def serve(
     uvicorn.run(
         "niaga.web.app:create_app",
         factory=True,
+        # Open live-update streams (SSE) never finish on their own: give them 5 s at shutdown.
+        timeout_graceful_shutdown=5,
         host=host or settings.host,
         port=port or settings.port,
         workers=workers,

@@ -27,7 +27,7 @@ from niaga.core import events
 log = logging.getLogger(__name__)
 
 CHANNEL = "niaga:live"
-PRESENCE_TTL = 40.0  # seconds; browsers refresh presence every 15 s
+PRESENCE_TTL = 30.0  # seconds; browsers refresh presence every 10 s
 HEARTBEAT = 15.0
 LIVE_EVENTS = (
     events.MESSAGE_RECEIVED,
@@ -121,8 +121,8 @@ class LiveHub:
             loop.call_soon_threadsafe(self._deliver, payload)
 
     def _deliver(self, payload: dict[str, Any]) -> None:
-        if payload.get("type") == "presence":
-            self._apply_presence(payload)
+        if payload.get("type") == "presence" and "viewers" not in payload:
+            payload = {**payload, "viewers": self._apply_presence(payload)}
         for client in list(self.clients):
             if client.queue.qsize() > 500:  # a stuck browser: drop it, it reconnects
                 client.queue.put_nowait(None)
@@ -157,27 +157,33 @@ class LiveHub:
             "name": name,
             "conversation_id": conversation_id,
         }
-        self._deliver(payload)
         self._to_redis(payload)
+        # Applied now (the caller reads viewers next), delivered on the loop's thread.
+        self._deliver_threadsafe({**payload, "viewers": self._apply_presence(payload)})
 
-    def _apply_presence(self, payload: dict[str, Any]) -> None:
+    def _apply_presence(self, payload: dict[str, Any]) -> list[dict[str, Any]]:
+        """Record where a user is looking (any thread); returns that chat's viewers."""
         user_id = int(payload["user_id"])
-        now = time.monotonic()
-        for viewers in self.presence.values():
-            viewers.pop(user_id, None)
         conversation_id = payload.get("conversation_id")
-        if conversation_id is not None:
-            viewers = self.presence.setdefault(int(conversation_id), {})
-            viewers[user_id] = (str(payload.get("name", "")), now + PRESENCE_TTL)
-        payload["viewers"] = self.viewers(int(conversation_id)) if conversation_id else []
+        with self._lock:
+            for viewers in self.presence.values():
+                viewers.pop(user_id, None)
+            if conversation_id is not None:
+                viewers = self.presence.setdefault(int(conversation_id), {})
+                viewers[user_id] = (
+                    str(payload.get("name", "")),
+                    time.monotonic() + PRESENCE_TTL,
+                )
+        return self.viewers(int(conversation_id)) if conversation_id is not None else []
 
     def viewers(self, conversation_id: int) -> list[dict[str, Any]]:
         """Who is viewing a conversation now."""
         now = time.monotonic()
-        viewers = self.presence.get(conversation_id, {})
-        for uid in [u for u, (_, exp) in viewers.items() if exp < now]:
-            viewers.pop(uid)
-        return [{"user_id": u, "name": n} for u, (n, _) in sorted(viewers.items())]
+        with self._lock:
+            viewers = self.presence.get(conversation_id, {})
+            for uid in [u for u, (_, exp) in viewers.items() if exp < now]:
+                viewers.pop(uid)
+            return [{"user_id": u, "name": n} for u, (n, _) in sorted(viewers.items())]
 
     # ------------------------------------------------------------------ streams
     async def stream(self, user_id: int, is_disconnected: Any) -> AsyncIterator[str]:

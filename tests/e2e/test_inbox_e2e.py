@@ -136,3 +136,29 @@ def test_language_switch(niaga: LiveServer, factory: Any, page: Page) -> None:
 def _conversation_id(factory: Any) -> int | None:
     with factory() as s:
         return s.scalars(select(Conversation.id)).first()
+
+
+def test_agents_see_who_else_is_viewing(
+    niaga: LiveServer, factory: Any, page: Page, browser: Any
+) -> None:
+    seed(factory)
+    make_user(factory, "admin", email="maya@toko.test", name="Maya")
+    sb = SandboxControl(niaga.url)
+    sb.customer(PHONE, "Putri Ayu")
+    sb.send(PHONE, type="text", text="Halo kak")
+    wait_for(lambda: _conversation_id(factory))
+    other = browser.new_context(locale="id-ID", timezone_id="Asia/Jakarta")
+    try:
+        page2 = other.new_page()
+        sign_in(page, niaga.url, "rina@toko.test")
+        sign_in(page2, niaga.url, "maya@toko.test")
+        for p in (page, page2):  # both live streams are open
+            expect(p.locator("#live-state")).to_have_attribute("data-state", "live")
+        page.locator("a.conv", has_text="Putri Ayu").click()
+        page2.locator("a.conv", has_text="Putri Ayu").click()
+        expect(page.locator("#viewers")).to_contain_text("Maya", timeout=15_000)
+        expect(page2.locator("#viewers")).to_contain_text("Rina", timeout=15_000)
+        page2.goto(f"{niaga.url}/settings/labels")  # Maya leaves the chat
+        expect(page.locator("#viewers")).not_to_contain_text("Maya", timeout=15_000)
+    finally:
+        other.close()

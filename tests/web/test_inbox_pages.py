@@ -274,3 +274,50 @@ def test_invite_flow(niaga: LiveServer, factory: Any) -> None:
     assert ok.status_code == 303
     assert invitee.get(url).status_code == 404  # used once
     login(niaga.url, "budi@toko.test")
+
+
+def test_media_in_and_out(niaga: LiveServer, factory: Any) -> None:
+    make_user(factory, "agent")
+    sb = SandboxControl(niaga.url)
+    sb.customer(PHONE, "Dewi Lestari")
+    sb.send(PHONE, type="image", caption="Yang ini ready kak?")
+
+    def image_id() -> int | None:
+        with factory() as s:
+            return s.scalars(select(Message.id).where(Message.type == "image")).first()
+
+    message_id = wait_for(image_id)
+    client = login(niaga.url, "agent@toko.test")
+    assert httpx.get(f"{niaga.url}/inbox/media/{message_id}").status_code == 401
+    first = client.get(f"/inbox/media/{message_id}")
+    assert first.status_code == 200 and first.content.startswith(b"\xff\xd8\xff")
+    assert first.headers["content-type"] == "image/jpeg"
+    assert client.get(f"/inbox/media/{message_id}").content == first.content  # from the cache
+    view = client.get(f"/inbox/c/{image_id_conv(factory)}").text
+    assert f'src="/inbox/media/{message_id}"' in view and "Yang ini ready kak?" in view
+
+    png = b"\x89PNG\r\n\x1a\n" + b"0" * 64
+    r = client.post(
+        f"/inbox/c/{image_id_conv(factory)}/media",
+        files={"file": ("katalog.png", png, "image/png")},
+        data={"caption": "Ini katalognya kak", "idempotency_key": "m1"},
+        headers={"X-CSRF-Token": csrf(client)},
+    )
+    assert r.status_code == 200, r.text
+    sent = wait_for(lambda: [m for m in sb.messages(to=PHONE) if m["type"] == "image"])
+    link = sent[0]["body"]["image"]["link"]
+    assert sent[0]["body"]["image"]["caption"] == "Ini katalognya kak"
+    assert link.startswith(f"{niaga.url}/media/out/")
+    assert httpx.get(link).content == png  # Meta downloads it from there
+    assert httpx.get(f"{niaga.url}/media/out/..%2Fniaga.db").status_code == 404
+    too_big = client.post(
+        f"/inbox/c/{image_id_conv(factory)}/media",
+        files={"file": ("besar.png", b"\x89PNG" + b"0" * (5 * 1024 * 1024 + 1), "image/png")},
+        headers={"X-CSRF-Token": csrf(client)},
+    )
+    assert too_big.status_code == 422 and "lebih besar" in too_big.json()["detail"]
+
+
+def image_id_conv(factory: Any) -> int:
+    with factory() as s:
+        return s.scalars(select(Conversation.id)).one()

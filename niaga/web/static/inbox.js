@@ -86,9 +86,12 @@
   async function openConversation(id, push) {
     current = id;
     replyTo = null;
+    viewers = [];
     pane.dataset.conversation = id;
     const frag = await fetchConversation(id);
+    if (id !== current) return;
     pane.replaceChildren(frag);
+    if (viewers.length) showViewers(viewers); // presence heard while the chat was loading
     runInlineData();
     scrollThread();
     for (const a of listEl.querySelectorAll("a.conv")) a.classList.toggle("active", Number(a.dataset.id) === id);
@@ -126,6 +129,7 @@
     thread.replaceWith(frag.querySelector("#thread"));
     pane.querySelector(".chat-head").replaceWith(frag.querySelector(".chat-head"));
     pane.querySelector("#panel").replaceWith(frag.querySelector("#panel"));
+    if (viewers.length) showViewers(viewers);
     if (atBottom) scrollThread();
   }
   const refreshConversationSoon = debounce(refreshConversation, 120);
@@ -146,7 +150,7 @@
       showViewers(viewers);
     } catch (e) { /* signed out or offline: the next beat retries */ }
   }
-  setInterval(sayPresence, 15000);
+  setInterval(sayPresence, 10000);
   window.addEventListener("beforeunload", () => {
     navigator.sendBeacon && fetch("/inbox/presence", {
       method: "POST", keepalive: true,
