@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import pytest
+from sqlalchemy import select
 
+from niaga.security.models import User
 from tests.conftest import LiveServer
 from tests.web.test_inbox_pages import customer_writes
 from tests.web.web_helpers import csrf, login, make_user
@@ -35,6 +38,16 @@ ROUTES: list[tuple[str, str, str, Any, set[str]]] = [
     ("GET", "/settings/teams", "", None, MANAGE),
     ("POST", "/settings/teams", "form", {"name": "Tim {role}"}, MANAGE),
     ("GET", "/settings/users", "", None, MANAGE),
+    ("GET", "/settings", "", None, READ),
+    ("GET", "/inbox/c/{c}/older?before=999999", "", None, READ),
+    ("POST", "/inbox/c/{c}/read", "json", {}, READ),
+    ("POST", "/inbox/presence", "json", {"conversation_id": None}, READ),
+    ("POST", "/inbox/templates/sync", "json", {}, WORK),
+    ("POST", "/settings/users/{me}", "form", {"role": "{role}", "active": "on"}, MANAGE),
+    ("POST", "/settings/teams/999/members", "form", {}, MANAGE),
+    ("POST", "/settings/labels/999/delete", "form", {}, MANAGE),
+    ("POST", "/settings/quick-replies/999/delete", "form", {}, WORK),
+    ("POST", "/settings/invites/999/revoke", "form", {}, MANAGE),
     (
         "POST",
         "/settings/users/invite",
@@ -53,11 +66,13 @@ def test_every_route_checks_the_role(niaga: LiveServer, factory: Any, role: str)
 
     with factory() as s:
         contact = s.get(Conversation, conv).contact_id
+    with factory() as s:
+        me = s.scalars(select(User.id).where(User.email == f"{role}@toko.test")).one()
     client = login(niaga.url, f"{role}@toko.test")
     token = csrf(client)
     problems = []
     for method, path, kind, body, allowed in ROUTES:
-        url = path.format(c=conv, contact=contact)
+        url = path.format(c=conv, contact=contact, me=me)
         kwargs: dict[str, Any] = {"follow_redirects": False}
         if kind == "json":
             kwargs["json"] = body
@@ -69,12 +84,61 @@ def test_every_route_checks_the_role(niaga: LiveServer, factory: Any, role: str)
             }
         r = client.request(method, url, **kwargs)
         if role in allowed:
-            ok = r.status_code in (200, 303) or (r.status_code == 404 and "labels" in url)
+            ok = r.status_code in (200, 303) or (
+                r.status_code == 404 and ("999" in url or "labels" in url)
+            )
         else:
             ok = r.status_code == 403
         if not ok:
             problems.append((method, url, r.status_code))
     assert problems == []
+
+
+# Routes a person may use without signing in, and the streaming/media routes tested elsewhere.
+PUBLIC = {"/login", "/logout", "/invite/{secret}", "/", "/media/out/{name}", "/healthz"}
+OTHER_TESTS = {"/inbox/events", "/inbox/media/{message_id}", "/inbox/c/{conversation_id}/media"}
+
+
+def test_every_page_route_is_in_the_role_table(live: LiveServer) -> None:
+    """A new page route must be added to ROUTES (and so to the role check)."""
+    table = {re.sub(r"\?.*", "", p) for _, p, _, _, _ in ROUTES}
+    table = {re.sub(r"\{c\}", "{conversation_id}", p) for p in table}
+    table = {re.sub(r"\{contact\}", "{contact_id}", p) for p in table}
+    table = {re.sub(r"\{me\}", "{user_id}", p) for p in table}
+    table = {re.sub(r"/999/", "/{id}/", p) for p in table}
+    missing = []
+    for route in _routes(live.app):
+        path = route.path
+        if path.startswith(("/api/", "/webhooks", "/sandbox", "/static", "/docs", "/redoc")):
+            continue
+        if path in ("/openapi.json", "/me/locale") or path in PUBLIC or path in OTHER_TESTS:
+            continue
+        generic = re.sub(r"\{(team|label|quick_reply|invite)_id\}", "{id}", path)
+        if generic not in table:
+            missing.append(path)
+    assert missing == []
+
+
+def _routes(app: Any) -> list[Any]:
+    found = []
+    stack = list(app.router.routes)
+    while stack:
+        route = stack.pop()
+        inner = getattr(route, "original_router", None)
+        if inner is not None:
+            prefix = getattr(getattr(route, "include_context", None), "prefix", "") or ""
+            for r in inner.routes:
+                if hasattr(r, "path"):
+                    r = _Prefixed(prefix + r.path)
+                stack.append(r)
+        elif hasattr(route, "path"):
+            found.append(route)
+    return found
+
+
+class _Prefixed:
+    def __init__(self, path: str) -> None:
+        self.path = path
 
 
 def test_analyst_sees_no_composer(niaga: LiveServer, factory: Any) -> None:
