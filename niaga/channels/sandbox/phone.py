@@ -40,7 +40,9 @@ CSP = (
     "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
     "connect-src 'self'; form-action 'none'; base-uri 'none'; frame-ancestors 'self'"
 )
-STREAM_SECONDS = 300.0  # a stream ends after this; EventSource reconnects by itself
+# A stream ends after this and the page reconnects at once. Kept short because uvicorn waits
+# for open responses before it shuts down (Ctrl-C waits at most this long for a phone tab).
+STREAM_SECONDS = 15.0
 RESCAN_SECONDS = 1.0  # changes the state does not signal (mark-as-read) show within this
 HEARTBEAT_SECONDS = 15.0
 
@@ -330,8 +332,8 @@ def phone_router(sandbox: Sandbox) -> APIRouter:
     ) -> StreamingResponse:
         """Server-Sent Events: ``chats`` (the list) and ``items`` (changed bubbles of ``chat``).
 
-        Each stream first sends everything, then only what changed; a reconnecting
-        EventSource simply gets everything again.
+        Each stream first sends everything, then only what changed, and ends with
+        ``reconnect`` after a while; a reconnecting page simply gets everything again.
         """
         locale = _lang(lang)
         return StreamingResponse(
@@ -374,6 +376,7 @@ def phone_router(sandbox: Sandbox) -> APIRouter:
                 return
             if await state.changed.wait(RESCAN_SECONDS):
                 await asyncio.sleep(0.05)  # let a burst of changes settle into one event
+        yield "event: reconnect\ndata: {}\n\n"
 
     return router
 

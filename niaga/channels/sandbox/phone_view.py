@@ -21,6 +21,7 @@ from niaga.channels.sandbox.state import Customer, SandboxState
 from niaga.channels.sandbox.templates import ANY_PARAM
 from niaga.core.i18n import format_idr, gettext
 
+SIZES = {"xs", "s", "m", "l", "xl", "xxl", "xxxl"}
 VISIBLE = ("delivered", "read", "played")
 DELIVERY_GRACE = 1.0  # seconds past the planned "delivered" before a send shows anyway
 RASTER_TYPES = ("image/jpeg", "image/png", "image/webp", "image/gif")
@@ -345,10 +346,11 @@ class PhoneView:
         self, retailer_id: str, quantity: int | None = None, price: Any = None
     ) -> dict[str, Any]:
         amount = int(price) if isinstance(price, int | float) else SANDBOX_ITEM_PRICE
-        name = re.sub(r"[-_]+", " ", retailer_id).strip().title() or retailer_id
+        words = re.sub(r"[-_]+", " ", retailer_id).split()
+        name = " ".join(w.upper() if w.lower() in SIZES else w.capitalize() for w in words)
         return {
             "id": retailer_id,
-            "name": name,
+            "name": name or retailer_id,
             "price": amount,
             "price_text": format_idr(amount),
             "quantity": quantity,

@@ -352,3 +352,45 @@ def test_thumbnails_are_served_for_raster_images_only(niaga: LiveServer) -> None
     assert r.content.startswith(b"\x89PNG")
     assert httpx.get(f"{niaga.url}/sandbox/phone/media/{svg}").status_code == 404
     assert httpx.get(f"{niaga.url}/sandbox/phone/media/123").status_code == 404
+
+
+def test_templates_show_filled_and_quick_replies_answer(
+    niaga: LiveServer, factory: Any, phone: Phone
+) -> None:
+    phone.create("Siti", "081234567890")
+    phone.send(PHONE, type="text", text="Pesanan saya gimana kak?")
+    headers = api_token(factory)
+    confirm = business_sends(
+        niaga,
+        factory,
+        headers,
+        {
+            "type": "template",
+            "name": "konfirmasi_pesanan",
+            "language": "id",
+            "body_params": ["Siti", "#10023", "Rp150.000"],
+            "buttons": [{"sub_type": "url", "index": 0, "text": "10023"}],
+        },
+    )
+    rating = business_sends(
+        niaga,
+        factory,
+        headers,
+        {
+            "type": "template",
+            "name": "minta_rating",
+            "language": "id",
+            "buttons": [{"sub_type": "quick_reply", "index": 0, "payload": "RATING_5"}],
+        },
+    )
+    items = wait_for(lambda: len(phone.items(PHONE)) == 3 and phone.items(PHONE))
+    shown = {i["id"]: i for i in items}
+    assert shown[confirm]["text"].startswith("Halo Siti, pesanan #10023 sebesar Rp150.000")
+    assert shown[confirm]["buttons"][0]["url"] == "https://tokosari.id/pesanan/10023"
+    assert [b["title"] for b in shown[rating]["buttons"]][:2] == ["5 ⭐", "4 ⭐"]
+    r = phone.send(PHONE, type="template_button", id="0", context_wamid=rating)
+    assert r.status_code == 200, r.text
+    button = wait_for(lambda: [m for m in inbound(factory) if m.type.startswith("button")])[0]
+    assert button.context_wamid == rating
+    assert button.content["payload"] == "RATING_5"
+    assert "5 ⭐" in (button.text or str(button.content))

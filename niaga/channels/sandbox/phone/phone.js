@@ -129,6 +129,7 @@
     source = new EventSource(url);
     source.addEventListener("chats", (e) => renderChats(JSON.parse(e.data)));
     source.addEventListener("items", (e) => applyItems(JSON.parse(e.data)));
+    source.addEventListener("reconnect", connect); // the server ends streams now and then
     source.onopen = () => banner(null);
     source.onerror = () => banner(S.reconnecting);
   }
