@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Any
 
@@ -10,9 +11,11 @@ from playwright.sync_api import Page, expect
 
 from niaga.core.db import transaction
 from niaga.security.tokens import do_create_token
+from tests.channels.sandbox.test_phone import png
 from tests.conftest import LiveServer, wait_for
 from tests.sandbox_client import SandboxControl
 
+# The README's screenshot is rewritten only on request (NIAGA_UPDATE_SCREENSHOTS=1).
 SCREENSHOT = Path(__file__).resolve().parents[2] / "docs" / "screenshots" / "sandbox-phone.png"
 
 
@@ -55,7 +58,9 @@ class Api:
         return wait_for(wamid)
 
 
-def test_customer_chats_on_the_phone(niaga: LiveServer, factory: Any, page: Page) -> None:
+def test_customer_chats_on_the_phone(
+    niaga: LiveServer, factory: Any, page: Page, tmp_path: Path
+) -> None:
     # The phone alone decides when the customer reads (no random automatic reads).
     SandboxControl(niaga.url).configure(read_probability=0.0)
     api = Api(niaga, factory)
@@ -166,10 +171,18 @@ def test_customer_chats_on_the_phone(niaga: LiveServer, factory: Any, page: Page
         },
     )
     expect(page.get_by_role("button", name="🛍 Lihat produk")).to_be_visible()
+    # A photo from the device (in a screenshot-sized window).
     page.set_viewport_size({"width": 1280, "height": 800})
-    SCREENSHOT.parent.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SCREENSHOT))
-    assert SCREENSHOT.stat().st_size > 10_000
+    page.locator("#photo").set_input_files(
+        files=[{"name": "gamis.png", "mimeType": "image/png", "buffer": png(96)}]
+    )
+    expect(page.locator(".row.out .media img")).to_be_visible()
+    wait_for(lambda: any(m["type"] == "image" for m in api.inbound(conv)))
+
+    shot = SCREENSHOT if os.environ.get("NIAGA_UPDATE_SCREENSHOTS") == "1" else tmp_path / "p.png"
+    shot.parent.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(shot))
+    assert shot.stat().st_size > 10_000
 
 
 def test_phone_page_in_english(niaga: LiveServer, page: Page) -> None:

@@ -13,6 +13,8 @@ sandbox mode); Niaga refuses to start in production with the sandbox on.
 from __future__ import annotations
 
 import asyncio
+import base64
+import binascii
 import json
 import time
 from collections.abc import AsyncIterator
@@ -45,6 +47,12 @@ CSP = (
 STREAM_SECONDS = 15.0
 RESCAN_SECONDS = 1.0  # changes the state does not signal (mark-as-read) show within this
 HEARTBEAT_SECONDS = 15.0
+IMAGE_MAX_BYTES = 5 * 1024 * 1024  # Meta's limit for images
+IMAGE_MAGIC = {
+    "image/jpeg": (b"\xff\xd8\xff",),
+    "image/png": (b"\x89PNG\r\n\x1a\n",),
+    "image/webp": (b"RIFF",),
+}
 
 # Monas, Jakarta: the location form's default.
 DEFAULT_LOCATION = {
@@ -93,7 +101,9 @@ class PhoneMessage(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    type: Literal["text", "location", "button_reply", "list_reply", "template_button", "order"]
+    type: Literal[
+        "text", "image", "location", "button_reply", "list_reply", "template_button", "order"
+    ]
     text: str | None = Field(None, max_length=4096)
     context_wamid: str | None = Field(None, max_length=200)
     id: str | None = Field(None, max_length=256)
@@ -103,6 +113,9 @@ class PhoneMessage(BaseModel):
     address: str | None = Field(None, max_length=1000)
     items: list[CartItem] | None = Field(None, max_length=30)
     catalog_id: str | None = Field(None, max_length=200)
+    mime_type: str | None = Field(None, max_length=100)
+    data_base64: str | None = Field(None, max_length=IMAGE_MAX_BYTES * 4 // 3 + 4)
+    caption: str | None = Field(None, max_length=1024)
 
 
 class PhoneError(Exception):
@@ -405,6 +418,8 @@ def _inbound(data: PhoneMessage, phone: PhoneView, customer: Customer) -> Inboun
         if data.context_wamid:
             return InboundRequest(type="reply", text=text, context_wamid=data.context_wamid)
         return InboundRequest(type="text", text=text)
+    if kind == "image":
+        return _image(data)
     if kind == "location":
         if data.latitude is None and data.longitude is None:  # nothing chosen: Monas
             data = data.model_copy(
@@ -471,4 +486,24 @@ def _inbound(data: PhoneMessage, phone: PhoneView, customer: Customer) -> Inboun
         title=button["title"],
         payload=button.get("payload") or button["title"],
         context_wamid=target["wamid"],
+    )
+
+
+def _image(data: PhoneMessage) -> InboundRequest:
+    """A photo from the customer's device: JPEG, PNG or WebP up to 5 MB."""
+    if data.mime_type not in IMAGE_MAGIC or not data.data_base64:
+        raise PhoneError("Send a JPEG, PNG or WebP image.")
+    try:
+        raw = base64.b64decode(data.data_base64, validate=True)
+    except (binascii.Error, ValueError):
+        raise PhoneError("Send a JPEG, PNG or WebP image.") from None
+    if not raw.startswith(IMAGE_MAGIC[data.mime_type]):
+        raise PhoneError("Send a JPEG, PNG or WebP image.")
+    if len(raw) > IMAGE_MAX_BYTES:
+        raise PhoneError("The image is larger than 5 MB.")
+    return InboundRequest(
+        type="image",
+        mime_type=data.mime_type,
+        data_base64=data.data_base64,
+        caption=(data.caption or "").strip() or None,
     )

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import base64
 import json
+import struct
 import threading
+import zlib
 from typing import Any
 
 import httpx
@@ -394,3 +397,59 @@ def test_templates_show_filled_and_quick_replies_answer(
     assert button.context_wamid == rating
     assert button.content["payload"] == "RATING_5"
     assert "5 ⭐" in (button.text or str(button.content))
+
+
+def png(size: int = 8) -> bytes:
+    """A real, small, green PNG."""
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        body = kind + data
+        return struct.pack(">I", len(data)) + body + struct.pack(">I", zlib.crc32(body))
+
+    rows = b"".join(b"\x00" + b"\x00\xa8\x84" * size for _ in range(size))
+    header = struct.pack(">IIBBBBB", size, size, 8, 2, 0, 0, 0)
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", header)
+        + chunk(b"IDAT", zlib.compress(rows))
+        + chunk(b"IEND", b"")
+    )
+
+
+def test_customer_sends_a_photo(niaga: LiveServer, factory: Any, phone: Phone) -> None:
+    phone.create("Siti", "081234567890")
+    data = base64.b64encode(png()).decode()
+    r = phone.send(PHONE, type="image", mime_type="image/png", data_base64=data, caption="ini")
+    assert r.status_code == 200, r.text
+    image = wait_for(lambda: inbound(factory, "image"))[0]
+    assert image.content.get("caption") == "ini" or image.text == "ini"
+    item = phone.items(PHONE)[0]
+    assert item["kind"] == "media" and item["text"] == "ini"
+    thumb = httpx.get(f"{niaga.url}{item['media']['url']}")
+    assert thumb.status_code == 200 and thumb.content == png()
+
+    svg = base64.b64encode(b"<svg/>").decode()
+    for bad in (
+        {"mime_type": "image/svg+xml", "data_base64": svg},
+        {"mime_type": "image/png", "data_base64": svg},
+        {"mime_type": "image/png", "data_base64": "not base64!"},
+    ):
+        r = phone.send(PHONE, type="image", **bad)
+        assert r.status_code == 422
+        assert r.json()["detail"] == "Kirim gambar JPEG, PNG atau WebP."
+    assert len(inbound(factory, "image")) == 1
+
+
+def test_ticks_turn_blue_when_the_agent_reads(
+    niaga: LiveServer, factory: Any, phone: Phone
+) -> None:
+    from niaga.inbox.service import do_mark_read
+
+    phone.create("Siti", "081234567890")
+    phone.send(PHONE, type="text", text="satu")
+    phone.send(PHONE, type="text", text="dua")
+    wait_for(lambda: len(inbound(factory)) == 2)
+    assert [i["status"] for i in phone.items(PHONE)] == ["delivered", "delivered"]
+    with transaction(factory) as s:
+        do_mark_read(s, s.get(Conversation, conversation_id(factory)))
+    assert wait_for(lambda: [i["status"] for i in phone.items(PHONE)] == ["read", "read"])

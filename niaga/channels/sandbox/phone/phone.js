@@ -11,6 +11,7 @@
   let chats = [];
   let source = null;
   let quote = null; // {id, from, text} the next text replies to
+  let stick = true; // keep the chat scrolled to the newest message
   let readBusy = false;
   let readAgain = false;
   const items = new Map(); // id -> item
@@ -106,6 +107,7 @@
     items.clear();
     nodes.clear();
     setQuote(null);
+    stick = true;
     $("messages").replaceChildren();
     $("empty").hidden = true;
     $("chat-head").hidden = false;
@@ -143,7 +145,6 @@
 
   function renderMessages() {
     const box = $("messages");
-    const atBottom = box.scrollHeight - box.scrollTop - box.clientHeight < 80;
     const sorted = [...items.values()].sort((a, b) => a.at - b.at);
     const children = [];
     let day = null;
@@ -166,8 +167,19 @@
     }
     for (const id of [...nodes.keys()]) if (!items.has(id)) nodes.delete(id);
     box.replaceChildren(...children);
-    if (atBottom) box.scrollTop = box.scrollHeight;
+    followNewest();
   }
+
+  function followNewest() {
+    const box = $("messages");
+    if (stick) box.scrollTop = box.scrollHeight;
+  }
+
+  window.addEventListener("resize", followNewest);
+  $("messages").addEventListener("scroll", () => {
+    const box = $("messages");
+    stick = box.scrollHeight - box.scrollTop - box.clientHeight < 80;
+  });
 
   // The chat is on screen: the customer reads what the business sent.
   async function markRead() {
@@ -243,6 +255,7 @@
       const img = el("img");
       img.src = media.url;
       img.alt = media.label;
+      img.addEventListener("load", followNewest);
       box.append(img);
     } else {
       box.append(el("div", "media-placeholder", (media.type === "document" ? "📄 " : "🖼 ") + (media.filename || media.label)));
@@ -359,6 +372,26 @@
     }
     $("send").disabled = false;
     input.focus();
+  });
+
+  // A photo from the device; the composer's text becomes its caption.
+  $("photo-open").addEventListener("click", () => $("photo").click());
+  $("photo").addEventListener("change", () => {
+    const file = $("photo").files[0];
+    $("photo").value = "";
+    if (!file) return;
+    const reader = new FileReader();
+    reader.onload = async () => {
+      const data = String(reader.result);
+      const message = {
+        type: "image",
+        mime_type: file.type,
+        data_base64: data.slice(data.indexOf(",") + 1),
+        caption: $("text").value,
+      };
+      if (await send(message)) $("text").value = "";
+    };
+    reader.readAsDataURL(file);
   });
 
   $("new-customer").addEventListener("submit", async (e) => {
