@@ -22,6 +22,9 @@ from niaga.channels.sandbox.templates import ANY_PARAM
 from niaga.core.i18n import format_idr, gettext
 
 SIZES = {"xs", "s", "m", "l", "xl", "xxl", "xxxl"}
+CHAT_LIMIT = 300  # messages of each side a chat shows (the latest)
+CHATS_LIMIT = 200  # chats the list shows (the latest)
+UNREAD_SCAN = 100  # sends per chat the unread badge looks at
 VISIBLE = ("delivered", "read", "played")
 DELIVERY_GRACE = 1.0  # seconds past the planned "delivered" before a send shows anyway
 RASTER_TYPES = ("image/jpeg", "image/png", "image/webp", "image/gif")
@@ -60,11 +63,14 @@ class PhoneView:
 
     # --- which sends reached the phone -------------------------------------------------
 
-    def sends(self, customer: Customer) -> list[dict[str, Any]]:
+    def sends(self, customer: Customer, last: int | None = None) -> list[dict[str, Any]]:
         """The business's accepted sends to ``customer`` (by phone number or BSUID)."""
-        rows = self.state.sent_to(customer.phone)
+        rows = self.state.sent_to(customer.phone, last)
         if customer.user_id and customer.user_id != customer.phone:
-            rows = sorted(rows + self.state.sent_to(customer.user_id), key=lambda r: r["seq"])
+            by_bsuid = self.state.sent_to(customer.user_id, last)
+            if by_bsuid:
+                rows = sorted(rows + by_bsuid, key=lambda r: r["seq"])
+                rows = rows[-last:] if last else rows
         return rows
 
     def reached_phone(self, send: dict[str, Any], now: float | None = None) -> bool:
@@ -81,32 +87,37 @@ class PhoneView:
         now = time.time() if now is None else now
         return now - send["received_at"] >= self.delivered_delay + DELIVERY_GRACE
 
-    def unread(self, customer: Customer, now: float | None = None) -> list[dict[str, Any]]:
+    def unread(
+        self, customer: Customer, now: float | None = None, last: int | None = CHAT_LIMIT
+    ) -> list[dict[str, Any]]:
         """Sends that reached the phone and that the phone has not shown yet."""
         return [
             s
-            for s in self.sends(customer)
+            for s in self.sends(customer, last)
             if s["wamid"] not in self.state.phone_read and self.reached_phone(s, now)
         ]
 
     # --- chats ---------------------------------------------------------------------------
 
-    def chats(self) -> list[dict[str, Any]]:
-        """Every simulated customer with the last message and unread count, newest first."""
+    def chats(self, limit: int = CHATS_LIMIT) -> list[dict[str, Any]]:
+        """Simulated customers with their last message and unread count, newest first.
+
+        Only the last :data:`UNREAD_SCAN` sends of each chat are counted (the badge says 99+
+        long before that), so the list costs the same however long the chats are.
+        """
         now = time.time()
         out = []
         for customer in list(self.state.customers.values()):
-            sends = [s for s in self.sends(customer) if self.reached_phone(s, now)]
-            received = self.state.received_from(customer.phone)
+            recent = self.sends(customer, UNREAD_SCAN)
+            sends = [s for s in recent if self.reached_phone(s, now)]
+            received = self.state.received_from(customer.phone, 1)
             last_send = sends[-1] if sends else None
             last_in = received[-1] if received else None
             preview, at = "", None
             if last_send and (last_in is None or last_send["received_at"] >= last_in[1]["at"]):
-                item = self.business_item(last_send)
-                preview, at = self.preview(item), last_send["received_at"]
+                preview, at = self.preview(self.business_item(last_send)), last_send["received_at"]
             elif last_in is not None:
-                item = self.customer_item(*last_in)
-                preview, at = self.preview(item), last_in[1]["at"]
+                preview, at = self.preview(self.customer_item(*last_in)), last_in[1]["at"]
             out.append(
                 {
                     "phone": customer.phone,
@@ -119,13 +130,16 @@ class PhoneView:
                 }
             )
         out.sort(key=lambda c: (c["at"] or 0, c["name"]), reverse=True)
-        return out
+        return out[:limit]
 
-    def chat(self, customer: Customer, limit: int = 300) -> list[dict[str, Any]]:
-        """The chat with ``customer``, oldest first: bubbles with quotes and reactions."""
+    def chat(self, customer: Customer, limit: int = CHAT_LIMIT) -> list[dict[str, Any]]:
+        """The latest of the chat with ``customer``, oldest first, with quotes and reactions."""
         now = time.time()
-        items = [self.business_item(s) for s in self.sends(customer) if self.reached_phone(s, now)]
-        items += [self.customer_item(w, e) for w, e in self.state.received_from(customer.phone)]
+        sends = self.sends(customer, limit)
+        items = [self.business_item(s) for s in sends if self.reached_phone(s, now)]
+        items += [
+            self.customer_item(w, e) for w, e in self.state.received_from(customer.phone, limit)
+        ]
         items.sort(key=lambda i: i["at"])
         by_id = {i["id"]: i for i in items}
         shown: list[dict[str, Any]] = []

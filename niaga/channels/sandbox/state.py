@@ -23,6 +23,13 @@ def bsuid_for(phone: str) -> str:
     return f"ID.{digest:019d}"
 
 
+def _tail(rows: deque[Any], last: int | None) -> list[Any]:
+    """The last ``last`` items of ``rows`` (all when None), oldest first."""
+    if last is None or last >= len(rows):
+        return list(rows)
+    return list(itertools.islice(reversed(rows), last))[::-1]
+
+
 def new_wamid() -> str:
     """A message id shaped like Meta's (``wamid.`` + base64)."""
     return "wamid." + base64.b64encode(b"\x15\x02\x00\x11\x18" + secrets.token_bytes(18)).decode()
@@ -202,8 +209,8 @@ class SandboxState:
             del self.status_seen[next(iter(self.status_seen))]
         return noted
 
-    def sent_to(self, wa_id: str) -> list[dict[str, Any]]:
-        """Accepted sends to ``wa_id`` still in the log, oldest first.
+    def sent_to(self, wa_id: str, last: int | None = None) -> list[dict[str, Any]]:
+        """Accepted sends to ``wa_id`` still in the log, oldest first (only the ``last`` few).
 
         The log's sequence numbers only grow, so an indexed send is still logged exactly when
         its ``seq`` is at least the oldest logged one (this also holds after a reset).
@@ -214,16 +221,22 @@ class SandboxState:
         first = self.messages[0]["seq"] if self.messages else None
         while rows and (first is None or rows[0]["seq"] < first):
             rows.popleft()
-        return list(rows)
+        return _tail(rows, last)
 
-    def received_from(self, wa_id: str) -> list[tuple[str, dict[str, Any]]]:
-        """Messages the customer ``wa_id`` sent that are still remembered, oldest first."""
+    def received_from(
+        self, wa_id: str, last: int | None = None
+    ) -> list[tuple[str, dict[str, Any]]]:
+        """Messages the customer ``wa_id`` sent that are still remembered, oldest first.
+
+        Only the oldest are ever forgotten (or all, by a reset), so pruning from the left
+        keeps the index exact.
+        """
         wamids = self._received_from.get(wa_id)
         if not wamids:
             return []
-        kept = deque(w for w in wamids if w in self.inbound)
-        self._received_from[wa_id] = kept
-        return [(w, self.inbound[w]) for w in kept]
+        while wamids and wamids[0] not in self.inbound:
+            wamids.popleft()
+        return [(w, self.inbound[w]) for w in _tail(wamids, last)]
 
     def mark_phone_read(self, wamid: str) -> None:
         """The customer's phone showed the send ``wamid`` (bounded like the other logs)."""

@@ -246,8 +246,10 @@ def test_indexes_follow_the_bounded_logs_and_resets() -> None:
     state.customers[PHONE] = Customer(phone=PHONE, name="Siti")
     ids = [business(state, "text", {"body": str(n)}) for n in range(5)]
     assert [s["wamid"] for s in state.sent_to(PHONE)] == ids[2:]
+    assert [s["wamid"] for s in state.sent_to(PHONE, last=2)] == ids[3:]
     got = [customer(state, type="text", text=str(n)) for n in range(5)]
     assert [w for w, _ in state.received_from(PHONE)] == got[2:]
+    assert [w for w, _ in state.received_from(PHONE, last=1)] == got[4:]
     state.messages.clear()  # what Sandbox.reset does
     state.inbound.clear()
     assert state.sent_to(PHONE) == [] and state.received_from(PHONE) == []
