@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import httpx
-from playwright.sync_api import Page, expect
+import pytest
+from playwright.sync_api import Browser, Page, expect, sync_playwright
 
 from niaga.core.db import transaction
 from niaga.security.tokens import do_create_token
@@ -17,6 +19,31 @@ from tests.sandbox_client import SandboxControl
 
 # The README's screenshot is rewritten only on request (NIAGA_UPDATE_SCREENSHOTS=1).
 SCREENSHOT = Path(__file__).resolve().parents[2] / "docs" / "screenshots" / "sandbox-phone.png"
+
+
+@pytest.fixture(scope="module")
+def phone_browser(browser_type_launch_args: dict[str, Any]) -> Iterator[Browser]:
+    """Chromium for this module only.
+
+    pytest-playwright's session-wide Playwright keeps its event loop marked as running in the
+    main thread until the session ends, which breaks every asyncio test collected after
+    tests/e2e ("Cannot run the event loop while another loop is running"). Stopping
+    Playwright when this module ends avoids that.
+    """
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(**browser_type_launch_args)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(phone_browser: Browser) -> Iterator[Page]:
+    """A fresh page like the e2e harness's: Indonesian locale, Jakarta time, laptop window."""
+    context = phone_browser.new_context(
+        locale="id-ID", timezone_id="Asia/Jakarta", viewport={"width": 1366, "height": 850}
+    )
+    yield context.new_page()
+    context.close()
 
 
 class Api:
@@ -119,17 +146,18 @@ def test_customer_chats_on_the_phone(
             ],
         },
     )
-    expect(page.get_by_text("Masih ada kak, mau warna apa?")).to_be_visible()
-    expect(page.get_by_role("button", name="Besok")).to_be_visible()
-    expect(page.get_by_role("button", name="☰ Pilih warna")).to_be_visible()
+    chat = page.locator("#messages")
+    expect(chat.get_by_text("Masih ada kak, mau warna apa?")).to_be_visible()
+    expect(chat.get_by_role("button", name="Besok", exact=True)).to_be_visible()
+    expect(chat.get_by_role("button", name="☰ Pilih warna", exact=True)).to_be_visible()
 
     # The chat is on screen, so the customer read it: the agent's ticks turn blue.
     wait_for(lambda: api.get(f"/messages/{text_wamid}")["status"] == "read")
 
     # Tap a reply button, then choose a list row.
-    page.get_by_role("button", name="Besok").click()
+    chat.get_by_role("button", name="Besok", exact=True).click()
     expect(page.locator(".row.out .text", has_text="Besok")).to_be_visible()
-    page.get_by_role("button", name="☰ Pilih warna").click()
+    chat.get_by_role("button", name="☰ Pilih warna", exact=True).click()
     page.locator("#list-dialog").get_by_text("Navy").click()
     page.locator("#list-send").click()
     expect(page.locator("#list-dialog")).to_be_hidden()
@@ -170,7 +198,7 @@ def test_customer_chats_on_the_phone(
             ],
         },
     )
-    expect(page.get_by_role("button", name="🛍 Lihat produk")).to_be_visible()
+    expect(chat.get_by_role("button", name="🛍 Lihat produk", exact=True)).to_be_visible()
     # A photo from the device (in a screenshot-sized window).
     page.set_viewport_size({"width": 1280, "height": 800})
     page.locator("#photo").set_input_files(

@@ -110,8 +110,9 @@ def business_sends(
     message_id = r.json()["id"]
 
     def wamid() -> str | None:
-        with factory() as s:
-            return s.get(Message, message_id).wamid
+        with factory() as s:  # the API's transaction may commit just after it answered
+            row = s.get(Message, message_id)
+            return row.wamid if row is not None else None
 
     return wait_for(wamid)
 
