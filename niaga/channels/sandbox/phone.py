@@ -46,7 +46,6 @@ CSP = (
 # for open responses before it shuts down (Ctrl-C waits at most this long for a phone tab).
 STREAM_SECONDS = 15.0
 RESCAN_SECONDS = 1.0  # changes the state does not signal (mark-as-read) show within this
-HEARTBEAT_SECONDS = 15.0
 IMAGE_MAX_BYTES = 5 * 1024 * 1024  # Meta's limit for images
 IMAGE_MAGIC = {
     "image/jpeg": (b"\xff\xd8\xff",),
@@ -359,7 +358,7 @@ def phone_router(sandbox: Sandbox) -> APIRouter:
         yield "retry: 1000\n\n"
         sent_chats = ""
         sent_items: dict[str, str] = {}
-        started = last_beat = time.monotonic()
+        started = time.monotonic()
         while time.monotonic() - started < STREAM_SECONDS:
             chats = json.dumps(phone.chats(), ensure_ascii=False)
             if chats != sent_chats:
@@ -382,9 +381,6 @@ def phone_router(sandbox: Sandbox) -> APIRouter:
                         {"items": changed, "removed": sorted(gone)}, ensure_ascii=False
                     )
                     yield f"event: items\ndata: {data}\n\n"
-            if time.monotonic() - last_beat > HEARTBEAT_SECONDS:
-                last_beat = time.monotonic()
-                yield ": keep-alive\n\n"
             if await request.is_disconnected():
                 return
             if await state.changed.wait(RESCAN_SECONDS):
