@@ -31,6 +31,7 @@ from niaga.channels.sandbox.customers import (
 )
 from niaga.channels.sandbox.errors import SandboxError
 from niaga.channels.sandbox.faults import Faults, Timeout
+from niaga.channels.sandbox.phone import phone_router
 from niaga.channels.sandbox.ratelimit import Limits
 from niaga.channels.sandbox.state import Customer, SandboxState, new_wamid
 from niaga.channels.sandbox.statuses import StatusPlanner
@@ -149,6 +150,7 @@ class Sandbox:
 
         # control API first, so "/_control/x" never matches "/{version}/{id}"
         app.include_router(control_router(self))
+        app.include_router(phone_router(self))
 
         @app.get("/media-download/{media_id}", tags=["graph"])
         async def download(media_id: str, request: Request) -> Response:

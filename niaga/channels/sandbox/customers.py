@@ -20,6 +20,8 @@ CHATTER = [
     "Jam berapa tokonya buka?",
     "Saya mau pesan 2 ya kak",
 ]
+# The sandbox has no catalog: every product costs this much in carts (IDR).
+SANDBOX_ITEM_PRICE = 150_000
 NAMES = ["Siti", "Budi", "Dewi", "Agus", "Rina", "Putu", "Wayan", "Nur", "Eko", "Lestari"]
 
 
@@ -192,7 +194,7 @@ def build_message(
             {
                 "product_retailer_id": "gamis-navy-l",
                 "quantity": 1,
-                "item_price": 150000,
+                "item_price": SANDBOX_ITEM_PRICE,
                 "currency": "IDR",
             }
         ]
@@ -301,7 +303,7 @@ def autoreply_for(body: dict[str, Any]) -> InboundRequest | None:
                     {
                         "product_retailer_id": pid,
                         "quantity": random.randint(1, 2),
-                        "item_price": 150000,
+                        "item_price": SANDBOX_ITEM_PRICE,
                         "currency": "IDR",
                     }
                     for pid in chosen
