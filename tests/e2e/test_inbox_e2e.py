@@ -162,3 +162,42 @@ def test_agents_see_who_else_is_viewing(
         expect(page.locator("#viewers")).not_to_contain_text("Maya", timeout=15_000)
     finally:
         other.close()
+
+
+def test_two_tabs_customer_phone_and_agent_inbox(
+    niaga: LiveServer, factory: Any, page: Page, browser: Any
+) -> None:
+    """The first run of a new user: the customer's phone in one tab, the inbox in the other."""
+    seed(factory)
+    SandboxControl(niaga.url).configure(read_probability=0.0)  # only the phone reads
+    phone_ctx = browser.new_context(locale="id-ID", timezone_id="Asia/Jakarta")
+    try:
+        phone = phone_ctx.new_page()
+        sign_in(page, niaga.url, "rina@toko.test")
+        expect(page.locator("#live-state")).to_have_attribute("data-state", "live")
+        phone.goto(f"{niaga.url}/sandbox/phone")
+        phone.get_by_placeholder("Nama").fill("Wulan Sari")
+        phone.get_by_placeholder("0812-3456-7890").fill("0813-1111-2222")
+        phone.get_by_role("button", name="Buat").click()
+        expect(phone.locator("#chat-number")).to_have_text("+6281311112222")
+        phone.get_by_placeholder("Ketik pesan").fill("Kak, jam berapa tokonya buka?")
+        phone.get_by_placeholder("Ketik pesan").press("Enter")
+
+        row = page.locator("a.conv", has_text="Wulan Sari")
+        expect(row).to_contain_text("jam berapa", timeout=10_000)
+        row.click()
+        box = page.locator("#composer-text")
+        box.fill("/sa")
+        box.press("l")
+        expect(page.locator(".qr-item")).to_contain_text("/salam")
+        box.press("Enter")
+        box.press("Enter")
+        expect(phone.locator("#messages")).to_contain_text(
+            "Halo kak Wulan Sari, saya Rina 🙏", timeout=10_000
+        )
+        # The phone shows the chat, so the customer reads it: the agent's ticks turn blue.
+        out = page.locator(".msg.out", has_text="saya Rina")
+        expect(out.locator(".tick")).to_have_attribute("data-status", "read", timeout=15_000)
+        page.screenshot(path=str(SHOTS / "inbox-and-phone-agent.png"))
+    finally:
+        phone_ctx.close()

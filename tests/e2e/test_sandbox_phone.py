@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import httpx
-import pytest
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import Page, expect
 
 from niaga.core.db import transaction
 from niaga.security.tokens import do_create_token
@@ -19,31 +17,6 @@ from tests.sandbox_client import SandboxControl
 
 # The README's screenshot is rewritten only on request (NIAGA_UPDATE_SCREENSHOTS=1).
 SCREENSHOT = Path(__file__).resolve().parents[2] / "docs" / "screenshots" / "sandbox-phone.png"
-
-
-@pytest.fixture(scope="module")
-def phone_browser(browser_type_launch_args: dict[str, Any]) -> Iterator[Browser]:
-    """Chromium for this module only.
-
-    pytest-playwright's session-wide Playwright keeps its event loop marked as running in the
-    main thread until the session ends, which breaks every asyncio test collected after
-    tests/e2e ("Cannot run the event loop while another loop is running"). Stopping
-    Playwright when this module ends avoids that.
-    """
-    with sync_playwright() as pw:
-        browser = pw.chromium.launch(**browser_type_launch_args)
-        yield browser
-        browser.close()
-
-
-@pytest.fixture
-def page(phone_browser: Browser) -> Iterator[Page]:
-    """A fresh page like the e2e harness's: Indonesian locale, Jakarta time, laptop window."""
-    context = phone_browser.new_context(
-        locale="id-ID", timezone_id="Asia/Jakarta", viewport={"width": 1366, "height": 850}
-    )
-    yield context.new_page()
-    context.close()
 
 
 class Api:

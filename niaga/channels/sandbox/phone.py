@@ -359,6 +359,28 @@ def phone_router(sandbox: Sandbox) -> APIRouter:
         sent_chats = ""
         sent_items: dict[str, str] = {}
         started = time.monotonic()
+        watching = chat if chat and chat in state.customers else None
+        if watching:  # the phone on screen reads this chat; the sandbox must not read at random
+            state.phone_watchers[watching] = state.phone_watchers.get(watching, 0) + 1
+        try:
+            async for chunk in _updates(request, phone, chat, started, sent_chats, sent_items):
+                yield chunk
+        finally:
+            if watching:
+                left = state.phone_watchers.get(watching, 1) - 1
+                if left > 0:
+                    state.phone_watchers[watching] = left
+                else:
+                    state.phone_watchers.pop(watching, None)
+
+    async def _updates(
+        request: Request,
+        phone: PhoneView,
+        chat: str | None,
+        started: float,
+        sent_chats: str,
+        sent_items: dict[str, str],
+    ) -> AsyncIterator[str]:
         while time.monotonic() - started < STREAM_SECONDS:
             chats = json.dumps(phone.chats(), ensure_ascii=False)
             if chats != sent_chats:

@@ -136,6 +136,8 @@ class SandboxState:
     # For the phone page (/sandbox/phone): a wake-up signal, each send's highest status seen
     # in the webhooks sent so far, the sends the phone has read, and per-customer indexes.
     changed: ChangeSignal = field(default_factory=ChangeSignal)
+    # wa_id -> open /sandbox/phone streams showing that customer's chat (they read it there).
+    phone_watchers: dict[str, int] = field(default_factory=dict)
     status_seen: dict[str, str] = field(default_factory=dict)
     phone_read: dict[str, float] = field(default_factory=dict)
     _sent_to: dict[str, deque[dict[str, Any]]] = field(default_factory=dict)

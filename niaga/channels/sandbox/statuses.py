@@ -99,7 +99,9 @@ class StatusPlanner:
             "status": "delivered",
             "timestamp": str(now + int(c.status_delays.get("delivered", 0.5))),
         }
-        read = self.faults.rng.random() < c.read_probability
+        # A customer whose chat is open on /sandbox/phone reads it there, for real.
+        watched = self.state.phone_watchers.get(to, 0) > 0
+        read = not watched and self.faults.rng.random() < c.read_probability
         if not read:
             delivered["pricing"] = pricing
         self.webhooks.schedule_status(c.status_delays.get("delivered", 0.5), delivered)
