@@ -39,10 +39,8 @@ def test_demo_seeds_users_then_chats_arrive_as_webhooks(fresh_database_url: str)
             wait_for(lambda: messages("in") == expected, timeout=30)
             # The chats are then organised through the same services agents use.
             wait_for(lambda: messages("note") == 1, timeout=30)
-            wait_for(
-                lambda: _sent_statuses(factory) == {"read"} or _sent_statuses(factory) == set(),
-                timeout=30,
-            )
+            # The agents' replies reach the customers' phones (some are read, by chance).
+            wait_for(lambda: _sent_statuses(factory) <= {"delivered", "read"}, timeout=30)
             assert messages("out") == 3
             with factory() as s:
                 names = set(s.scalars(select(Contact.profile_name)))
@@ -86,4 +84,5 @@ def _count(factory: Any) -> int:
 
 def _sent_statuses(factory: Any) -> set[str]:
     with factory() as s:
-        return set(s.scalars(select(Message.status).where(Message.direction == "out")))
+        found = list(s.scalars(select(Message.status).where(Message.direction == "out")))
+    return set(found) if len(found) == 3 else {"missing"}

@@ -75,10 +75,12 @@ def search(session: Session, prefix: str = "", limit: int = 20) -> list[QuickRep
 
 def render(body: str, contact: Contact, agent_name: str = "", business_name: str = "") -> str:
     """``body`` with its placeholders filled for ``contact``."""
-    first = (contact.name or "").split(" ")[0] if contact.name and contact.name != "?" else ""
+    # Only a real name: an unknown one stays a visible {{nama}} for the agent to fill in.
+    full = contact.display_name or contact.profile_name or ""
+    first = full.split(" ")[0]
     values = {
-        "nama": contact.name if contact.name != "?" else "",
-        "name": contact.name if contact.name != "?" else "",
+        "nama": full,
+        "name": full,
         "nama_depan": first,
         "first_name": first,
         "telepon": contact.phone or "",
