@@ -73,19 +73,25 @@ def _web_session(
     request.state.user = user
     request.state.csrf_token = row.csrf_token
     request.state.locale = user.locale if user.locale in LOCALES else "id"
-    if request.method not in SAFE_METHODS:
-        given = request.headers.get("x-csrf-token") or getattr(request.state, "form_csrf", None)
-        if not sessions.csrf_ok(row, given):
-            raise HTTPException(
-                status.HTTP_403_FORBIDDEN,
-                detail=gettext(
-                    "The form expired or came from another site. Reload the page and try again.",
-                    request.state.locale,
-                ),
-            )
+    _check_csrf(request, row)
     if sessions.needs_touch(row):
         _touch(request, row, user, session)
     return row, user
+
+
+def _check_csrf(request: Request, row: WebSession) -> None:
+    """Unsafe methods must carry the session's CSRF token (header or form field)."""
+    if request.method in SAFE_METHODS:
+        return
+    given = request.headers.get("x-csrf-token") or getattr(request.state, "form_csrf", None)
+    if not sessions.csrf_ok(row, given):
+        raise HTTPException(
+            status.HTTP_403_FORBIDDEN,
+            detail=gettext(
+                "The form expired or came from another site. Reload the page and try again.",
+                request.state.locale,
+            ),
+        )
 
 
 def _touch(request: Request, row: WebSession, user: User, session: Session) -> None:
@@ -174,17 +180,7 @@ def require_detached(capability: str) -> Callable[..., Actor]:
             raise LoginRequired()
         row, user = found
         request.state.locale = user.locale if user.locale in LOCALES else "id"
-        if request.method not in SAFE_METHODS:
-            given = request.headers.get("x-csrf-token") or getattr(request.state, "form_csrf", None)
-            if not sessions.csrf_ok(row, given):
-                raise HTTPException(
-                    status.HTTP_403_FORBIDDEN,
-                    detail=gettext(
-                        "The form expired or came from another site. "
-                        "Reload the page and try again.",
-                        request.state.locale,
-                    ),
-                )
+        _check_csrf(request, row)
         if not may(user, capability):
             raise HTTPException(
                 status.HTTP_403_FORBIDDEN,

@@ -26,6 +26,20 @@ def _safe_next(target: str | None) -> str:
     return "/inbox"
 
 
+def _signed_in(request: Request, secret: str, target: str) -> RedirectResponse:
+    """Redirect to ``target`` with the session cookie (HttpOnly, SameSite=Lax, Secure on https)."""
+    response = RedirectResponse(target, status_code=303)
+    response.set_cookie(
+        sessions.COOKIE_NAME,
+        secret,
+        max_age=int(sessions.SESSION_TTL.total_seconds()),
+        httponly=True,
+        samesite="lax",
+        secure=cookie_secure(request),
+    )
+    return response
+
+
 def _login_form(
     request: Request, error: str | None = None, email: str = "", status_code: int = 200
 ) -> HTMLResponse:
@@ -80,15 +94,7 @@ def login(
         user_agent=request.headers.get("user-agent"),
         ip=request.client.host if request.client else None,
     )
-    response = RedirectResponse(_safe_next(next), status_code=303)
-    response.set_cookie(
-        sessions.COOKIE_NAME,
-        secret,
-        max_age=int(sessions.SESSION_TTL.total_seconds()),
-        httponly=True,
-        samesite="lax",
-        secure=cookie_secure(request),
-    )
+    response = _signed_in(request, secret, _safe_next(next))
     response.delete_cookie(LOGIN_CSRF_COOKIE)
     return response
 
@@ -158,13 +164,4 @@ def accept_invite(
         )
     user = invites.do_accept_invite(session, secret, password, locale=locale)
     _, cookie = sessions.do_start_session(session, user)
-    response = RedirectResponse("/inbox", status_code=303)
-    response.set_cookie(
-        sessions.COOKIE_NAME,
-        cookie,
-        max_age=int(sessions.SESSION_TTL.total_seconds()),
-        httponly=True,
-        samesite="lax",
-        secure=cookie_secure(request),
-    )
-    return response
+    return _signed_in(request, cookie, "/inbox")

@@ -62,9 +62,15 @@ def _conversation(session: Any, conversation_id: int, locale: str) -> Conversati
     return conversation
 
 
-def _filter(
-    view: str, team: int | None, status_: str | None, label: int | None, q: str, before: str | None
+def list_filter(
+    view: str = "all",
+    team: int | None = None,
+    status_: Annotated[str | None, Query(alias="status")] = "open",
+    label: int | None = None,
+    q: str = "",
+    before: Annotated[str | None, Query(description="cursor: <iso time>_<id>")] = None,
 ) -> iq.InboxFilter:
+    """The list's filters from the query string."""
     cursor = None
     if before:
         at, _, ident = before.partition("_")
@@ -80,7 +86,7 @@ def _filter(
     )
 
 
-FilterQuery = Annotated[str, Query()]
+FilterDep = Annotated[iq.InboxFilter, Depends(list_filter)]
 
 
 @router.get("/", response_class=HTMLResponse)
@@ -93,14 +99,9 @@ def inbox_page(
     request: Request,
     session: SessionDep,
     user: CanReadInbox,
-    view: str = "all",
-    team: int | None = None,
-    status_: Annotated[str | None, Query(alias="status")] = "open",
-    label: int | None = None,
-    q: str = "",
+    flt: FilterDep,
     c: int | None = None,
 ) -> HTMLResponse:
-    flt = _filter(view, team, status_ or None, label, q, None)
     rows = iq.conversation_list(session, flt, user)
     context: dict[str, Any] = {}
     if c is not None:
@@ -128,15 +129,9 @@ def list_partial(
     request: Request,
     session: SessionDep,
     user: CanReadInbox,
-    view: str = "all",
-    team: int | None = None,
-    status_: Annotated[str | None, Query(alias="status")] = "open",
-    label: int | None = None,
-    q: str = "",
-    before: str | None = None,
+    flt: FilterDep,
     c: int | None = None,
 ) -> HTMLResponse:
-    flt = _filter(view, team, status_ or None, label, q, before)
     rows = iq.conversation_list(session, flt, user)
     return render(
         request, "_conv_list.html", rows=rows, flt=flt, selected=c, counts=iq.counts(session, user)
