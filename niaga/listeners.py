@@ -20,7 +20,11 @@ def register(settings: Settings, factory: sessionmaker[Session]) -> None:
     """Subscribe every listener (idempotent per process)."""
     if _registered:
         return
-    listeners: list[tuple[str, Callable[[events.Event], None]]] = []
+    from niaga.automation import hooks as automation
+
+    listeners: list[tuple[str, Callable[[events.Event], None]]] = [
+        *automation.listeners(factory),
+    ]
     for name, listener in listeners:
         events.subscribe(name, listener)
         _registered.append((name, listener))

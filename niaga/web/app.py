@@ -89,9 +89,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.read_session_factory = make_sessionmaker(engine, read_only=True)
     app.state.sandbox = sandbox
     app.include_router(webhook.router)
-    from niaga.web.routers import api
+    from niaga.web.routers import api, automation_api
 
     app.include_router(api.router)
+    app.include_router(automation_api.router)
 
     @app.get("/healthz", tags=["health"])
     def healthz() -> JSONResponse:
