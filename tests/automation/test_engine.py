@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from itertools import pairwise
 from typing import Any
 
 import pytest
@@ -178,7 +179,7 @@ def test_no_loop_between_two_rules(factory: sessionmaker[Session]) -> None:
 def test_chains_stop_at_the_depth_limit(factory: sessionmaker[Session]) -> None:
     names = ["L0", "L1", "L2", "L3", "L4", "L5"]
     with transaction(factory) as s:
-        for a, b in zip(names, names[1:], strict=False):
+        for a, b in pairwise(names):
             rules.do_create_rule(
                 s,
                 {
@@ -249,7 +250,7 @@ def test_eta_uses_queue_and_median_of_recent_first_responses(
 
     seeded(factory, agents=0)
     with transaction(factory) as s:
-        team, (agent,) = make_team(s, "Penjualan", 1, capacity=1, prefix="rani")
+        team, _ = make_team(s, "Penjualan", 1, capacity=1, prefix="rani")
         conversation_id = inbound(s, "halo", wa_id="6281200000001").conversation_id
         for seconds in (60, 240, 600):  # median 4 minutes
             s.add(
