@@ -36,7 +36,10 @@ class Run:
     # Triggers the actions raised (e.g. a label added), handled after the current rules.
     chained: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
     plan: list[dict[str, Any]] = field(default_factory=list)
-    handled: bool = False
+    # Each action in its own SAVEPOINT, so a failing one is logged and the others still act.
+    # The first attempt runs without (faster); a failure rolls the whole occurrence back and the
+    # catch-up runs it again in this safe mode.
+    safe: bool = False
 
     @property
     def text(self) -> str:

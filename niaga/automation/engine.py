@@ -118,7 +118,7 @@ def execute(run: Run, rules: list[AutomationRule] | None = None) -> int:
 
 def _perform(run: Run, rule: AutomationRule, action: Action, index: int) -> tuple[str, dict]:
     handler = ACTIONS[action.type]
-    if run.dry_run:
+    if run.dry_run or not run.safe:
         return handler(run, rule, action, index)
     try:
         with run.session.begin_nested():

@@ -148,6 +148,7 @@ def _phrase_in(tokens: Sequence[str], phrase: Sequence[str]) -> bool:
     return False
 
 
+@lru_cache(maxsize=10_000)
 def keyword_words(keyword: str) -> tuple[str, ...]:
     """The words of a keyword, lower-case."""
     return tuple(words(keyword))

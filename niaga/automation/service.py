@@ -56,8 +56,11 @@ def do_record_trigger(
     return row
 
 
-def handle_message_received(session: Session, message_id: int) -> Run | None:
-    """A customer's message: CSAT answer, else conversation-created and message rules."""
+def handle_message_received(session: Session, message_id: int, *, safe: bool = False) -> Run | None:
+    """A customer's message: CSAT answer, else conversation-created and message rules.
+
+    ``safe`` isolates every action in a SAVEPOINT (the catch-up's second attempt).
+    """
     message = session.get(Message, message_id)
     if message is None or message.direction != "in":
         return None
@@ -87,6 +90,7 @@ def handle_message_received(session: Session, message_id: int) -> Run | None:
         now=clock.now(),
         message=message,
         record=record,
+        safe=safe,
     )
     first = not session.scalar(
         select(Message.id)
@@ -126,6 +130,7 @@ def _run_simple(
         now=clock.now(),
         data=data,
         record=record,
+        safe=True,
     )
     engine.execute(run, rules)
     record.matched = len(run.fired)
@@ -252,7 +257,7 @@ def catch_up(factory: sessionmaker[Session], limit: int = 200) -> int:
     for message_id in ids:
         try:
             with transaction(factory) as session:
-                if handle_message_received(session, message_id) is not None:
+                if handle_message_received(session, message_id, safe=True) is not None:
                     done += 1
         except Exception:
             log.exception("automation catch-up failed for message %s", message_id)

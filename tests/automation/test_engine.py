@@ -355,3 +355,64 @@ def test_order_status_trigger(factory: sessionmaker[Session]) -> None:
         assert service.handle_order_status(s, 7, conversation_id, "shipped") is None
     with factory() as s:
         assert sent_texts(s, conversation_id) == ["Pesanan Siti sudah dikirim!"]
+
+
+def test_cli_seeds_defaults(
+    database_url: str, factory: sessionmaker[Session], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from typer.testing import CliRunner
+
+    from niaga.cli import app
+    from niaga.core.config import get_settings
+
+    monkeypatch.setenv("NIAGA_DATABASE_URL", database_url)
+    get_settings.cache_clear()
+    try:
+        first = CliRunner().invoke(app, ["automation", "seed-defaults"])
+        second = CliRunner().invoke(app, ["automation", "seed-defaults"])
+    finally:
+        get_settings.cache_clear()
+    assert first.exit_code == 0, first.output
+    assert "Created 3 teams, 6 labels" in first.output
+    assert "Created 0 teams, 0 labels, 0 rules" in second.output
+
+
+def test_a_failing_action_is_retried_safely_by_the_catch_up(
+    factory: sessionmaker[Session],
+) -> None:
+    with transaction(factory) as s:
+        # Valid as data, but fails at run time: the shop has no support contact, so the note
+        # is empty.
+        rules.do_create_rule(
+            s,
+            {
+                "name": "Broken note",
+                "priority": 1,
+                "trigger": {"type": "message_received"},
+                "actions": [{"type": "add_note", "text": "{support}"}],
+            },
+        )
+        rules.do_create_rule(
+            s,
+            {
+                "name": "Label",
+                "priority": 2,
+                "trigger": {"type": "message_received"},
+                "actions": [{"type": "add_label", "label": "Baru"}],
+            },
+        )
+        message_id = inbound(s, "Halo").id
+    with pytest.raises(organise.OrganiseError), transaction(factory) as s:
+        service.handle_message_received(s, message_id)
+    with factory() as s:  # the first attempt left nothing behind
+        assert s.scalar(select(func.count()).select_from(AutomationTrigger)) == 0
+    clock.advance(timedelta(seconds=10))
+    assert service.catch_up(factory) == 1
+    with factory() as s:
+        log = {
+            (name, outcome)
+            for name, outcome in s.execute(
+                select(AutomationAction.rule_name, AutomationAction.outcome)
+            )
+        }
+        assert log == {("Broken note", "failed"), ("Label", "done")}
