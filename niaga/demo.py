@@ -26,6 +26,11 @@ CUSTOMERS: list[tuple[str, str, list[str]]] = [
     ("6282112345606", "Putu Ayu", ["Promo Lebaran masih berlaku?"]),
 ]
 
+DEMO_TEAMS = {
+    "rani@tokosari.id": ["Penjualan"],
+    "yoga@tokosari.id": ["Dukungan", "Keluhan"],
+}
+
 DEMO_USERS = [
     ("rani@tokosari.id", "Rani (Penjualan)", "agent"),
     ("yoga@tokosari.id", "Yoga (Dukungan)", "agent"),
@@ -52,9 +57,10 @@ def seed_demo(
         for email, name, role in DEMO_USERS:
             if session.scalars(select(User.id).where(User.email == email)).first() is None:
                 do_create_user(session, email=email, name=name, password=owner_password, role=role)
-        from niaga.automation.defaults import do_seed_defaults
+        from niaga.automation.defaults import do_join_demo_teams, do_seed_defaults
 
         do_seed_defaults(session)
+        do_join_demo_teams(session, DEMO_TEAMS)
         session.query(ApiToken).filter(ApiToken.name == "demo").delete()
         _, secret = do_create_token(session, name="demo", role="agent")
     return {"token": secret}

@@ -378,3 +378,22 @@ def do_seed_defaults(session: Session) -> dict[str, int]:
             do_create_rule(session, definition, seed_key=key)
             created["rules"] += 1
     return created
+
+
+def do_join_demo_teams(session: Session, memberships: dict[str, list[str]]) -> None:
+    """Put users (by e-mail) in teams (by name), skipping what is already there."""
+    from niaga.security.models import TeamMember, User
+
+    for email, teams in memberships.items():
+        user_id = session.scalar(select(User.id).where(User.email == email))
+        for name in teams:
+            team_id = session.scalar(select(Team.id).where(Team.name == name))
+            if user_id is None or team_id is None:
+                continue
+            if not session.scalar(
+                select(TeamMember.id).where(
+                    TeamMember.team_id == team_id, TeamMember.user_id == user_id
+                )
+            ):
+                session.add(TeamMember(team_id=team_id, user_id=user_id))
+    session.flush()

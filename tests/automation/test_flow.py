@@ -248,3 +248,33 @@ def test_profile_validation_errors_name_the_field(
     agent = token(factory, "agent")
     assert api(niaga, "PUT", "/automation/profile", agent, json={"name": "x"}).status_code == 403
     assert api(niaga, "GET", "/automation/profile", agent).json()["hours"]["sun"] == []
+
+
+def test_agents_set_their_own_availability(
+    niaga: LiveServer, factory: sessionmaker[Session]
+) -> None:
+    with transaction(factory) as s:
+        _, (rani, yoga) = make_team(s, "Penjualan", 2)
+        rani_id, yoga_id = rani.id, yoga.id
+    rani_token = token(factory, "agent", user_id=rani_id)
+    r = api(
+        niaga,
+        "PUT",
+        f"/automation/agents/{rani_id}/availability",
+        rani_token,
+        json={"available": False},
+    )
+    assert r.status_code == 200 and r.json()["available"] is False
+    r = api(
+        niaga,
+        "PUT",
+        f"/automation/agents/{yoga_id}/availability",
+        rani_token,
+        json={"available": False},
+    )
+    assert r.status_code == 403
+    owner = token(factory, "owner")
+    r = api(
+        niaga, "PUT", f"/automation/agents/{rani_id}/availability", owner, json={"available": True}
+    )
+    assert r.json() == {"user_id": rani_id, "available": True, "assigned_from_queue": 0}
