@@ -146,14 +146,14 @@ def _team_named(run: Run, name: str) -> Team | None:
 
 
 def _assign_team(run: Run, rule: AutomationRule, a: AssignTeam, i: int) -> Outcome:
+    conversation = run.conversation
+    if run.team_chosen:
+        return "skipped", {"reason": "team_already_chosen", "team": a.team}
+    if conversation.assigned_user_id is not None:
+        return "skipped", {"reason": "already_with_agent", "user_id": conversation.assigned_user_id}
     team = _team_named(run, a.team)
     if team is None:
         return "failed", {"reason": "no_team", "detail": f"no team named {a.team!r}"}
-    conversation = run.conversation
-    if run.team_chosen:
-        return "skipped", {"reason": "team_already_chosen", "team": team.name}
-    if conversation.assigned_user_id is not None:
-        return "skipped", {"reason": "already_with_agent", "user_id": conversation.assigned_user_id}
     run.team_chosen = True
     if run.dry_run:
         return "planned", {"team": team.name}

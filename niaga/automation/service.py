@@ -37,9 +37,11 @@ def do_record_trigger(
     message_id: int | None = None,
     data: dict[str, Any] | None = None,
 ) -> AutomationTrigger | None:
-    """Record an occurrence once; None when ``key`` was already recorded (by anyone)."""
-    if session.scalar(select(AutomationTrigger.id).where(AutomationTrigger.key == key)):
-        return None
+    """Record an occurrence once; None when ``key`` was already recorded (by anyone).
+
+    The unique key decides: a concurrent second insert waits for the first transaction and
+    then fails, so two workers never both act.
+    """
     row = AutomationTrigger(
         key=key,
         trigger_type=trigger_type,
