@@ -27,8 +27,12 @@ DEFAULT_HOURS: dict[str, Any] = {
 }
 
 
-def default_profile(timezone: str = "Asia/Jakarta") -> BusinessProfile:
+def default_profile(timezone: str | None = None) -> BusinessProfile:
     """An unsaved profile with Niaga's defaults (used until the owner saves one)."""
+    if timezone is None:
+        from niaga.core.config import get_settings
+
+        timezone = get_settings().timezone
     return BusinessProfile(
         id=PROFILE_ID,
         name="",

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from pydantic import ValidationError
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from niaga.automation.models import AutomationAction, AutomationRule
@@ -133,15 +133,3 @@ def list_actions(
     if before_id is not None:
         stmt = stmt.where(AutomationAction.id < before_id)
     return list(session.scalars(stmt))
-
-
-def count_actions(session: Session, rule_id: int) -> int:
-    """How many actions a rule has taken."""
-    return (
-        session.scalar(
-            select(func.count())
-            .select_from(AutomationAction)
-            .where(AutomationAction.rule_id == rule_id)
-        )
-        or 0
-    )

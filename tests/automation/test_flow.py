@@ -278,3 +278,34 @@ def test_agents_set_their_own_availability(
         niaga, "PUT", f"/automation/agents/{rani_id}/availability", owner, json={"available": True}
     )
     assert r.json() == {"user_id": rani_id, "available": True, "assigned_from_queue": 0}
+
+
+def test_order_status_changed_event_triggers_a_rule(
+    niaga: LiveServer, factory: sessionmaker[Session]
+) -> None:
+    from niaga.core import events
+
+    owner = token(factory, "owner")
+    rule = {
+        "name": "Pesanan dikirim",
+        "trigger": {"type": "order_status_changed", "status": "shipped"},
+        "actions": [{"type": "send_text", "text": "Pesanan kamu sudah dikirim, {name}!"}],
+    }
+    assert api(niaga, "POST", "/automation/rules", owner, json=rule).status_code == 201
+    sb = SandboxControl(niaga.url)
+    phone = "6281299990002"
+    sb.customer(phone, "Dewi")
+    sb.send(phone, type="text", text="halo")
+    conversation = conversation_of(factory, phone)
+    # The orders module (built elsewhere) emits this after its commit; here the test does.
+    with transaction(factory) as s:
+        for status in ("paid", "shipped"):
+            events.emit_on_commit(
+                s,
+                events.ORDER_STATUS_CHANGED,
+                order_id=41,
+                conversation_id=conversation.id,
+                status=status,
+            )
+    (sent,) = to_customer(sb, phone, 1)
+    assert sent["body"]["text"]["body"] == "Pesanan kamu sudah dikirim, Dewi!"
