@@ -219,8 +219,17 @@ class TemplateRef(_Strict):
 
     name: Annotated[str, StringConstraints(pattern=r"^[a-z0-9_]+$", max_length=512)]
     language: Annotated[str, StringConstraints(pattern=r"^[a-z]{2,3}(_[A-Za-z]{2,4})?$")] = "id"
-    body_params: list[Annotated[str, StringConstraints(max_length=1024)]] = Field(
-        default_factory=list, max_length=20
+    body_params: (
+        list[Annotated[str, StringConstraints(max_length=1024)]]
+        | dict[
+            Annotated[str, StringConstraints(pattern=r"^[a-z_][a-z0-9_]*$")],
+            Annotated[str, StringConstraints(max_length=1024)],
+        ]
+    ) = Field(
+        default_factory=list,
+        max_length=20,
+        description="Positional ({{1}}…) as a list, named ({{nama}}) as an object; "
+        "{name}-style placeholders are filled in",
     )
 
 

@@ -26,7 +26,11 @@ def template_message(
 ) -> TemplateMessage:
     """The template with its parameters filled from the run's placeholders."""
     values = run.values()
-    params = [fill(p, values) or "-" for p in template.body_params]
+    params: list[str] | dict[str, str]
+    if isinstance(template.body_params, dict):
+        params = {k: fill(v, values) or "-" for k, v in template.body_params.items()}
+    else:
+        params = [fill(p, values) or "-" for p in template.body_params]
     return TemplateMessage(
         name=template.name,
         language=template.language,

@@ -215,3 +215,39 @@ def test_dry_run_replays_history_and_changes_nothing(factory: sessionmaker[Sessi
     }
     with factory() as s:
         assert counts(s) == before
+
+
+def test_named_template_fallback_outside_the_window(factory: sessionmaker[Session]) -> None:
+    with transaction(factory) as s:
+        rules.do_create_rule(
+            s,
+            {
+                "name": "Dikirim",
+                "trigger": {"type": "order_status_changed", "status": "shipped"},
+                "actions": [
+                    {
+                        "type": "send_text",
+                        "text": "Pesanan {name} sudah dikirim!",
+                        "template": {
+                            "name": "status_pengiriman",
+                            "language": "id",
+                            "body_params": {
+                                "nama": "{name}",
+                                "nomor_pesanan": "#10023",
+                                "kurir": "JNE",
+                            },
+                        },
+                    }
+                ],
+            },
+        )
+        conversation_id = inbound(s, "halo").conversation_id
+    clock.advance(timedelta(days=2))
+    with transaction(factory) as s:
+        service.handle_order_status(s, 10023, conversation_id, "shipped")
+    with factory() as s:
+        sent = s.scalars(select(Message).where(Message.direction == "out")).one()
+        assert sent.type == "template"
+        row = s.scalars(select(OutboxMessage).where(OutboxMessage.message_id == sent.id)).one()
+        (body,) = row.body["template"]["components"]
+        assert body["parameters"][0] == {"type": "text", "parameter_name": "nama", "text": "Siti"}
