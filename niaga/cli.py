@@ -19,6 +19,8 @@ token_app = typer.Typer(help="API tokens.")
 app.add_typer(db_app, name="db")
 app.add_typer(user_app, name="user")
 app.add_typer(token_app, name="token")
+automation_app = typer.Typer(help="Automated messages, labels and routing.")
+app.add_typer(automation_app, name="automation")
 console = Console(stderr=True)
 
 
@@ -80,6 +82,19 @@ def token_create(
         console.print(f"[red]{exc}[/red]")
         raise typer.Exit(2) from None
     print(secret)
+
+
+@automation_app.command("seed-defaults")
+def automation_seed_defaults() -> None:
+    """Teams, labels and the default retail rules (only what is missing; edits are kept)."""
+    from niaga.automation.defaults import do_seed_defaults
+    from niaga.core.db import transaction
+
+    with transaction(_factory()) as session:
+        created = do_seed_defaults(session)
+    console.print(
+        f"Created {created['teams']} teams, {created['labels']} labels, {created['rules']} rules"
+    )
 
 
 @app.command()

@@ -126,6 +126,9 @@ def seed_demo(
         for email, name, role in DEMO_USERS:
             if session.scalars(select(User.id).where(User.email == email)).first() is None:
                 do_create_user(session, email=email, name=name, password=owner_password, role=role)
+        from niaga.automation.defaults import do_seed_defaults
+
+        do_seed_defaults(session)  # the retail rule set with its labels and teams
         _seed_organisation(session)
         session.query(ApiToken).filter(ApiToken.name == "demo").delete()
         _, secret = do_create_token(session, name="demo", role="agent")

@@ -22,7 +22,11 @@ def register(settings: Settings, factory: sessionmaker[Session]) -> None:
         return
     # Live pushes to browsers are subscribed by each web app for its own hub
     # (niaga.web.live.subscribe), and by a standalone worker for the Redis relay.
-    listeners: list[tuple[str, Callable[[events.Event], None]]] = []
+    from niaga.automation import hooks as automation
+
+    listeners: list[tuple[str, Callable[[events.Event], None]]] = [
+        *automation.listeners(factory),
+    ]
     for name, listener in listeners:
         events.subscribe(name, listener)
         _registered.append((name, listener))

@@ -1,5 +1,14 @@
 """Import every model so metadata (and Alembic) sees all tables."""
 
+from niaga.automation.models import (
+    AutomationAction,
+    AutomationRule,
+    AutomationTrigger,
+    BusinessProfile,
+    CsatSurvey,
+    ResponseSample,
+    RoutingCursor,
+)
 from niaga.channels.whatsapp.models import AccountEvent, DeadLetter, MessageTemplate, WebhookEvent
 from niaga.contacts.models import Contact, ContactLabel, Label
 from niaga.core.db import Base
@@ -17,12 +26,17 @@ from niaga.security.models import ApiToken, Invite, Team, TeamMember, User, WebS
 __all__ = [
     "AccountEvent",
     "ApiToken",
+    "AutomationAction",
+    "AutomationRule",
+    "AutomationTrigger",
     "Base",
+    "BusinessProfile",
     "Contact",
     "ContactLabel",
     "Conversation",
     "ConversationActivity",
     "ConversationLabel",
+    "CsatSurvey",
     "DeadLetter",
     "Invite",
     "Label",
@@ -31,6 +45,8 @@ __all__ = [
     "MessageTemplate",
     "OutboxMessage",
     "QuickReply",
+    "ResponseSample",
+    "RoutingCursor",
     "Team",
     "TeamMember",
     "User",

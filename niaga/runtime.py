@@ -12,6 +12,7 @@ from contextlib import suppress
 from sqlalchemy.orm import Session, sessionmaker
 
 import niaga.models  # noqa: F401  (every table, so foreign keys resolve in a lone worker)
+from niaga.automation.scheduler import AutomationScheduler
 from niaga.channels.whatsapp.channel import WhatsAppChannel
 from niaga.channels.whatsapp.graph import GraphClient
 from niaga.channels.whatsapp.processor import WebhookProcessor
@@ -56,6 +57,13 @@ class Worker:
             if self.channel is not None and self.limiter is not None
             else None
         )
+        self.automation = (
+            AutomationScheduler(
+                factory, lambda: make_channel(settings), settings.wa_phone_number_id
+            )
+            if process_webhooks
+            else None
+        )
         self._stop = asyncio.Event()
         self._tasks: list[asyncio.Task[None]] = []
 
@@ -66,6 +74,8 @@ class Worker:
             self._tasks.append(asyncio.create_task(self.processor.run(self._stop)))
         if self.dispatcher is not None:
             self._tasks.append(asyncio.create_task(self.dispatcher.run(self._stop)))
+        if self.automation is not None:
+            self._tasks.append(asyncio.create_task(self.automation.run(self._stop)))
         if self.channel is not None:
             self._tasks.append(asyncio.create_task(self._keep_templates_synced()))
 
@@ -91,6 +101,8 @@ class Worker:
         self._stop.set()
         if self.processor is not None:
             self.processor.wake()
+        if self.automation is not None:
+            self.automation.wake()
         for task in self._tasks:
             with suppress(asyncio.CancelledError):
                 await asyncio.wait_for(task, timeout=30)

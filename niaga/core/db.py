@@ -121,8 +121,19 @@ def on_commit(session: Session, callback: Callable[[], None]) -> None:
     session.info.setdefault("on_commit", []).append(callback)
 
 
+@event.listens_for(Session, "after_transaction_create")
+def _mark_savepoint(session: Session, transaction: Any) -> None:
+    if transaction.nested:
+        marks = session.info.setdefault("on_commit_marks", {})
+        marks[id(transaction)] = len(session.info.get("on_commit", []))
+
+
 @event.listens_for(Session, "after_commit")
 def _run_on_commit(session: Session) -> None:
+    # Releasing a SAVEPOINT fires after_commit too: the callbacks wait for the real commit.
+    if session.in_nested_transaction():
+        return
+    session.info.pop("on_commit_marks", None)
     callbacks = session.info.pop("on_commit", [])
     for callback in callbacks:
         callback()
@@ -130,6 +141,14 @@ def _run_on_commit(session: Session) -> None:
 
 @event.listens_for(Session, "after_rollback")
 def _drop_on_commit(session: Session) -> None:
+    nested = session.get_nested_transaction()
+    if nested is not None:
+        # A SAVEPOINT rolled back: drop only the callbacks registered inside it.
+        mark = session.info.get("on_commit_marks", {}).pop(id(nested), None)
+        if mark is not None:
+            del session.info.get("on_commit", [])[mark:]
+        return
+    session.info.pop("on_commit_marks", None)
     session.info.pop("on_commit", None)
 
 

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from sqlalchemy import select, tuple_
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, object_session
 
-from niaga.contacts.models import Contact
-from niaga.inbox.models import Conversation, Message
-from niaga.inbox.schemas import ContactPublic, ConversationPublic
+from niaga.contacts.models import Contact, Label
+from niaga.inbox.models import Conversation, ConversationLabel, Message
+from niaga.inbox.schemas import ContactPublic, ConversationLabelPublic, ConversationPublic
 from niaga.inbox.window import window_expiry, window_open
 
 
@@ -40,8 +40,20 @@ def list_conversations(
     return list(session.scalars(stmt).unique())
 
 
+def conversation_labels(session: Session, conversation_id: int) -> list[ConversationLabelPublic]:
+    """A conversation's labels, oldest first, with the rule that added each (if any)."""
+    rows = session.execute(
+        select(Label.name, Label.color, ConversationLabel.rule_id)
+        .join(ConversationLabel, ConversationLabel.label_id == Label.id)
+        .where(ConversationLabel.conversation_id == conversation_id)
+        .order_by(ConversationLabel.id)
+    )
+    return [ConversationLabelPublic(name=n, color=c, rule_id=r) for n, c, r in rows]
+
+
 def conversation_public(conversation: Conversation) -> ConversationPublic:
     """The API view of a conversation, with its window state computed now."""
+    session = object_session(conversation)
     return ConversationPublic(
         id=conversation.id,
         contact=ContactPublic.model_validate(conversation.contact),
@@ -53,6 +65,9 @@ def conversation_public(conversation: Conversation) -> ConversationPublic:
         window_open=window_open(conversation.last_inbound_at),
         window_expires_at=window_expiry(conversation.last_inbound_at),
         created_at=conversation.created_at,
+        labels=conversation_labels(session, conversation.id) if session is not None else [],
+        assigned_user_id=conversation.assigned_user_id,
+        team_id=conversation.team_id,
     )
 
 

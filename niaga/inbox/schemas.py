@@ -29,6 +29,14 @@ class ContactPublic(BaseModel):
     created_at: datetime
 
 
+class ConversationLabelPublic(BaseModel):
+    """A label on a conversation; ``rule_id`` names the automation rule that added it."""
+
+    name: str
+    color: str
+    rule_id: int | None
+
+
 class ConversationPublic(BaseModel):
     """A thread with one contact, with the state of its 24-hour window."""
 
@@ -42,6 +50,9 @@ class ConversationPublic(BaseModel):
     window_open: bool
     window_expires_at: datetime | None
     created_at: datetime
+    labels: list[ConversationLabelPublic] = Field(default_factory=list)
+    assigned_user_id: int | None = None
+    team_id: int | None = None
 
 
 class MessagePublic(BaseModel):

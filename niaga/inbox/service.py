@@ -326,6 +326,7 @@ def do_send_message(
         events.MESSAGE_QUEUED,
         message_id=message.id,
         conversation_id=conversation.id,
+        origin=origin,
     )
     return message
 

@@ -72,6 +72,8 @@ class Dispatcher:
         while not stop.is_set():
             limit = max(1, min(self._s.dispatch_batch_size, rate))
             lease = self._s.dispatch_lease_seconds + limit / rate
+            # Clear before claiming: a wake-up during the claim must not be lost.
+            self._wake.clear()
             try:
                 rows = await asyncio.to_thread(
                     store.claim, self._factory, self.worker_id, limit, lease
@@ -80,7 +82,6 @@ class Dispatcher:
                 log.exception("claiming outbox rows failed")
                 rows = []
             if not rows:
-                self._wake.clear()
                 with suppress(TimeoutError):
                     await asyncio.wait_for(self._wake.wait(), self._s.dispatch_poll_interval)
                 continue

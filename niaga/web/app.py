@@ -97,9 +97,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.sandbox = sandbox
     app.state.live_hub = live.LiveHub()
     app.include_router(webhook.router)
-    from niaga.web.routers import api
+    from niaga.web.routers import api, automation_api
 
     app.include_router(api.router)
+    app.include_router(automation_api.router)
     _add_pages(app)
 
     @app.get("/healthz", tags=["health"])

@@ -171,6 +171,8 @@ class WebhookProcessor:
         """Process until ``stop`` is set."""
         self._loop = asyncio.get_running_loop()
         while not stop.is_set():
+            # Clear before processing: a wake-up during the round must not be lost.
+            self._wake.clear()
             try:
                 done = await asyncio.to_thread(process_pending, self._factory, self._batch)
             except Exception:
@@ -181,6 +183,5 @@ class WebhookProcessor:
                 # answer Meta quickly) waits for the same write lock.
                 await asyncio.sleep(self._gap)
                 continue
-            self._wake.clear()
             with suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), timeout=self._poll)

@@ -1,0 +1,399 @@
+"""The default rule set for a retail shop, seeded by ``niaga automation seed-defaults`` and the
+demo. Seeding is idempotent (each rule has a ``seed_key``); the owner edits or disables the
+rules afterwards like any other, and a second seeding leaves those edits alone."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from niaga.automation.models import AutomationRule
+from niaga.automation.rules import do_create_rule
+from niaga.inbox import organise
+from niaga.security.models import Team
+
+TEAMS = {
+    "Penjualan": "Sales: product questions, new orders, payments",
+    "Dukungan": "Support: order status and delivery",
+    "Keluhan": "Complaints",
+}
+
+# label → (colour, team, priority, keywords, exclude). Lower priority runs first: the first
+# rule that routes decides the team, so a complaint goes to Keluhan even if it asks a price.
+LABELS: dict[str, tuple[str, str, int, list[str], list[str]]] = {
+    "Keluhan": (
+        "#dc2626",
+        "Keluhan",
+        10,
+        [
+            "belum sampai",
+            "belum datang",
+            "belum diterima",
+            "belum terima",
+            "tidak sampai",
+            "rusak",
+            "cacat",
+            "sobek",
+            "pecah",
+            "penyok",
+            "salah kirim",
+            "salah barang",
+            "kecewa",
+            "komplain",
+            "keluhan",
+            "refund",
+            "retur",
+            "dikembalikan",
+            "tidak sesuai",
+            "lama banget",
+            "lama sekali",
+            "tidak dibalas",
+            "penipu",
+            "damaged",
+            "broken",
+            "wrong item",
+            "not received",
+            "haven't received",
+            "not arrived",
+            "hasn't arrived",
+            "disappointed",
+            "complaint",
+            "terrible",
+            "scam",
+        ],
+        [],
+    ),
+    "Status Pesanan": (
+        "#2563eb",
+        "Dukungan",
+        20,
+        [
+            "status pesanan",
+            "sudah dikirim",
+            "dikirim belum",
+            "kapan dikirim",
+            "diproses",
+            "resi",
+            "lacak",
+            "tracking",
+            "track",
+            "posisi",
+            "sampai mana",
+            "order status",
+            "where is my order",
+            "shipped",
+        ],
+        [],
+    ),
+    "Pengiriman": (
+        "#0891b2",
+        "Dukungan",
+        30,
+        [
+            "ongkir",
+            "ongkos kirim",
+            "biaya kirim",
+            "kurir",
+            "ekspedisi",
+            "jne",
+            "jnt",
+            "sicepat",
+            "gosend",
+            "cod",
+            "pengiriman",
+            "kirim ke",
+            "estimasi",
+            "belum sampai",
+            "belum datang",
+            "not arrived",
+            "haven't received",
+            "hasn't arrived",
+            "shipping",
+            "ship to",
+            "delivery",
+            "courier",
+        ],
+        [],
+    ),
+    "Pembayaran": (
+        "#16a34a",
+        "Penjualan",
+        40,
+        [
+            "bayar",
+            "transfer",
+            "tf",
+            "rekening",
+            "norek",
+            "qris",
+            "ovo",
+            "gopay",
+            "dana",
+            "shopeepay",
+            "virtual account",
+            "cicil",
+            "kartu kredit",
+            "cod",
+            "payment",
+            "pay",
+            "paid",
+            "invoice",
+            "tagihan",
+            "lunas",
+        ],
+        [],
+    ),
+    "Pesanan Baru": (
+        "#9333ea",
+        "Penjualan",
+        50,
+        [
+            "mau pesan",
+            "saya pesan",
+            "ingin pesan",
+            "pesan dong",
+            "mau order",
+            "order dong",
+            "ingin order",
+            "mau beli",
+            "ingin beli",
+            "mau ambil",
+            "saya ambil",
+            "checkout",
+            "keranjang",
+            "pre order",
+            "po",
+            "want to order",
+            "like to order",
+            "want to buy",
+            "place an order",
+            "purchase",
+        ],
+        ["salah kirim", "rusak", "cacat", "kecewa", "komplain", "belum sampai", "refund", "retur"],
+    ),
+    "Pertanyaan Produk": (
+        "#ca8a04",
+        "Penjualan",
+        60,
+        [
+            "ready",
+            "stok",
+            "stock",
+            "masih ada",
+            "ukuran",
+            "size",
+            "warna",
+            "color",
+            "colour",
+            "colours",
+            "bahan",
+            "material",
+            "harga",
+            "price",
+            "how much",
+            "katalog",
+            "catalog",
+            "varian",
+            "tersedia",
+            "available",
+            "original",
+            "ori",
+            "garansi",
+            "warranty",
+            "promo",
+            "diskon",
+            "discount",
+            "grosir",
+            "spesifikasi",
+        ],
+        ["ongkir", "ongkos kirim", "biaya kirim", "shipping"],
+    ),
+}
+
+FAQ: dict[str, tuple[list[str], str]] = {
+    "FAQ: jam buka": (
+        ["jam buka", "buka jam", "jam berapa buka", "tutup jam", "opening hours", "open today"],
+        "Jam buka kami: {hours}.",
+    ),
+    "FAQ: cara bayar": (
+        ["cara bayar", "bayar pakai apa", "bayarnya lewat", "how to pay", "payment method"],
+        "Pembayaran bisa lewat transfer bank, QRIS, atau COD untuk kota tertentu. Setelah "
+        "transfer, kirim bukti transfer di sini ya.",
+    ),
+    "FAQ: ongkir": (
+        ["ongkir", "ongkos kirim", "biaya kirim", "shipping cost"],
+        "Ongkir tergantung kota tujuan dan kurir (JNE, J&T, SiCepat). Kirim alamat lengkap "
+        "Anda, kami hitungkan ongkirnya.",
+    ),
+    "FAQ: harga": (
+        ["harga", "how much", "price"],
+        "Harga semua produk ada di katalog kami: {catalog}",
+    ),
+}
+
+
+def default_rules() -> list[tuple[str, dict[str, Any]]]:
+    """(seed key, rule definition) of the default set."""
+    rules: list[tuple[str, dict[str, Any]]] = [
+        (
+            "greeting",
+            {
+                "name": "Salam pembuka",
+                "description": "New customer, or back after 14 days: welcome, catalog, support",
+                "priority": 1,
+                "trigger": {"type": "message_received"},
+                "conditions": [{"type": "new_or_returning"}],
+                "actions": [{"type": "send_greeting"}],
+            },
+        ),
+        (
+            "away",
+            {
+                "name": "Pesan di luar jam kerja",
+                "description": "Closed or away: say when we will reply",
+                "priority": 2,
+                "trigger": {"type": "message_received"},
+                "conditions": [{"type": "business_hours", "open": False}],
+                "actions": [{"type": "send_away"}],
+            },
+        ),
+    ]
+    for label, (color, team, priority, keywords, exclude) in LABELS.items():
+        condition: dict[str, Any] = {"type": "text_contains", "keywords": keywords}
+        if exclude:
+            condition["exclude"] = exclude
+        rules.append(
+            (
+                f"label:{label}",
+                {
+                    "name": f"Label: {label}",
+                    "priority": priority,
+                    "trigger": {"type": "message_received"},
+                    "conditions": [condition],
+                    "actions": [
+                        {"type": "add_label", "label": label, "color": color},
+                        {"type": "assign_team", "team": team},
+                    ],
+                },
+            )
+        )
+    for i, (name, (keywords, answer)) in enumerate(FAQ.items()):
+        rules.append(
+            (
+                f"faq:{name}",
+                {
+                    "name": name,
+                    "priority": 70 + i,
+                    "trigger": {"type": "message_received"},
+                    "conditions": [{"type": "text_contains", "keywords": keywords}],
+                    "actions": [{"type": "send_text", "text": answer}],
+                },
+            )
+        )
+    rules += [
+        (
+            "fallback-team",
+            {
+                "name": "Tanpa label: ke Penjualan",
+                "priority": 90,
+                "trigger": {"type": "message_received"},
+                "conditions": [{"type": "team", "team": None}],
+                "actions": [{"type": "assign_team", "team": "Penjualan"}],
+            },
+        ),
+        (
+            "ack",
+            {
+                "name": "Konfirmasi & perkiraan waktu balas",
+                "priority": 95,
+                "trigger": {"type": "message_received"},
+                "conditions": [{"type": "business_hours", "open": True}],
+                "actions": [{"type": "send_ack"}],
+            },
+        ),
+        (
+            "resolved",
+            {
+                "name": "Selesai: label dan survei kepuasan",
+                "priority": 10,
+                "trigger": {"type": "conversation_resolved"},
+                "actions": [
+                    {"type": "add_label", "label": "Masalah Terselesaikan", "color": "#059669"},
+                    {"type": "send_csat"},
+                ],
+            },
+        ),
+        (
+            "loyal",
+            {
+                "name": "Pelanggan setia: undang ke grup",
+                "priority": 20,
+                "trigger": {"type": "conversation_resolved"},
+                "conditions": [{"type": "contact_label", "label": "Pelanggan Setia"}],
+                "actions": [
+                    {"type": "add_to_group", "group": "Grup Pelanggan Setia"},
+                    {
+                        "type": "send_text",
+                        "text": "Terima kasih sudah setia berbelanja, {name}! Anda kami undang ke "
+                        "grup pelanggan setia {business} untuk penawaran eksklusif.",
+                    },
+                ],
+            },
+        ),
+        (
+            "no-reply-30",
+            {
+                "name": "Belum dibalas 30 menit",
+                "priority": 10,
+                "trigger": {"type": "no_business_reply", "minutes": 30},
+                "actions": [
+                    {"type": "add_label", "label": "Perlu Perhatian", "color": "#f97316"},
+                    {"type": "add_note", "text": "Pelanggan menunggu balasan lebih dari 30 menit."},
+                ],
+            },
+        ),
+    ]
+    return rules
+
+
+def do_seed_defaults(session: Session) -> dict[str, int]:
+    """Teams, labels and the default rules (missing ones only); returns what was created."""
+    created = {"teams": 0, "labels": 0, "rules": 0}
+    for name, description in TEAMS.items():
+        if session.scalar(select(Team.id).where(func.lower(Team.name) == name.lower())) is None:
+            session.add(Team(name=name, description=description))
+            created["teams"] += 1
+    session.flush()
+    for label, (color, *_rest) in LABELS.items():
+        from niaga.contacts.models import Label
+
+        exists = session.scalar(select(Label.id).where(func.lower(Label.name) == label.lower()))
+        organise.get_or_create_label(session, label, color)
+        created["labels"] += exists is None
+    seeded = set(session.scalars(select(AutomationRule.seed_key)))
+    for key, definition in default_rules():
+        if key not in seeded:
+            do_create_rule(session, definition, seed_key=key)
+            created["rules"] += 1
+    return created
+
+
+def do_join_demo_teams(session: Session, memberships: dict[str, list[str]]) -> None:
+    """Put users (by e-mail) in teams (by name), skipping what is already there."""
+    from niaga.security.models import TeamMember, User
+
+    for email, teams in memberships.items():
+        user_id = session.scalar(select(User.id).where(User.email == email))
+        for name in teams:
+            team_id = session.scalar(select(Team.id).where(Team.name == name))
+            if user_id is None or team_id is None:
+                continue
+            if not session.scalar(
+                select(TeamMember.id).where(
+                    TeamMember.team_id == team_id, TeamMember.user_id == user_id
+                )
+            ):
+                session.add(TeamMember(team_id=team_id, user_id=user_id))
+    session.flush()
