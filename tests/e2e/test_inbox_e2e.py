@@ -201,3 +201,32 @@ def test_two_tabs_customer_phone_and_agent_inbox(
         page.screenshot(path=str(SHOTS / "inbox-and-phone-agent.png"))
     finally:
         phone_ctx.close()
+
+
+def test_owner_creates_a_rule_and_a_customer_triggers_it(
+    niaga: LiveServer, factory: Any, page: Page
+) -> None:
+    make_user(factory, "owner", email="sari@toko.test", name="Sari")
+    sign_in(page, niaga.url, "sari@toko.test")
+    page.get_by_role("link", name="Otomatisasi").click()
+    form = page.locator("#rule-form")
+    form.get_by_label("Nama").fill("Tanya ukuran")
+    form.get_by_label("Jika pesan mengandung").fill("ukuran, size")
+    form.get_by_label("Tambah label").fill("Tanya Ukuran")
+    form.get_by_label("Balas dengan").fill("Panduan ukuran: S 96 cm, M 100 cm, L 104 cm.")
+    form.get_by_role("button", name="Uji coba pada 7 hari terakhir").click()
+    expect(page.locator("#dry-run")).to_be_visible()
+    form = page.locator("#rule-json-form")
+    form.get_by_role("button", name="Simpan aturan").click()
+    expect(page.locator("#rules")).to_contain_text("Tanya ukuran")
+
+    sb = SandboxControl(niaga.url)
+    sb.customer(PHONE, "Putri Ayu")
+    sb.send(PHONE, type="text", text="Kak ukurannya L muat buat BB 60kg?")
+    reply = wait_for(lambda: [m for m in sb.messages(to=PHONE) if m["type"] == "text"])
+    assert reply[0]["body"]["text"]["body"] == "Panduan ukuran: S 96 cm, M 100 cm, L 104 cm."
+    page.goto(f"{niaga.url}/inbox")
+    expect(page.locator("a.conv", has_text="Putri Ayu")).to_contain_text("Tanya Ukuran")
+    page.goto(f"{niaga.url}/settings/rules")
+    expect(page.locator("#action-log")).to_contain_text("Tanya ukuran")
+    expect(page.locator("#action-log")).to_contain_text("send_text")

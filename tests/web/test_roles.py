@@ -48,6 +48,17 @@ ROUTES: list[tuple[str, str, str, Any, set[str]]] = [
     ("POST", "/settings/labels/999/delete", "form", {}, MANAGE),
     ("POST", "/settings/quick-replies/999/delete", "form", {}, WORK),
     ("POST", "/settings/invites/999/revoke", "form", {}, MANAGE),
+    ("GET", "/settings/rules", "", None, READ),
+    ("GET", "/settings/rules/999", "", None, MANAGE),
+    (
+        "POST",
+        "/settings/rules",
+        "form",
+        {"name": "R {role}", "keywords": "ukuran", "reply": "Panduan ukuran"},
+        MANAGE,
+    ),
+    ("POST", "/settings/rules/999/enabled", "form", {}, MANAGE),
+    ("POST", "/settings/rules/999/delete", "form", {}, MANAGE),
     (
         "POST",
         "/settings/users/invite",
@@ -105,7 +116,7 @@ def test_every_page_route_is_in_the_role_table(live: LiveServer) -> None:
     table = {re.sub(r"\{c\}", "{conversation_id}", p) for p in table}
     table = {re.sub(r"\{contact\}", "{contact_id}", p) for p in table}
     table = {re.sub(r"\{me\}", "{user_id}", p) for p in table}
-    table = {re.sub(r"/999/", "/{id}/", p) for p in table}
+    table = {re.sub(r"/999(/|$)", r"/{id}\1", p) for p in table}
     missing = []
     for route in _routes(live.app):
         path = route.path
@@ -113,7 +124,7 @@ def test_every_page_route_is_in_the_role_table(live: LiveServer) -> None:
             continue
         if path in ("/openapi.json", "/me/locale") or path in PUBLIC or path in OTHER_TESTS:
             continue
-        generic = re.sub(r"\{(team|label|quick_reply|invite)_id\}", "{id}", path)
+        generic = re.sub(r"\{(team|label|quick_reply|invite|rule)_id\}", "{id}", path)
         if generic not in table:
             missing.append(path)
     assert missing == []
