@@ -7,6 +7,7 @@ app and a standalone worker both call it); calling it again does nothing.
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import partial
 
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -20,7 +21,15 @@ def register(settings: Settings, factory: sessionmaker[Session]) -> None:
     """Subscribe every listener (idempotent per process)."""
     if _registered:
         return
-    listeners: list[tuple[str, Callable[[events.Event], None]]] = []
+    from niaga.orders import jobs as order_jobs
+
+    listeners: list[tuple[str, Callable[[events.Event], None]]] = [
+        # Carts become orders; "status pesanan #12345" gets answered (both idempotent).
+        (
+            events.MESSAGE_RECEIVED,
+            partial(order_jobs.on_message_received, factory=factory, settings=settings),
+        ),
+    ]
     for name, listener in listeners:
         events.subscribe(name, listener)
         _registered.append((name, listener))

@@ -66,6 +66,12 @@ class Worker:
             self._tasks.append(asyncio.create_task(self.processor.run(self._stop)))
         if self.dispatcher is not None:
             self._tasks.append(asyncio.create_task(self.dispatcher.run(self._stop)))
+        if self.processor is not None:  # carts and status questions a crash left undone
+            from niaga.orders.jobs import catch_up_loop
+
+            self._tasks.append(
+                asyncio.create_task(catch_up_loop(self.factory, self.settings, self._stop))
+            )
 
     async def stop(self) -> None:
         """Stop the loops, let in-flight sends finish, close connections."""

@@ -26,6 +26,8 @@ LABEL_ADDED = "conversation.label_added"
 LABEL_REMOVED = "conversation.label_removed"
 CONTACT_LABEL_CHANGED = "contact.label_changed"
 NOTE_ADDED = "conversation.note_added"
+ORDER_CREATED = "order.created"
+ORDER_STATUS_CHANGED = "order.status_changed"
 
 
 @dataclass(frozen=True)

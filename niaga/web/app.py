@@ -89,9 +89,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.read_session_factory = make_sessionmaker(engine, read_only=True)
     app.state.sandbox = sandbox
     app.include_router(webhook.router)
-    from niaga.web.routers import api
+    from niaga.web.routers import api, catalog_api, catalog_pages
 
     app.include_router(api.router)
+    app.include_router(catalog_api.router)
+    app.include_router(catalog_pages.router)
 
     @app.get("/healthz", tags=["health"])
     def healthz() -> JSONResponse:
