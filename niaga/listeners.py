@@ -7,7 +7,6 @@ app and a standalone worker both call it); calling it again does nothing.
 from __future__ import annotations
 
 from collections.abc import Callable
-from functools import partial
 
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -23,12 +22,12 @@ def register(settings: Settings, factory: sessionmaker[Session]) -> None:
         return
     from niaga.orders import jobs as order_jobs
 
-    listeners: list[tuple[str, Callable[[events.Event], None]]] = [
+    def orders_on_message(event: events.Event) -> None:
         # Carts become orders; "status pesanan #12345" gets answered (both idempotent).
-        (
-            events.MESSAGE_RECEIVED,
-            partial(order_jobs.on_message_received, factory=factory, settings=settings),
-        ),
+        order_jobs.on_message_received(event, factory=factory, settings=settings)
+
+    listeners: list[tuple[str, Callable[[events.Event], None]]] = [
+        (events.MESSAGE_RECEIVED, orders_on_message),
     ]
     for name, listener in listeners:
         events.subscribe(name, listener)

@@ -123,6 +123,9 @@ def on_commit(session: Session, callback: Callable[[], None]) -> None:
 
 @event.listens_for(Session, "after_commit")
 def _run_on_commit(session: Session) -> None:
+    # SQLAlchemy also fires after_commit when a savepoint is released: wait for the real one.
+    if session.in_nested_transaction():
+        return
     callbacks = session.info.pop("on_commit", [])
     for callback in callbacks:
         callback()

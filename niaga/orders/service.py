@@ -141,6 +141,8 @@ def do_create_order_from_message(session: Session, message_id: int) -> Order | N
         conversation_id=message.conversation_id,
         source_message_id=message.id,
         status="baru",
+        shipping_fee=0,
+        discount=0,
         currency=str((lines[0].get("currency") if lines else None) or "IDR")[:3],
         customer_note=(cart.get("text") or None),
         meta_catalog_id=str(cart.get("catalog_id") or "") or None,
