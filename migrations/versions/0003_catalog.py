@@ -1,8 +1,8 @@
-"""catalog and orders
+"""catalog and orders: products, collections, images, search index, orders
 
 Revision ID: 0003
 Revises: 0002
-Create Date: 2026-11-29 04:36:33.682680
+Create Date: 2026-11-29 04:57:35.070195
 """
 
 from collections.abc import Sequence
@@ -70,7 +70,6 @@ def upgrade() -> None:
     sa.Column('brand', sa.String(length=100), nullable=True),
     sa.Column('tagline', sa.String(length=300), nullable=True),
     sa.Column('public', sa.Boolean(), nullable=False),
-    sa.Column('version', sa.Integer(), nullable=False),
     sa.Column('created_at', niaga.core.db.UTCDateTime(timezone=True), nullable=False),
     sa.Column('updated_at', niaga.core.db.UTCDateTime(timezone=True), nullable=False),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_catalog_settings')),

@@ -24,7 +24,6 @@ from niaga.catalog.errors import DomainError
 from niaga.catalog.models import Product
 from niaga.catalog.schemas import ProductCreate
 from niaga.catalog.service import (
-    bump_version,
     check_prices,
     collections_by_name,
     get_settings,
@@ -227,7 +226,6 @@ def do_import_csv(session: Session, data: bytes, *, dry_run: bool) -> ImportRepo
         touched.append(product)
     session.flush()
     search.index_products(session, touched)
-    bump_version(session)
     return report
 
 

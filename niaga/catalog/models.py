@@ -159,5 +159,3 @@ class CatalogSettings(Timestamps, Base):
     brand: Mapped[str | None] = mapped_column(String(100))
     tagline: Mapped[str | None] = mapped_column(String(300))
     public: Mapped[bool] = mapped_column(default=True)
-    # Bumped on every catalog change: caches (search vocabulary) compare it.
-    version: Mapped[int] = mapped_column(default=0)

@@ -6,6 +6,7 @@ import re
 from collections.abc import Iterable
 
 from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from niaga.catalog import search
@@ -19,27 +20,28 @@ SANDBOX_CATALOG_ID = "194836987003835"
 
 
 def get_settings(session: Session) -> CatalogSettings:
-    """The catalog settings row (created with defaults on first use)."""
-    row = session.scalars(select(CatalogSettings)).first()
-    if row is None:
-        row = CatalogSettings(singleton=1)
-        session.add(row)
-        session.flush()
-    return row
+    """The catalog settings (defaults, not saved, until someone changes them).
+
+    Reading never writes, so public pages and GET requests stay read-only.
+    """
+    row = session.scalars(select(CatalogSettings).where(CatalogSettings.singleton == 1)).first()
+    return row if row is not None else CatalogSettings(singleton=1, public=True)
 
 
 def do_update_settings(session: Session, data: CatalogSettingsIn) -> CatalogSettings:
     """Change the Meta catalog id or the public page's texts."""
     row = get_settings(session)
+    if row.id is None:
+        try:
+            with session.begin_nested():
+                session.add(row)
+                session.flush()
+        except IntegrityError:  # another request created it first
+            row = session.scalars(select(CatalogSettings)).one()
     for key, value in data.model_dump(exclude_unset=True).items():
         setattr(row, key, value)
     session.flush()
     return row
-
-
-def bump_version(session: Session) -> None:
-    get_settings(session)
-    session.execute(update(CatalogSettings).values(version=CatalogSettings.version + 1))
 
 
 def slugify(name: str) -> str:
@@ -99,7 +101,6 @@ def do_create_product(session: Session, data: ProductCreate) -> Product:
     session.add(product)
     session.flush()
     search.index_products(session, [product])
-    bump_version(session)
     return product
 
 
@@ -121,7 +122,6 @@ def do_update_product(session: Session, product: Product, data: ProductUpdate) -
         product.collections = collections_by_name(session, names, create=True)
     session.flush()
     search.index_products(session, [product])
-    bump_version(session)
     return product
 
 
@@ -130,7 +130,6 @@ def do_delete_product(session: Session, product: Product) -> None:
     search.unindex_product(session, product.id)
     session.delete(product)
     session.flush()
-    bump_version(session)
 
 
 def do_adjust_stock(session: Session, product: Product, delta: int) -> int:
@@ -167,7 +166,6 @@ def do_create_collection(session: Session, data: CollectionIn) -> Collection:
     collection = Collection(**data.model_dump(), slug=slug)
     session.add(collection)
     session.flush()
-    bump_version(session)
     return collection
 
 
@@ -199,7 +197,6 @@ def do_update_collection(
     if renamed:
         session.expire_all()
         search.index_products(session, list(get_collection(session, collection.id).products))
-    bump_version(session)
     return collection
 
 
@@ -210,4 +207,3 @@ def do_delete_collection(session: Session, collection: Collection) -> None:
     session.flush()
     session.expire_all()
     search.index_products(session, [session.get_one(Product, p.id) for p in products])
-    bump_version(session)

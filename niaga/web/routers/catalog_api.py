@@ -14,7 +14,6 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, File, HTTPException, Query, Request, UploadFile, status
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, ConfigDict, Field
-from sqlalchemy import select
 
 from niaga.catalog import csv_io, images, queries, sharing
 from niaga.catalog import service as catalog
@@ -35,6 +34,7 @@ from niaga.core.i18n import format_idr, gettext
 from niaga.inbox import service as inbox
 from niaga.inbox.models import Conversation
 from niaga.inbox.schemas import MessagePublic
+from niaga.orders import queries as order_queries
 from niaga.orders import service as orders
 from niaga.orders import templates as order_templates
 from niaga.orders.models import Order
@@ -501,16 +501,14 @@ def list_orders(
     before_id: int | None = None,
 ) -> OrderPage:
     """Orders, newest first."""
-    stmt = select(Order).order_by(Order.id.desc()).limit(limit)
-    if status_:
-        stmt = stmt.where(Order.status == status_)
-    if conversation_id is not None:
-        stmt = stmt.where(Order.conversation_id == conversation_id)
-    if contact_id is not None:
-        stmt = stmt.where(Order.contact_id == contact_id)
-    if before_id is not None:
-        stmt = stmt.where(Order.id < before_id)
-    rows = session.scalars(stmt).all()
+    rows = order_queries.list_orders(
+        session,
+        status=status_,
+        conversation_id=conversation_id,
+        contact_id=contact_id,
+        limit=limit,
+        before_id=before_id,
+    )
     return OrderPage(
         items=[order_public(o) for o in rows],
         next_before_id=rows[-1].id if len(rows) == limit else None,
