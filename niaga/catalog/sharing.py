@@ -214,3 +214,72 @@ def do_share(
         user_id=user_id,
         idempotency_key=idempotency_key,
     )
+
+
+def do_share_product(
+    session: Session,
+    conversation: Conversation,
+    product_id: int,
+    *,
+    sandbox: bool,
+    user_id: int | None = None,
+    body: str | None = None,
+    idempotency_key: str | None = None,
+) -> Message:
+    """Send one product into ``conversation`` (one call for a composer button)."""
+    message = build_product_message(session, product_id, sandbox=sandbox, body=body)
+    return do_share(
+        session, conversation, message, user_id=user_id, idempotency_key=idempotency_key
+    )
+
+
+def do_share_product_list(
+    session: Session,
+    conversation: Conversation,
+    product_ids: Sequence[int],
+    *,
+    sandbox: bool,
+    user_id: int | None = None,
+    header: str | None = None,
+    body: str | None = None,
+    sections: Sequence[tuple[str, Sequence[int]]] | None = None,
+    locale: str = "id",
+    idempotency_key: str | None = None,
+) -> Message:
+    """Send up to 30 products in up to 10 sections into ``conversation``."""
+    message = build_product_list_message(
+        session,
+        product_ids,
+        sandbox=sandbox,
+        header=header,
+        body=body,
+        sections=sections,
+        locale=locale,
+    )
+    return do_share(
+        session, conversation, message, user_id=user_id, idempotency_key=idempotency_key
+    )
+
+
+def do_share_catalog(
+    session: Session,
+    conversation: Conversation,
+    *,
+    sandbox: bool,
+    user_id: int | None = None,
+    body: str | None = None,
+    thumbnail_product_id: int | None = None,
+    locale: str = "id",
+    idempotency_key: str | None = None,
+) -> Message:
+    """Invite the customer in ``conversation`` to browse the whole catalog."""
+    message = build_catalog_message(
+        session,
+        sandbox=sandbox,
+        body=body,
+        thumbnail_product_id=thumbnail_product_id,
+        locale=locale,
+    )
+    return do_share(
+        session, conversation, message, user_id=user_id, idempotency_key=idempotency_key
+    )

@@ -140,8 +140,11 @@ def test_share_product_list_within_meta_limits(niaga: LiveServer, factory: Any) 
     path = f"/conversations/{conversation_id}/share/product-list"
     r = api(niaga, "POST", path, agent, json={"product_ids": ids})
     assert r.status_code == 422 and r.json()["detail"]["code"] == "too_many_products"
-    r = api(niaga, "POST", path, agent, json={"product_ids": ids[:30], "header": "Promo"})
+    retry = {**agent, "Idempotency-Key": "list-1"}
+    r = api(niaga, "POST", path, retry, json={"product_ids": ids[:30], "header": "Promo"})
     assert r.status_code == 202, r.text
+    again = api(niaga, "POST", path, retry, json={"product_ids": ids[:30], "header": "Promo"})
+    assert again.json()["id"] == r.json()["id"]  # queued once
     sent = wait_for(lambda: SandboxControl(niaga.url).messages(type="interactive"))
     action = sent[0]["body"]["interactive"]["action"]
     assert sent[0]["body"]["interactive"]["type"] == "product_list"

@@ -11,7 +11,17 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, File, HTTPException, Query, Request, UploadFile, status
+from fastapi import (
+    APIRouter,
+    Depends,
+    File,
+    Header,
+    HTTPException,
+    Query,
+    Request,
+    UploadFile,
+    status,
+)
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -396,6 +406,15 @@ class ShareCatalogIn(BaseModel):
     thumbnail_product_id: int | None = None
 
 
+IdempotencyKey = Annotated[
+    str | None, Header(max_length=100, description="Send the same key again to retry safely")
+]
+
+
+def _key(token: ApiToken, idempotency_key: str | None) -> str | None:
+    return f"api-{token.id}-{idempotency_key}" if idempotency_key else None
+
+
 def _conversation(session: SessionDep, conversation_id: int, locale: str) -> Conversation:
     conversation = session.get(Conversation, conversation_id)
     if conversation is None:
@@ -415,14 +434,20 @@ def share_product(
     session: SessionDep,
     token: CanSend,
     locale: LocaleDep,
+    idempotency_key: IdempotencyKey = None,
 ) -> MessagePublic:
     """Send one product into the chat (inside the 24-hour window)."""
     conversation = _conversation(session, conversation_id, locale)
     with _domain(locale):
-        message = sharing.build_product_message(
-            session, data.product_id, sandbox=_settings(request).sandbox, body=data.body
+        sent = sharing.do_share_product(
+            session,
+            conversation,
+            data.product_id,
+            sandbox=_settings(request).sandbox,
+            user_id=token.user_id,
+            body=data.body,
+            idempotency_key=_key(token, idempotency_key),
         )
-        sent = sharing.do_share(session, conversation, message, user_id=token.user_id)
     return MessagePublic.model_validate(sent)
 
 
@@ -438,20 +463,23 @@ def share_product_list(
     session: SessionDep,
     token: CanSend,
     locale: LocaleDep,
+    idempotency_key: IdempotencyKey = None,
 ) -> MessagePublic:
     """Send up to 30 products in up to 10 sections (Meta's limits)."""
     conversation = _conversation(session, conversation_id, locale)
     with _domain(locale):
-        message = sharing.build_product_list_message(
+        sent = sharing.do_share_product_list(
             session,
+            conversation,
             data.product_ids or [],
             sandbox=_settings(request).sandbox,
+            user_id=token.user_id,
             header=data.header,
             body=data.body,
             sections=[(s.title, s.product_ids) for s in data.sections] if data.sections else None,
             locale=_settings(request).locale,
+            idempotency_key=_key(token, idempotency_key),
         )
-        sent = sharing.do_share(session, conversation, message, user_id=token.user_id)
     return MessagePublic.model_validate(sent)
 
 
@@ -467,18 +495,21 @@ def share_catalog(
     session: SessionDep,
     token: CanSend,
     locale: LocaleDep,
+    idempotency_key: IdempotencyKey = None,
 ) -> MessagePublic:
     """Invite the customer to browse the whole catalog."""
     conversation = _conversation(session, conversation_id, locale)
     with _domain(locale):
-        message = sharing.build_catalog_message(
+        sent = sharing.do_share_catalog(
             session,
+            conversation,
             sandbox=_settings(request).sandbox,
+            user_id=token.user_id,
             body=data.body,
             thumbnail_product_id=data.thumbnail_product_id,
             locale=_settings(request).locale,
+            idempotency_key=_key(token, idempotency_key),
         )
-        sent = sharing.do_share(session, conversation, message, user_id=token.user_id)
     return MessagePublic.model_validate(sent)
 
 
