@@ -2,7 +2,7 @@
 
 Revision ID: 0003
 Revises: 0002
-Create Date: 2026-11-29 04:57:35.070195
+Create Date: 2026-11-29 05:15:14.950230
 """
 
 from collections.abc import Sequence
@@ -111,7 +111,7 @@ def upgrade() -> None:
     )
     with op.batch_alter_table('catalog_search_tokens', schema=None) as batch_op:
         batch_op.create_index('ix_catalog_search_tokens_product', ['product_id'], unique=False)
-        batch_op.create_index('ix_catalog_search_tokens_weight', ['token', 'weight'], unique=False)
+        batch_op.create_index('ix_catalog_search_tokens_weight', ['token', 'weight', 'product_id'], unique=False)
 
     op.create_table('orders',
     sa.Column('id', sa.Integer(), nullable=False),

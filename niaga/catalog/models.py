@@ -123,9 +123,10 @@ class SearchToken(Base):
 
     __tablename__ = "catalog_search_tokens"
     # Clustered on (token, product_id) in SQLite: membership checks are one seek each;
-    # (token, weight) gives a token's strongest postings first; product_id serves deletes.
+    # (token, weight, product_id) gives a token's strongest postings first from the index
+    # alone (an index-only scan on PostgreSQL); product_id serves deletes.
     __table_args__ = (
-        Index("ix_catalog_search_tokens_weight", "token", "weight"),
+        Index("ix_catalog_search_tokens_weight", "token", "weight", "product_id"),
         Index("ix_catalog_search_tokens_product", "product_id"),
         {"sqlite_with_rowid": False},
     )
