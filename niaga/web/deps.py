@@ -33,7 +33,9 @@ def get_session(request: Request) -> Iterator[Session]:
         yield session
 
 
-SessionDep = Annotated[Session, Depends(get_session)]
+# scope="function": commit (or roll back) before the response is sent, so a client that gets
+# 2xx can read its change at once, and a failed commit is never acknowledged.
+SessionDep = Annotated[Session, Depends(get_session, scope="function")]
 
 
 def get_locale(request: Request) -> str:
