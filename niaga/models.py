@@ -9,6 +9,15 @@ from niaga.automation.models import (
     ResponseSample,
     RoutingCursor,
 )
+from niaga.catalog.models import (
+    CatalogSettings,
+    Collection,
+    Product,
+    ProductCollection,
+    ProductImage,
+    SearchTerm,
+    SearchToken,
+)
 from niaga.channels.whatsapp.models import AccountEvent, DeadLetter, MessageTemplate, WebhookEvent
 from niaga.contacts.models import Contact, ContactLabel, Label
 from niaga.core.db import Base
@@ -20,6 +29,7 @@ from niaga.inbox.models import (
     MessageStatusEvent,
     QuickReply,
 )
+from niaga.orders.models import Order, OrderItem, OrderStatusChange, OrderStatusReply
 from niaga.outbox.models import OutboxMessage
 from niaga.security.models import ApiToken, Invite, Team, TeamMember, User, WebSession
 
@@ -31,6 +41,8 @@ __all__ = [
     "AutomationTrigger",
     "Base",
     "BusinessProfile",
+    "CatalogSettings",
+    "Collection",
     "Contact",
     "ContactLabel",
     "Conversation",
@@ -43,10 +55,19 @@ __all__ = [
     "Message",
     "MessageStatusEvent",
     "MessageTemplate",
+    "Order",
+    "OrderItem",
+    "OrderStatusChange",
+    "OrderStatusReply",
     "OutboxMessage",
+    "Product",
+    "ProductCollection",
+    "ProductImage",
     "QuickReply",
     "ResponseSample",
     "RoutingCursor",
+    "SearchTerm",
+    "SearchToken",
     "Team",
     "TeamMember",
     "User",

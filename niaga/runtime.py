@@ -78,6 +78,12 @@ class Worker:
             self._tasks.append(asyncio.create_task(self.automation.run(self._stop)))
         if self.channel is not None:
             self._tasks.append(asyncio.create_task(self._keep_templates_synced()))
+        if self.processor is not None:  # carts and status questions a crash left undone
+            from niaga.orders.jobs import catch_up_loop
+
+            self._tasks.append(
+                asyncio.create_task(catch_up_loop(self.factory, self.settings, self._stop))
+            )
 
     async def _keep_templates_synced(self) -> None:
         """Pull the template list now (retrying while the API is not up yet), then hourly."""

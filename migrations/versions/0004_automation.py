@@ -1,7 +1,7 @@
 """automation
 
 Revision ID: 0004
-Revises: 0002
+Revises: 0003
 Create Date: 2026-11-29 04:31:23.704306
 """
 
@@ -14,7 +14,7 @@ from sqlalchemy.dialects import postgresql
 import niaga.core.db
 
 revision: str = '0004'
-down_revision: str | None = '0002'
+down_revision: str | None = '0003'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

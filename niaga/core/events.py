@@ -27,7 +27,8 @@ LABEL_ADDED = "conversation.label_added"
 LABEL_REMOVED = "conversation.label_removed"
 CONTACT_LABEL_CHANGED = "contact.label_changed"
 NOTE_ADDED = "conversation.note_added"
-# Orders (built elsewhere) emit this with order_id, conversation_id, status.
+# Orders emit this with order_id, conversation_id, status.
+ORDER_CREATED = "order.created"
 ORDER_STATUS_CHANGED = "order.status_changed"
 
 

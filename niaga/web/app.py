@@ -97,10 +97,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.sandbox = sandbox
     app.state.live_hub = live.LiveHub()
     app.include_router(webhook.router)
-    from niaga.web.routers import api, automation_api
+    from niaga.web.routers import api, automation_api, catalog_api, catalog_pages
 
     app.include_router(api.router)
     app.include_router(automation_api.router)
+    app.include_router(catalog_api.router)
+    app.include_router(catalog_pages.router)
     _add_pages(app)
 
     @app.get("/healthz", tags=["health"])

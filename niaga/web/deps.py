@@ -33,8 +33,8 @@ def get_session(request: Request) -> Iterator[Session]:
         yield session
 
 
-# scope="function": the transaction commits before the response is sent, so a client that
-# follows a redirect (or reads after a 202) always sees what the request wrote.
+# scope="function": commit (or roll back) before the response is sent, so a client that gets
+# 2xx can read its change at once, and a failed commit is never acknowledged.
 SessionDep = Annotated[Session, Depends(get_session, scope="function")]
 
 

@@ -1,0 +1,1 @@
+"""Catalog: products, collections, images, search, Meta feed, sharing, the public page."""

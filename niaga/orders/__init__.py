@@ -1,0 +1,1 @@
+"""Orders: from WhatsApp carts or agents, numbering, status flow, notifications."""

@@ -1,0 +1,72 @@
+"""Where an order came from: the latest touch before it (ad, campaign, wa.me link, chat).
+
+Looks back :data:`LOOKBACK` in the conversation:
+- ``ad``: an inbound message with a Click-to-WhatsApp ``referral`` (ad or post);
+- ``campaign``: an outbound message whose origin is ``campaign`` (a broadcast);
+- ``click_to_chat``: an inbound message carrying our wa.me order text ``(SKU: …)``;
+- otherwise ``conversation``.
+Everything found is kept in ``attribution`` so analytics can choose another model later.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import or_, select
+from sqlalchemy.orm import Session
+
+from niaga.core import clock
+from niaga.inbox.models import Conversation, Message
+
+LOOKBACK = timedelta(days=7)
+REFERRAL_KEYS = ("source_id", "source_type", "source_url", "headline", "ctwa_clid")
+
+
+def attribution_for(
+    session: Session, conversation: Conversation, before: datetime
+) -> tuple[str, dict[str, Any]]:
+    """``(source, details)`` for an order made in ``conversation`` at ``before``."""
+    from niaga.catalog.sharing import SKU_MARK
+
+    before = clock.as_utc(before)
+    rows = session.scalars(
+        select(Message)
+        .where(
+            Message.conversation_id == conversation.id,
+            Message.created_at >= before - LOOKBACK,
+            Message.created_at <= before,
+            or_(
+                Message.referral.is_not(None),
+                Message.origin == "campaign",
+                Message.text.like("%(SKU:%"),
+            ),
+        )
+        .order_by(Message.created_at.desc(), Message.id.desc())
+        .limit(50)
+    ).all()
+    details: dict[str, Any] = {}
+    touches: list[tuple[datetime, str]] = []
+    for message in rows:
+        at = clock.as_utc(message.created_at)
+        if message.direction == "in" and message.referral and "ad" not in details:
+            ref = message.referral
+            details["ad"] = {k: ref.get(k) for k in REFERRAL_KEYS if ref.get(k) is not None}
+            details["ad"]["message_id"] = message.id
+            touches.append((at, "ad"))
+        elif message.direction == "out" and message.origin == "campaign":
+            if "campaign" not in details:
+                content = message.content or {}
+                details["campaign"] = {
+                    "message_id": message.id,
+                    "campaign_id": content.get("campaign_id"),
+                }
+                touches.append((at, "campaign"))
+        elif message.direction == "in" and message.text and "click_to_chat" not in details:
+            match = SKU_MARK.search(message.text)
+            if match:
+                details["click_to_chat"] = {"sku": match.group(1), "message_id": message.id}
+                touches.append((at, "click_to_chat"))
+    source = max(touches)[1] if touches else "conversation"
+    details["conversation_id"] = conversation.id
+    return source, details

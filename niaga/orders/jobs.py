@@ -1,0 +1,113 @@
+"""Order work that follows inbound messages, made durable.
+
+An ``order`` (cart) message is stored by the webhook processor, which commits and then
+publishes ``MESSAGE_RECEIVED``. :func:`on_message_received` turns it into an order (and answers
+"status pesanan" questions) in its own transaction. If the process dies between the two
+commits, nothing is lost: both steps are idempotent per message (an order's
+``source_message_id`` and :class:`OrderStatusReply` are unique) and :func:`catch_up`, run when
+a worker starts and then every minute, redoes whatever a message still lacks.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from contextlib import suppress
+from datetime import timedelta
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+from niaga.core import clock
+from niaga.core.config import Settings
+from niaga.core.db import transaction
+from niaga.core.events import Event
+from niaga.inbox.models import Message
+from niaga.orders.lookup import asked_number, do_answer_status_query
+from niaga.orders.models import Order, OrderStatusReply
+from niaga.orders.service import do_create_order_from_message
+
+log = logging.getLogger(__name__)
+
+CATCH_UP_EVERY = 60.0
+# Only recent questions are worth answering late; older carts still become orders.
+QUESTION_HORIZON = timedelta(hours=24)
+# Leave fresh messages to the live listener (it is idempotent anyway).
+SETTLE = timedelta(seconds=10)
+BATCH = 500
+
+
+def handle_message(session: Session, message_id: int, settings: Settings) -> None:
+    """The order work one inbound message needs (idempotent)."""
+    kind = session.scalar(select(Message.type).where(Message.id == message_id))
+    if kind == "order":
+        do_create_order_from_message(session, message_id)
+    elif kind == "text":
+        do_answer_status_query(session, message_id, settings=settings)
+
+
+def on_message_received(
+    event: Event, *, factory: sessionmaker[Session], settings: Settings
+) -> None:
+    """Listener for ``MESSAGE_RECEIVED``."""
+    message_id = event.data.get("message_id")
+    if message_id is None:
+        return
+    with transaction(factory) as session:
+        handle_message(session, int(message_id), settings)
+
+
+def catch_up(factory: sessionmaker[Session], settings: Settings) -> int:
+    """Redo missed work: carts without an order, recent questions without an answer."""
+    done = 0
+    now = clock.now()
+    with factory() as session:
+        carts = session.scalars(
+            select(Message.id)
+            .outerjoin(Order, Order.source_message_id == Message.id)
+            .where(
+                Message.type == "order",
+                Message.direction == "in",
+                Message.received_at < now - SETTLE,
+                Order.id.is_(None),
+            )
+            .order_by(Message.id)
+            .limit(BATCH)
+        ).all()
+        questions = session.execute(
+            select(Message.id, Message.text)
+            .outerjoin(OrderStatusReply, OrderStatusReply.message_id == Message.id)
+            .where(
+                Message.type == "text",
+                Message.direction == "in",
+                Message.received_at >= now - QUESTION_HORIZON,
+                Message.received_at < now - SETTLE,
+                OrderStatusReply.id.is_(None),
+            )
+            .order_by(Message.id)
+            .limit(BATCH * 10)
+        ).all()
+    pending = list(carts) + [row.id for row in questions if asked_number(row.text) is not None]
+    for message_id in pending:
+        try:
+            with transaction(factory) as session:
+                handle_message(session, message_id, settings)
+            done += 1
+        except Exception:
+            log.exception("order catch-up failed for message %s", message_id)
+    if done:
+        log.info("order catch-up handled %d messages", done)
+    return done
+
+
+async def catch_up_loop(
+    factory: sessionmaker[Session], settings: Settings, stop: asyncio.Event
+) -> None:
+    """Run :func:`catch_up` now and then every :data:`CATCH_UP_EVERY` seconds until stopped."""
+    while not stop.is_set():
+        try:
+            await asyncio.to_thread(catch_up, factory, settings)
+        except Exception:
+            log.exception("order catch-up failed; retrying later")
+        with suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), timeout=CATCH_UP_EVERY)

@@ -1,0 +1,74 @@
+"""From the public page to an order: a customer taps "Pesan via WhatsApp", an agent sends a
+product list, the sandbox customer sends a cart back, and the order appears (via the API; the
+inbox UI step comes with the signed-in web UI)."""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+from playwright.sync_api import Page
+
+from tests.catalog.helpers import add_product, api, open_conversation, token, wait_order
+from tests.conftest import LiveServer, wait_for
+from tests.sandbox_client import SandboxControl
+
+PHONE = "6281234500077"
+
+
+def test_product_list_cart_becomes_an_order(niaga: LiveServer, factory: Any, page: Page) -> None:
+    admin, agent = token(factory, "admin"), token(factory, "agent")
+    ids = [
+        add_product(
+            niaga,
+            admin,
+            sku=f"GMS-{i}",
+            name=f"Gamis Warna {i}",
+            price=150000,
+            stock=10,
+            collections=["Baju Muslim"],
+        )["id"]
+        for i in range(3)
+    ]
+    # The customer finds the shop's page and taps the WhatsApp button of a product.
+    opened: list[str] = []
+    page.context.route(
+        "https://wa.me/**",
+        lambda route: (opened.append(route.request.url), route.fulfill(body="WhatsApp")),
+    )
+    page.goto(f"{niaga.url}/katalog")
+    with page.context.expect_page() as popup:
+        page.locator('li.card[data-sku="GMS-1"]').get_by_role(
+            "link", name="Pesan via WhatsApp"
+        ).click()
+    popup.value.wait_for_load_state()
+    prefilled = parse_qs(urlsplit(opened[0]).query)["text"][0]
+
+    # WhatsApp sends the prefilled message from the (sandbox) customer's phone.
+    sandbox = SandboxControl(niaga.url)
+    sandbox.customer(PHONE, "Dewi", autoreply=True)
+    sandbox.send(PHONE, type="text", text=prefilled)
+    conversation_id = open_conversation(niaga, factory, PHONE, "Dewi")
+
+    # The agent sends a product list; the customer adds items and sends the cart back.
+    r = api(
+        niaga,
+        "POST",
+        f"/conversations/{conversation_id}/share/product-list",
+        agent,
+        json={"product_ids": ids, "body": "Ini pilihan warnanya kak"},
+    )
+    assert r.status_code == 202, r.text
+    order_id = wait_order(factory, conversation_id=conversation_id)
+    order = api(niaga, "GET", f"/orders/{order_id}", agent).json()
+    assert order["status"] == "baru" and order["items"]
+    assert {i["sku"] for i in order["items"]} <= {"GMS-0", "GMS-1", "GMS-2"}
+    assert order["total"] == sum(i["quantity"] * 150000 for i in order["items"])
+    assert order["source"] == "click_to_chat"
+    assert order["attribution"]["click_to_chat"]["sku"] == "GMS-1"
+    listed = wait_for(
+        lambda: api(
+            niaga, "GET", "/orders", agent, params={"conversation_id": conversation_id}
+        ).json()["items"]
+    )
+    assert [o["id"] for o in listed] == [order_id]
