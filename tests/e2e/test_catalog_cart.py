@@ -72,3 +72,38 @@ def test_product_list_cart_becomes_an_order(niaga: LiveServer, factory: Any, pag
         ).json()["items"]
     )
     assert [o["id"] for o in listed] == [order_id]
+
+
+def test_agent_sends_a_product_list_from_the_composer(
+    niaga: LiveServer, factory: Any, page: Page
+) -> None:
+    """The inbox step: the agent picks products in the composer; the cart becomes an order
+    that appears in the chat's contact panel without a reload."""
+    from playwright.sync_api import expect
+
+    from tests.e2e.test_inbox_e2e import sign_in
+    from tests.web.web_helpers import make_user
+
+    admin = token(factory, "admin")
+    for i, colour in enumerate(("Navy", "Hitam", "Maroon")):
+        add_product(niaga, admin, sku=f"GMS-{i}", name=f"Gamis {colour}", price=150000, stock=10)
+    make_user(factory, "agent", email="rina@toko.test", name="Rina")
+    sandbox = SandboxControl(niaga.url)
+    sandbox.customer(PHONE, "Dewi", autoreply=True)
+    sandbox.send(PHONE, type="text", text="Kak, gamisnya ada warna apa aja?")
+    open_conversation(niaga, factory, PHONE, "Dewi")
+
+    sign_in(page, niaga.url, "rina@toko.test")
+    page.locator("a.conv", has_text="Dewi").click()
+    page.get_by_role("button", name="🛍 Katalog").click()
+    page.get_by_label("Cari produk").fill("gamis")
+    expect(page.locator(".product-row")).to_have_count(3)
+    page.locator(".product-row", has_text="Gamis Navy").locator("input").check()
+    page.locator(".product-row", has_text="Gamis Hitam").locator("input").check()
+    page.get_by_role("button", name="Kirim daftar produk").click()
+    sent = wait_for(lambda: [m for m in sandbox.messages(to=PHONE) if m["type"] == "interactive"])
+    items = sent[0]["body"]["interactive"]["action"]["sections"][0]["product_items"]
+    assert {i["product_retailer_id"] for i in items} == {"GMS-0", "GMS-1"}
+    # The customer's cart comes back; the order shows up in the contact panel, live.
+    expect(page.locator("#orders")).to_contain_text("#10001", timeout=15_000)
+    expect(page.locator("#thread .order")).to_be_visible()

@@ -227,6 +227,14 @@
       const section = { rows };
       if (data.get("section")) section.title = data.get("section");
       await send({ type: "list", body: data.get("body"), button: data.get("button"), sections: [section] }, form);
+    } else if (form.id === "products-form") {
+      const kind = ev.submitter ? ev.submitter.value : "product_list";
+      const ids = [...form.querySelectorAll('input[name="product"]:checked')].map((i) => Number(i.value));
+      try {
+        await post(`/inbox/c/${current}/share`, { kind, product_ids: kind === "catalog" ? [] : ids, idempotency_key: key() });
+        await refreshConversation();
+        scrollThread();
+      } catch (err) { toast(`${T.sendFailed}: ${err.message}`); }
     } else if (form.id === "media-form") {
       data.set("idempotency_key", key());
       const res = await fetch(`/inbox/c/${current}/media`, { method: "POST", headers: { "X-CSRF-Token": csrf }, body: data });
@@ -280,6 +288,7 @@
     if (ev.key === "Enter" && !ev.shiftKey) { ev.preventDefault(); ev.target.form.requestSubmit(); }
   });
   pane.addEventListener("input", debounce(async (ev) => {
+    if (ev.target.id === "product-search") { findProducts(ev.target.value); return; }
     if (ev.target.id !== "composer-text") return;
     const value = ev.target.value;
     const popup = pane.querySelector("#qr-popup");
@@ -316,6 +325,25 @@
     popup.hidden = false;
   }
 
+  async function findProducts(q) {
+    const res = await fetch(`/inbox/products?q=${encodeURIComponent(q)}`);
+    const box = pane.querySelector("#product-results");
+    if (!res.ok || !box) return;
+    const chosen = new Set([...box.querySelectorAll("input:checked")].map((i) => i.value));
+    box.replaceChildren();
+    for (const p of (await res.json()).items) {
+      const label = document.createElement("label");
+      label.className = "check product-row";
+      const input = document.createElement("input");
+      input.type = "checkbox";
+      input.name = "product";
+      input.value = p.id;
+      input.checked = chosen.has(String(p.id));
+      label.append(input, ` ${p.name} · ${p.sku} · ${p.price}`);
+      box.append(label);
+    }
+  }
+
   function chooseQuickReply(i) {
     const item = qrItems[i];
     const text = pane.querySelector("#composer-text");
@@ -332,6 +360,7 @@
     if (qr) { chooseQuickReply(Number(qr.dataset.index)); return; }
     const tab = ev.target.closest(".tab");
     if (tab) {
+      if (tab.dataset.tab === "products") findProducts(pane.querySelector("#product-search").value);
       for (const t of pane.querySelectorAll(".tab")) t.classList.toggle("on", t === tab);
       for (const p of pane.querySelectorAll(".pane")) p.classList.toggle("on", p.dataset.pane === tab.dataset.tab);
       return;
