@@ -6,11 +6,12 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import exists, func, or_, select, tuple_
+from sqlalchemy import exists, func, select, tuple_
 from sqlalchemy.orm import Session
 
 from niaga.contacts.models import Contact, ContactLabel, Label
 from niaga.inbox.models import Conversation, ConversationActivity, ConversationLabel, Message
+from niaga.inbox.search import search_condition
 from niaga.security.models import Team, TeamMember, User
 
 PAGE_SIZE = 50
@@ -64,22 +65,8 @@ def conversation_list(
                 ConversationLabel.label_id == flt.label_id,
             )
         )
-    q = flt.q.strip()
-    if q:
-        like = f"%{q.lower()}%"
-        digits = "".join(ch for ch in q if ch.isdigit())
-        matches = [
-            func.lower(Contact.profile_name).like(like),
-            func.lower(Contact.display_name).like(like),
-            exists().where(
-                Message.conversation_id == Conversation.id,
-                Message.direction != "note",
-                func.lower(Message.text).like(like),
-            ),
-        ]
-        if len(digits) >= 3:
-            matches.append(Contact.phone.like(f"%{digits}%"))
-        stmt = stmt.where(or_(*matches))
+    if flt.q.strip():
+        stmt = stmt.where(search_condition(session, flt.q))
     if flt.before:
         stmt = stmt.where(
             tuple_(Conversation.last_message_at, Conversation.id) < tuple_(*flt.before)
