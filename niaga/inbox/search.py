@@ -15,7 +15,17 @@ Queries shorter than three characters cannot use a trigram index and always walk
 
 from __future__ import annotations
 
-from sqlalchemy import ColumnElement, column, exists, func, literal_column, or_, select, table
+from sqlalchemy import (
+    ColumnElement,
+    column,
+    exists,
+    func,
+    literal_column,
+    or_,
+    select,
+    table,
+    union,
+)
 from sqlalchemy.orm import Session
 
 from niaga.contacts.models import Contact
@@ -99,10 +109,10 @@ def _by_index(dialect: str, needle: str, digits: str) -> ColumnElement[bool]:
         conversation_ids = select(Message.conversation_id).where(
             Message.direction != "note", _like(func.lower(Message.text), like, dialect)
         )
-    return or_(
-        Conversation.contact_id.in_(contact_ids),
-        Conversation.id.in_(conversation_ids),
-    )
+    # One set of ids (a UNION, not an OR of two IN tests): PostgreSQL then joins the few
+    # matches instead of testing every conversation against both sets.
+    by_contact = select(Conversation.id).where(Conversation.contact_id.in_(contact_ids))
+    return Conversation.id.in_(union(by_contact, conversation_ids))
 
 
 def _by_walking(dialect: str, needle: str, digits: str) -> ColumnElement[bool]:
