@@ -127,6 +127,11 @@ def test_like_wildcards_are_literal(factory: Any, shop: dict[str, int], way: str
     assert _found(factory, "ongkir_gratis") == {shop["ayu"]}
     assert _found(factory, "ongkir%gratis") == set()
     assert _found(factory, "kon_5") == set()
+    # Quotes and full-text operators are plain characters too.
+    assert _found(factory, 'motif "bunga') == set()
+    assert _found(factory, "bunga*") == set()
+    assert _found(factory, "NEAR(kak ready)") == set()
+    assert _found(factory, "kak OR xyz") == set()
 
 
 def test_short_queries_and_filters(factory: Any, shop: dict[str, int], way: str) -> None:
