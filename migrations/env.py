@@ -6,6 +6,7 @@ from alembic import context
 
 import niaga.models  # noqa: F401  (registers every table)
 from niaga.core.db import Base, make_engine
+from niaga.core.migrate import include_name
 
 config = context.config
 target_metadata = Base.metadata
@@ -29,6 +30,7 @@ def _run(connection) -> None:  # type: ignore[no-untyped-def]
         target_metadata=target_metadata,
         render_as_batch=connection.dialect.name == "sqlite",
         compare_type=True,
+        include_name=include_name,
     )
     with context.begin_transaction():
         context.run_migrations()

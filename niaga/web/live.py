@@ -63,6 +63,9 @@ class LiveHub:
     _redis: Any = None
     _relay: asyncio.Task[None] | None = None
     _lock: threading.Lock = field(default_factory=threading.Lock)
+    # Every loop that started the hub and has not stopped it: tests run several apps in one
+    # process, and one app stopping must not cut the others off.
+    _loops: list[asyncio.AbstractEventLoop] = field(default_factory=list)
 
     def __hash__(self) -> int:
         return id(self)
@@ -71,6 +74,7 @@ class LiveHub:
     async def start(self, redis_url: str = "") -> None:
         """Bind to the running loop; relay other processes' events when Redis is set."""
         self.loop = asyncio.get_running_loop()
+        self._loops.append(self.loop)
         self.redis_url = redis_url
         if redis_url:
             import redis.asyncio as aioredis
@@ -88,7 +92,9 @@ class LiveHub:
                 await self._relay
         if self._redis is not None:
             await self._redis.aclose()
-        self.loop = None
+        with contextlib.suppress(ValueError):
+            self._loops.remove(asyncio.get_running_loop())
+        self.loop = next((lp for lp in reversed(self._loops) if not lp.is_closed()), None)
 
     # ------------------------------------------------------------------ publishing
     def on_event(self, event: events.Event) -> None:

@@ -8,12 +8,15 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import inspect
 
+from niaga.core.migrate import include_name
 from niaga.models import Base
 
 
 def test_schema_after_migrations_matches_the_models(engine: Any) -> None:
     with engine.connect() as conn:
-        ctx = MigrationContext.configure(conn, opts={"compare_type": True})
+        ctx = MigrationContext.configure(
+            conn, opts={"compare_type": True, "include_name": include_name}
+        )
         diff = compare_metadata(ctx, Base.metadata)
     assert diff == [], diff
 

@@ -110,6 +110,10 @@ def test_inbox_lists_and_opens_a_conversation(niaga: LiveServer, factory: Any) -
     thread = client.get(f"/inbox/c/{conv}")
     assert thread.status_code == 200 and "Halo kak, gamis L ada?" in thread.text
     assert "+6281234567811" in thread.text
+    # A link to the page with the conversation open renders list and thread together.
+    both = client.get(f"/inbox?c={conv}")
+    assert both.status_code == 200
+    assert both.text.count("Halo kak, gamis L ada?") >= 2 and 'id="composer"' in both.text
     # Opening marks it read at Meta.
     assert act(client, f"/inbox/c/{conv}/read").json() == {"unread": 0}
     sb = SandboxControl(niaga.url)
