@@ -128,12 +128,19 @@ def _add_pages(app: FastAPI) -> None:
     from fastapi.staticfiles import StaticFiles
 
     from niaga.web.auth import LoginRequired
-    from niaga.web.routers import auth_pages, inbox_pages, rules_pages, settings_pages
+    from niaga.web.routers import (
+        auth_pages,
+        catalog_admin_pages,
+        inbox_pages,
+        rules_pages,
+        settings_pages,
+    )
 
     app.include_router(auth_pages.router)
     app.include_router(inbox_pages.router)
     app.include_router(settings_pages.router)
     app.include_router(rules_pages.router)
+    app.include_router(catalog_admin_pages.router)
     static = Path(__file__).resolve().parent / "static"
     app.mount("/static", StaticFiles(directory=str(static)), name="static")
 

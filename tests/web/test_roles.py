@@ -48,6 +48,17 @@ ROUTES: list[tuple[str, str, str, Any, set[str]]] = [
     ("POST", "/settings/labels/999/delete", "form", {}, MANAGE),
     ("POST", "/settings/quick-replies/999/delete", "form", {}, WORK),
     ("POST", "/settings/invites/999/revoke", "form", {}, MANAGE),
+    ("GET", "/catalog", "", None, MANAGE),
+    ("GET", "/catalog/export.csv", "", None, MANAGE),
+    (
+        "POST",
+        "/catalog/products",
+        "form",
+        {"sku": "SKU-{role}", "name": "Gamis", "price": "Rp150.000"},
+        MANAGE,
+    ),
+    ("GET", "/orders", "", None, READ),
+    ("POST", "/orders/999/status", "form", {"status": "dikonfirmasi"}, WORK),
     ("GET", "/settings/rules", "", None, READ),
     ("GET", "/settings/rules/999", "", None, MANAGE),
     (
@@ -107,7 +118,15 @@ def test_every_route_checks_the_role(niaga: LiveServer, factory: Any, role: str)
 
 # Routes a person may use without signing in, and the streaming/media routes tested elsewhere.
 PUBLIC = {"/login", "/logout", "/invite/{secret}", "/", "/media/out/{name}", "/healthz"}
-OTHER_TESTS = {"/inbox/events", "/inbox/media/{message_id}", "/inbox/c/{conversation_id}/media"}
+OTHER_TESTS = {
+    "/inbox/events",
+    "/inbox/media/{message_id}",
+    "/inbox/c/{conversation_id}/media",
+    "/inbox/c/{conversation_id}/share",
+    "/inbox/products",
+    "/catalog/products/{product_id}/images",
+    "/catalog/import",
+}
 
 
 def test_every_page_route_is_in_the_role_table(live: LiveServer) -> None:
@@ -126,7 +145,7 @@ def test_every_page_route_is_in_the_role_table(live: LiveServer) -> None:
             continue
         if path in ("/openapi.json", "/me/locale") or path in PUBLIC or path in OTHER_TESTS:
             continue
-        generic = re.sub(r"\{(team|label|quick_reply|invite|rule)_id\}", "{id}", path)
+        generic = re.sub(r"\{(team|label|quick_reply|invite|rule|order)_id\}", "{id}", path)
         if generic not in table:
             missing.append(path)
     assert missing == []

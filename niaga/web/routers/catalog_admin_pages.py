@@ -1,0 +1,223 @@
+"""Signed-in pages for the catalog (owners, admins) and orders (agents too)."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Annotated, Any
+from urllib.parse import quote
+
+from fastapi import APIRouter, Depends, File, Form, HTTPException, Request, UploadFile, status
+from fastapi.responses import HTMLResponse, PlainTextResponse, RedirectResponse, Response
+from pydantic import ValidationError
+
+from niaga.catalog import csv_io, images, queries, service
+from niaga.catalog.errors import DomainError
+from niaga.catalog.schemas import ProductCreate, ProductUpdate
+from niaga.core.db import transaction
+from niaga.orders import queries as order_queries
+from niaga.orders import service as orders
+from niaga.orders.models import STATUSES
+from niaga.orders.schemas import StatusChangeIn
+from niaga.security.models import User
+from niaga.web.auth import (
+    Actor,
+    CanManageLabels,
+    CanOrganise,
+    CanReadInbox,
+    may,
+    require_detached,
+)
+from niaga.web.deps import SessionDep
+from niaga.web.templating import render
+
+router = APIRouter(include_in_schema=False)
+# Async routes that run their own transactions check the role without holding one.
+ManagerActor = Annotated[Actor, Depends(require_detached("manage_labels"))]
+
+
+def _back(path: str, flash: str | None = None) -> RedirectResponse:
+    return RedirectResponse(f"{path}?flash={quote(flash)}" if flash else path, status_code=303)
+
+
+def _problems(exc: ValidationError) -> str:
+    return "; ".join(f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors())
+
+
+@router.get("/catalog", response_class=HTMLResponse)
+def catalog_page(
+    request: Request, session: SessionDep, user: CanManageLabels, q: str = "", page: int = 1
+) -> HTMLResponse:
+    page = max(1, page)
+    if q.strip():
+        products = queries.search_products(session, q, limit=50)
+        total = len(products)
+    else:
+        products, total = queries.list_products(session, limit=50, offset=(page - 1) * 50)
+    return render(
+        request,
+        "catalog_admin.html",
+        products=products,
+        total=total,
+        q=q,
+        page=page,
+        collections=queries.list_collections(session),
+        flash=request.query_params.get("flash"),
+        report=None,
+    )
+
+
+@router.post("/catalog/products")
+def save_product(
+    request: Request,
+    session: SessionDep,
+    user: CanManageLabels,
+    sku: Annotated[str, Form()],
+    name: Annotated[str, Form()],
+    price: Annotated[str, Form()],
+    sale_price: Annotated[str, Form()] = "",
+    stock: Annotated[str, Form()] = "",
+    collections: Annotated[str, Form()] = "",
+    description: Annotated[str, Form()] = "",
+    visible: Annotated[str, Form()] = "",
+    product_id: Annotated[int | None, Form()] = None,
+) -> Response:
+    locale = request.state.locale
+    fields: dict[str, Any] = {
+        "sku": sku.strip(),
+        "name": name.strip(),
+        "description": description,
+        "visible": visible == "on",
+        "collections": [c.strip() for c in collections.split(",") if c.strip()],
+    }
+    try:
+        fields["price"] = csv_io.parse_rupiah(price)
+        if sale_price.strip():
+            fields["sale_price"] = csv_io.parse_rupiah(sale_price)
+        if stock.strip():
+            fields["stock"] = int(stock)
+    except ValueError as exc:
+        return _back("/catalog", str(exc))
+    try:
+        if product_id:
+            product = service.get_product(session, product_id)
+            service.do_update_product(session, product, ProductUpdate(**fields))
+        else:
+            service.do_create_product(session, ProductCreate(**fields))
+    except ValidationError as exc:
+        return _back("/catalog", _problems(exc))
+    except DomainError as exc:
+        return _back("/catalog", exc.message(locale))
+    return _back("/catalog")
+
+
+@router.post("/catalog/products/{product_id}/images")
+async def upload_image(
+    request: Request,
+    product_id: int,
+    user: ManagerActor,
+    file: Annotated[UploadFile, File()],
+) -> Response:
+    data = await file.read()
+    settings = request.app.state.settings
+
+    def store() -> str | None:
+        with transaction(request.app.state.session_factory) as session:
+            product = service.get_product(session, product_id)
+            try:
+                images.do_add_image(session, product, data, settings.data_dir)
+            except DomainError as exc:
+                return exc.message(request.state.locale)
+        return None
+
+    error = await asyncio.to_thread(store)
+    return _back("/catalog", error)
+
+
+@router.post("/catalog/import", response_class=HTMLResponse)
+async def import_csv(
+    request: Request,
+    user: ManagerActor,
+    file: Annotated[UploadFile, File()],
+    dry_run: Annotated[str, Form()] = "",
+) -> HTMLResponse:
+    data = await file.read()
+
+    def run() -> Any:
+        with transaction(request.app.state.session_factory) as session:
+            return csv_io.do_import_csv(session, data, dry_run=dry_run == "on")
+
+    report = await asyncio.to_thread(run)
+    with transaction(request.app.state.read_session_factory) as session:
+        request.state.user = session.get(User, user.id)
+        products, total = queries.list_products(session, limit=50)
+        return render(
+            request,
+            "catalog_admin.html",
+            products=products,
+            total=total,
+            q="",
+            page=1,
+            collections=queries.list_collections(session),
+            flash=None,
+            report=report,
+        )
+
+
+@router.get("/catalog/export.csv")
+def export_feed(request: Request, session: SessionDep, user: CanManageLabels) -> Response:
+    body = csv_io.export_feed_csv(session, request.app.state.settings.public_url)
+    return PlainTextResponse(
+        body,
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": 'attachment; filename="meta-catalog-feed.csv"'},
+    )
+
+
+@router.get("/orders", response_class=HTMLResponse)
+def orders_page(
+    request: Request, session: SessionDep, user: CanReadInbox, status_: str = ""
+) -> HTMLResponse:
+    rows = order_queries.list_orders(session, status=status_ or None, limit=100)
+    return render(
+        request,
+        "orders.html",
+        orders=rows,
+        statuses=STATUSES,
+        selected=status_,
+        can_change=may(user, "organise"),
+        flash=request.query_params.get("flash"),
+    )
+
+
+@router.post("/orders/{order_id}/status")
+def change_order_status(
+    request: Request,
+    session: SessionDep,
+    user: CanOrganise,
+    order_id: int,
+    new_status: Annotated[str, Form(alias="status")],
+    courier: Annotated[str, Form()] = "",
+    tracking_number: Annotated[str, Form()] = "",
+    tracking_url: Annotated[str, Form()] = "",
+    notify: Annotated[str, Form()] = "",
+) -> Response:
+    try:
+        order = orders.get_order(session, order_id)
+    except DomainError:
+        raise HTTPException(status.HTTP_404_NOT_FOUND) from None
+    try:
+        data = StatusChangeIn(
+            status=new_status,
+            courier=courier or None,
+            tracking_number=tracking_number or None,
+            tracking_url=tracking_url or None,
+            notify=notify == "on",
+        )
+        orders.do_change_status(
+            session, order, data, settings=request.app.state.settings, actor_user_id=user.id
+        )
+    except ValidationError as exc:
+        return _back("/orders", _problems(exc))
+    except DomainError as exc:
+        return _back("/orders", exc.message(request.state.locale))
+    return _back("/orders")
