@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 from datetime import timedelta
 from pathlib import Path
@@ -21,6 +22,12 @@ from tests.web.web_helpers import PASSWORD, make_user
 
 PHONE = "6281234567821"
 SHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
+
+
+def screenshot(page: Page, name: str) -> None:
+    """Refresh a README screenshot, only on request (NIAGA_UPDATE_SCREENSHOTS=1)."""
+    if os.environ.get("NIAGA_UPDATE_SCREENSHOTS") == "1":
+        page.screenshot(path=str(SHOTS / name))
 
 
 def sign_in(page: Page, base: str, email: str) -> None:
@@ -78,7 +85,7 @@ def test_agent_serves_a_customer_live(niaga: LiveServer, factory: Any, page: Pag
     # Label, assign, resolve, in one click each.
     page.locator("#conversation-labels .label", has_text="Pesanan Baru").click()
     expect(page.locator("#conversation-labels .label.on")).to_have_text("Pesanan Baru")
-    page.screenshot(path=str(SHOTS / "inbox.png"))
+    screenshot(page, "inbox.png")
     page.locator("#assign-user").select_option(label="Rina")
     page.locator("#resolve").click()
     expect(page.locator("#set-status")).to_have_value("resolved")
@@ -113,7 +120,7 @@ def test_closed_window_composer_offers_a_template(
         page.get_by_label("{{2}}", exact=True).fill("#10023")
         page.get_by_label("{{3}}", exact=True).fill("Rp150.000")
         page.get_by_label("Lihat pesanan: https://tokosari.id/pesanan/{{1}}").fill("10023")
-        page.screenshot(path=str(SHOTS / "inbox-template.png"))
+        screenshot(page, "inbox-template.png")
         page.get_by_role("button", name="Kirim template").click()
         sent = wait_for(lambda: [m for m in sb.messages(to=PHONE) if m["type"] == "template"])
         components = sent[0]["body"]["template"]["components"]
@@ -198,7 +205,7 @@ def test_two_tabs_customer_phone_and_agent_inbox(
         # The phone shows the chat, so the customer reads it: the agent's ticks turn blue.
         out = page.locator(".msg.out", has_text="saya Rina")
         expect(out.locator(".tick")).to_have_attribute("data-status", "read", timeout=15_000)
-        page.screenshot(path=str(SHOTS / "inbox-and-phone-agent.png"))
+        screenshot(page, "inbox-and-phone-agent.png")
     finally:
         phone_ctx.close()
 
