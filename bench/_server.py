@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import socket
 import subprocess
 import sys
@@ -24,15 +25,24 @@ def free_port() -> int:
 
 
 @contextmanager
-def fresh_database(kind: str) -> Iterator[str]:
-    """A new migrated database: a temp SQLite file or a new PostgreSQL database."""
+def fresh_database(kind: str, keep: bool = False) -> Iterator[str]:
+    """A new migrated database: a temp SQLite file or a new PostgreSQL database.
+
+    ``keep`` leaves it in place afterwards (and prints its URL) for later runs.
+    """
     from niaga.core.migrate import upgrade
 
     if kind == "sqlite":
-        with tempfile.TemporaryDirectory() as tmp:
-            url = f"sqlite:///{tmp}/bench.db"
+        tmp = tempfile.mkdtemp(prefix="niaga-bench-")
+        url = f"sqlite:///{tmp}/bench.db"
+        try:
             upgrade(url)
             yield url
+        finally:
+            if keep:
+                print(f"kept {url}")
+            else:
+                shutil.rmtree(tmp, ignore_errors=True)
         return
     import psycopg
 
@@ -45,8 +55,11 @@ def fresh_database(kind: str) -> Iterator[str]:
         upgrade(url)
         yield url
     finally:
-        with psycopg.connect(base, autocommit=True) as admin:
-            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        if keep:
+            print(f"kept {url}")
+        else:
+            with psycopg.connect(base, autocommit=True) as admin:
+                admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 @contextmanager

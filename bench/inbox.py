@@ -23,13 +23,10 @@ import math
 import os
 import random
 import re
-import shutil
 import statistics
 import subprocess
 import sys
-import tempfile
 import time
-import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -661,41 +658,6 @@ def plan_of(url: str) -> Plan:
 
 
 @contextmanager
-def database(kind: str, keep: bool) -> Iterator[str]:
-    """A fresh migrated database; ``keep`` leaves a SQLite file in place."""
-    from niaga.core.migrate import upgrade
-
-    if kind == "sqlite":
-        tmp = tempfile.mkdtemp(prefix="niaga-inbox-bench-")
-        url = f"sqlite:///{tmp}/bench.db"
-        try:
-            upgrade(url)
-            yield url
-        finally:
-            if keep:
-                print(f"kept {url}")
-            else:
-                shutil.rmtree(tmp, ignore_errors=True)
-        return
-    import psycopg
-
-    base = os.environ.get("NIAGA_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
-    name = f"niaga_bench_{uuid.uuid4().hex[:10]}"
-    with psycopg.connect(base, autocommit=True) as admin:
-        admin.execute(f'CREATE DATABASE "{name}"')
-    url = base.rsplit("/", 1)[0] + "/" + name
-    try:
-        upgrade(url)
-        yield url
-    finally:
-        if keep:
-            print(f"kept {url}")
-        else:
-            with psycopg.connect(base, autocommit=True) as admin:
-                admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-
-
-@contextmanager
 def existing(url: str) -> Iterator[str]:
     """An already filled database, left as it is."""
     yield url
@@ -925,7 +887,9 @@ def main() -> None:
     if a.messages < a.conversations:
         ap.error("--messages must be at least --conversations (every chat has a message)")
 
-    with existing(a.url) if a.url else database(a.db, a.keep) as url:
+    from bench._server import fresh_database
+
+    with existing(a.url) if a.url else fresh_database(a.db, keep=a.keep) as url:
         kind = "postgres" if url.startswith("postgresql") else "sqlite"
         if a.url:
             plan = plan_of(url)
