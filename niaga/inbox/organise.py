@@ -60,6 +60,36 @@ def get_or_create_label(session: Session, name: str, color: str | None = None) -
     return label
 
 
+def _label_changed(
+    session: Session,
+    conversation: Conversation,
+    label: Label,
+    kind: str,
+    event_name: str,
+    actor_user_id: int | None,
+    rule_id: int | None,
+) -> None:
+    """Record a label change in the history and announce it after commit."""
+    _activity(
+        session,
+        conversation,
+        kind,
+        actor_user_id=actor_user_id,
+        rule_id=rule_id,
+        label_id=label.id,
+        label=label.name,
+    )
+    session.flush()
+    events.emit_on_commit(
+        session,
+        event_name,
+        conversation_id=conversation.id,
+        label_id=label.id,
+        rule_id=rule_id,
+        actor_user_id=actor_user_id,
+    )
+
+
 def do_add_conversation_label(
     session: Session,
     conversation: Conversation,
@@ -85,23 +115,8 @@ def do_add_conversation_label(
             rule_id=rule_id,
         )
     )
-    _activity(
-        session,
-        conversation,
-        "label_added",
-        actor_user_id=actor_user_id,
-        rule_id=rule_id,
-        label_id=label.id,
-        label=label.name,
-    )
-    session.flush()
-    events.emit_on_commit(
-        session,
-        events.LABEL_ADDED,
-        conversation_id=conversation.id,
-        label_id=label.id,
-        rule_id=rule_id,
-        actor_user_id=actor_user_id,
+    _label_changed(
+        session, conversation, label, "label_added", events.LABEL_ADDED, actor_user_id, rule_id
     )
     return True
 
@@ -123,23 +138,8 @@ def do_remove_conversation_label(
     )
     if not result.rowcount:
         return False
-    _activity(
-        session,
-        conversation,
-        "label_removed",
-        actor_user_id=actor_user_id,
-        rule_id=rule_id,
-        label_id=label.id,
-        label=label.name,
-    )
-    session.flush()
-    events.emit_on_commit(
-        session,
-        events.LABEL_REMOVED,
-        conversation_id=conversation.id,
-        label_id=label.id,
-        rule_id=rule_id,
-        actor_user_id=actor_user_id,
+    _label_changed(
+        session, conversation, label, "label_removed", events.LABEL_REMOVED, actor_user_id, rule_id
     )
     return True
 
