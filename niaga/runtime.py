@@ -15,7 +15,7 @@ import niaga.models  # noqa: F401  (every table, so foreign keys resolve in a lo
 from niaga.automation.scheduler import AutomationScheduler
 from niaga.channels.whatsapp.channel import WhatsAppChannel
 from niaga.channels.whatsapp.graph import GraphClient
-from niaga.channels.whatsapp.processor import WebhookProcessor
+from niaga.inbox.processing import WebhookProcessor
 from niaga.core.config import Settings
 from niaga.outbox.dispatcher import Dispatcher
 from niaga.outbox.ratelimit import make_limiter

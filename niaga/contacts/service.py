@@ -57,12 +57,12 @@ def do_upsert_contact_from_whatsapp(
                     session.flush()
             except IntegrityError:
                 continue  # another process created it first; read it again
-        _refresh(contact, wa_id, user_id, parent_user_id, profile_name, username)
+        refresh_from_whatsapp(contact, wa_id, user_id, parent_user_id, profile_name, username)
         return contact
     raise RuntimeError("could not create contact")  # pragma: no cover
 
 
-def _refresh(
+def refresh_from_whatsapp(
     contact: Contact,
     wa_id: str | None,
     user_id: str | None,
@@ -70,6 +70,7 @@ def _refresh(
     profile_name: str | None,
     username: str | None,
 ) -> None:
+    """Take what a webhook says about its sender into the contact (never clearing a field)."""
     if wa_id and contact.wa_id != wa_id and contact.wa_id is None:
         contact.wa_id = wa_id
         contact.phone = contact.phone or e164_from_wa_id(wa_id)

@@ -11,14 +11,13 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from niaga.channels.whatsapp.outgoing import OutgoingMessage
-from niaga.channels.whatsapp.types import InboundMessage, StatusUpdate
+from niaga.channels.whatsapp.types import InboundMessage
 from niaga.contacts import service as contacts
 from niaga.contacts.models import Contact
 from niaga.core import clock, events
 from niaga.inbox.models import STATUS_RANK, Conversation, Message, MessageStatusEvent
 from niaga.inbox.window import window_expiry, window_open
 from niaga.outbox import service as outbox
-from niaga.outbox.models import OutboxMessage
 
 
 class WindowClosedError(Exception):
@@ -89,7 +88,7 @@ def do_record_inbound(session: Session, msg: InboundMessage) -> Message | None:
         wamid=msg.wamid,
         type=msg.type if not msg.subtype else f"{msg.type}:{msg.subtype}",
         text=msg.text,
-        content=_content_of(msg),
+        content=content_of(msg),
         context_wamid=(context.reply_to_wamid if context else None) or msg.target_wamid,
         forwarded=bool(context and (context.forwarded or context.frequently_forwarded)),
         referral=msg.referral,
@@ -102,7 +101,7 @@ def do_record_inbound(session: Session, msg: InboundMessage) -> Message | None:
     # savepoint rolls the event back and the retry then finds the message already there.
     session.add(message)
     session.flush()
-    _touch_window(contact, conversation, msg.timestamp)
+    touch_window(contact, conversation, msg.timestamp)
     conversation.unread_count += 1
     if conversation.status == "resolved":
         conversation.status = "open"
@@ -132,7 +131,8 @@ def preview(message_type: str, text: str | None, limit: int = 120) -> str:
     return f"[{message_type.split(':')[0]}]"
 
 
-def _content_of(msg: InboundMessage) -> dict[str, Any]:
+def content_of(msg: InboundMessage) -> dict[str, Any]:
+    """What a stored inbound message keeps beside its text: the type's object and more."""
     content = dict(msg.content or {})
     if msg.context and msg.context.referred_product:
         content["referred_product"] = msg.context.referred_product
@@ -143,7 +143,8 @@ def _content_of(msg: InboundMessage) -> dict[str, Any]:
     return content
 
 
-def _touch_window(contact: Contact, conversation: Conversation, at: datetime) -> None:
+def touch_window(contact: Contact, conversation: Conversation, at: datetime) -> None:
+    """Move the 24-hour windows and the last activity forward to ``at`` (never back)."""
     if conversation.last_inbound_at is None or clock.as_utc(conversation.last_inbound_at) < at:
         conversation.last_inbound_at = at
     if contact.last_inbound_at is None or clock.as_utc(contact.last_inbound_at) < at:
@@ -166,71 +167,6 @@ def _apply_edit_or_revoke(session: Session, msg: InboundMessage) -> None:
         content.setdefault("edits", []).append({"text": msg.text, "at": msg.timestamp.isoformat()})
         target.text = msg.text
     target.content = content
-
-
-def do_record_status(session: Session, status: StatusUpdate) -> bool:
-    """Record a delivery status once per (wamid, status); move the message only forward.
-
-    Returns ``True`` when the status was new.
-    """
-    exists = session.scalars(
-        select(MessageStatusEvent.id).where(
-            MessageStatusEvent.wamid == status.wamid, MessageStatusEvent.status == status.status
-        )
-    ).first()
-    if exists:
-        return False
-    pricing = _pricing_dict(status)
-    errors = [
-        {"code": e.code, "title": e.title, "message": e.message, "details": e.details}
-        for e in status.errors
-    ]
-    event = MessageStatusEvent(
-        wamid=status.wamid,
-        status=status.status,
-        timestamp=status.timestamp,
-        recipient_id=status.recipient_id or status.recipient_user_id,
-        errors=errors or None,
-        pricing=pricing,
-        callback_data=status.biz_opaque_callback_data,
-    )
-    try:
-        with session.begin_nested():
-            session.add(event)
-            session.flush()
-    except IntegrityError:
-        return False
-    message = _message_for_status(session, status.wamid, status.biz_opaque_callback_data)
-    if message is not None:
-        apply_status(session, message, event)
-    return True
-
-
-def _pricing_dict(status: StatusUpdate) -> dict[str, Any] | None:
-    p = status.pricing
-    if p is None:
-        return None
-    return {
-        "billable": p.billable,
-        "pricing_model": p.pricing_model,
-        "type": p.type,
-        "category": p.category,
-    }
-
-
-def _message_for_status(session: Session, wamid: str, callback_data: str | None) -> Message | None:
-    message = session.scalars(select(Message).where(Message.wamid == wamid)).first()
-    if message is not None or not callback_data:
-        return message
-    row = session.scalars(
-        select(OutboxMessage).where(OutboxMessage.idempotency_key == callback_data)
-    ).first()
-    if row is None or row.message_id is None:
-        return None
-    message = session.get(Message, row.message_id)
-    if message is not None and message.wamid is None:
-        message.wamid = wamid
-    return message
 
 
 def apply_status(session: Session, message: Message, event: MessageStatusEvent) -> None:

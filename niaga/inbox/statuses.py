@@ -1,0 +1,233 @@
+"""Delivery statuses applied in sets: one insert of the new (wamid, status) pairs, one lookup of
+their messages and one forward-only UPDATE for the batch (DESIGN.md §3).
+
+Duplicates and reordering are harmless: a (wamid, status) pair is recorded once (the unique
+key decides, also against a concurrent worker), and a message's status only moves forward
+(sent < delivered < read < played; failed is terminal), checked again inside the UPDATE so a
+concurrent writer can never move it back.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import Integer, String, Table, and_, bindparam, case, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm import Session
+
+from niaga.channels.whatsapp.types import StatusUpdate
+from niaga.core import clock, events
+from niaga.core.db import JSONType
+from niaga.inbox.models import STATUS_RANK, Message, MessageStatusEvent
+from niaga.outbox.models import OutboxMessage
+
+_CHUNK = 500  # parameters per IN (...) list: well under every driver's limit
+
+
+def insert_ignoring_conflicts(session: Session, table: Table) -> Any:
+    """``INSERT … ON CONFLICT DO NOTHING`` for the session's database."""
+    if session.get_bind().dialect.name == "postgresql":
+        return pg_insert(table).on_conflict_do_nothing()
+    return sqlite_insert(table).on_conflict_do_nothing()
+
+
+def chunks(values: Sequence[Any], size: int = _CHUNK) -> list[Sequence[Any]]:
+    """``values`` cut into lists of at most ``size``."""
+    return [values[i : i + size] for i in range(0, len(values), size)]
+
+
+def _errors_of(status: StatusUpdate) -> list[dict[str, Any]] | None:
+    errors = [
+        {"code": e.code, "title": e.title, "message": e.message, "details": e.details}
+        for e in status.errors
+    ]
+    return errors or None
+
+
+def _pricing_of(status: StatusUpdate) -> dict[str, Any] | None:
+    p = status.pricing
+    if p is None:
+        return None
+    return {
+        "billable": p.billable,
+        "pricing_model": p.pricing_model,
+        "type": p.type,
+        "category": p.category,
+    }
+
+
+def do_record_statuses(session: Session, statuses: Sequence[StatusUpdate]) -> int:
+    """Record a batch of delivery statuses; returns how many (wamid, status) pairs were new."""
+    unique: dict[tuple[str, str], StatusUpdate] = {}
+    for status in statuses:
+        unique.setdefault((status.wamid, status.status), status)
+    if not unique:
+        return 0
+    now = clock.now()
+    # Sorted: concurrent workers take the unique-index locks in the same order (no deadlock).
+    rows = [
+        {
+            "wamid": s.wamid,
+            "status": s.status,
+            "timestamp": s.timestamp,
+            "recipient_id": s.recipient_id or s.recipient_user_id,
+            "errors": _errors_of(s),
+            "pricing": _pricing_of(s),
+            "callback_data": s.biz_opaque_callback_data,
+            "received_at": now,
+        }
+        for _, s in sorted(unique.items())
+    ]
+    table = MessageStatusEvent.__table__
+    stmt = insert_ignoring_conflicts(session, table).returning(table.c.wamid, table.c.status)
+    new: set[tuple[str, str]] = set()
+    for part in chunks(rows):
+        result = session.execute(stmt, list(part))
+        new.update((w, s) for w, s in result.all())
+    if not new:
+        return 0
+    apply_new_statuses(session, [unique[k] for k in sorted(new)])
+    return len(new)
+
+
+def _messages_by_wamid(session: Session, wamids: Sequence[str]) -> dict[str, tuple[int, int, str]]:
+    m = Message.__table__
+    found: dict[str, tuple[int, int, str]] = {}
+    for part in chunks(sorted(set(wamids))):
+        for mid, wamid, conversation_id, status in session.execute(
+            select(m.c.id, m.c.wamid, m.c.conversation_id, m.c.status).where(m.c.wamid.in_(part))
+        ):
+            found[wamid] = (mid, conversation_id, status)
+    return found
+
+
+def _adopt_early_wamids(
+    session: Session, missing: Sequence[StatusUpdate]
+) -> dict[str, tuple[int, int, str]]:
+    """Statuses that name a message whose wamid we do not know yet, through its callback data
+    (the dispatcher records the wamid just after Meta answers; Meta's webhook can be faster)."""
+    keys = sorted({s.biz_opaque_callback_data for s in missing if s.biz_opaque_callback_data})
+    if not keys:
+        return {}
+    by_key = dict(
+        session.execute(
+            select(OutboxMessage.idempotency_key, OutboxMessage.message_id).where(
+                OutboxMessage.idempotency_key.in_(keys), OutboxMessage.message_id.is_not(None)
+            )
+        ).all()
+    )
+    m = Message.__table__
+    found: dict[str, tuple[int, int, str]] = {}
+    for status in missing:
+        message_id = by_key.get(status.biz_opaque_callback_data or "")
+        if message_id is None or status.wamid in found:
+            continue
+        session.execute(
+            update(m).where(m.c.id == message_id, m.c.wamid.is_(None)).values(wamid=status.wamid)
+        )
+        row = session.execute(
+            select(m.c.id, m.c.conversation_id, m.c.status).where(
+                m.c.id == message_id, m.c.wamid == status.wamid
+            )
+        ).first()
+        if row is not None:
+            found[status.wamid] = (row[0], row[1], row[2])
+    return found
+
+
+def _rank_sql(column: Any) -> Any:
+    return case({name: rank for name, rank in STATUS_RANK.items()}, value=column, else_=0)
+
+
+def apply_new_statuses(session: Session, statuses: Sequence[StatusUpdate]) -> None:
+    """Move each named message forward to the furthest of its new statuses, in one UPDATE."""
+    messages = _messages_by_wamid(session, [s.wamid for s in statuses])
+    missing = [s for s in statuses if s.wamid not in messages]
+    if missing:
+        messages.update(_adopt_early_wamids(session, missing))
+    plan: dict[int, dict[str, Any]] = {}
+    pricing_only: dict[int, dict[str, Any]] = {}
+    conversation_ids: set[int] = set()
+    for status in statuses:
+        found = messages.get(status.wamid)
+        rank = STATUS_RANK.get(status.status)
+        if found is None or rank is None:
+            continue
+        message_id, conversation_id, current = found
+        entry = plan.get(message_id)
+        best = entry["rank"] if entry else STATUS_RANK.get(current, 0)
+        if current == "failed" or rank <= best:
+            if status.pricing is not None:
+                if entry is not None:
+                    entry["pricing"] = entry["pricing"] or _pricing_of(status)
+                else:
+                    pricing_only[message_id] = {"mid": message_id, "pricing": _pricing_of(status)}
+            continue
+        errors = _errors_of(status) if status.status == "failed" else None
+        first = errors[0] if errors else {}
+        plan[message_id] = {
+            "mid": message_id,
+            "rank": rank,
+            "new_status": status.status,
+            "at": status.timestamp,
+            "pricing": _pricing_of(status) or (entry["pricing"] if entry else None),
+            "code": first.get("code"),
+            "title": first.get("title") or first.get("message"),
+            "detail": first.get("details"),
+        }
+        conversation_ids.add(conversation_id)
+    m = Message.__table__
+    pricing_only = {k: v for k, v in pricing_only.items() if k not in plan}
+    if pricing_only:  # a status that moves nothing still tells what Meta charges
+        session.execute(
+            update(m)
+            .where(m.c.id == bindparam("mid"))
+            .values(pricing=bindparam("pricing", type_=JSONType)),
+            [pricing_only[k] for k in sorted(pricing_only)],
+            execution_options={"synchronize_session": False},
+        )
+    if not plan:
+        return
+    for entry in plan.values():
+        entry["has_pricing"] = int(entry["pricing"] is not None)
+        entry["failed"] = int(entry["new_status"] == "failed")
+    failed = bindparam("failed", type_=Integer) == 1
+    stmt = (
+        update(m)
+        .where(
+            and_(
+                m.c.id == bindparam("mid"),
+                m.c.status != "failed",
+                _rank_sql(m.c.status) < bindparam("rank"),
+            )
+        )
+        .values(
+            status=bindparam("new_status"),
+            status_at=bindparam("at"),
+            pricing=case(
+                (
+                    bindparam("has_pricing", type_=Integer) == 1,
+                    bindparam("pricing", type_=JSONType),
+                ),
+                else_=m.c.pricing,
+            ),
+            error_code=case((failed, bindparam("code", type_=Integer)), else_=m.c.error_code),
+            error_title=case((failed, bindparam("title", type_=String)), else_=m.c.error_title),
+            error_detail=case((failed, bindparam("detail", type_=String)), else_=m.c.error_detail),
+        )
+    )
+    # Sorted by id: concurrent workers lock the rows in the same order (no deadlock).
+    session.execute(
+        stmt,
+        [plan[k] for k in sorted(plan)],
+        execution_options={"synchronize_session": False},
+    )
+    # One event per batch: live browsers refresh the conversations named.
+    events.emit_on_commit(
+        session,
+        events.MESSAGE_STATUS_CHANGED,
+        conversation_ids=sorted(conversation_ids),
+        message_ids=sorted(plan),
+    )
