@@ -22,16 +22,12 @@ def register(settings: Settings, factory: sessionmaker[Session]) -> None:
         return
     # Live pushes to browsers are subscribed by each web app for its own hub
     # (niaga.web.live.subscribe), and by a standalone worker for the Redis relay.
+    # A customer's message is handled by the worker's automation queue (orders from carts,
+    # status answers, rules): see niaga.runtime.message_reactions.
     from niaga.automation import hooks as automation
-    from niaga.orders import jobs as order_jobs
-
-    def orders_on_message(event: events.Event) -> None:
-        # Carts become orders; "status pesanan #12345" gets answered (both idempotent).
-        order_jobs.on_message_received(event, factory=factory, settings=settings)
 
     listeners: list[tuple[str, Callable[[events.Event], None]]] = [
         *automation.listeners(factory),
-        (events.MESSAGE_RECEIVED, orders_on_message),
     ]
     for name, listener in listeners:
         events.subscribe(name, listener)

@@ -12,11 +12,13 @@ from contextlib import suppress
 from sqlalchemy.orm import Session, sessionmaker
 
 import niaga.models  # noqa: F401  (every table, so foreign keys resolve in a lone worker)
+from niaga.automation.queue import AutomationQueue, Reaction
 from niaga.automation.scheduler import AutomationScheduler
 from niaga.channels.whatsapp.channel import WhatsAppChannel
 from niaga.channels.whatsapp.graph import GraphClient
-from niaga.inbox.processing import WebhookProcessor
+from niaga.core import events
 from niaga.core.config import Settings
+from niaga.inbox.processing import WebhookProcessor
 from niaga.outbox.dispatcher import Dispatcher
 from niaga.outbox.ratelimit import make_limiter
 
@@ -32,6 +34,17 @@ def make_channel(settings: Settings) -> WhatsAppChannel:
         timeout=settings.wa_request_timeout,
     )
     return WhatsAppChannel(client)
+
+
+def message_reactions(settings: Settings) -> list[Reaction]:
+    """What other domains do with a new inbound message, before the automation rules run."""
+    from niaga.orders import jobs as order_jobs
+
+    def orders(session: Session, message_id: int) -> None:
+        # Carts become orders; "status pesanan #12345" gets answered (both idempotent).
+        order_jobs.handle_message(session, message_id, settings)
+
+    return [orders]
 
 
 class Worker:
@@ -64,6 +77,9 @@ class Worker:
             if process_webhooks
             else None
         )
+        self.automation_queue = (
+            AutomationQueue(factory, message_reactions(settings)) if process_webhooks else None
+        )
         self._stop = asyncio.Event()
         self._tasks: list[asyncio.Task[None]] = []
 
@@ -76,6 +92,9 @@ class Worker:
             self._tasks.append(asyncio.create_task(self.dispatcher.run(self._stop)))
         if self.automation is not None:
             self._tasks.append(asyncio.create_task(self.automation.run(self._stop)))
+        if self.automation_queue is not None:
+            events.subscribe(events.MESSAGE_RECEIVED, self._wake_automation)
+            self._tasks.append(asyncio.create_task(self.automation_queue.run(self._stop)))
         if self.channel is not None:
             self._tasks.append(asyncio.create_task(self._keep_templates_synced()))
         if self.processor is not None:  # carts and status questions a crash left undone
@@ -84,6 +103,10 @@ class Worker:
             self._tasks.append(
                 asyncio.create_task(catch_up_loop(self.factory, self.settings, self._stop))
             )
+
+    def _wake_automation(self, _event: events.Event) -> None:
+        if self.automation_queue is not None:
+            self.automation_queue.wake()
 
     async def _keep_templates_synced(self) -> None:
         """Pull the template list now (retrying while the API is not up yet), then hourly."""
@@ -109,6 +132,9 @@ class Worker:
             self.processor.wake()
         if self.automation is not None:
             self.automation.wake()
+        if self.automation_queue is not None:
+            events.unsubscribe(events.MESSAGE_RECEIVED, self._wake_automation)
+            self.automation_queue.wake()
         for task in self._tasks:
             with suppress(asyncio.CancelledError):
                 await asyncio.wait_for(task, timeout=30)

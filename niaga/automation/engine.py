@@ -20,6 +20,7 @@ from niaga.automation.models import AutomationAction, AutomationRule
 from niaga.automation.schemas import Action, Condition, action_adapter, condition_adapter
 
 log = logging.getLogger(__name__)
+RULES_CACHE = "automation_rules_cache"
 _parsed: dict[tuple[int, Any], tuple[list[Condition], list[Action]]] = {}
 
 
@@ -41,8 +42,15 @@ def parsed(rule: AutomationRule) -> tuple[list[Condition], list[Action]]:
 
 
 def rules_for(run: Run) -> list[AutomationRule]:
-    """The enabled rules of the run's trigger, lowest priority number first."""
-    return list(
+    """The enabled rules of the run's trigger, lowest priority number first.
+
+    A session whose ``info`` holds :data:`RULES_CACHE` (the automation queue's, one per
+    transaction) reads them once per trigger type.
+    """
+    cache = run.session.info.get(RULES_CACHE)
+    if cache is not None and run.trigger_type in cache:
+        return cache[run.trigger_type]
+    rules = list(
         run.session.scalars(
             select(AutomationRule)
             .where(
@@ -51,6 +59,9 @@ def rules_for(run: Run) -> list[AutomationRule]:
             .order_by(AutomationRule.priority, AutomationRule.id)
         )
     )
+    if cache is not None:
+        cache[run.trigger_type] = rules
+    return rules
 
 
 def trigger_fits(rule: AutomationRule, run: Run) -> bool:

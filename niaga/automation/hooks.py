@@ -1,6 +1,8 @@
 """Thin event listeners of automation (listed in :mod:`niaga.listeners`): each opens one
 transaction and calls one service. Events that automation caused (``rule_id`` set) start no
-rules; routing still drains queues whoever freed the agent."""
+rules; routing still drains queues whoever freed the agent. A customer's message is not
+handled here but by the automation queue (:mod:`niaga.automation.queue`), off the webhook
+processor's path."""
 
 from __future__ import annotations
 
@@ -20,10 +22,6 @@ Listener = Callable[[events.Event], None]
 
 def listeners(factory: sessionmaker[Session]) -> list[tuple[str, Listener]]:
     """(event name, listener) pairs for :func:`niaga.listeners.register`."""
-
-    def on_message_received(event: events.Event) -> None:
-        with transaction(factory) as session:
-            service.handle_message_received(session, event.data["message_id"])
 
     def on_status_changed(event: events.Event) -> None:
         if event.data.get("status") != "resolved":
@@ -68,7 +66,6 @@ def listeners(factory: sessionmaker[Session]) -> list[tuple[str, Listener]]:
             )
 
     return [
-        (events.MESSAGE_RECEIVED, on_message_received),
         (events.CONVERSATION_STATUS_CHANGED, on_status_changed),
         (events.CONVERSATION_ASSIGNED, on_assigned),
         (events.LABEL_ADDED, on_label_added),

@@ -24,7 +24,8 @@ log = logging.getLogger(__name__)
 # Inbound messages that are not a customer asking something.
 PASSIVE_TYPES = ("reaction", "edit", "revoke", "unsupported", "system", "unknown")
 CATCH_UP_MAX_AGE = timedelta(hours=6)
-CATCH_UP_MIN_AGE = timedelta(seconds=5)
+# Younger messages belong to the automation queue (niaga.automation.queue).
+CATCH_UP_MIN_AGE = timedelta(seconds=60)
 TIMER_LOOKBACK = timedelta(days=3)
 
 

@@ -1,9 +1,9 @@
 """Order work that follows inbound messages, made durable.
 
-An ``order`` (cart) message is stored by the webhook processor, which commits and then
-publishes ``MESSAGE_RECEIVED``. :func:`on_message_received` turns it into an order (and answers
-"status pesanan" questions) in its own transaction. If the process dies between the two
-commits, nothing is lost: both steps are idempotent per message (an order's
+An ``order`` (cart) message is stored by the webhook processor; the worker's automation queue
+then calls :func:`handle_message`, which turns it into an order (and answers "status pesanan"
+questions) in the queue's transaction. If the process dies between the two commits, nothing
+is lost: both steps are idempotent per message (an order's
 ``source_message_id`` and :class:`OrderStatusReply` are unique) and :func:`catch_up`, run when
 a worker starts and then every minute, redoes whatever a message still lacks.
 """
@@ -21,7 +21,6 @@ from sqlalchemy.orm import Session, sessionmaker
 from niaga.core import clock
 from niaga.core.config import Settings
 from niaga.core.db import transaction
-from niaga.core.events import Event
 from niaga.inbox.models import Message
 from niaga.orders.lookup import asked_number, do_answer_status_query
 from niaga.orders.models import Order, OrderStatusReply
@@ -44,17 +43,6 @@ def handle_message(session: Session, message_id: int, settings: Settings) -> Non
         do_create_order_from_message(session, message_id)
     elif kind == "text":
         do_answer_status_query(session, message_id, settings=settings)
-
-
-def on_message_received(
-    event: Event, *, factory: sessionmaker[Session], settings: Settings
-) -> None:
-    """Listener for ``MESSAGE_RECEIVED``."""
-    message_id = event.data.get("message_id")
-    if message_id is None:
-        return
-    with transaction(factory) as session:
-        handle_message(session, int(message_id), settings)
 
 
 def catch_up(factory: sessionmaker[Session], settings: Settings) -> int:

@@ -14,11 +14,11 @@ from tests.conftest import LiveServer
 @pytest.fixture
 def quiet(monkeypatch: pytest.MonkeyPatch, live: LiveServer) -> Iterator[None]:
     """A service-level test drives automation itself: no event listeners act on their own,
-    and the live server's automation scheduler (catch-up, timers) sits out."""
+    and the live server's automation scheduler (catch-up, timers) and queue sit out."""
     monkeypatch.setattr(events, "_listeners", defaultdict(list))
-    scheduler = live.app.state.worker.automation
-    scheduler.paused = True
+    worker = live.app.state.worker
+    worker.automation.paused = worker.automation_queue.paused = True
     try:
         yield
     finally:
-        scheduler.paused = False
+        worker.automation.paused = worker.automation_queue.paused = False

@@ -1,0 +1,181 @@
+"""Automation off the critical path: its own loop over inbound messages not yet handled.
+
+The webhook processor only stores messages; this loop claims the ones that have no trigger
+record yet (in id order), and runs the reactions to each (orders from carts, status answers,
+then the rules) in its own transaction, a SAVEPOINT per message. The trigger record commits
+with every action it caused, so a crash leaves either both or neither: an occurrence never acts
+twice, and one that a crash lost is simply claimed again.
+
+Rounds are bounded in time (:data:`ROUND_BUDGET`) so that on SQLite the webhook writer gets the
+write lock between them. On PostgreSQL the claim locks the messages' conversations with
+``FOR UPDATE SKIP LOCKED``: any number of workers share the queue, one conversation belongs to
+one worker at a time (its messages stay in order) and two workers never race on one chat.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Callable, Sequence
+from contextlib import suppress
+
+from sqlalchemy import and_, exists, select
+from sqlalchemy.orm import Session, sessionmaker
+
+from niaga.automation import engine, service
+from niaga.automation.models import AutomationTrigger
+from niaga.inbox.models import Conversation, Message
+
+log = logging.getLogger(__name__)
+
+BATCH = 200
+ROUND_BUDGET = 0.05  # seconds of work per transaction
+# Ids below the last handled one that are looked at again: on PostgreSQL a message with a
+# smaller id can commit after a larger one (the minute catch-up covers anything older).
+FLOOR_SLACK = 2000
+
+Reaction = Callable[[Session, int], object]
+
+
+def claim(session: Session, floor: int, limit: int = BATCH) -> list[int]:
+    """Inbound messages after ``floor`` without a trigger record, oldest first.
+
+    On PostgreSQL only those whose conversation this transaction could lock.
+    """
+    m = Message.__table__
+    unhandled = ~exists().where(and_(AutomationTrigger.message_id == m.c.id))
+    rows = session.execute(
+        select(m.c.id, m.c.conversation_id)
+        .where(m.c.direction == "in", m.c.id > floor, unhandled)
+        .order_by(m.c.id)
+        .limit(limit)
+    ).all()
+    if not rows or session.get_bind().dialect.name != "postgresql":
+        return [r[0] for r in rows]
+    wanted = sorted({r[1] for r in rows})
+    c = Conversation.__table__
+    locked = set(
+        session.scalars(
+            select(c.c.id)
+            .where(c.c.id.in_(wanted))
+            .order_by(c.c.id)
+            .with_for_update(skip_locked=True)
+        )
+    )
+    mine = [r[0] for r in rows if r[1] in locked]
+    if not mine:
+        return []
+    # Another worker may have finished some of them before we took the lock.
+    return list(session.scalars(select(m.c.id).where(m.c.id.in_(mine), unhandled).order_by(m.c.id)))
+
+
+class AutomationQueue:
+    """Runs the reactions to every new inbound message, in batches, until stopped."""
+
+    def __init__(
+        self,
+        factory: sessionmaker[Session],
+        reactions: Sequence[Reaction] = (),
+        *,
+        poll_interval: float = 1.0,
+        batch: int = BATCH,
+        budget: float = ROUND_BUDGET,
+    ) -> None:
+        self.factory = factory
+        # Other domains' work on a new message (orders), then the rules.
+        self.reactions: list[Reaction] = [*reactions, _run_rules]
+        self.poll_interval = poll_interval
+        self.batch = batch
+        self.budget = budget
+        self.paused = False
+        self._floor: int | None = None
+        self._given_up: set[int] = set()
+        self._wake = asyncio.Event()
+        self._loop: asyncio.AbstractEventLoop | None = None
+
+    def wake(self) -> None:
+        """Run a round now (safe from any thread)."""
+        if self._loop is not None and not self._loop.is_closed():
+            self._loop.call_soon_threadsafe(self._wake.set)
+
+    def _start_floor(self, session: Session) -> int:
+        """Start after the newest message older than the catch-up horizon."""
+        from niaga.core import clock
+
+        horizon = clock.now() - service.CATCH_UP_MAX_AGE
+        m = Message.__table__
+        first = session.scalar(
+            select(m.c.id).where(m.c.received_at >= horizon).order_by(m.c.id).limit(1)
+        )
+        if first is None:
+            first = (session.scalar(select(m.c.id).order_by(m.c.id.desc()).limit(1)) or 0) + 1
+        return first - 1
+
+    def _check_floor(self) -> None:
+        """Start again from the horizon if messages were deleted below the floor."""
+        if self._floor is None:
+            return
+        with self.factory() as session:
+            newest = session.scalar(select(Message.id).order_by(Message.id.desc()).limit(1))
+        if (newest or 0) < self._floor:
+            self._floor = None
+
+    def run_round(self) -> int:
+        """Handle what one transaction's budget allows; returns how many messages were claimed."""
+        with self.factory() as session, session.begin():
+            if self._floor is None:
+                self._floor = self._start_floor(session)
+            ids = [i for i in claim(session, self._floor, self.batch) if i not in self._given_up]
+            session.info[engine.RULES_CACHE] = {}
+            started = time.monotonic()
+            handled: list[int] = []
+            for message_id in ids:
+                self._react(session, message_id)
+                handled.append(message_id)
+                if time.monotonic() - started > self.budget:
+                    break
+        if handled:
+            self._floor = max(self._floor, max(handled) - FLOOR_SLACK)
+        return len(handled)
+
+    def _react(self, session: Session, message_id: int) -> None:
+        try:
+            with session.begin_nested():
+                for reaction in self.reactions:
+                    reaction(session, message_id)
+            return
+        except Exception:
+            log.exception("automation failed for message %s; trying each action alone", message_id)
+        try:  # second try: every action in its own SAVEPOINT, the trigger recorded regardless
+            with session.begin_nested():
+                service.handle_message_received(session, message_id, safe=True)
+        except Exception:
+            log.exception("automation gave up on message %s (the catch-up retries)", message_id)
+            self._given_up.add(message_id)
+
+    async def run(self, stop: asyncio.Event) -> None:
+        """Loop until ``stop`` is set."""
+        self._loop = asyncio.get_running_loop()
+        while not stop.is_set():
+            self._wake.clear()
+            done = 0
+            if not self.paused:
+                try:
+                    done = await asyncio.to_thread(self.run_round)
+                except Exception:
+                    log.exception("automation round failed; trying again")
+                    await asyncio.sleep(0.5)
+            if done:
+                await asyncio.sleep(0)
+                continue
+            with suppress(Exception):
+                await asyncio.to_thread(self._check_floor)
+            if len(self._given_up) > 10_000:
+                self._given_up.clear()
+            with suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), timeout=self.poll_interval)
+
+
+def _run_rules(session: Session, message_id: int) -> None:
+    service.handle_message_received(session, message_id)
