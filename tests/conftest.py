@@ -148,6 +148,9 @@ def make_settings(database_url: str, port: int, **overrides: Any) -> Settings:
         "host": "127.0.0.1",
         "port": port,
         "sandbox": True,
+        # In-process worker: tests reach it through app.state.worker (the child process is
+        # tested on its own, in tests/engine).
+        "worker_process": False,
         "sandbox_status_delay": 0.05,
         "dispatch_poll_interval": 0.1,
         "dispatch_in_doubt_seconds": 3.0,

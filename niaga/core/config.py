@@ -70,6 +70,8 @@ class Settings(BaseSettings):
     # Processes
     demo: bool = False
     embedded_worker: bool = True
+    # serve's background work in a child process (False: inside the web process, as in tests).
+    worker_process: bool = True
     embedded_dispatch: bool = True
     webhook_batch_max: int = Field(500, ge=1, le=10000)
 

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
+from typing import Any
 
 from fastapi import FastAPI
 from fastapi.responses import JSONResponse
@@ -41,30 +42,40 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         from niaga import listeners
+        from niaga.automation import profile
+        from niaga.outbox import wakeup
         from niaga.runtime import Worker  # the worker pulls in the Graph client and parser
+        from niaga.worker_process import WAKE_DISPATCH, WAKE_PROFILE, WorkerProcess
 
         listeners.register(settings, factory)
         hub: live.LiveHub = app.state.live_hub
         await hub.start(settings.redis_url)
         live.subscribe(hub)
 
-        worker = (
-            Worker(settings, factory, dispatch=settings.embedded_dispatch)
-            if settings.embedded_worker
-            else None
-        )
-        writer = WebhookWriter(
-            engine,
-            max_batch=settings.webhook_batch_max,
-            on_stored=worker.processor.wake if worker and worker.processor else None,
-        )
+        worker: Worker | None = None
+        child: WorkerProcess | None = None
+        on_stored = None
+        if settings.embedded_worker and settings.worker_process:
+            child = WorkerProcess(settings, hub.deliver_threadsafe)
+            on_stored = _wake_child(child)
+        elif settings.embedded_worker:
+            worker = Worker(settings, factory, dispatch=settings.embedded_dispatch)
+            on_stored = worker.processor.wake if worker.processor else None
+        writer = WebhookWriter(engine, max_batch=settings.webhook_batch_max, on_stored=on_stored)
         app.state.webhook_writer = writer
         app.state.worker = worker
+        app.state.worker_process = child
         await writer.start()
         if sandbox is not None:
             await sandbox.start()
         if worker is not None:
             worker.start()
+        if child is not None:
+            child.start()
+            forward_dispatch = _wake_child(child, WAKE_DISPATCH)
+            forward_profile = _wake_child(child, WAKE_PROFILE)
+            wakeup.register(forward_dispatch)
+            profile._wakers.append(forward_profile)
         demo_task = None
         if settings.demo and sandbox is not None:
             from niaga.demo import seed_demo_chats
@@ -80,6 +91,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             await writer.stop()
             if worker is not None:
                 await worker.stop()
+            if child is not None:
+                wakeup.unregister(forward_dispatch)
+                profile._wakers.remove(forward_profile)
+                await asyncio.to_thread(child.stop)
             if sandbox is not None:
                 await sandbox.stop()
             engine.dispose()
@@ -118,6 +133,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     if sandbox is not None:
         app.mount("/sandbox", sandbox.app)
     return app
+
+
+def _wake_child(child: Any, what: str = "webhooks") -> Callable[[], None]:
+    """A waker that tells the worker child ``what`` is waiting."""
+    return lambda: child.wake(what)
 
 
 def _add_pages(app: FastAPI) -> None:

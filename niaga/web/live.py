@@ -99,8 +99,8 @@ class LiveHub:
     # ------------------------------------------------------------------ publishing
     def on_event(self, event: events.Event) -> None:
         """Domain event listener (any thread): deliver locally and to other processes."""
-        payload = {"type": event.name, **_plain(event.data)}
-        self._deliver_threadsafe(payload)
+        payload = {"type": event.name, **plain(event.data)}
+        self.deliver_threadsafe(payload)
         self._to_redis(payload)
 
     def _to_redis(self, payload: dict[str, Any]) -> None:
@@ -113,7 +113,8 @@ class LiveHub:
         except Exception:  # live updates are best effort; the page reloads state anyway
             log.warning("could not publish a live event to Redis", exc_info=True)
 
-    def _deliver_threadsafe(self, payload: dict[str, Any]) -> None:
+    def deliver_threadsafe(self, payload: dict[str, Any]) -> None:
+        """Deliver to this process's browsers only (any thread), e.g. from a worker child."""
         loop = self.loop
         if loop is None or loop.is_closed():
             return
@@ -218,7 +219,8 @@ def _sse(payload: dict[str, Any]) -> str:
     return f"event: {payload.get('type', 'message')}\ndata: {json.dumps(payload)}\n\n"
 
 
-def _plain(data: dict[str, Any]) -> dict[str, Any]:
+def plain(data: dict[str, Any]) -> dict[str, Any]:
+    """An event's data as JSON-safe values."""
     return json.loads(json.dumps(data, default=str))
 
 
