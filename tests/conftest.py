@@ -135,6 +135,24 @@ def factory(engine: Any) -> Iterator[sessionmaker[Session]]:
     clock.reset()
 
 
+@pytest.fixture(scope="module")
+def module_engine(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+    """An engine on a database of this test module's own: no live server works on it."""
+    with new_database(tmp_path_factory.mktemp("own"), "niaga_mod") as url:
+        eng = make_engine(url)
+        yield eng
+        eng.dispose()
+
+
+@pytest.fixture
+def own_factory(module_engine: Any) -> Iterator[sessionmaker[Session]]:
+    """A session factory on the module's own database, emptied before the test."""
+    wipe(module_engine)
+    clock.reset()
+    yield make_sessionmaker(module_engine)
+    clock.reset()
+
+
 @pytest.fixture
 def session(factory: sessionmaker[Session]) -> Iterator[Session]:
     with factory() as s:
