@@ -166,7 +166,7 @@ class LiveHub:
         }
         self._to_redis(payload)
         # Applied now (the caller reads viewers next), delivered on the loop's thread.
-        self._deliver_threadsafe({**payload, "viewers": self._apply_presence(payload)})
+        self.deliver_threadsafe({**payload, "viewers": self._apply_presence(payload)})
 
     def _apply_presence(self, payload: dict[str, Any]) -> list[dict[str, Any]]:
         """Record where a user is looking (any thread); returns that chat's viewers."""
