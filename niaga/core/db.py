@@ -152,6 +152,17 @@ def _drop_on_commit(session: Session) -> None:
     session.info.pop("on_commit", None)
 
 
+def insert_ignoring_conflicts(session: Session, table: Any) -> Any:
+    """``INSERT … ON CONFLICT DO NOTHING`` for the session's database (a unique key decides)."""
+    if session.get_bind().dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as pg_insert
+
+        return pg_insert(table).on_conflict_do_nothing()
+    from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+    return sqlite_insert(table).on_conflict_do_nothing()
+
+
 @contextmanager
 def transaction(factory: sessionmaker[Session]) -> Iterator[Session]:
     """A session in one transaction: commit on success, roll back on error."""

@@ -37,9 +37,10 @@ from niaga.contacts import service as contacts
 from niaga.contacts.models import Contact
 from niaga.contacts.phone import e164_from_wa_id
 from niaga.core import clock, events
+from niaga.core.db import insert_ignoring_conflicts
 from niaga.inbox import service as inbox
 from niaga.inbox.models import Conversation, Message
-from niaga.inbox.statuses import chunks, do_record_statuses, insert_ignoring_conflicts
+from niaga.inbox.statuses import chunks, do_record_statuses
 
 
 def handle_item(session: Session, item: WebhookItem) -> None:

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from niaga.contacts.models import ContactLabel, Label
 from niaga.core import clock, events
+from niaga.core.db import insert_ignoring_conflicts
 from niaga.inbox.models import (
     Conversation,
     ConversationActivity,
@@ -98,23 +99,25 @@ def do_add_conversation_label(
     actor_user_id: int | None = None,
     rule_id: int | None = None,
 ) -> bool:
-    """Put ``label`` on the conversation; False when it was already there."""
-    exists = session.scalars(
-        select(ConversationLabel.id).where(
-            ConversationLabel.conversation_id == conversation.id,
-            ConversationLabel.label_id == label.id,
-        )
-    ).first()
-    if exists:
-        return False
-    session.add(
-        ConversationLabel(
+    """Put ``label`` on the conversation; False when it was already there.
+
+    ``ON CONFLICT DO NOTHING``: a person and a rule (or two workers) adding the same label at
+    once is not an error; only the one whose row went in records and announces it.
+    """
+    t = ConversationLabel.__table__
+    added = session.execute(
+        insert_ignoring_conflicts(session, t)
+        .values(
             conversation_id=conversation.id,
             label_id=label.id,
             added_by_user_id=actor_user_id,
             rule_id=rule_id,
+            created_at=clock.now(),
         )
-    )
+        .returning(t.c.id)
+    ).first()
+    if added is None:
+        return False
     _label_changed(
         session, conversation, label, "label_added", events.LABEL_ADDED, actor_user_id, rule_id
     )
@@ -152,23 +155,21 @@ def do_add_contact_label(
     actor_user_id: int | None = None,
     rule_id: int | None = None,
 ) -> bool:
-    """Put ``label`` on a contact; False when it was already there."""
-    exists = session.scalars(
-        select(ContactLabel.id).where(
-            ContactLabel.contact_id == contact_id, ContactLabel.label_id == label.id
-        )
-    ).first()
-    if exists:
-        return False
-    session.add(
-        ContactLabel(
+    """Put ``label`` on a contact; False when it was already there (conflict-safe too)."""
+    t = ContactLabel.__table__
+    added = session.execute(
+        insert_ignoring_conflicts(session, t)
+        .values(
             contact_id=contact_id,
             label_id=label.id,
             added_by_user_id=actor_user_id,
             rule_id=rule_id,
+            created_at=clock.now(),
         )
-    )
-    session.flush()
+        .returning(t.c.id)
+    ).first()
+    if added is None:
+        return False
     events.emit_on_commit(
         session,
         events.CONTACT_LABEL_CHANGED,

@@ -12,25 +12,16 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import Integer, String, Table, and_, bindparam, case, select, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy import Integer, String, and_, bindparam, case, select, update
 from sqlalchemy.orm import Session
 
 from niaga.channels.whatsapp.types import StatusUpdate
 from niaga.core import clock, events
-from niaga.core.db import JSONType
+from niaga.core.db import JSONType, insert_ignoring_conflicts
 from niaga.inbox.models import STATUS_RANK, Message, MessageStatusEvent
 from niaga.outbox.models import OutboxMessage
 
 _CHUNK = 500  # parameters per IN (...) list: well under every driver's limit
-
-
-def insert_ignoring_conflicts(session: Session, table: Table) -> Any:
-    """``INSERT … ON CONFLICT DO NOTHING`` for the session's database."""
-    if session.get_bind().dialect.name == "postgresql":
-        return pg_insert(table).on_conflict_do_nothing()
-    return sqlite_insert(table).on_conflict_do_nothing()
 
 
 def chunks(values: Sequence[Any], size: int = _CHUNK) -> list[Sequence[Any]]:
