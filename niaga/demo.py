@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 from typing import Any
 
 from sqlalchemy import func, select
@@ -12,6 +13,8 @@ from niaga.core.db import transaction
 from niaga.security.models import ApiToken, User
 from niaga.security.tokens import do_create_token
 from niaga.security.users import do_create_user
+
+log = logging.getLogger(__name__)
 
 CUSTOMERS: list[tuple[str, str, list[str | dict[str, Any]]]] = [
     (
@@ -181,7 +184,17 @@ async def seed_demo_chats(sandbox: Any, factory: sessionmaker[Session]) -> None:
         if count and count >= len(CUSTOMERS):
             break
         await asyncio.sleep(0.1)
-    await asyncio.to_thread(_organise_demo_chats, factory)
+    # The automation queue works on the same chats meanwhile (labels, routing): on PostgreSQL
+    # the two can collide (a lock timeout or deadlock aborts one); the demo tries again.
+    from sqlalchemy.exc import OperationalError
+
+    for attempt in range(5):
+        try:
+            await asyncio.to_thread(_organise_demo_chats, factory)
+            return
+        except OperationalError:
+            log.warning("organising the demo chats collided (try %d); again", attempt + 1)
+            await asyncio.sleep(1.0)
 
 
 def _organise_demo_chats(factory: sessionmaker[Session]) -> None:
