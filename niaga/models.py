@@ -21,6 +21,7 @@ from niaga.catalog.models import (
 from niaga.channels.whatsapp.models import AccountEvent, DeadLetter, MessageTemplate, WebhookEvent
 from niaga.contacts.models import Contact, ContactLabel, Label
 from niaga.core.db import Base
+from niaga.core.jobs.models import PeriodicRun, ScheduledJob
 from niaga.inbox.models import (
     Conversation,
     ConversationActivity,
@@ -60,12 +61,14 @@ __all__ = [
     "OrderStatusChange",
     "OrderStatusReply",
     "OutboxMessage",
+    "PeriodicRun",
     "Product",
     "ProductCollection",
     "ProductImage",
     "QuickReply",
     "ResponseSample",
     "RoutingCursor",
+    "ScheduledJob",
     "SearchTerm",
     "SearchToken",
     "Team",

@@ -3,12 +3,12 @@
 Measured on this 2-core machine: with processing, automation and the dispatcher inside the web
 process, the webhook's answers waited seconds for the interpreter lock (and, on SQLite, for
 the write lock held by long rounds). In a child process the web process only verifies, stores
-and acknowledges. The pipe carries, one way, wake-ups ("webhooks stored", "outbox rows queued",
-"profile changed") so the child reacts at once instead of polling, and, the other way, the
-child's live events for the browsers the web process serves (with ``NIAGA_REDIS_URL`` the child
-publishes them to Redis instead, like a standalone worker). When the web process dies, the
-pipe closes and the child stops; a new web process starts a new child, which takes up the
-stored work where it was.
+and acknowledges. The pipe carries, one way, every signal of :mod:`niaga.core.jobs.signals`
+("webhooks stored", "outbox rows queued", "job scheduled") so the child reacts at once instead
+of polling, and, the other way, the child's live events for the browsers the web process serves
+(with ``NIAGA_REDIS_URL`` the child publishes them to Redis instead, like a standalone worker).
+When the web process dies, the pipe closes and the child stops; a new web process starts a new
+child, which takes up the stored work where it was.
 """
 
 from __future__ import annotations
@@ -25,10 +25,6 @@ from typing import Any
 from niaga.core.config import Settings
 
 log = logging.getLogger(__name__)
-
-WAKE_WEBHOOKS = "webhooks"
-WAKE_DISPATCH = "dispatch"
-WAKE_PROFILE = "profile"
 
 
 class WorkerProcess:
@@ -64,7 +60,7 @@ class WorkerProcess:
         return self._process.pid if self._process is not None else None
 
     def wake(self, what: str) -> None:
-        """Tell the child that work is waiting (any thread; never blocks for long)."""
+        """Forward the signal ``what`` (work is waiting) to the child (any thread)."""
         conn = self._conn
         if conn is None:
             return
@@ -114,10 +110,9 @@ def _child_main(settings_data: dict[str, Any], conn: Connection) -> None:
 
 async def _run_child(settings: Settings, conn: Connection) -> None:
     from niaga import listeners
-    from niaga.automation import profile
     from niaga.core import events
     from niaga.core.db import make_engine, make_sessionmaker
-    from niaga.outbox import wakeup
+    from niaga.core.jobs import signals
     from niaga.runtime import Worker
     from niaga.web import live
 
@@ -142,14 +137,6 @@ async def _run_child(settings: Settings, conn: Connection) -> None:
     loop = asyncio.get_running_loop()
     stop = asyncio.Event()
 
-    def wake(what: str) -> None:
-        if what == WAKE_WEBHOOKS and worker.processor is not None:
-            worker.processor.wake()
-        elif what == WAKE_DISPATCH:
-            wakeup.wake_dispatchers()
-        elif what == WAKE_PROFILE:
-            profile.wake_scheduler()
-
     def read() -> None:
         while True:
             try:
@@ -159,7 +146,7 @@ async def _run_child(settings: Settings, conn: Connection) -> None:
             if kind == "stop":
                 break
             if kind == "wake":
-                wake(what)
+                signals.notify(what)
         loop.call_soon_threadsafe(stop.set)
 
     threading.Thread(target=read, name="niaga-worker-pipe", daemon=True).start()

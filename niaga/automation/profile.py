@@ -12,10 +12,12 @@ from niaga.automation import hours as hours_mod
 from niaga.automation.models import BusinessProfile
 from niaga.automation.schemas import ProfileIn, ProfilePublic
 from niaga.core import clock
-from niaga.core.db import on_commit, transaction
+from niaga.core.db import transaction
+from niaga.core.jobs import store as jobs
 
 log = logging.getLogger(__name__)
 PROFILE_ID = 1
+SYNC_JOB = "automation.profile_sync"  # a durable job, scheduled when the profile changes
 DEFAULT_HOURS: dict[str, Any] = {
     "mon": [["08:00", "17:00"]],
     "tue": [["08:00", "17:00"]],
@@ -77,7 +79,7 @@ def do_update_profile(session: Session, changes: ProfileIn) -> BusinessProfile:
         setattr(profile, key, value)
     if set(data) & {"name", "description", "about", "address", "email", "website", "category"}:
         profile.sync_requested_at = clock.now()
-        on_commit(session, wake_scheduler)
+        jobs.schedule(session, SYNC_JOB, key=SYNC_JOB)
     session.flush()
     return profile
 
@@ -122,10 +124,15 @@ def graph_fields(profile: BusinessProfile) -> dict[str, Any]:
     return {k: v for k, v in fields.items() if v not in ("", None)}
 
 
+class ProfileSyncError(Exception):
+    """WhatsApp refused or did not answer the profile update (recorded on the profile)."""
+
+
 async def sync_profile(factory: sessionmaker[Session], channel: Any, phone_number_id: str) -> bool:
     """Push the profile to WhatsApp if a change waits; True when something was sent.
 
-    The Graph call runs outside any transaction; the outcome is recorded afterwards.
+    The Graph call runs outside any transaction; the outcome is recorded afterwards, and a
+    failure raises :class:`ProfileSyncError` (its job is tried again later).
     """
     import asyncio
 
@@ -157,13 +164,6 @@ async def sync_profile(factory: sessionmaker[Session], channel: Any, phone_numbe
                 p.synced_at = max(clock.now(), requested_at)
 
     await asyncio.to_thread(record)
-    return error is None
-
-
-_wakers: list[Any] = []
-
-
-def wake_scheduler() -> None:
-    """Ask in-process automation schedulers to run now (after commit, from any thread)."""
-    for waker in list(_wakers):
-        waker()
+    if error is not None:
+        raise ProfileSyncError(error)
+    return True

@@ -25,6 +25,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from niaga.automation import engine, service
 from niaga.automation.models import AutomationTrigger
+from niaga.core.jobs.waker import Waker
 from niaga.inbox.models import Conversation, Message
 
 log = logging.getLogger(__name__)
@@ -91,13 +92,11 @@ class AutomationQueue:
         self.paused = False
         self._floor: int | None = None
         self._given_up: set[int] = set()
-        self._wake = asyncio.Event()
-        self._loop: asyncio.AbstractEventLoop | None = None
+        self._waker = Waker()
 
     def wake(self) -> None:
         """Run a round now (safe from any thread)."""
-        if self._loop is not None and not self._loop.is_closed():
-            self._loop.call_soon_threadsafe(self._wake.set)
+        self._waker.wake()
 
     def _start_floor(self, session: Session) -> int:
         """Start after the newest message older than the catch-up horizon."""
@@ -156,9 +155,8 @@ class AutomationQueue:
 
     async def run(self, stop: asyncio.Event) -> None:
         """Loop until ``stop`` is set."""
-        self._loop = asyncio.get_running_loop()
         while not stop.is_set():
-            self._wake.clear()
+            self._waker.clear()
             done = 0
             if not self.paused:
                 try:
@@ -173,8 +171,7 @@ class AutomationQueue:
                 await asyncio.to_thread(self._check_floor)
             if len(self._given_up) > 10_000:
                 self._given_up.clear()
-            with suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), timeout=self.poll_interval)
+            await self._waker.wait(self.poll_interval)
 
 
 def _run_rules(session: Session, message_id: int) -> None:

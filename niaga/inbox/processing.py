@@ -12,7 +12,6 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Sequence
-from contextlib import suppress
 from datetime import timedelta
 from typing import Any
 
@@ -23,6 +22,7 @@ from niaga.channels.whatsapp.models import DeadLetter, WebhookEvent
 from niaga.channels.whatsapp.parse import parse_webhook
 from niaga.channels.whatsapp.types import WebhookItem
 from niaga.core import clock
+from niaga.core.jobs.waker import Waker
 from niaga.inbox.intake import apply_items
 
 log = logging.getLogger(__name__)
@@ -119,20 +119,17 @@ class WebhookProcessor:
         self._factory = factory
         self._poll = poll_interval
         self._batch = batch
-        self._wake = asyncio.Event()
-        self._loop: asyncio.AbstractEventLoop | None = None
+        self._waker = Waker()
 
     def wake(self) -> None:
         """Ask the loop to run now (safe from any thread)."""
-        if self._loop is not None and not self._loop.is_closed():
-            self._loop.call_soon_threadsafe(self._wake.set)
+        self._waker.wake()
 
     async def run(self, stop: asyncio.Event) -> None:
         """Process until ``stop`` is set."""
-        self._loop = asyncio.get_running_loop()
         while not stop.is_set():
             # Clear before processing: a wake-up during the round must not be lost.
-            self._wake.clear()
+            self._waker.clear()
             try:
                 done = await asyncio.to_thread(process_pending, self._factory, self._batch)
             except Exception:
@@ -142,5 +139,4 @@ class WebhookProcessor:
             if done:
                 await asyncio.sleep(0)  # let others on this loop run between rounds
                 continue
-            with suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), timeout=self._poll)
+            await self._waker.wait(self._poll)

@@ -5,14 +5,13 @@ then calls :func:`handle_message`, which turns it into an order (and answers "st
 questions) in the queue's transaction. If the process dies between the two commits, nothing
 is lost: both steps are idempotent per message (an order's
 ``source_message_id`` and :class:`OrderStatusReply` are unique) and :func:`catch_up`, run when
-a worker starts and then every minute, redoes whatever a message still lacks.
+a worker starts and then every minute (a periodic job), redoes whatever a message still lacks.
 """
 
 from __future__ import annotations
 
-import asyncio
 import logging
-from contextlib import suppress
+from collections.abc import Callable
 from datetime import timedelta
 
 from sqlalchemy import select
@@ -21,6 +20,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from niaga.core import clock
 from niaga.core.config import Settings
 from niaga.core.db import transaction
+from niaga.core.jobs.registry import PeriodicSpec, Registry
 from niaga.inbox.models import Message
 from niaga.orders.lookup import asked_number, do_answer_status_query
 from niaga.orders.models import Order, OrderStatusReply
@@ -88,14 +88,20 @@ def catch_up(factory: sessionmaker[Session], settings: Settings) -> int:
     return done
 
 
-async def catch_up_loop(
-    factory: sessionmaker[Session], settings: Settings, stop: asyncio.Event
-) -> None:
-    """Run :func:`catch_up` now and then every :data:`CATCH_UP_EVERY` seconds until stopped."""
-    while not stop.is_set():
-        try:
-            await asyncio.to_thread(catch_up, factory, settings)
-        except Exception:
-            log.exception("order catch-up failed; retrying later")
-        with suppress(TimeoutError):
-            await asyncio.wait_for(stop.wait(), timeout=CATCH_UP_EVERY)
+def reaction(settings: Settings) -> Callable[[Session, int], None]:
+    """What the automation queue runs for orders on each new inbound message."""
+
+    def orders(session: Session, message_id: int) -> None:
+        # Carts become orders; "status pesanan #12345" gets answered (both idempotent).
+        handle_message(session, message_id, settings)
+
+    return orders
+
+
+def register(registry: Registry) -> None:
+    """The order catch-up, every minute, one process at a time."""
+    registry.add_periodic(
+        PeriodicSpec(
+            "orders.catch_up", CATCH_UP_EVERY, lambda ctx: catch_up(ctx.factory, ctx.settings)
+        )
+    )

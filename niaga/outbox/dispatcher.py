@@ -18,7 +18,8 @@ from sqlalchemy.orm import Session, sessionmaker
 from niaga.channels.base import Channel
 from niaga.channels.whatsapp.errors import GraphError, GraphTransportError
 from niaga.core.config import Settings
-from niaga.outbox import store, wakeup
+from niaga.core.jobs.waker import Waker
+from niaga.outbox import store
 from niaga.outbox.ratelimit import RateLimiter
 from niaga.outbox.store import Claimed, Result
 
@@ -42,23 +43,24 @@ class Dispatcher:
         self._limiter = limiter
         self._s = settings
         self.worker_id = worker_id or f"{socket.gethostname()}:{os.getpid()}:{id(self):x}"
-        self._wake = asyncio.Event()
+        self._waker = Waker()
         self._results: list[Result] = []
         self._results_ready = asyncio.Event()
         self._inflight: set[asyncio.Task[None]] = set()
         self._sem = asyncio.Semaphore(settings.dispatch_concurrency)
         self.sent = 0
 
+    def wake(self) -> None:
+        """Claim now: new rows committed (safe from any thread)."""
+        self._waker.wake()
+
     async def run(self, stop: asyncio.Event) -> None:
         """Dispatch until ``stop`` is set, then finish what is in flight."""
-        waker = wakeup.threadsafe_event_setter(asyncio.get_running_loop(), self._wake)
-        wakeup.register(waker)
         recorder = asyncio.create_task(self._record_loop(stop), name="outbox-recorder")
         recovery = asyncio.create_task(self._recovery_loop(stop), name="outbox-recovery")
         try:
             await self._claim_loop(stop)
         finally:
-            wakeup.unregister(waker)
             if self._inflight:
                 await asyncio.gather(*self._inflight, return_exceptions=True)
             recovery.cancel()
@@ -73,7 +75,7 @@ class Dispatcher:
             limit = max(1, min(self._s.dispatch_batch_size, rate))
             lease = self._s.dispatch_lease_seconds + limit / rate
             # Clear before claiming: a wake-up during the claim must not be lost.
-            self._wake.clear()
+            self._waker.clear()
             try:
                 rows = await asyncio.to_thread(
                     store.claim, self._factory, self.worker_id, limit, lease
@@ -82,8 +84,7 @@ class Dispatcher:
                 log.exception("claiming outbox rows failed")
                 rows = []
             if not rows:
-                with suppress(TimeoutError):
-                    await asyncio.wait_for(self._wake.wait(), self._s.dispatch_poll_interval)
+                await self._waker.wait(self._s.dispatch_poll_interval)
                 continue
             for row in rows:
                 await self._limiter.acquire(row.phone_number_id)
@@ -166,7 +167,7 @@ class Dispatcher:
                 if any(counts.values()):
                     log.warning("outbox recovery: %s", counts)
                     if counts["requeued"]:
-                        self._wake.set()
+                        self._waker.wake()
             except Exception:
                 log.exception("outbox recovery failed")
             await asyncio.sleep(interval)

@@ -8,9 +8,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from niaga.core import clock
-from niaga.core.db import on_commit
+from niaga.core.jobs import signals
 from niaga.outbox.models import OutboxMessage
-from niaga.outbox.wakeup import wake_dispatchers
 
 
 def find_by_key(session: Session, key: str) -> OutboxMessage | None:
@@ -46,5 +45,5 @@ def do_enqueue(
     )
     session.add(row)
     session.flush()
-    on_commit(session, wake_dispatchers)
+    signals.notify_on_commit(session, signals.OUTBOX_QUEUED)
     return row

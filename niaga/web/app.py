@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import Any
 
 from fastapi import FastAPI
 from fastapi.responses import JSONResponse
@@ -42,10 +41,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         from niaga import listeners
-        from niaga.automation import profile
-        from niaga.outbox import wakeup
+        from niaga.core.jobs import signals
         from niaga.runtime import Worker  # the worker pulls in the Graph client and parser
-        from niaga.worker_process import WAKE_DISPATCH, WAKE_PROFILE, WorkerProcess
+        from niaga.worker_process import WorkerProcess
 
         listeners.register(settings, factory)
         hub: live.LiveHub = app.state.live_hub
@@ -54,14 +52,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
         worker: Worker | None = None
         child: WorkerProcess | None = None
-        on_stored = None
         if settings.embedded_worker and settings.worker_process:
             child = WorkerProcess(settings, hub.deliver_threadsafe)
-            on_stored = _wake_child(child)
         elif settings.embedded_worker:
             worker = Worker(settings, factory, dispatch=settings.embedded_dispatch)
-            on_stored = worker.processor.wake if worker.processor else None
-        writer = WebhookWriter(engine, max_batch=settings.webhook_batch_max, on_stored=on_stored)
+        writer = WebhookWriter(
+            engine,
+            max_batch=settings.webhook_batch_max,
+            on_stored=lambda: signals.notify(signals.WEBHOOKS_STORED),
+        )
         app.state.webhook_writer = writer
         app.state.worker = worker
         app.state.worker_process = child
@@ -72,10 +71,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             worker.start()
         if child is not None:
             child.start()
-            forward_dispatch = _wake_child(child, WAKE_DISPATCH)
-            forward_profile = _wake_child(child, WAKE_PROFILE)
-            wakeup.register(forward_dispatch)
-            profile._wakers.append(forward_profile)
+            signals.listen(signals.ALL, child.wake)  # the child's loops hear this process's work
         demo_task = None
         if settings.demo and sandbox is not None:
             from niaga.demo import seed_demo_chats
@@ -92,8 +88,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             if worker is not None:
                 await worker.stop()
             if child is not None:
-                wakeup.unregister(forward_dispatch)
-                profile._wakers.remove(forward_profile)
+                signals.unlisten(signals.ALL, child.wake)
                 await asyncio.to_thread(child.stop)
             if sandbox is not None:
                 await sandbox.stop()
@@ -133,11 +128,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     if sandbox is not None:
         app.mount("/sandbox", sandbox.app)
     return app
-
-
-def _wake_child(child: Any, what: str = "webhooks") -> Callable[[], None]:
-    """A waker that tells the worker child ``what`` is waiting."""
-    return lambda: child.wake(what)
 
 
 def _add_pages(app: FastAPI) -> None:

@@ -16,9 +16,9 @@ def quiet(monkeypatch: pytest.MonkeyPatch, live: LiveServer) -> Iterator[None]:
     """A service-level test drives automation itself: no event listeners act on their own,
     and the live server's automation scheduler (catch-up, timers) and queue sit out."""
     monkeypatch.setattr(events, "_listeners", defaultdict(list))
-    worker = live.app.state.worker
-    worker.automation.paused = worker.automation_queue.paused = True
+    jobs = live.app.state.worker.jobs
+    jobs.pause("automation")
     try:
         yield
     finally:
-        worker.automation.paused = worker.automation_queue.paused = False
+        jobs.resume("automation")

@@ -1,0 +1,28 @@
+"""Every domain's background work in one registry (the jobs layer's composition root).
+
+A new domain adds its ``register`` call here; :class:`niaga.runtime.Worker` runs what the
+process's roles allow.
+"""
+
+from __future__ import annotations
+
+from niaga.automation import jobs as automation_jobs
+from niaga.channels.whatsapp import jobs as whatsapp_jobs
+from niaga.core.config import Settings
+from niaga.core.jobs.registry import PeriodicSpec, Registry
+from niaga.core.jobs.runner import keep_finished_jobs
+from niaga.inbox import jobs as inbox_jobs
+from niaga.orders import jobs as order_jobs
+from niaga.outbox import jobs as outbox_jobs
+
+
+def build_registry(settings: Settings) -> Registry:
+    """The loops, periodic jobs and job kinds of every domain."""
+    registry = Registry()
+    inbox_jobs.register(registry)
+    automation_jobs.register(registry, reactions=[order_jobs.reaction(settings)])
+    order_jobs.register(registry)
+    outbox_jobs.register(registry)
+    whatsapp_jobs.register(registry)
+    registry.add_periodic(PeriodicSpec("jobs.purge", 86400.0, keep_finished_jobs))
+    return registry

@@ -1,0 +1,1 @@
+"""One layer for background work: loops, periodic jobs and durable delayed jobs."""
