@@ -17,6 +17,7 @@ from niaga.channels.whatsapp.channel import WhatsAppChannel
 from niaga.channels.whatsapp.graph import GraphClient
 from niaga.core.config import Settings
 from niaga.core.db import make_sessionmaker
+from niaga.core.jobs import pg_signals
 from niaga.core.jobs.registry import DISPATCH, PROCESSING, JobContext
 from niaga.core.jobs.runner import JobRunner
 
@@ -73,12 +74,12 @@ class Worker:
 
     def start(self) -> None:
         """Start every loop and the job schedule on the running event loop."""
+        pg_signals.acquire(self.settings.database_url)
         self.jobs.start()
 
     async def stop(self) -> None:
         """Stop the loops, let in-flight sends and jobs finish, close connections."""
-        await self.jobs.stop()
-
-    async def run_forever(self) -> None:
-        """Start, and run until cancelled (the standalone worker)."""
-        await self.jobs.run_forever()
+        try:
+            await self.jobs.stop()
+        finally:
+            pg_signals.release(self.settings.database_url)

@@ -146,7 +146,7 @@ async def _run_child(settings: Settings, conn: Connection) -> None:
             if kind == "stop":
                 break
             if kind == "wake":
-                signals.notify(what)
+                signals.notify(what, received=True)
         loop.call_soon_threadsafe(stop.set)
 
     threading.Thread(target=read, name="niaga-worker-pipe", daemon=True).start()

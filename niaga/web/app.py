@@ -41,11 +41,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         from niaga import listeners
-        from niaga.core.jobs import signals
+        from niaga.core.jobs import pg_signals, signals
         from niaga.runtime import Worker  # the worker pulls in the Graph client and parser
         from niaga.worker_process import WorkerProcess
 
         listeners.register(settings, factory)
+        pg_signals.acquire(settings.database_url)  # other machines' workers hear our webhooks
         hub: live.LiveHub = app.state.live_hub
         await hub.start(settings.redis_url)
         live.subscribe(hub)
@@ -71,7 +72,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             worker.start()
         if child is not None:
             child.start()
-            signals.listen(signals.ALL, child.wake)  # the child's loops hear this process's work
+            signals.forward(child.wake)  # the child's loops hear this process's work
         demo_task = None
         if settings.demo and sandbox is not None:
             from niaga.demo import seed_demo_chats
@@ -84,11 +85,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 demo_task.cancel()
             live.unsubscribe(hub)
             await hub.stop()
+            pg_signals.release(settings.database_url)
             await writer.stop()
             if worker is not None:
                 await worker.stop()
             if child is not None:
-                signals.unlisten(signals.ALL, child.wake)
+                signals.unforward(child.wake)
                 await asyncio.to_thread(child.stop)
             if sandbox is not None:
                 await sandbox.stop()

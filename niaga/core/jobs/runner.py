@@ -150,14 +150,6 @@ class JobRunner:
                     await close()
         await self.ctx.close()
 
-    async def run_forever(self) -> None:
-        """Start, and run until cancelled."""
-        self.start()
-        try:
-            await asyncio.gather(*self._tasks)
-        finally:
-            await self.stop()
-
     # The shared schedule ---------------------------------------------------------------------
 
     async def _schedule_loop(self) -> None:

@@ -1,8 +1,11 @@
 """Named "work is waiting" nudges between the code that stores work and the loops that do it.
 
 A signal carries no data: the work itself is in the database, and a loop also polls, so a lost
-signal only delays. The web process forwards every signal to its worker child (see
-:mod:`niaga.worker_process`); listeners must be thin and thread-safe.
+signal only delays. Listeners must be thin and thread-safe. *Forwarders* carry a process's own
+signals to other processes: the web process to its worker child through the pipe
+(:mod:`niaga.worker_process`), every process to every other through PostgreSQL's
+LISTEN/NOTIFY (:mod:`niaga.core.jobs.pg_signals`). A signal that arrived from elsewhere is
+delivered here but never forwarded again, so nothing echoes.
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ ALL = "*"
 
 Listener = Callable[[str], None]
 _listeners: dict[str, list[Listener]] = {}
+_forwarders: list[Listener] = []
 _lock = threading.Lock()
 
 
@@ -38,10 +42,28 @@ def unlisten(name: str, listener: Listener) -> None:
             found.remove(listener)
 
 
-def notify(name: str) -> None:
-    """Signal ``name`` now, from any thread (after the work's transaction committed)."""
+def forward(forwarder: Listener) -> None:
+    """Call ``forwarder(name)`` for every signal raised in this process (not received)."""
+    with _lock:
+        _forwarders.append(forwarder)
+
+
+def unforward(forwarder: Listener) -> None:
+    """Remove a forwarder added with :func:`forward`."""
+    with _lock:
+        if forwarder in _forwarders:
+            _forwarders.remove(forwarder)
+
+
+def notify(name: str, *, received: bool = False) -> None:
+    """Signal ``name`` now, from any thread (after the work's transaction committed).
+
+    ``received``: it came from another process, so it is not forwarded again.
+    """
     with _lock:
         targets = [*_listeners.get(name, ()), *_listeners.get(ALL, ())]
+        if not received:
+            targets += _forwarders
     for listener in targets:
         try:
             listener(name)
