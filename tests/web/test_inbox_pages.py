@@ -300,7 +300,7 @@ def test_media_in_and_out(niaga: LiveServer, factory: Any) -> None:
     view = client.get(f"/inbox/c/{image_id_conv(factory)}").text
     assert f'src="/inbox/media/{message_id}"' in view and "Yang ini ready kak?" in view
 
-    png = b"\x89PNG\r\n\x1a\n" + b"0" * 64
+    png = png_bytes()
     r = client.post(
         f"/inbox/c/{image_id_conv(factory)}/media",
         files={"file": ("katalog.png", png, "image/png")},
@@ -311,8 +311,12 @@ def test_media_in_and_out(niaga: LiveServer, factory: Any) -> None:
     sent = wait_for(lambda: [m for m in sb.messages(to=PHONE) if m["type"] == "image"])
     link = sent[0]["body"]["image"]["link"]
     assert sent[0]["body"]["image"]["caption"] == "Ini katalognya kak"
-    assert link.startswith(f"{niaga.url}/media/out/")
-    assert httpx.get(link).content == png  # Meta downloads it from there
+    assert link.startswith(f"{niaga.url}/media/out/") and "&sig=" in link
+    fetched = httpx.get(link)  # Meta downloads it from there: Niaga's re-encoding
+    assert fetched.status_code == 200 and fetched.content.startswith(b"\x89PNG")
+    assert fetched.headers["content-type"] == "image/png"
+    assert httpx.get(link.split("?")[0]).status_code == 404  # unsigned: not for strangers
+    assert client.get(link.split("?")[0]).status_code == 200  # a signed-in colleague may
     assert httpx.get(f"{niaga.url}/media/out/..%2Fniaga.db").status_code == 404
     too_big = client.post(
         f"/inbox/c/{image_id_conv(factory)}/media",
@@ -320,6 +324,16 @@ def test_media_in_and_out(niaga: LiveServer, factory: Any) -> None:
         headers={"X-CSRF-Token": csrf(client)},
     )
     assert too_big.status_code == 422 and "lebih besar" in too_big.json()["detail"]
+
+
+def png_bytes(size: tuple[int, int] = (8, 8)) -> bytes:
+    import io
+
+    from PIL import Image
+
+    out = io.BytesIO()
+    Image.new("RGBA", size, (200, 30, 30, 128)).save(out, "PNG")
+    return out.getvalue()
 
 
 def image_id_conv(factory: Any) -> int:

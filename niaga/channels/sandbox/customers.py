@@ -59,13 +59,26 @@ class InboundRequest(BaseModel):
     response: dict[str, Any] | None = None
 
 
+def _sample_image(fmt: str) -> bytes:
+    """A small real picture, so what a simulated customer sends decodes like a phone's photo."""
+    import io
+
+    from PIL import Image, ImageDraw
+
+    image = Image.new("RGB", (64, 48), (236, 229, 221))
+    ImageDraw.Draw(image).rectangle((8, 8, 56, 40), fill=(37, 211, 102))
+    out = io.BytesIO()
+    image.save(out, fmt)
+    return out.getvalue()
+
+
 _MEDIA_DEFAULTS = {
-    "image": ("image/jpeg", b"\xff\xd8\xff\xe0sandbox-jpeg"),
+    "image": ("image/jpeg", _sample_image("JPEG")),
     "video": ("video/mp4", b"\x00\x00\x00\x18ftypmp42sandbox"),
     "audio": ("audio/ogg", b"OggSsandbox-audio"),
     "voice": ("audio/ogg; codecs=opus", b"OggSsandbox-voice"),
     "document": ("application/pdf", b"%PDF-1.4 sandbox"),
-    "sticker": ("image/webp", b"RIFF\x00\x00\x00\x00WEBPsandbox"),
+    "sticker": ("image/webp", _sample_image("WEBP")),
 }
 
 

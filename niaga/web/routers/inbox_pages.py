@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from datetime import datetime
+from pathlib import Path
 from typing import Annotated, Any, Literal
 
 from fastapi import (
@@ -50,6 +51,7 @@ from niaga.web.auth import (
     require_detached,
 )
 from niaga.web.deps import SessionDep
+from niaga.web.safe_files import safe_link, untrusted_file
 from niaga.web.templating import render
 
 router = APIRouter(include_in_schema=False)
@@ -505,38 +507,74 @@ async def sync_templates(
 
 
 @router.get("/inbox/media/{message_id}")
-async def inbound_media(request: Request, message_id: int) -> Any:
-    """The media of an inbound message, fetched from the Graph API once and cached."""
+async def message_media(request: Request, message_id: int) -> Any:
+    """The media of a message, served so it can never run as a page of ours.
+
+    Inbound (and outbound by media id): fetched from the Graph API once and cached; images are
+    shown as Niaga's re-encoding, everything else is a download. Outbound by link: the agent's
+    stored upload, or a redirect to an http(s) link (never to ``javascript:`` and the like).
+    """
     factory = request.app.state.read_session_factory
     with transaction(factory) as session:
         found = sessions.find_session(session, request.cookies.get(sessions.COOKIE_NAME))
         if found is None or not may(found[1], "read_inbox"):
             raise HTTPException(status.HTTP_401_UNAUTHORIZED)
-        message = session.get(Message, message_id)
+        message = session.get(Message, message_id) if message_id < 2**63 else None
         if message is None:
             raise HTTPException(status.HTTP_404_NOT_FOUND)
-        media_id = (message.content or {}).get("id")
-        mime = (message.content or {}).get("mime_type")
-        link = (message.content or {}).get("link")
+        content = message.content if isinstance(message.content, dict) else {}
+        kind = (message.type or "").split(":")[0]
     settings = request.app.state.settings
+    media_id, mime, link = content.get("id"), content.get("mime_type"), content.get("link")
+    filename = content.get("filename") if isinstance(content.get("filename"), str) else None
     if not media_id and link:
-        return RedirectResponse(link)
-    if not media_id:
+        name = inbox_media.upload_name_of(settings, str(link))
+        path = inbox_media.uploaded_path(settings, name) if name else None
+        if path is not None:
+            return _serve_upload(path, filename)
+        target = safe_link(str(link))
+        if target is None:
+            raise HTTPException(status.HTTP_404_NOT_FOUND)
+        return RedirectResponse(target, status_code=303)
+    if not media_id or not isinstance(media_id, str | int):
         raise HTTPException(status.HTTP_404_NOT_FOUND)
     try:
         path, mime = await inbox_media.cached_inbound(settings, str(media_id), mime)
     except inbox_media.MediaError as exc:
         return _error(str(exc), 502)
-    return inbox_media.file_response(path, mime)
+    if kind in ("image", "sticker"):
+        safe = await asyncio.to_thread(inbox_media.safe_inbound_image, path)
+        if safe is not None:
+            return untrusted_file(safe, None, filename=filename, inline_image=True)
+    return untrusted_file(path, mime, filename=filename or f"{kind or 'file'}-{message_id}")
+
+
+def _serve_upload(path: Path, filename: str | None) -> Any:
+    mime = inbox_media.uploaded_type(path)
+    return untrusted_file(
+        path,
+        mime,
+        filename=filename or path.name,
+        inline_image=mime.startswith("image/"),  # uploads are re-encoded when stored
+        keep_download_type=True,
+    )
 
 
 @router.get("/media/out/{name}")
-def outbound_media(request: Request, name: str) -> Any:
-    """A file an agent uploaded, served to Meta by its unguessable name."""
-    path = inbox_media.uploaded_path(request.app.state.settings, name)
+def outbound_media(
+    request: Request, name: str, exp: str | None = None, sig: str | None = None
+) -> Any:
+    """An agent's upload: for Meta by its signed, expiring link; for a signed-in colleague."""
+    settings = request.app.state.settings
+    path = inbox_media.uploaded_path(settings, name)
     if path is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND)
-    return inbox_media.file_response(path, None)
+    if not inbox_media.link_valid(settings, name, exp, sig):
+        with transaction(request.app.state.read_session_factory) as session:
+            found = sessions.find_session(session, request.cookies.get(sessions.COOKIE_NAME))
+            if found is None or not may(found[1], "read_inbox"):
+                raise HTTPException(status.HTTP_404_NOT_FOUND)
+    return _serve_upload(path, None)
 
 
 # ---------------------------------------------------------------------- live
