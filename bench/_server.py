@@ -16,6 +16,9 @@ from contextlib import contextmanager
 import httpx
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+# Every server a bench starts answers its sandbox control API with this token.
+CONTROL_TOKEN = "bench-sandbox-control-token"
+CONTROL = {"X-Sandbox-Token": CONTROL_TOKEN}
 
 
 def free_port() -> int:
@@ -75,7 +78,13 @@ def niaga_process(
     (a worker) it only has to stay alive for a second.
     """
     port = port or free_port()
-    full_env = {**os.environ, **env, "NIAGA_PORT": str(port), "NIAGA_LOG_LEVEL": "warning"}
+    full_env = {
+        **os.environ,
+        "NIAGA_SANDBOX_CONTROL_TOKEN": CONTROL_TOKEN,
+        **env,
+        "NIAGA_PORT": str(port),
+        "NIAGA_LOG_LEVEL": "warning",
+    }
     argv = [sys.executable, "-m", "niaga", *args]
     if health_path is not None:
         argv += ["--port", str(port)]

@@ -23,7 +23,7 @@ import httpx
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-from bench._server import fresh_database, niaga_process
+from bench._server import CONTROL, fresh_database, niaga_process
 from niaga.channels.whatsapp.signature import sign
 
 SECRET = "bench-app-secret"
@@ -93,7 +93,9 @@ def webhook(phone: str, n: int) -> tuple[bytes, str]:
 
 
 def last_seq(client: httpx.Client, base: str, phone: str) -> int:
-    found = client.get(f"{base}/sandbox/_control/messages", params={"to": phone}).json()
+    found = client.get(
+        f"{base}/sandbox/_control/messages", params={"to": phone}, headers=CONTROL
+    ).json()
     return max((m["seq"] for m in found["messages"]), default=0)
 
 
@@ -112,7 +114,9 @@ def sample(base: str, phone: str, n: int) -> float:
         deadline = time.monotonic() + 20
         while time.monotonic() < deadline:
             found = client.get(
-                f"{base}/sandbox/_control/messages", params={"to": phone, "since_id": since}
+                f"{base}/sandbox/_control/messages",
+                params={"to": phone, "since_id": since},
+                headers=CONTROL,
             ).json()["messages"]
             if found:
                 return min(m["received_at"] for m in found) - t0
@@ -132,7 +136,7 @@ def run(db: str, n: int, concurrency: int, customers: int) -> dict[str, float]:
         }
         with niaga_process(["serve"], env) as base:
             phones = [f"62819{i:08d}" for i in range(customers)]
-            control = httpx.Client(base_url=f"{base}/sandbox/_control", timeout=30)
+            control = httpx.Client(base_url=f"{base}/sandbox/_control", headers=CONTROL, timeout=30)
             # Warm-up: every customer writes once through the sandbox (opens the 24-hour window,
             # gets the greeting and the acknowledgement); afterwards only the FAQ answers.
             for phone in phones:

@@ -22,7 +22,7 @@ import httpx
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-from bench._server import free_port, fresh_database, niaga_process
+from bench._server import CONTROL, free_port, fresh_database, niaga_process
 
 
 def queue_messages(database_url: str, n: int, phone_number_id: str) -> None:
@@ -87,14 +87,16 @@ def main() -> None:
         with niaga_process(["sandbox"], common, "/_control/stats", port=sandbox_port):
             ctl = f"{sandbox_url}/_control"
             httpx.patch(
-                f"{ctl}/config", json={"statuses_enabled": False, "messages_per_second": a.rate * 3}
+                f"{ctl}/config",
+                json={"statuses_enabled": False, "messages_per_second": a.rate * 3},
+                headers=CONTROL,
             ).raise_for_status()
             env = {**common, "NIAGA_WA_GRAPH_URL": sandbox_url, "NIAGA_SANDBOX": "0"}
             samples: list[tuple[float, int]] = []
             with niaga_process(["worker", "--no-process"], env, health_path=None) as _:
                 deadline = time.monotonic() + a.seconds + 30
                 while time.monotonic() < deadline:
-                    accepted = int(httpx.get(f"{ctl}/stats").json()["accepted"])
+                    accepted = int(httpx.get(f"{ctl}/stats", headers=CONTROL).json()["accepted"])
                     samples.append((time.monotonic(), accepted))
                     if accepted >= n:
                         break

@@ -22,7 +22,7 @@ import httpx
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-from bench._server import niaga_process
+from bench._server import CONTROL, niaga_process
 
 TOKEN = "bench-token"
 PNID = "106540352242922"
@@ -66,13 +66,14 @@ def main() -> None:
         httpx.patch(
             f"{url}/_control/config",
             json={"statuses_enabled": False, "messages_per_second": 100_000},
+            headers=CONTROL,
             timeout=10,
         ).raise_for_status()
         asyncio.run(drive(url, 1.0, args.concurrency, args.recipients))  # warm up
         started = time.monotonic()
         codes = asyncio.run(drive(url, args.seconds, args.concurrency, args.recipients))
         elapsed = time.monotonic() - started
-        stats = httpx.get(f"{url}/_control/stats", timeout=10).json()
+        stats = httpx.get(f"{url}/_control/stats", headers=CONTROL, timeout=10).json()
     total = sum(codes.values())
     print(
         f"sandbox: {total / elapsed:,.0f} sends/s at concurrency {args.concurrency} "

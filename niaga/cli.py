@@ -209,8 +209,11 @@ def demo(
         f"  owner: {owner_email}  password: {owner_password}\n"
         f"  API token (agent): {created['token']}\n"
         f"  API docs: {settings.public_url}/docs\n"
-        f"  sandbox:  {settings.public_url}/sandbox/_control/stats"
+        f"  sandbox:  {settings.public_url}/sandbox/phone (a customer's phone)\n"
+        f"  sandbox control API token: {settings.data_dir / 'sandbox-control-token'}"
     )
+    if settings.sandbox:
+        settings.control_token()  # made now, so the path above exists
 
 
 if __name__ == "__main__":  # pragma: no cover

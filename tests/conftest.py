@@ -31,6 +31,7 @@ from niaga.core.config import Settings
 from niaga.core.db import make_engine, make_sessionmaker
 from niaga.core.migrate import upgrade
 from niaga.models import Base
+from tests.sandbox_client import CONTROL, SANDBOX_TOKEN
 
 DB_KIND = os.environ.get("NIAGA_TEST_DB", "sqlite")
 PG_URL = os.environ.get("NIAGA_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
@@ -179,6 +180,7 @@ def make_settings(database_url: str, port: int, **overrides: Any) -> Settings:
         "wa_request_timeout": 5.0,
         "wa_messages_per_second": 200,
         "log_level": "warning",
+        "sandbox_control_token": SANDBOX_TOKEN,
     }
     values.update(overrides)
     return Settings(**values)
@@ -231,10 +233,13 @@ def niaga(live: LiveServer, engine: Any) -> Iterator[LiveServer]:
     """The live server with an empty database and a reset sandbox."""
     wipe(engine)
     clock.reset()
-    httpx.post(f"{live.url}/sandbox/_control/reset", timeout=10).raise_for_status()
+    httpx.post(f"{live.url}/sandbox/_control/reset", headers=CONTROL, timeout=10).raise_for_status()
     # Deterministic customers: every delivered message is read.
     httpx.patch(
-        f"{live.url}/sandbox/_control/config", json={"read_probability": 1.0}, timeout=10
+        f"{live.url}/sandbox/_control/config",
+        json={"read_probability": 1.0},
+        headers=CONTROL,
+        timeout=10,
     ).raise_for_status()
     yield live
     clock.reset()

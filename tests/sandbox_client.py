@@ -6,6 +6,10 @@ from typing import Any
 
 import httpx
 
+# The control token every test server is started with (tests/conftest.py make_settings).
+SANDBOX_TOKEN = "test-sandbox-control-token"
+CONTROL = {"X-Sandbox-Token": SANDBOX_TOKEN}
+
 
 class SandboxControl:
     """Drives simulated customers and faults in the sandbox mounted at ``base``."""
@@ -14,7 +18,7 @@ class SandboxControl:
         self.base = f"{niaga_url}/sandbox/_control"
 
     def _req(self, method: str, path: str, **kwargs: Any) -> Any:
-        r = httpx.request(method, f"{self.base}{path}", timeout=30, **kwargs)
+        r = httpx.request(method, f"{self.base}{path}", timeout=30, headers=CONTROL, **kwargs)
         r.raise_for_status()
         return r.json() if r.content else None
 

@@ -66,6 +66,11 @@ class Settings(BaseSettings):
     sandbox_webhook_url: str = ""
     sandbox_status_delay: float = 0.2
     sandbox_customers: bool = True
+    # The sandbox's control API (/sandbox/_control) answers only this token, only on loopback.
+    # Empty: a random one is made once and kept in data_dir/sandbox-control-token.
+    sandbox_control_token: str = ""
+    # The sandbox refuses to run beside a real Meta access token unless this is set.
+    sandbox_allow_real_token: bool = False
 
     # Processes
     demo: bool = False
@@ -106,9 +111,42 @@ class Settings(BaseSettings):
                 found.append(name)
         return found
 
+    def control_token(self) -> str:
+        """The sandbox control API's token (made once per data dir when not configured)."""
+        if self.sandbox_control_token:
+            return self.sandbox_control_token
+        path = self.data_dir / "sandbox-control-token"
+        try:
+            token = path.read_text().strip()
+        except FileNotFoundError:
+            token = ""
+        if len(token) < 32:
+            import secrets
+
+            path.parent.mkdir(parents=True, exist_ok=True)
+            token = secrets.token_urlsafe(32)
+            path.touch(mode=0o600)
+            path.write_text(token + "\n")
+        return token
+
+    def check_sandbox_token(self) -> None:
+        """Refuse the sandbox beside a real access token unless explicitly allowed."""
+        if (
+            self.sandbox
+            and self.wa_access_token != DEFAULT_ACCESS_TOKEN
+            and not self.sandbox_allow_real_token
+        ):
+            raise InsecureConfigError(
+                "A real NIAGA_WA_ACCESS_TOKEN is configured while the sandbox is on: set "
+                "NIAGA_SANDBOX=0 to talk to Meta, or NIAGA_SANDBOX_ALLOW_REAL_TOKEN=1 to "
+                "run the emulator anyway"
+            )
+
     def check_safe_to_start(self) -> None:
-        """Refuse production mode with default secrets or with the sandbox on."""
+        """Refuse production mode with default secrets or with the sandbox on; refuse the
+        sandbox beside a real access token in any mode."""
         if self.env != "production":
+            self.check_sandbox_token()
             return
         problems = self.insecure_defaults()
         if self.sandbox:

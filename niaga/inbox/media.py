@@ -25,6 +25,8 @@ from urllib.parse import urlsplit
 
 from PIL import Image, ImageOps, UnidentifiedImageError
 
+from niaga.core.tokens import tokens_equal
+
 MB = 1024 * 1024
 # Meta's limits per kind (FACTS.md §media).
 KINDS: dict[str, tuple[tuple[str, ...], int]] = {
@@ -101,7 +103,7 @@ def link_valid(settings: Any, name: str, exp: str | None, sig: str | None) -> bo
         return False
     if int(exp) < time.time():
         return False
-    return hmac.compare_digest(link_signature(settings, name, int(exp)), sig)
+    return tokens_equal(sig, link_signature(settings, name, int(exp)))
 
 
 def upload_name_of(settings: Any, link: str | None) -> str | None:

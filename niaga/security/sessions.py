@@ -8,7 +8,6 @@ of inactivity.
 from __future__ import annotations
 
 import hashlib
-import hmac
 import secrets
 from datetime import timedelta
 
@@ -16,6 +15,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from niaga.core import clock
+from niaga.core.tokens import tokens_equal
 from niaga.security.models import User, WebSession
 from niaga.security.passwords import hash_password, verify_password
 
@@ -100,4 +100,4 @@ def do_end_all_sessions(session: Session, user_id: int) -> None:
 
 def csrf_ok(row: WebSession, given: str | None) -> bool:
     """Constant-time check of a submitted CSRF token."""
-    return bool(given) and hmac.compare_digest(row.csrf_token, given or "")
+    return tokens_equal(given, row.csrf_token)

@@ -22,6 +22,7 @@ from niaga.worker_process import WorkerProcess
 from tests.automation.helpers import make_team, shop_profile
 from tests.conftest import LiveServer, free_port, make_settings, wait_for
 from tests.factories import text_message
+from tests.sandbox_client import CONTROL
 
 
 def _seed(factory: sessionmaker[Session]) -> None:
@@ -70,10 +71,13 @@ def test_the_whole_loop_runs_across_the_web_and_the_worker_process(
         child = server.app.state.worker_process
         assert server.app.state.worker is None and child is not None and child.pid
         control = f"{server.url}/sandbox/_control/customers"
-        httpx.post(control, json={"phone": "6281234511111", "name": "Wati"}, timeout=10)
+        httpx.post(
+            control, json={"phone": "6281234511111", "name": "Wati"}, headers=CONTROL, timeout=10
+        )
         sent = httpx.post(
             f"{control}/6281234511111/send",
             json={"type": "text", "text": "Ongkirnya berapa kak?"},
+            headers=CONTROL,
             timeout=10,
         )
         assert sent.status_code < 300, sent.text

@@ -8,7 +8,6 @@ from Niaga's lifespan (mounted apps' lifespans do not run), or serve it alone wi
 from __future__ import annotations
 
 import asyncio
-import hmac
 import re
 import time
 from collections.abc import AsyncIterator
@@ -37,6 +36,7 @@ from niaga.channels.sandbox.state import Customer, SandboxState, new_wamid
 from niaga.channels.sandbox.statuses import StatusPlanner
 from niaga.channels.sandbox.validation import normalise_recipient, validate_message
 from niaga.channels.sandbox.webhooks import WebhookSender, envelope, messages_value
+from niaga.core.tokens import tokens_equal
 
 
 def _error(exc: SandboxError) -> JSONResponse:
@@ -98,7 +98,7 @@ class Sandbox:
 
     def _authorised(self, request: Request) -> bool:
         header = request.headers.get("authorization", "")
-        return hmac.compare_digest(header, f"Bearer {self.config.access_token}")
+        return tokens_equal(header, f"Bearer {self.config.access_token}")
 
     def _later(self, delay: float, coro: Any) -> None:
         async def run() -> None:

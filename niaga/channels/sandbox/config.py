@@ -6,6 +6,11 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+# Never shown by the control API.
+SECRET_KNOBS = frozenset({"app_secret", "access_token", "control_token"})
+# Fixed at start: where webhooks go, where state is written, who may call.
+FIXED_KNOBS = SECRET_KNOBS | {"webhook_url", "public_url", "state_file"}
+
 
 class SandboxConfig(BaseModel):
     """How the emulated Meta behaves."""
@@ -14,6 +19,8 @@ class SandboxConfig(BaseModel):
 
     app_secret: str = "sandbox-app-secret"
     access_token: str = "sandbox-access-token"
+    # The control API answers only requests carrying this token (empty: it answers nobody).
+    control_token: str = ""
     webhook_url: str = "http://127.0.0.1:8000/webhooks/whatsapp"
     public_url: str = "http://127.0.0.1:8000/sandbox"
     phone_number_id: str = "106540352242922"
@@ -71,12 +78,17 @@ class SandboxConfig(BaseModel):
         None, description="Keep simulated customers (and their 24-hour windows) across restarts"
     )
 
+    def public(self) -> dict[str, Any]:
+        """Every knob except the secrets."""
+        return self.model_dump(exclude=SECRET_KNOBS)
+
     @classmethod
     def from_settings(cls, settings: Any) -> SandboxConfig:
         """The sandbox that matches Niaga's own settings (same secrets, ids, webhook URL)."""
         return cls(
             app_secret=settings.wa_app_secret,
             access_token=settings.wa_access_token,
+            control_token=settings.control_token(),
             webhook_url=settings.sandbox_webhook_url,
             public_url=f"{settings.public_url}/sandbox",
             phone_number_id=settings.wa_phone_number_id,

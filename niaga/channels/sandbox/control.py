@@ -1,21 +1,27 @@
 """The control API under ``/_control``: knobs, simulated customers and what the sandbox saw.
 
-No authentication: it exists only where the sandbox is mounted, which production refuses.
+Guarded three ways: it answers only clients on this machine (loopback), only requests whose
+Host is a loopback name or the sandbox's own host (no DNS rebinding from a web page), and only
+with the control token (``X-Sandbox-Token`` or ``Authorization: Bearer``). It never returns a
+secret, and where webhooks go and where state is written are fixed at start.
 """
 
 from __future__ import annotations
 
+import ipaddress
 from collections import Counter
 from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ValidationError
 
-from niaga.channels.sandbox.config import SandboxConfig
+from niaga.channels.sandbox.config import FIXED_KNOBS, SandboxConfig
 from niaga.channels.sandbox.customers import InboundRequest
 from niaga.channels.sandbox.state import Customer
 from niaga.channels.sandbox.validation import normalise_recipient
+from niaga.core.tokens import tokens_equal
 
 if TYPE_CHECKING:
     from niaga.channels.sandbox.app import Sandbox
@@ -59,15 +65,63 @@ def _fields(payload: dict[str, Any]) -> set[str]:
     return {c["field"] for e in payload.get("entry", []) for c in e.get("changes", [])}
 
 
+LOOPBACK_NAMES = frozenset({"localhost", "127.0.0.1", "::1"})
+
+
+def _is_loopback(host: str | None) -> bool:
+    if not host:
+        return False
+    try:
+        return ipaddress.ip_address(host.split("%", 1)[0]).is_loopback
+    except ValueError:
+        return False
+
+
+def _host_name(header: str) -> str:
+    """``[::1]:8000`` → ``::1``; ``Toko.ID:443`` → ``toko.id``."""
+    header = header.strip().lower()
+    if header.startswith("["):
+        return header[1:].split("]", 1)[0]
+    return header.rsplit(":", 1)[0] if header.count(":") == 1 else header
+
+
+def control_guard(sandbox: Sandbox) -> Any:
+    """The dependency that lets only the token holder on this machine through."""
+    own_host = (urlsplit(sandbox.config.public_url).hostname or "").lower()
+
+    def guard(request: Request) -> None:
+        client = request.client.host if request.client else None
+        if not _is_loopback(client):
+            raise HTTPException(404, "Not Found")  # does not exist for other machines
+        host = _host_name(request.headers.get("host", ""))
+        if host not in LOOPBACK_NAMES and host != own_host:
+            raise HTTPException(403, "The sandbox control API answers only on this machine.")
+        expected = sandbox.config.control_token
+        auth = request.headers.get("authorization", "")
+        given = request.headers.get("x-sandbox-token") or (
+            auth[7:] if auth[:7].lower() == "bearer " else ""
+        )
+        if not tokens_equal(given, expected):
+            raise HTTPException(
+                401,
+                "The sandbox control API needs its token (X-Sandbox-Token); "
+                "see var/sandbox-control-token or NIAGA_SANDBOX_CONTROL_TOKEN.",
+            )
+
+    return guard
+
+
 def control_router(sandbox: Sandbox) -> APIRouter:
     """Routes that drive ``sandbox``."""
-    router = APIRouter(prefix="/_control", tags=["control"])
+    router = APIRouter(
+        prefix="/_control", tags=["control"], dependencies=[Depends(control_guard(sandbox))]
+    )
     state = sandbox.state
 
     @router.get("/config")
     async def get_config() -> dict[str, Any]:
-        """Every knob and its current value."""
-        return sandbox.config.model_dump()
+        """Every knob and its current value (secrets left out)."""
+        return sandbox.config.public()
 
     @router.patch("/config")
     async def patch_config(changes: dict[str, Any]) -> Any:
@@ -75,13 +129,16 @@ def control_router(sandbox: Sandbox) -> APIRouter:
         unknown = sorted(set(changes) - set(SandboxConfig.model_fields))
         if unknown:
             return _unprocessable(f"unknown knobs: {unknown}")
+        fixed = sorted(set(changes) & FIXED_KNOBS)
+        if fixed:
+            return _unprocessable(f"fixed at start, not changeable here: {fixed}")
         try:
             checked = SandboxConfig.model_validate({**sandbox.config.model_dump(), **changes})
         except ValidationError as exc:
             return _unprocessable(exc.errors(include_url=False, include_context=False))
         for key in changes:
             setattr(sandbox.config, key, getattr(checked, key))
-        return sandbox.config.model_dump()
+        return sandbox.config.public()
 
     @router.post("/reset")
     async def reset() -> dict[str, str]:

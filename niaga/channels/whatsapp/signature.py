@@ -5,6 +5,8 @@ from __future__ import annotations
 import hashlib
 import hmac
 
+from niaga.core.tokens import tokens_equal
+
 
 def sign(body: bytes, app_secret: str) -> str:
     """The header value Meta would send for ``body``: ``sha256=<lowercase hex>``."""
@@ -17,4 +19,4 @@ def verify(body: bytes, header: str | None, app_secret: str) -> bool:
     if not header or not header.startswith("sha256="):
         return False
     expected = hmac.new(app_secret.encode(), body, hashlib.sha256).hexdigest()
-    return hmac.compare_digest(expected, header[7:].strip().lower())
+    return tokens_equal(header[7:].strip().lower(), expected)

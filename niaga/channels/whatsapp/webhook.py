@@ -9,7 +9,6 @@ about a third of the throughput.
 
 from __future__ import annotations
 
-import hmac
 import logging
 from collections.abc import Callable
 from typing import Any
@@ -20,11 +19,13 @@ from fastapi.responses import PlainTextResponse, Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from niaga.channels.whatsapp.signature import verify
+from niaga.core.tokens import tokens_equal
 
 log = logging.getLogger(__name__)
 
 PATH = "/webhooks/whatsapp"
 MAX_BODY_BYTES = 10 * 1024 * 1024  # Meta sends at most 3 MB
+WHATSAPP_OBJECT = "whatsapp_business_account"
 
 router = APIRouter(tags=["webhooks"])
 
@@ -44,17 +45,24 @@ async def accept_webhook(
 ) -> tuple[int, str]:
     """Verify, then store durably; returns the HTTP status and text to answer Meta with.
 
-    401: bad or missing signature, nothing stored. 400: signed but not a webhook envelope,
-    kept in ``dead_letters``. 200: committed to ``webhook_events``.
+    401: bad or missing signature, nothing stored. 400: signed but not a WhatsApp webhook
+    envelope (malformed, nested too deeply, another ``object``), kept in ``dead_letters``. 200: committed to ``webhook_events``.
     """
     if len(body) > MAX_BODY_BYTES:
         return 413, "payload too large"
     if not verify(body, signature, state.settings.wa_app_secret):
         return 401, "invalid signature"
+    reason = None
     try:
-        _envelope_decoder.decode(body)
+        envelope = _envelope_decoder.decode(body)
     except (msgspec.DecodeError, msgspec.ValidationError) as exc:
         reason = f"not a webhook envelope: {exc}"
+    except RecursionError:
+        reason = "not a webhook envelope: nested too deeply"
+    else:
+        if envelope.object != WHATSAPP_OBJECT:
+            reason = f"not a WhatsApp webhook: object is {envelope.object[:80]!r}"
+    if reason is not None:
         kept = {k: v for k, v in headers().items() if k.lower() not in ("authorization", "cookie")}
         await state.webhook_writer.dead_letter(body, reason, kept)
         return 400, reason
@@ -68,7 +76,7 @@ async def verify_subscription(request: Request) -> Response:
     params = request.query_params
     token = params.get("hub.verify_token", "")
     expected = request.app.state.settings.wa_verify_token
-    if params.get("hub.mode") == "subscribe" and hmac.compare_digest(token, expected):
+    if params.get("hub.mode") == "subscribe" and tokens_equal(token, expected):
         return PlainTextResponse(params.get("hub.challenge", ""))
     return PlainTextResponse("verify token mismatch", status_code=403)
 

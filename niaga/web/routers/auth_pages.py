@@ -9,6 +9,7 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from niaga.core.i18n import LOCALES, gettext
+from niaga.core.tokens import tokens_equal
 from niaga.security import invites, sessions
 from niaga.security.users import MIN_PASSWORD_LENGTH
 from niaga.web.auth import UserDep, cookie_secure, page_locale
@@ -76,7 +77,7 @@ def login(
 ) -> Response:
     locale = page_locale(request)
     expected = request.cookies.get(LOGIN_CSRF_COOKIE, "")
-    if not expected or not secrets.compare_digest(expected, csrf_token):
+    if not expected or not tokens_equal(csrf_token, expected):
         return _login_form(
             request,
             gettext("The form expired. Please try again.", locale),

@@ -20,6 +20,7 @@ from niaga.channels.sandbox.app import create_standalone_app
 from niaga.channels.sandbox.config import SandboxConfig
 from niaga.channels.whatsapp.signature import verify
 from tests.conftest import free_port
+from tests.sandbox_client import CONTROL, SANDBOX_TOKEN
 
 SECRET = "test-app-secret"
 TOKEN = "test-token"
@@ -108,6 +109,7 @@ def sandbox_server(receiver_server: tuple[Receiver, str]) -> Iterator[str]:
         read_probability=1.0,
         template_review_seconds=0.1,
         webhook_retry_base=0.05,
+        control_token=SANDBOX_TOKEN,
     )
     server = _serve(create_standalone_app(config), port)
     yield f"http://127.0.0.1:{port}"
@@ -120,6 +122,7 @@ class Graph:
     def __init__(self, base: str) -> None:
         self.base = base
         self.http = httpx.Client(base_url=base, timeout=30)
+        self.http.headers.update(CONTROL)
 
     def send(self, body: dict[str, Any], token: str = TOKEN, pnid: str = PNID) -> httpx.Response:
         return self.http.post(
