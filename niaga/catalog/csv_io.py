@@ -28,6 +28,7 @@ from niaga.catalog.service import (
     collections_by_name,
     get_settings,
 )
+from niaga.core.csv_safe import safe_writer
 
 MAX_ROWS = 100_000
 ALIASES = {
@@ -266,9 +267,9 @@ def feed_rows(session: Session, public_url: str) -> list[dict[str, str]]:
 
 
 def export_feed_csv(session: Session, public_url: str) -> str:
-    """Meta's catalog feed as CSV text (header first, quoted where needed)."""
+    """Meta's catalog feed as CSV text (header first, quoted where needed, no formulas)."""
     out = io.StringIO()
-    writer = csv.DictWriter(out, fieldnames=FEED_COLUMNS, lineterminator="\n")
+    writer = safe_writer(out, FEED_COLUMNS, lineterminator="\n")
     writer.writeheader()
     writer.writerows(feed_rows(session, public_url))
     return out.getvalue()

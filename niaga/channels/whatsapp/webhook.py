@@ -46,7 +46,8 @@ async def accept_webhook(
     """Verify, then store durably; returns the HTTP status and text to answer Meta with.
 
     401: bad or missing signature, nothing stored. 400: signed but not a WhatsApp webhook
-    envelope (malformed, nested too deeply, another ``object``), kept in ``dead_letters``. 200: committed to ``webhook_events``.
+    envelope (malformed, nested too deeply, another ``object``), kept in ``dead_letters``.
+    200: committed to ``webhook_events``.
     """
     if len(body) > MAX_BODY_BYTES:
         return 413, "payload too large"
