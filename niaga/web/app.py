@@ -27,7 +27,13 @@ class NiagaApp(FastAPI):
     """FastAPI with the webhook fast path outermost (see :mod:`niaga.channels.whatsapp.webhook`)."""
 
     def build_middleware_stack(self) -> ASGIApp:
-        return webhook.WebhookFastPath(super().build_middleware_stack(), self.state)
+        from niaga.web.security_headers import SecurityHeaders
+
+        settings = self.state.settings
+        inner = SecurityHeaders(
+            super().build_middleware_stack(), settings.public_url, settings.allowed_hosts
+        )
+        return webhook.WebhookFastPath(inner, self.state)
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:

@@ -1,7 +1,8 @@
 // Niaga team inbox: partial fetches, actions as JSON with the CSRF token, live updates by SSE.
 (() => {
   "use strict";
-  const T = window.NIAGA_I18N || {};
+  const i18n = document.getElementById("niaga-i18n");
+  const T = i18n ? JSON.parse(i18n.textContent) : {};
   const csrf = document.querySelector('meta[name="csrf-token"]').content;
   const listEl = document.getElementById("conv-list");
   const pane = document.getElementById("chat-pane");
