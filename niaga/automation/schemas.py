@@ -22,6 +22,8 @@ from pydantic import (
     field_validator,
 )
 
+from niaga.core.errors import DomainError
+
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
 Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=4096)]
 Keyword = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
@@ -561,9 +563,14 @@ class ProfilePublic(BaseModel):
     next_opening: datetime | None = None
 
 
-class RuleInvalidError(ValueError):
+class RuleInvalidError(DomainError, ValueError):
     """A rule that failed validation; ``errors`` name the bad fields."""
 
     def __init__(self, errors: list[dict[str, str]]) -> None:
         self.errors = errors
-        super().__init__("; ".join(f"{e['field']}: {e['message']}" for e in errors))
+        super().__init__(
+            "rule_invalid",
+            "The rule is not valid.",
+            field=errors[0]["field"] if errors else None,
+            extra={"errors": errors},
+        )

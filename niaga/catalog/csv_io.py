@@ -20,7 +20,6 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from niaga.catalog import search
-from niaga.catalog.errors import DomainError
 from niaga.catalog.models import Product
 from niaga.catalog.schemas import ProductCreate
 from niaga.catalog.service import (
@@ -29,6 +28,7 @@ from niaga.catalog.service import (
     get_settings,
 )
 from niaga.core.csv_safe import safe_writer
+from niaga.core.errors import DomainError
 
 MAX_ROWS = 100_000
 ALIASES = {

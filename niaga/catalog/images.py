@@ -14,8 +14,8 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 from sqlalchemy import event, func, select
 from sqlalchemy.orm import Session
 
-from niaga.catalog.errors import DomainError
 from niaga.catalog.models import Product, ProductImage
+from niaga.core.errors import DomainError
 
 MAX_BYTES = 10 * 2**20
 MAX_PIXELS = 40_000_000

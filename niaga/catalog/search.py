@@ -28,6 +28,7 @@ from sqlalchemy.orm import Session
 
 from niaga.catalog.models import Product, SearchTerm, SearchToken
 from niaga.catalog.text import fold, forms, sku_tokens, words
+from niaga.core.text import clean_query
 
 # Field weights: a word itself, and its derived forms (stems, lexicon).
 W_SKU = 12
@@ -203,6 +204,7 @@ class QueryPlan:
 
 def plan(session: Session, query: str) -> QueryPlan:
     """Turn ``query`` into token groups, correcting typos against the vocabulary."""
+    query = clean_query(query)
     vocab = vocabulary(session)
     raw = words(query)
     kept = [w for w in raw if w not in STOP_WORDS and (len(w) >= 2 or w.isdigit())] or raw

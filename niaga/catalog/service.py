@@ -10,10 +10,10 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from niaga.catalog import search
-from niaga.catalog.errors import ConflictError, NotFoundError
 from niaga.catalog.models import CatalogSettings, Collection, Product
 from niaga.catalog.schemas import CatalogSettingsIn, CollectionIn, ProductCreate, ProductUpdate
 from niaga.catalog.text import fold
+from niaga.core.errors import ConflictError, NotFoundError
 
 # The catalog the sandbox's simulated customers use when none is configured.
 SANDBOX_CATALOG_ID = "194836987003835"
@@ -39,6 +39,8 @@ def do_update_settings(session: Session, data: CatalogSettingsIn) -> CatalogSett
         except IntegrityError:  # another request created it first
             row = session.scalars(select(CatalogSettings)).one()
     for key, value in data.model_dump(exclude_unset=True).items():
+        if key == "public" and value is None:
+            continue  # an explicit null leaves the switch as it is (the column is not nullable)
         setattr(row, key, value)
     session.flush()
     return row

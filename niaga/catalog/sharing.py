@@ -17,7 +17,6 @@ from urllib.parse import quote
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from niaga.catalog.errors import DomainError
 from niaga.catalog.models import Product
 from niaga.catalog.service import SANDBOX_CATALOG_ID, get_settings
 from niaga.channels.whatsapp.outgoing import (
@@ -31,6 +30,7 @@ from niaga.channels.whatsapp.outgoing import (
     ProductMessage,
     ProductSection,
 )
+from niaga.core.errors import DomainError
 from niaga.core.i18n import gettext
 from niaga.inbox.models import Conversation, Message
 from niaga.inbox.service import do_send_message

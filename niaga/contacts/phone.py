@@ -4,9 +4,16 @@ from __future__ import annotations
 
 import phonenumbers
 
+from niaga.core.errors import DomainError
 
-class InvalidPhoneError(ValueError):
+
+class InvalidPhoneError(DomainError, ValueError):
     """The text is not a valid phone number."""
+
+    def __init__(self, raw: str) -> None:
+        super().__init__(
+            "invalid_phone", "Not a valid phone number: {phone}", field="phone", phone=raw
+        )
 
 
 def to_e164(raw: str, region: str = "ID") -> str:
@@ -17,9 +24,9 @@ def to_e164(raw: str, region: str = "ID") -> str:
     try:
         number = phonenumbers.parse(text, region)
     except phonenumbers.NumberParseException as exc:
-        raise InvalidPhoneError(f"not a phone number: {raw!r}") from exc
+        raise InvalidPhoneError(raw) from exc
     if not phonenumbers.is_valid_number(number):
-        raise InvalidPhoneError(f"not a valid phone number: {raw!r}")
+        raise InvalidPhoneError(raw)
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 

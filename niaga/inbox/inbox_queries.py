@@ -10,6 +10,7 @@ from sqlalchemy import ColumnElement, exists, func, select, tuple_
 from sqlalchemy.orm import Session
 
 from niaga.contacts.models import Contact, ContactLabel, Label
+from niaga.core.text import clean_query
 from niaga.inbox.models import Conversation, ConversationActivity, ConversationLabel, Message
 from niaga.inbox.search import search_condition
 from niaga.security.models import Team, TeamMember, User
@@ -61,7 +62,7 @@ def conversation_list(
             stmt = stmt.where(Conversation.team_id.in_(mine))
     if flt.label_id:
         stmt = stmt.where(_labelled(session, flt.label_id))
-    if flt.q.strip():
+    if clean_query(flt.q):
         stmt = stmt.where(search_condition(session, flt.q))
     if flt.before:
         stmt = stmt.where(

@@ -25,6 +25,7 @@ from urllib.parse import urlsplit
 
 from PIL import Image, ImageOps, UnidentifiedImageError
 
+from niaga.core.errors import DomainError, UpstreamError
 from niaga.core.tokens import tokens_equal
 
 MB = 1024 * 1024
@@ -74,8 +75,15 @@ MAX_PIXELS = 40_000_000
 _locks: dict[str, asyncio.Lock] = {}
 
 
-class MediaError(Exception):
-    """A file that cannot be stored, sent or fetched (message is an English msgid)."""
+class MediaError(DomainError):
+    """A file that cannot be stored, sent or fetched."""
+
+    def __init__(self, msgid: str, code: str = "media_invalid", **params: object) -> None:
+        super().__init__(code, msgid, field="file", **params)
+
+
+class MediaFetchError(UpstreamError):
+    """The Graph API did not give us the customer's file."""
 
 
 @dataclass(frozen=True)
@@ -190,7 +198,7 @@ def uploaded_path(settings: Any, name: str) -> Path | None:
 async def cached_inbound(settings: Any, media_id: str, mime: str | None) -> tuple[Path, str | None]:
     """The file of an inbound media id, downloaded through the Graph API on first use."""
     if not re.fullmatch(r"[A-Za-z0-9_\-]{1,128}", media_id):
-        raise MediaError("Unknown media.")
+        raise MediaError("Unknown media.", code="media_unknown")
     folder = _dir(settings, "in")
     path = folder / media_id
     if path.is_file():
@@ -206,7 +214,11 @@ async def cached_inbound(settings: Any, media_id: str, mime: str | None) -> tupl
             info = await channel.get_media(media_id)
             data = await channel.download_media(info.url)
         except Exception as exc:
-            raise MediaError(f"Could not fetch the media from WhatsApp: {exc}") from exc
+            raise MediaFetchError(
+                "media_fetch_failed",
+                "Could not fetch the media from WhatsApp: {reason}",
+                reason=str(exc)[:200],
+            ) from exc
         finally:
             await channel.close()
         tmp = folder / f".{media_id}.part"

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 from niaga.contacts.models import ContactLabel, Label
 from niaga.core import clock, events
 from niaga.core.db import insert_ignoring_conflicts
+from niaga.core.errors import DomainError
 from niaga.inbox.models import (
     Conversation,
     ConversationActivity,
@@ -24,7 +25,7 @@ from niaga.security.models import Team, User
 STATUSES = ("open", "pending", "resolved")
 
 
-class OrganiseError(ValueError):
+class OrganiseError(DomainError):
     """A request to organise a conversation that cannot be carried out."""
 
 
@@ -52,7 +53,7 @@ def get_or_create_label(session: Session, name: str, color: str | None = None) -
     """The label called ``name`` (case-insensitive), created when missing."""
     name = " ".join(name.split())
     if not name:
-        raise OrganiseError("label name is empty")
+        raise OrganiseError("label_empty", "The label name is empty.", field="name")
     label = session.scalars(select(Label).where(func.lower(Label.name) == name.lower())).first()
     if label is None:
         label = Label(name=name, color=color or "#6b7280")
@@ -220,9 +221,9 @@ def do_assign(
     if user_id is not None:
         user = session.get(User, user_id)
         if user is None or not user.is_active:
-            raise OrganiseError(f"no active user {user_id}")
+            raise OrganiseError("unknown_user", "No active user {id}.", field="user_id", id=user_id)
     if team_id is not None and session.get(Team, team_id) is None:
-        raise OrganiseError(f"no team {team_id}")
+        raise OrganiseError("unknown_team", "No team {id}.", field="team_id", id=team_id)
     if conversation.assigned_user_id == user_id and conversation.team_id == team_id:
         return False
     before = {"user_id": conversation.assigned_user_id, "team_id": conversation.team_id}
@@ -266,7 +267,13 @@ def do_set_status(
 ) -> bool:
     """Set open / pending / resolved; False if unchanged."""
     if status not in STATUSES:
-        raise OrganiseError(f"unknown status {status!r}; choose one of {', '.join(STATUSES)}")
+        raise OrganiseError(
+            "unknown_status",
+            "Unknown status {status}; choose one of {choices}.",
+            field="status",
+            status=repr(status),
+            choices=", ".join(STATUSES),
+        )
     if conversation.status == status:
         return False
     before = conversation.status
@@ -309,7 +316,7 @@ def do_add_note(
     """A private note in the thread: seen by the team, never sent to the customer."""
     body = body.strip()
     if not body:
-        raise OrganiseError("note is empty")
+        raise OrganiseError("note_empty", "The note is empty.", field="body")
     now = clock.now()
     note = Message(
         conversation_id=conversation.id,

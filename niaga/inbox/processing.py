@@ -19,7 +19,7 @@ from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from niaga.channels.whatsapp.models import DeadLetter, WebhookEvent
-from niaga.channels.whatsapp.parse import parse_webhook
+from niaga.channels.whatsapp.parse import WebhookPayloadError, parse_webhook
 from niaga.channels.whatsapp.types import WebhookItem
 from niaga.core import clock
 from niaga.core.jobs.waker import Waker
@@ -59,6 +59,8 @@ def _mark_done(session: Session, ids: Sequence[int]) -> None:
 def _record_failure(session: Session, row: Any, exc: BaseException) -> None:
     log.warning("webhook event %s failed: %s: %s", row.id, type(exc).__name__, exc)
     attempts = row.attempts + 1
+    if isinstance(exc, WebhookPayloadError):
+        attempts = max(attempts, MAX_ATTEMPTS)  # it will never parse: kept for inspection now
     error = f"{type(exc).__name__}: {exc}"[:2000]
     t = WebhookEvent.__table__
     values: dict[str, Any] = {"attempts": attempts, "error": error}

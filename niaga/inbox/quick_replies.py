@@ -15,20 +15,25 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from niaga.contacts.models import Contact
+from niaga.core.errors import DomainError
 from niaga.inbox.models import QuickReply
 
 SHORTCUT = re.compile(r"^[a-z0-9][a-z0-9_\-]{0,63}$")
 PLACEHOLDER = re.compile(r"\{\{\s*([A-Za-z0-9_]+)\s*\}\}")
 
 
-class QuickReplyError(ValueError):
+class QuickReplyError(DomainError):
     """A quick reply that cannot be saved."""
 
 
 def normalise_shortcut(shortcut: str) -> str:
     value = shortcut.strip().lstrip("/").lower()
     if not SHORTCUT.match(value):
-        raise QuickReplyError("shortcut: use 1-64 letters, digits, - or _ (e.g. /ongkir)")
+        raise QuickReplyError(
+            "shortcut_invalid",
+            "Shortcut: use 1-64 letters, digits, - or _ (e.g. /ongkir).",
+            field="shortcut",
+        )
     return value
 
 
@@ -44,12 +49,14 @@ def do_save_quick_reply(
     """Create or update a quick reply (shortcuts are unique)."""
     key = normalise_shortcut(shortcut)
     if not body.strip():
-        raise QuickReplyError("body is empty")
+        raise QuickReplyError("body_empty", "The text is empty.", field="body")
     if len(body) > 4096:
-        raise QuickReplyError("body is longer than WhatsApp's 4096 characters")
+        raise QuickReplyError(
+            "body_too_long", "The text is longer than WhatsApp's 4096 characters.", field="body"
+        )
     clash = session.scalars(select(QuickReply).where(QuickReply.shortcut == key)).first()
     if clash is not None and clash is not quick_reply:
-        raise QuickReplyError(f"/{key} already exists")
+        raise QuickReplyError("shortcut_taken", "/{key} already exists.", field="shortcut", key=key)
     if quick_reply is None:
         quick_reply = QuickReply(shortcut=key, body=body, title=title, created_by_user_id=user_id)
         session.add(quick_reply)

@@ -29,6 +29,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Session
 
 from niaga.contacts.models import Contact
+from niaga.core.text import clean_query
 from niaga.inbox.models import Conversation, Message
 
 TRIGRAM = 3
@@ -56,7 +57,7 @@ def _like(expr: ColumnElement[str | None], pattern: str, dialect: str) -> Column
 def search_condition(session: Session, q: str) -> ColumnElement[bool]:
     """A condition on ``Conversation`` (joined to its ``Contact``) for the search ``q``."""
     cap = MESSAGE_CAP
-    needle = q.strip().lower()
+    needle = clean_query(q).lower()
     digits = "".join(ch for ch in needle if ch.isdigit())
     dialect = session.get_bind().dialect.name
     if len(needle) >= TRIGRAM and _message_matches(session, dialect, needle, cap + 1) <= cap:

@@ -15,26 +15,46 @@ from niaga.channels.whatsapp.types import InboundMessage
 from niaga.contacts import service as contacts
 from niaga.contacts.models import Contact
 from niaga.core import clock, events
+from niaga.core.errors import ConflictError, DomainError
 from niaga.inbox.models import STATUS_RANK, Conversation, Message, MessageStatusEvent
 from niaga.inbox.window import window_expiry, window_open
 from niaga.outbox import service as outbox
 
 
-class WindowClosedError(Exception):
+class WindowClosedError(ConflictError):
     """A free-form message was asked for outside the 24-hour customer-service window."""
 
     def __init__(self, conversation: Conversation) -> None:
         self.conversation_id = conversation.id
         self.closed_at = window_expiry(conversation.last_inbound_at)
-        when = self.closed_at.isoformat() if self.closed_at else "never opened"
-        super().__init__(
-            "The 24-hour customer-service window is closed "
-            f"(closed at: {when}); send an approved template instead."
-        )
+        extra = {
+            "window_closed": True,
+            "closed_at": self.closed_at.isoformat() if self.closed_at else None,
+        }
+        if self.closed_at is None:
+            super().__init__(
+                "window_closed",
+                "The 24-hour customer-service window has never been opened: the customer has "
+                "not written yet. Send an approved template instead.",
+                extra=extra,
+            )
+        else:
+            super().__init__(
+                "window_closed",
+                "The 24-hour customer-service window is closed since {closed_at}. "
+                "Send an approved template instead.",
+                extra=extra,
+                closed_at=self.closed_at.isoformat(),
+            )
 
 
-class NotSendableError(Exception):
+class NotSendableError(DomainError):
     """The conversation's contact cannot be messaged (no WhatsApp id)."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            "not_sendable", "This contact has no WhatsApp ID, so it cannot be messaged."
+        )
 
 
 def do_get_or_create_conversation(
@@ -227,7 +247,7 @@ def do_send_message(
     contact = conversation.contact
     to = contact.wa_id or contact.user_id
     if not to:
-        raise NotSendableError("this contact has no WhatsApp id")
+        raise NotSendableError()
     now = clock.now()
     message = Message(
         conversation=conversation,

@@ -20,11 +20,11 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from niaga.catalog.errors import ConflictError, DomainError, NotFoundError
 from niaga.catalog.models import Product
 from niaga.catalog.service import do_adjust_stock
 from niaga.core import clock, events
 from niaga.core.config import Settings
+from niaga.core.errors import ConflictError, DomainError, NotFoundError
 from niaga.inbox.models import Conversation, Message
 from niaga.orders.attribution import attribution_for
 from niaga.orders.models import STATUSES, Order, OrderItem, OrderStatusChange

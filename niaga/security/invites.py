@@ -10,13 +10,14 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from niaga.core import clock
+from niaga.core.errors import DomainError
 from niaga.security.models import ROLES, Invite, TeamMember, User
 from niaga.security.users import do_create_user
 
 INVITE_TTL = timedelta(days=7)
 
 
-class InviteError(ValueError):
+class InviteError(DomainError):
     """An invitation that cannot be made or accepted."""
 
 
@@ -45,15 +46,23 @@ def do_invite(
     """Create an invitation; returns it and the secret for the link (shown once)."""
     email = email.strip().lower()
     if "@" not in email:
-        raise InviteError("email address is not valid")
+        raise InviteError("email_invalid", "The email address is not valid.", field="email")
     if not name.strip():
-        raise InviteError("name is required")
+        raise InviteError("name_required", "The name is required.", field="name")
     if role not in ROLES:
-        raise InviteError(f"unknown role {role!r}")
+        raise InviteError("unknown_role", "Unknown role {role}.", field="role", role=repr(role))
     if not may_grant(actor.role, role):
-        raise InviteError(f"a {actor.role} may not invite a {role}")
+        raise InviteError(
+            "role_not_grantable",
+            "A {actor} may not invite a {role}.",
+            field="role",
+            actor=actor.role,
+            role=role,
+        )
     if session.scalars(select(User.id).where(User.email == email)).first():
-        raise InviteError(f"a user with email {email} already exists")
+        raise InviteError(
+            "email_taken", "A user with email {email} already exists.", field="email", email=email
+        )
     secret = secrets.token_urlsafe(32)
     invite = Invite(
         email=email,
@@ -83,7 +92,7 @@ def do_accept_invite(session: Session, secret: str, password: str, locale: str =
     """Turn an invitation into a user with the chosen password."""
     invite = find_open_invite(session, secret)
     if invite is None:
-        raise InviteError("this invitation is invalid, used or expired")
+        raise InviteError("invite_invalid", "This invitation is invalid, used or expired.")
     user = do_create_user(
         session,
         email=invite.email,

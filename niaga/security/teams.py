@@ -5,10 +5,11 @@ from __future__ import annotations
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
+from niaga.core.errors import DomainError
 from niaga.security.models import Team, TeamMember, User
 
 
-class TeamError(ValueError):
+class TeamError(DomainError):
     """A team change that cannot be made."""
 
 
@@ -16,9 +17,11 @@ def do_create_team(session: Session, name: str, description: str | None = None) 
     """A new team with a unique name."""
     name = " ".join(name.split())
     if not name:
-        raise TeamError("team name is required")
+        raise TeamError("team_name_required", "The team needs a name.", field="name")
     if session.scalars(select(Team.id).where(func.lower(Team.name) == name.lower())).first():
-        raise TeamError(f"a team called {name} already exists")
+        raise TeamError(
+            "team_exists", "A team called {name} already exists.", field="name", name=name
+        )
     team = Team(name=name, description=description)
     session.add(team)
     session.flush()
@@ -36,7 +39,9 @@ def do_set_members(session: Session, team: Team, user_ids: list[int]) -> None:
     wanted = set(user_ids)
     known = set(session.scalars(select(User.id).where(User.id.in_(wanted))))
     if wanted - known:
-        raise TeamError(f"unknown users: {sorted(wanted - known)}")
+        raise TeamError(
+            "unknown_users", "Unknown users: {ids}.", field="user_ids", ids=sorted(wanted - known)
+        )
     current = set(session.scalars(select(TeamMember.user_id).where(TeamMember.team_id == team.id)))
     if current - wanted:
         session.execute(

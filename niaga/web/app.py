@@ -116,6 +116,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.read_session_factory = make_sessionmaker(engine, read_only=True)
     app.state.sandbox = sandbox
     app.state.live_hub = live.LiveHub()
+    from niaga.web import errors as web_errors
+
+    web_errors.install(app)
     app.include_router(webhook.router)
     from niaga.web.routers import api, automation_api, catalog_api, catalog_pages
 
@@ -143,10 +146,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 def _add_pages(app: FastAPI) -> None:
     """The signed-in web app: login, inbox, settings, static files."""
     from fastapi import Request
-    from fastapi.exceptions import HTTPException as FastAPIHTTPException
+    from fastapi.encoders import jsonable_encoder as jsonable
     from fastapi.responses import RedirectResponse, Response
     from fastapi.staticfiles import StaticFiles
+    from starlette.exceptions import HTTPException as StarletteHTTPException
 
+    from niaga.web import errors as web_errors
     from niaga.web.auth import LoginRequired
     from niaga.web.routers import (
         auth_pages,
@@ -174,8 +179,8 @@ def _add_pages(app: FastAPI) -> None:
             return RedirectResponse(f"/login?next={quote(target)}", status_code=303)
         return JSONResponse({"detail": "Sign in first."}, status_code=401)
 
-    @app.exception_handler(FastAPIHTTPException)
-    async def _http_error(request: Request, exc: FastAPIHTTPException) -> Response:
+    @app.exception_handler(StarletteHTTPException)
+    async def _http_error(request: Request, exc: StarletteHTTPException) -> Response:
         wants_html = "text/html" in request.headers.get("accept", "")
         path = request.url.path
         if wants_html and not path.startswith(("/api/", "/webhooks", "/sandbox")):
@@ -185,8 +190,29 @@ def _add_pages(app: FastAPI) -> None:
                 request.state.locale = app.state.settings.locale
             request.state.user = None  # its session is closed; the error page needs no menu
             return render(request, "error.html", status_code=exc.status_code, error=exc.detail)
+        if path.startswith("/api/") and isinstance(exc.detail, str):
+            return web_errors.problem(
+                exc.status_code, f"http_{exc.status_code}", exc.detail, headers=exc.headers
+            )
         return JSONResponse(
             {"detail": exc.detail}, status_code=exc.status_code, headers=exc.headers
+        )
+
+    from fastapi.exceptions import RequestValidationError
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid_request(request: Request, exc: RequestValidationError) -> Response:
+        errors = exc.errors()
+        if not request.url.path.startswith("/api/"):
+            return JSONResponse({"detail": jsonable(errors)}, status_code=422)
+        first = errors[0] if errors else {}
+        field = ".".join(str(p) for p in first.get("loc", ())[1:]) or None
+        detail = "; ".join(
+            f"{'.'.join(str(p) for p in e.get('loc', ())[1:]) or 'body'}: {e.get('msg', '')}"
+            for e in errors[:10]
+        )
+        return web_errors.problem(
+            422, "request_invalid", detail, field=field, extra={"errors": jsonable(errors)}
         )
 
 

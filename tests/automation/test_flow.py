@@ -243,7 +243,7 @@ def test_profile_validation_errors_name_the_field(
         json={"timezone": "Mars/Olympus", "hours": {"mon": [["08:00", "25:00"]]}},
     )
     assert r.status_code == 422
-    fields = {tuple(e["loc"][1:]) for e in r.json()["detail"]}
+    fields = {tuple(e["loc"][1:]) for e in r.json()["errors"]}
     assert ("timezone",) in fields and ("hours",) in fields
     agent = token(factory, "agent")
     assert api(niaga, "PUT", "/automation/profile", agent, json={"name": "x"}).status_code == 403

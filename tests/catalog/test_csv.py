@@ -11,10 +11,10 @@ from sqlalchemy import func, select
 
 from niaga.catalog import csv_io
 from niaga.catalog import service as catalog
-from niaga.catalog.errors import DomainError
 from niaga.catalog.models import Product
 from niaga.catalog.schemas import CatalogSettingsIn, ProductCreate
 from niaga.core.db import transaction
+from niaga.core.errors import DomainError
 
 GOOD = (
     "sku,name,price,sale_price,stock,description,collections,visible\n"

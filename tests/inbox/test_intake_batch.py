@@ -278,7 +278,10 @@ def test_a_poisoned_event_is_isolated_retried_and_dead_lettered(
         wamids = set(s.scalars(select(Message.wamid)))
         assert wamids == {"wamid.OK1", "wamid.OK2"}
         failing = s.scalars(select(WebhookEvent).where(WebhookEvent.processed_at.is_(None))).all()
-        assert len(failing) == 2 and all(e.attempts == 1 and e.retry_at for e in failing)
+        assert len(failing) == 1 and all(e.attempts == 1 and e.retry_at for e in failing)
+        # A body that can never parse is not retried: it is a dead letter at once.
+        dead = s.scalars(select(DeadLetter)).all()
+        assert len(dead) == 1 and "not valid JSON" in dead[0].reason
     # A healthy webhook is not held up while the poisoned ones wait for their retry.
     store(db, text_message("wamid.OK3", "6281234500001", "lagi"))
     assert processing.process_pending(db) == 1

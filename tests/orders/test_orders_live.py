@@ -101,12 +101,12 @@ def test_status_flow_notifies_inside_the_window(
         assert r.json()["notification"] == "free_form"
         assert move(status="dibayar").json()["notification"] == "free_form"
         r = move(status="dikirim")  # no courier
-        assert r.status_code == 422 and r.json()["detail"]["code"] == "courier_required"
+        assert r.status_code == 422 and r.json()["code"] == "courier_required"
         r = move(status="dikirim", courier="JNE REG", tracking_url="https://jne.example/lacak/JX1")
         assert r.status_code == 200 and r.json()["data"]["courier"] == "JNE REG"
         assert move(status="selesai").json()["notification"] == "free_form"
         r = move(status="dibayar")
-        assert r.status_code == 409 and r.json()["detail"]["code"] == "order_closed"
+        assert r.status_code == 409 and r.json()["code"] == "order_closed"
         analyst = token(factory, "analyst")
         assert (
             move.__name__
@@ -229,7 +229,7 @@ def test_agent_creates_an_order_and_stock_is_checked(
         "items": [{"sku": "GMS-01", "quantity": 6}],
     }
     r = api(niaga, "POST", "/orders", agent, json=body)
-    assert r.status_code == 409 and r.json()["detail"]["code"] == "out_of_stock"
+    assert r.status_code == 409 and r.json()["code"] == "out_of_stock"
     body["items"] = [
         {"sku": "GMS-01", "quantity": 2},
         {"product_id": shop["kemeja"]["id"], "quantity": 1, "unit_price": 180_000},

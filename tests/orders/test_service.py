@@ -8,11 +8,11 @@ import pytest
 from sqlalchemy import select
 
 from niaga.catalog import service as catalog
-from niaga.catalog.errors import ConflictError, DomainError
 from niaga.catalog.schemas import ProductCreate
 from niaga.contacts.models import Contact
 from niaga.core import clock
 from niaga.core.db import transaction
+from niaga.core.errors import ConflictError, DomainError
 from niaga.inbox.models import Conversation
 from niaga.orders import service as orders
 from niaga.orders.models import Order

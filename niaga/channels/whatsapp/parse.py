@@ -86,6 +86,8 @@ def parse_webhook(body: bytes) -> ParsedWebhook:
         data = _decode(body)
     except msgspec.DecodeError as exc:
         raise WebhookPayloadError(f"webhook body is not valid JSON: {exc}") from None
+    except RecursionError:
+        raise WebhookPayloadError("webhook body is nested too deeply") from None
     if not isinstance(data, dict):
         raise WebhookPayloadError(f"webhook body must be a JSON object, got {type(data).__name__}")
     obj = data.get("object")

@@ -4,12 +4,11 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Header, HTTPException, Query, status
-from fastapi.responses import JSONResponse
+from fastapi import APIRouter, Header, Query, status
 
 from niaga.contacts.models import Contact
-from niaga.contacts.phone import InvalidPhoneError, to_e164
-from niaga.core.i18n import gettext
+from niaga.contacts.phone import to_e164
+from niaga.core.errors import NotFoundError
 from niaga.inbox import queries
 from niaga.inbox import service as inbox
 from niaga.inbox.models import Conversation
@@ -21,12 +20,13 @@ from niaga.inbox.schemas import (
     SendMessageRequest,
 )
 from niaga.web.deps import CanRead, CanSend, LocaleDep, SessionDep
+from niaga.web.errors import PROBLEM_RESPONSES
 
-router = APIRouter(prefix="/api/v1", tags=["api"])
+router = APIRouter(prefix="/api/v1", tags=["api"], responses=PROBLEM_RESPONSES)
 
 
-def _not_found(locale: str) -> HTTPException:
-    return HTTPException(status.HTTP_404_NOT_FOUND, detail=gettext("Not found.", locale))
+def _not_found(locale: str) -> NotFoundError:
+    return NotFoundError("not_found", "Not found.")
 
 
 @router.get("/contacts", response_model=Page[ContactPublic])
@@ -39,15 +39,7 @@ def list_contacts(
     before_id: int | None = None,
 ) -> Page[ContactPublic]:
     """Contacts, newest first; filter by phone number."""
-    e164 = None
-    if phone:
-        try:
-            e164 = to_e164(phone)
-        except InvalidPhoneError:
-            raise HTTPException(
-                status.HTTP_422_UNPROCESSABLE_CONTENT,
-                detail=gettext("Not a valid phone number: {phone}", locale, phone=phone),
-            ) from None
+    e164 = to_e164(phone) if phone else None
     rows = queries.list_contacts(session, phone=e164, limit=limit, before_id=before_id)
     items = [ContactPublic.model_validate(c) for c in rows]
     return Page(items=items, next_before_id=rows[-1].id if len(rows) == limit else None)
@@ -124,50 +116,22 @@ def send_message(
     token: CanSend,
     locale: LocaleDep,
     idempotency_key: Annotated[str | None, Header(max_length=100)] = None,
-) -> MessagePublic | JSONResponse:
+) -> MessagePublic:
     """Queue a message; it is sent by the dispatcher and its status follows by webhook.
 
     Send the same ``Idempotency-Key`` header again to retry safely: the message is queued once.
     """
     conversation = _conversation(session, conversation_id, locale)
     key = f"api-{token.id}-{idempotency_key}" if idempotency_key else None
-    try:
-        message = inbox.do_send_message(
-            session,
-            conversation,
-            request.message,
-            origin="api",
-            user_id=token.user_id,
-            idempotency_key=key,
-            reply_to_wamid=request.reply_to_wamid,
-        )
-    except inbox.WindowClosedError as exc:
-        if exc.closed_at is None:
-            text = gettext(
-                "The 24-hour customer-service window has never been opened: the customer has "
-                "not written yet. Send an approved template instead.",
-                locale,
-            )
-        else:
-            text = gettext(
-                "The 24-hour customer-service window is closed since {closed_at}. "
-                "Send an approved template instead.",
-                locale,
-                closed_at=exc.closed_at.isoformat(),
-            )
-        return JSONResponse(
-            status_code=status.HTTP_409_CONFLICT,
-            content={
-                "detail": text,
-                "code": "window_closed",
-                "closed_at": exc.closed_at.isoformat() if exc.closed_at else None,
-            },
-        )
-    except inbox.NotSendableError:
-        raise HTTPException(
-            status.HTTP_422_UNPROCESSABLE_CONTENT,
-            detail=gettext("This contact has no WhatsApp ID, so it cannot be messaged.", locale),
-        ) from None
+    message = inbox.do_send_message(
+        session,
+        conversation,
+        request.message,
+        origin="api",
+        user_id=token.user_id,
+        idempotency_key=key,
+        reply_to_wamid=request.reply_to_wamid,
+    )
     return MessagePublic.model_validate(message)
 
 

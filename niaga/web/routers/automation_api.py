@@ -15,12 +15,13 @@ from pydantic import BaseModel, ConfigDict
 
 from niaga.automation import csat, defaults, dryrun, profile, routing, rules
 from niaga.automation.models import AutomationRule
-from niaga.automation.schemas import ProfileIn, ProfilePublic, RuleIn, RuleInvalidError, RulePublic
+from niaga.automation.schemas import ProfileIn, ProfilePublic, RuleIn, RulePublic
 from niaga.core.i18n import gettext
 from niaga.security.models import ApiToken, User
 from niaga.web.deps import CanRead, LocaleDep, SessionDep, require_role
+from niaga.web.errors import PROBLEM_RESPONSES
 
-router = APIRouter(prefix="/api/v1/automation", tags=["automation"])
+router = APIRouter(prefix="/api/v1/automation", tags=["automation"], responses=PROBLEM_RESPONSES)
 CanManage = Annotated[ApiToken, Depends(require_role("owner", "admin"))]
 RuleBody = Annotated[
     dict[str, Any],
@@ -70,16 +71,6 @@ class Availability(BaseModel):
     available: bool
 
 
-def _invalid(exc: RuleInvalidError, locale: str) -> JSONResponse:
-    return JSONResponse(
-        status_code=status.HTTP_422_UNPROCESSABLE_CONTENT,
-        content={
-            "detail": gettext("The rule is not valid.", locale),
-            "errors": exc.errors,
-        },
-    )
-
-
 def _rule(session: SessionDep, rule_id: int, locale: str) -> AutomationRule:
     rule = session.get(AutomationRule, rule_id)
     if rule is None:
@@ -115,10 +106,7 @@ def create_rule(
     data: RuleBody, session: SessionDep, token: CanManage, locale: LocaleDep
 ) -> RulePublic | JSONResponse:
     """Create a rule."""
-    try:
-        return rules.rule_public(rules.do_create_rule(session, data))
-    except RuleInvalidError as exc:
-        return _invalid(exc, locale)
+    return rules.rule_public(rules.do_create_rule(session, data))
 
 
 @router.get("/rules/{rule_id}", response_model=RulePublic)
@@ -132,12 +120,7 @@ def replace_rule(
     rule_id: int, data: RuleBody, session: SessionDep, token: CanManage, locale: LocaleDep
 ) -> RulePublic | JSONResponse:
     """Replace a rule's definition."""
-    try:
-        return rules.rule_public(
-            rules.do_update_rule(session, _rule(session, rule_id, locale), data)
-        )
-    except RuleInvalidError as exc:
-        return _invalid(exc, locale)
+    return rules.rule_public(rules.do_update_rule(session, _rule(session, rule_id, locale), data))
 
 
 @router.patch("/rules/{rule_id}", response_model=RulePublic)
@@ -180,10 +163,7 @@ def dry_run_definition(
     days: Annotated[int, Query(ge=1, le=90)] = 7,
 ) -> Any:
     """Dry-run a rule that is not saved yet (validated like a new rule)."""
-    try:
-        definition = rules.check_rule(session, data)
-    except RuleInvalidError as exc:
-        return _invalid(exc, locale)
+    definition = rules.check_rule(session, data)
     return dryrun.dry_run(session, definition, days=days)
 
 

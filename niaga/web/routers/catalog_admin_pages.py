@@ -6,12 +6,11 @@ import asyncio
 from typing import Annotated, Any
 from urllib.parse import quote
 
-from fastapi import APIRouter, Depends, File, Form, HTTPException, Request, UploadFile, status
+from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
 from fastapi.responses import HTMLResponse, PlainTextResponse, RedirectResponse, Response
 from pydantic import ValidationError
 
 from niaga.catalog import csv_io, images, queries, service
-from niaga.catalog.errors import DomainError
 from niaga.catalog.schemas import ProductCreate, ProductUpdate
 from niaga.core.db import transaction
 from niaga.orders import queries as order_queries
@@ -81,7 +80,6 @@ def save_product(
     visible: Annotated[str, Form()] = "",
     product_id: Annotated[int | None, Form()] = None,
 ) -> Response:
-    locale = request.state.locale
     fields: dict[str, Any] = {
         "sku": sku.strip(),
         "name": name.strip(),
@@ -105,8 +103,6 @@ def save_product(
             service.do_create_product(session, ProductCreate(**fields))
     except ValidationError as exc:
         return _back("/catalog", _problems(exc))
-    except DomainError as exc:
-        return _back("/catalog", exc.message(locale))
     return _back("/catalog")
 
 
@@ -120,17 +116,13 @@ async def upload_image(
     data = await file.read()
     settings = request.app.state.settings
 
-    def store() -> str | None:
+    def store() -> None:
         with transaction(request.app.state.session_factory) as session:
             product = service.get_product(session, product_id)
-            try:
-                images.do_add_image(session, product, data, settings.data_dir)
-            except DomainError as exc:
-                return exc.message(request.state.locale)
-        return None
+            images.do_add_image(session, product, data, settings.data_dir)
 
-    error = await asyncio.to_thread(store)
-    return _back("/catalog", error)
+    await asyncio.to_thread(store)
+    return _back("/catalog")
 
 
 @router.post("/catalog/import", response_class=HTMLResponse)
@@ -201,10 +193,7 @@ def change_order_status(
     tracking_url: Annotated[str, Form()] = "",
     notify: Annotated[str, Form()] = "",
 ) -> Response:
-    try:
-        order = orders.get_order(session, order_id)
-    except DomainError:
-        raise HTTPException(status.HTTP_404_NOT_FOUND) from None
+    order = orders.get_order(session, order_id)
     try:
         data = StatusChangeIn(
             status=new_status,
@@ -218,6 +207,4 @@ def change_order_status(
         )
     except ValidationError as exc:
         return _back("/orders", _problems(exc))
-    except DomainError as exc:
-        return _back("/orders", exc.message(request.state.locale))
     return _back("/orders")

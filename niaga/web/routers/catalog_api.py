@@ -7,8 +7,6 @@ orders and move their status; analysts read. Each route is one service call.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Annotated, Any
 
 from fastapi import (
@@ -20,14 +18,12 @@ from fastapi import (
     Query,
     Request,
     UploadFile,
-    status,
 )
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from niaga.catalog import csv_io, images, queries, sharing
 from niaga.catalog import service as catalog
-from niaga.catalog.errors import DomainError
 from niaga.catalog.models import ProductImage
 from niaga.catalog.schemas import (
     CatalogSettingsIn,
@@ -40,8 +36,8 @@ from niaga.catalog.schemas import (
     ProductUpdate,
 )
 from niaga.core.config import Settings
+from niaga.core.errors import DomainError
 from niaga.core.i18n import format_idr, gettext
-from niaga.inbox import service as inbox
 from niaga.inbox.models import Conversation
 from niaga.inbox.schemas import MessagePublic
 from niaga.orders import queries as order_queries
@@ -57,8 +53,9 @@ from niaga.orders.schemas import (
 )
 from niaga.security.models import ApiToken
 from niaga.web.deps import CanRead, CanSend, LocaleDep, SessionDep, require_role
+from niaga.web.errors import PROBLEM_RESPONSES
 
-router = APIRouter(prefix="/api/v1", tags=["catalog", "orders"])
+router = APIRouter(prefix="/api/v1", tags=["catalog", "orders"], responses=PROBLEM_RESPONSES)
 
 CanManage = Annotated[ApiToken, Depends(require_role("owner", "admin"))]
 MAX_UPLOAD = images.MAX_BYTES + 1
@@ -66,40 +63,6 @@ MAX_UPLOAD = images.MAX_BYTES + 1
 
 def _settings(request: Request) -> Settings:
     return request.app.state.settings
-
-
-@contextmanager
-def _domain(locale: str) -> Iterator[None]:
-    """Turn domain refusals into JSON errors with a translated ``detail`` and a ``code``."""
-    try:
-        yield
-    except DomainError as exc:
-        raise HTTPException(
-            exc.status_code, detail={"code": exc.code, "message": exc.message(locale)}
-        ) from None
-    except inbox.WindowClosedError as exc:
-        raise HTTPException(
-            status.HTTP_409_CONFLICT,
-            detail={
-                "code": "window_closed",
-                "message": gettext(
-                    "The 24-hour customer-service window is closed. "
-                    "Send an approved template instead.",
-                    locale,
-                ),
-                "closed_at": exc.closed_at.isoformat() if exc.closed_at else None,
-            },
-        ) from None
-    except inbox.NotSendableError:
-        raise HTTPException(
-            status.HTTP_422_UNPROCESSABLE_CONTENT,
-            detail={
-                "code": "not_sendable",
-                "message": gettext(
-                    "This contact has no WhatsApp ID, so it cannot be messaged.", locale
-                ),
-            },
-        ) from None
 
 
 def image_public(image: ProductImage) -> ImagePublic:
@@ -176,16 +139,14 @@ def create_product(
     data: ProductCreate, session: SessionDep, token: CanManage, locale: LocaleDep
 ) -> ProductPublic:
     """A new product (SKU = Meta's retailer id)."""
-    with _domain(locale):
-        return product_public(catalog.do_create_product(session, data))
+    return product_public(catalog.do_create_product(session, data))
 
 
 @router.get("/catalog/products/{product_id}", response_model=ProductPublic)
 def read_product(
     product_id: int, session: SessionDep, token: CanRead, locale: LocaleDep
 ) -> ProductPublic:
-    with _domain(locale):
-        return product_public(catalog.get_product(session, product_id))
+    return product_public(catalog.get_product(session, product_id))
 
 
 @router.patch("/catalog/products/{product_id}", response_model=ProductPublic)
@@ -197,17 +158,15 @@ def update_product(
     locale: LocaleDep,
 ) -> ProductPublic:
     """Change the fields given."""
-    with _domain(locale):
-        product = catalog.get_product(session, product_id)
-        return product_public(catalog.do_update_product(session, product, data))
+    product = catalog.get_product(session, product_id)
+    return product_public(catalog.do_update_product(session, product, data))
 
 
 @router.delete("/catalog/products/{product_id}", status_code=204)
 def delete_product(
     product_id: int, session: SessionDep, token: CanManage, locale: LocaleDep
 ) -> Response:
-    with _domain(locale):
-        catalog.do_delete_product(session, catalog.get_product(session, product_id))
+    catalog.do_delete_product(session, catalog.get_product(session, product_id))
     return Response(status_code=204)
 
 
@@ -222,10 +181,9 @@ def upload_image(
 ) -> ImagePublic:
     """Upload a picture; it is stored locally with a thumbnail."""
     data = file.file.read(MAX_UPLOAD)
-    with _domain(locale):
-        product = catalog.get_product(session, product_id)
-        row = images.do_add_image(session, product, data, _settings(request).data_dir)
-        return image_public(row)
+    product = catalog.get_product(session, product_id)
+    row = images.do_add_image(session, product, data, _settings(request).data_dir)
+    return image_public(row)
 
 
 @router.delete("/catalog/products/{product_id}/images/{image_id}", status_code=204)
@@ -249,8 +207,7 @@ def order_link(
     product_id: int, request: Request, session: SessionDep, token: CanRead, locale: LocaleDep
 ) -> dict[str, str]:
     """The wa.me link (with the prefilled order message) for a product."""
-    with _domain(locale):
-        product = catalog.get_product(session, product_id)
+    product = catalog.get_product(session, product_id)
     settings = _settings(request)
     return {
         "url": sharing.product_order_link(settings.wa_display_phone_number, product),
@@ -270,8 +227,7 @@ def list_collections(session: SessionDep, token: CanRead) -> list[CollectionPubl
 def create_collection(
     data: CollectionIn, session: SessionDep, token: CanManage, locale: LocaleDep
 ) -> CollectionPublic:
-    with _domain(locale):
-        return CollectionPublic.model_validate(catalog.do_create_collection(session, data))
+    return CollectionPublic.model_validate(catalog.do_create_collection(session, data))
 
 
 @router.put("/catalog/collections/{collection_id}", response_model=CollectionPublic)
@@ -282,19 +238,15 @@ def update_collection(
     token: CanManage,
     locale: LocaleDep,
 ) -> CollectionPublic:
-    with _domain(locale):
-        collection = catalog.get_collection(session, collection_id)
-        return CollectionPublic.model_validate(
-            catalog.do_update_collection(session, collection, data)
-        )
+    collection = catalog.get_collection(session, collection_id)
+    return CollectionPublic.model_validate(catalog.do_update_collection(session, collection, data))
 
 
 @router.delete("/catalog/collections/{collection_id}", status_code=204)
 def delete_collection(
     collection_id: int, session: SessionDep, token: CanManage, locale: LocaleDep
 ) -> Response:
-    with _domain(locale):
-        catalog.do_delete_collection(session, catalog.get_collection(session, collection_id))
+    catalog.do_delete_collection(session, catalog.get_collection(session, collection_id))
     return Response(status_code=204)
 
 
@@ -343,10 +295,9 @@ def import_csv(
     """Import products from CSV. ``dry_run`` (the default) only checks; with any bad row
     nothing is imported and every bad row is reported (HTTP 422)."""
     data = file.file.read(50 * 2**20 + 1)
-    with _domain(locale):
-        if len(data) > 50 * 2**20:
-            raise DomainError("csv_too_large", "The file is larger than {mb} MB.", mb=50)
-        report = csv_io.do_import_csv(session, data, dry_run=dry_run)
+    if len(data) > 50 * 2**20:
+        raise DomainError("csv_too_large", "The file is larger than {mb} MB.", mb=50)
+    report = csv_io.do_import_csv(session, data, dry_run=dry_run)
     body = ImportReportPublic(
         dry_run=report.dry_run,
         ok=report.ok,
@@ -438,16 +389,15 @@ def share_product(
 ) -> MessagePublic:
     """Send one product into the chat (inside the 24-hour window)."""
     conversation = _conversation(session, conversation_id, locale)
-    with _domain(locale):
-        sent = sharing.do_share_product(
-            session,
-            conversation,
-            data.product_id,
-            sandbox=_settings(request).sandbox,
-            user_id=token.user_id,
-            body=data.body,
-            idempotency_key=_key(token, idempotency_key),
-        )
+    sent = sharing.do_share_product(
+        session,
+        conversation,
+        data.product_id,
+        sandbox=_settings(request).sandbox,
+        user_id=token.user_id,
+        body=data.body,
+        idempotency_key=_key(token, idempotency_key),
+    )
     return MessagePublic.model_validate(sent)
 
 
@@ -467,19 +417,18 @@ def share_product_list(
 ) -> MessagePublic:
     """Send up to 30 products in up to 10 sections (Meta's limits)."""
     conversation = _conversation(session, conversation_id, locale)
-    with _domain(locale):
-        sent = sharing.do_share_product_list(
-            session,
-            conversation,
-            data.product_ids or [],
-            sandbox=_settings(request).sandbox,
-            user_id=token.user_id,
-            header=data.header,
-            body=data.body,
-            sections=[(s.title, s.product_ids) for s in data.sections] if data.sections else None,
-            locale=_settings(request).locale,
-            idempotency_key=_key(token, idempotency_key),
-        )
+    sent = sharing.do_share_product_list(
+        session,
+        conversation,
+        data.product_ids or [],
+        sandbox=_settings(request).sandbox,
+        user_id=token.user_id,
+        header=data.header,
+        body=data.body,
+        sections=[(s.title, s.product_ids) for s in data.sections] if data.sections else None,
+        locale=_settings(request).locale,
+        idempotency_key=_key(token, idempotency_key),
+    )
     return MessagePublic.model_validate(sent)
 
 
@@ -499,17 +448,16 @@ def share_catalog(
 ) -> MessagePublic:
     """Invite the customer to browse the whole catalog."""
     conversation = _conversation(session, conversation_id, locale)
-    with _domain(locale):
-        sent = sharing.do_share_catalog(
-            session,
-            conversation,
-            sandbox=_settings(request).sandbox,
-            user_id=token.user_id,
-            body=data.body,
-            thumbnail_product_id=data.thumbnail_product_id,
-            locale=_settings(request).locale,
-            idempotency_key=_key(token, idempotency_key),
-        )
+    sent = sharing.do_share_catalog(
+        session,
+        conversation,
+        sandbox=_settings(request).sandbox,
+        user_id=token.user_id,
+        body=data.body,
+        thumbnail_product_id=data.thumbnail_product_id,
+        locale=_settings(request).locale,
+        idempotency_key=_key(token, idempotency_key),
+    )
     return MessagePublic.model_validate(sent)
 
 
@@ -551,8 +499,7 @@ def create_order(
     data: OrderCreate, session: SessionDep, token: CanSend, locale: LocaleDep
 ) -> OrderPublic:
     """An order made by an agent in a chat (prices default to the catalog's)."""
-    with _domain(locale):
-        return order_public(orders.do_create_order(session, data, actor_user_id=token.user_id))
+    return order_public(orders.do_create_order(session, data, actor_user_id=token.user_id))
 
 
 @router.get("/orders/by-number/{number}", response_model=OrderPublic)
@@ -569,17 +516,15 @@ def read_order_by_number(
 def read_order(
     order_id: int, session: SessionDep, token: CanRead, locale: LocaleDep
 ) -> OrderPublic:
-    with _domain(locale):
-        return order_public(orders.get_order(session, order_id))
+    return order_public(orders.get_order(session, order_id))
 
 
 @router.patch("/orders/{order_id}", response_model=OrderPublic)
 def update_order(
     order_id: int, data: OrderUpdate, session: SessionDep, token: CanSend, locale: LocaleDep
 ) -> OrderPublic:
-    with _domain(locale):
-        order = orders.get_order(session, order_id)
-        return order_public(orders.do_update_order(session, order, data))
+    order = orders.get_order(session, order_id)
+    return order_public(orders.do_update_order(session, order, data))
 
 
 @router.post("/orders/{order_id}/status", response_model=StatusChangePublic)
@@ -592,11 +537,10 @@ def change_status(
     locale: LocaleDep,
 ) -> StatusChangePublic:
     """Move the order on; the customer is told (unless ``notify`` is false)."""
-    with _domain(locale):
-        order = orders.get_order(session, order_id)
-        change = orders.do_change_status(
-            session, order, data, settings=_settings(request), actor_user_id=token.user_id
-        )
+    order = orders.get_order(session, order_id)
+    change = orders.do_change_status(
+        session, order, data, settings=_settings(request), actor_user_id=token.user_id
+    )
     return StatusChangePublic.model_validate(change)
 
 

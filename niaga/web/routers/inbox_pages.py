@@ -33,6 +33,7 @@ from niaga.channels.whatsapp.template_sync import template_fields
 from niaga.contacts.models import Contact, Label
 from niaga.core import clock
 from niaga.core.db import transaction
+from niaga.core.errors import DomainError, NotFoundError, UpstreamError
 from niaga.core.i18n import gettext
 from niaga.inbox import inbox_queries as iq
 from niaga.inbox import media as inbox_media
@@ -205,10 +206,6 @@ class SendIn(BaseModel):
     idempotency_key: str | None = Field(None, max_length=100)
 
 
-def _error(message: str, code: int = 422, **extra: Any) -> JSONResponse:
-    return JSONResponse({"detail": message, **extra}, status_code=code)
-
-
 @router.post("/inbox/c/{conversation_id}/send")
 def send(
     request: Request, session: SessionDep, user: CanReply, conversation_id: int, body: SendIn
@@ -221,30 +218,22 @@ def send(
         problems = "; ".join(
             f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors()
         )
-        return _error(gettext("The message is not valid: {problems}", locale, problems=problems))
+        raise DomainError(
+            "message_invalid",
+            "The message is not valid: {problems}",
+            field="message",
+            problems=problems,
+        ) from None
     key = f"ui-{user.id}-{body.idempotency_key}" if body.idempotency_key else None
-    try:
-        message = inbox.do_send_message(
-            session,
-            conversation,
-            outgoing,
-            origin="agent",
-            user_id=user.id,
-            idempotency_key=key,
-            reply_to_wamid=body.reply_to_wamid,
-        )
-    except inbox.WindowClosedError as exc:
-        return _error(
-            gettext(
-                "The 24-hour window closed at {when}. Send an approved template instead.",
-                locale,
-                when=str(exc.closed_at or "-"),
-            ),
-            409,
-            window_closed=True,
-        )
-    except inbox.NotSendableError:
-        return _error(gettext("This contact has no WhatsApp ID, so it cannot be messaged.", locale))
+    message = inbox.do_send_message(
+        session,
+        conversation,
+        outgoing,
+        origin="agent",
+        user_id=user.id,
+        idempotency_key=key,
+        reply_to_wamid=body.reply_to_wamid,
+    )
     if conversation.assigned_user_id is None and may(user, "organise"):
         organise.do_assign(
             session,
@@ -269,12 +258,9 @@ async def send_media(
     locale = request.state.locale
     settings = request.app.state.settings
     data = await file.read()
-    try:
-        stored = inbox_media.store_upload(
-            settings, data, file.filename or "file", file.content_type or ""
-        )
-    except inbox_media.MediaError as exc:
-        return _error(gettext(str(exc), locale))
+    stored = inbox_media.store_upload(
+        settings, data, file.filename or "file", file.content_type or ""
+    )
     message: dict[str, Any] = {"type": stored.kind, "link": stored.public_url(settings)}
     if caption.strip() and stored.kind in ("image", "video", "document"):
         message["caption"] = caption.strip()
@@ -286,23 +272,14 @@ async def send_media(
     def queue() -> JSONResponse:
         with transaction(request.app.state.session_factory) as session:
             conversation = _conversation(session, conversation_id, locale)
-            try:
-                sent = inbox.do_send_message(
-                    session,
-                    conversation,
-                    outgoing,
-                    origin="agent",
-                    user_id=user.id,
-                    idempotency_key=key,
-                )
-            except inbox.WindowClosedError:
-                return _error(
-                    gettext(
-                        "The 24-hour window is closed. Send an approved template instead.", locale
-                    ),
-                    409,
-                    window_closed=True,
-                )
+            sent = inbox.do_send_message(
+                session,
+                conversation,
+                outgoing,
+                origin="agent",
+                user_id=user.id,
+                idempotency_key=key,
+            )
             return JSONResponse({"id": sent.id, "status": sent.status})
 
     # Database work runs in a thread: the event loop must never wait for the write lock.
@@ -318,10 +295,7 @@ def add_note(
     request: Request, session: SessionDep, user: CanOrganise, conversation_id: int, body: NoteIn
 ) -> JSONResponse:
     conversation = _conversation(session, conversation_id, request.state.locale)
-    try:
-        note = organise.do_add_note(session, conversation, body.body, actor_user_id=user.id)
-    except organise.OrganiseError as exc:
-        return _error(str(exc))
+    note = organise.do_add_note(session, conversation, body.body, actor_user_id=user.id)
     return JSONResponse({"id": note.id})
 
 
@@ -360,7 +334,7 @@ def change_label(
     elif body.name:
         label = session.scalars(select(Label).where(Label.name == body.name.strip())).first()
     if label is None:
-        return _error(gettext("No such label.", locale), 404)
+        raise NotFoundError("label_not_found", "No such label.")
     if body.target == "contact":
         if body.action == "add":
             changed = organise.do_add_contact_label(
@@ -391,12 +365,9 @@ def assign(
     request: Request, session: SessionDep, user: CanOrganise, conversation_id: int, body: AssignIn
 ) -> JSONResponse:
     conversation = _conversation(session, conversation_id, request.state.locale)
-    try:
-        changed = organise.do_assign(
-            session, conversation, user_id=body.user_id, team_id=body.team_id, actor_user_id=user.id
-        )
-    except organise.OrganiseError as exc:
-        return _error(str(exc))
+    changed = organise.do_assign(
+        session, conversation, user_id=body.user_id, team_id=body.team_id, actor_user_id=user.id
+    )
     return JSONResponse({"changed": changed})
 
 
@@ -496,8 +467,12 @@ async def sync_templates(
         count = await do_sync(
             channel, request.app.state.session_factory, settings.wa_business_account_id
         )
-    except Exception as exc:
-        return _error(str(exc), 502)
+    except Exception as exc:  # Meta's error or the network: the person can try again
+        raise UpstreamError(
+            "template_sync_failed",
+            "Could not sync the templates from WhatsApp: {reason}",
+            reason=str(exc)[:200],
+        ) from exc
     finally:
         await channel.close()
     return JSONResponse({"synced": count})
@@ -538,10 +513,7 @@ async def message_media(request: Request, message_id: int) -> Any:
         return RedirectResponse(target, status_code=303)
     if not media_id or not isinstance(media_id, str | int):
         raise HTTPException(status.HTTP_404_NOT_FOUND)
-    try:
-        path, mime = await inbox_media.cached_inbound(settings, str(media_id), mime)
-    except inbox_media.MediaError as exc:
-        return _error(str(exc), 502)
+    path, mime = await inbox_media.cached_inbound(settings, str(media_id), mime)
     if kind in ("image", "sticker"):
         safe = await asyncio.to_thread(inbox_media.safe_inbound_image, path)
         if safe is not None:
@@ -660,52 +632,42 @@ def share_products(
 ) -> JSONResponse:
     """Send a product, a product list (Meta's limits) or the whole catalog into the chat."""
     from niaga.catalog import sharing
-    from niaga.catalog.errors import DomainError
 
     locale = request.state.locale
     settings = request.app.state.settings
     conversation = _conversation(session, conversation_id, locale)
     key = f"ui-{user.id}-{body.idempotency_key}" if body.idempotency_key else None
-    try:
-        if body.kind == "product":
-            if len(body.product_ids) != 1:
-                return _error(gettext("Choose exactly one product.", locale))
-            sent = sharing.do_share_product(
-                session,
-                conversation,
-                body.product_ids[0],
-                sandbox=settings.sandbox,
-                user_id=user.id,
-                body=body.body,
-                idempotency_key=key,
-            )
-        elif body.kind == "product_list":
-            sent = sharing.do_share_product_list(
-                session,
-                conversation,
-                body.product_ids,
-                sandbox=settings.sandbox,
-                user_id=user.id,
-                body=body.body,
-                locale=locale,
-                idempotency_key=key,
-            )
-        else:
-            sent = sharing.do_share_catalog(
-                session,
-                conversation,
-                sandbox=settings.sandbox,
-                user_id=user.id,
-                body=body.body,
-                locale=locale,
-                idempotency_key=key,
-            )
-    except DomainError as exc:
-        return _error(exc.message(locale))
-    except inbox.WindowClosedError:
-        return _error(
-            gettext("The 24-hour window is closed. Send an approved template instead.", locale),
-            409,
-            window_closed=True,
+    if body.kind == "product":
+        if len(body.product_ids) != 1:
+            raise DomainError("one_product", "Choose exactly one product.", field="product_ids")
+        sent = sharing.do_share_product(
+            session,
+            conversation,
+            body.product_ids[0],
+            sandbox=settings.sandbox,
+            user_id=user.id,
+            body=body.body,
+            idempotency_key=key,
+        )
+    elif body.kind == "product_list":
+        sent = sharing.do_share_product_list(
+            session,
+            conversation,
+            body.product_ids,
+            sandbox=settings.sandbox,
+            user_id=user.id,
+            body=body.body,
+            locale=locale,
+            idempotency_key=key,
+        )
+    else:
+        sent = sharing.do_share_catalog(
+            session,
+            conversation,
+            sandbox=settings.sandbox,
+            user_id=user.id,
+            body=body.body,
+            locale=locale,
+            idempotency_key=key,
         )
     return JSONResponse({"id": sent.id, "status": sent.status})

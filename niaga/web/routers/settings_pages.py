@@ -84,12 +84,9 @@ def invite(
     role: Annotated[str, Form()],
     team_ids: Annotated[list[int] | None, Form()] = None,
 ) -> Response:
-    try:
-        _, secret = invites.do_invite(
-            session, user, email=email, name=name, role=role, team_ids=team_ids or []
-        )
-    except invites.InviteError as exc:
-        return _back("/settings/users", str(exc))
+    _, secret = invites.do_invite(
+        session, user, email=email, name=name, role=role, team_ids=team_ids or []
+    )
     link = f"{request.app.state.settings.public_url.rstrip('/')}/invite/{secret}"
     from urllib.parse import quote
 
@@ -167,10 +164,7 @@ def create_team(
     name: Annotated[str, Form()],
     description: Annotated[str, Form()] = "",
 ) -> Response:
-    try:
-        teams.do_create_team(session, name, description or None)
-    except teams.TeamError as exc:
-        return _back("/settings/teams", str(exc))
+    teams.do_create_team(session, name, description or None)
     return _back("/settings/teams")
 
 
@@ -258,17 +252,14 @@ def save_quick_reply(
     quick_reply_id: Annotated[int | None, Form()] = None,
 ) -> Response:
     existing = session.get(QuickReply, quick_reply_id) if quick_reply_id else None
-    try:
-        quick_replies.do_save_quick_reply(
-            session,
-            shortcut=shortcut,
-            body=body,
-            title=title or None,
-            user_id=user.id,
-            quick_reply=existing,
-        )
-    except quick_replies.QuickReplyError as exc:
-        return _back("/settings/quick-replies", str(exc))
+    quick_replies.do_save_quick_reply(
+        session,
+        shortcut=shortcut,
+        body=body,
+        title=title or None,
+        user_id=user.id,
+        quick_reply=existing,
+    )
     return _back("/settings/quick-replies")
 
 
