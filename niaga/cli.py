@@ -69,6 +69,7 @@ def user_create(
 def token_create(
     name: Annotated[str, typer.Option(help="What the token is for")],
     role: Annotated[str, typer.Option(help="owner, admin, agent or analyst")] = "agent",
+    days: Annotated[int, typer.Option(help="Valid for this many days (1-730)")] = 90,
 ) -> None:
     """Create an API token; the token itself is printed alone on the last line."""
     from niaga.core.db import transaction
@@ -76,12 +77,70 @@ def token_create(
 
     try:
         with transaction(_factory()) as session:
-            row, secret = do_create_token(session, name=name, role=role)
-            console.print(f"Token {row.name!r} ({row.role}) created. Keep it secret:")
+            row, secret = do_create_token(session, name=name, role=role, days=days)
+            console.print(
+                f"Token {row.name!r} ({row.role}, id {row.id}) created, valid until "
+                f"{row.expires_at:%Y-%m-%d}. Keep it secret:"
+            )
     except ValueError as exc:
         console.print(f"[red]{exc}[/red]")
         raise typer.Exit(2) from None
     print(secret)
+
+
+@token_app.command("list")
+def token_list() -> None:
+    """Every API token: id, start of the secret, name, role, last use, expiry, state."""
+    from rich.table import Table
+
+    from niaga.core import clock
+    from niaga.core.db import transaction
+    from niaga.security.tokens import list_tokens
+
+    table = Table("id", "token", "name", "role", "last used", "expires", "state")
+    now = clock.now()
+    with transaction(_factory()) as session:
+        for t in list_tokens(session):
+            state = (
+                "revoked"
+                if t.revoked_at
+                else "expired"
+                if t.expires_at and t.expires_at <= now
+                else "active"
+            )
+            table.add_row(
+                str(t.id),
+                f"{t.prefix}…",
+                t.name,
+                t.role,
+                f"{t.last_used_at:%Y-%m-%d %H:%M}" if t.last_used_at else "-",
+                f"{t.expires_at:%Y-%m-%d}" if t.expires_at else "-",
+                state,
+            )
+    from rich.console import Console
+
+    Console(width=140).print(table)  # data on stdout; messages stay on stderr
+
+
+@token_app.command("revoke")
+def token_revoke(
+    token: Annotated[str, typer.Argument(help="The token's id, name or listed start")],
+) -> None:
+    """Revoke an API token at once (requests with it are refused from now on)."""
+    from niaga.core.db import transaction
+    from niaga.core.errors import DomainError
+    from niaga.security.tokens import do_revoke_token, find_token
+
+    try:
+        with transaction(_factory()) as session:
+            row = find_token(session, token)
+            changed = do_revoke_token(session, row)
+    except DomainError as exc:
+        console.print(f"[red]{exc}[/red]")
+        raise typer.Exit(2) from None
+    console.print(
+        f"Token {row.name!r} (id {row.id}) " + ("revoked." if changed else "was revoked.")
+    )
 
 
 @automation_app.command("seed-defaults")

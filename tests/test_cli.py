@@ -52,7 +52,23 @@ def test_token_create_prints_the_token_alone_on_the_last_line(
 
 def test_token_create_refuses_unknown_role(database_url: str, factory: Any) -> None:
     r = niaga(database_url, "token", "create", "--name", "x", "--role", "superuser")
-    assert r.returncode == 2 and "unknown role" in r.stderr
+    assert r.returncode == 2 and "unknown role" in r.stderr.lower()
+
+
+def test_token_list_and_revoke(database_url: str, factory: Any) -> None:
+    r = niaga(database_url, "token", "create", "--name", "kasir", "--days", "7")
+    assert r.returncode == 0, r.stderr
+    secret = r.stdout.strip().splitlines()[-1]
+    listing = niaga(database_url, "token", "list")
+    assert listing.returncode == 0 and "kasir" in listing.stdout and "active" in listing.stdout
+    assert secret not in listing.stdout  # only its start is ever shown again
+    revoked = niaga(database_url, "token", "revoke", secret[:10])
+    assert revoked.returncode == 0 and "revoked" in revoked.stderr, revoked.stderr
+    with factory() as s:
+        row = s.scalars(select(ApiToken).where(ApiToken.name == "kasir")).one()
+        assert row.revoked_at is not None and row.expires_at is not None
+    assert niaga(database_url, "token", "revoke", "nga_tidakada").returncode == 2
+    assert niaga(database_url, "token", "create", "--name", "x", "--days", "0").returncode == 2
 
 
 def test_user_create_hashes_with_argon2id(database_url: str, factory: Any) -> None:

@@ -48,6 +48,9 @@ ROUTES: list[tuple[str, str, str, Any, set[str]]] = [
     ("POST", "/settings/labels/999/delete", "form", {}, MANAGE),
     ("POST", "/settings/quick-replies/999/delete", "form", {}, WORK),
     ("POST", "/settings/invites/999/revoke", "form", {}, MANAGE),
+    ("GET", "/settings/tokens", "", None, MANAGE),
+    ("POST", "/settings/tokens", "form", {"name": "t-{role}", "role": "analyst"}, MANAGE),
+    ("POST", "/settings/tokens/999/revoke", "form", {}, MANAGE),
     ("GET", "/catalog", "", None, MANAGE),
     ("GET", "/catalog/export.csv", "", None, MANAGE),
     (
@@ -145,7 +148,7 @@ def test_every_page_route_is_in_the_role_table(live: LiveServer) -> None:
             continue
         if path in ("/openapi.json", "/me/locale") or path in PUBLIC or path in OTHER_TESTS:
             continue
-        generic = re.sub(r"\{(team|label|quick_reply|invite|rule|order)_id\}", "{id}", path)
+        generic = re.sub(r"\{(team|label|quick_reply|invite|rule|order|token)_id\}", "{id}", path)
         if generic not in table:
             missing.append(path)
     assert missing == []

@@ -10,7 +10,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from niaga.core.i18n import LOCALES, gettext
 from niaga.core.tokens import tokens_equal
-from niaga.security import invites, sessions
+from niaga.security import invites, sessions, throttle
 from niaga.security.users import MIN_PASSWORD_LENGTH
 from niaga.web.auth import UserDep, cookie_secure, page_locale
 from niaga.web.deps import SessionDep
@@ -84,16 +84,34 @@ def login(
             email,
             status_code=403,
         )
+    ip = request.client.host if request.client else None
+    wait = throttle.locked_for(session, email, ip)
+    if wait is not None:
+        minutes = max(1, -(-int(wait.total_seconds()) // 60))
+        response = _login_form(
+            request,
+            gettext(
+                "Too many failed sign-ins. Try again in {minutes} minutes.",
+                locale,
+                minutes=minutes,
+            ),
+            email,
+            status_code=429,
+        )
+        response.headers["Retry-After"] = str(int(wait.total_seconds()) + 1)
+        return response
     user = sessions.authenticate(session, email, password)
     if user is None:
+        throttle.do_record_failure(session, email, ip)
         return _login_form(
             request, gettext("Wrong email or password.", locale), email, status_code=401
         )
+    throttle.do_record_success(session, email)
     _, secret = sessions.do_start_session(
         session,
         user,
         user_agent=request.headers.get("user-agent"),
-        ip=request.client.host if request.client else None,
+        ip=ip,
     )
     response = _signed_in(request, secret, _safe_next(next))
     response.delete_cookie(LOGIN_CSRF_COOKIE)

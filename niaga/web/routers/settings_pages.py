@@ -1,4 +1,4 @@
-"""Team settings: people and invitations, teams, labels, quick replies."""
+"""Team settings: people and invitations, teams, labels, quick replies, API tokens."""
 
 from __future__ import annotations
 
@@ -10,11 +10,12 @@ from sqlalchemy import select
 
 from niaga.contacts.models import Label
 from niaga.core import clock
+from niaga.core.errors import PermissionDeniedError
 from niaga.core.i18n import gettext
 from niaga.inbox import quick_replies
 from niaga.inbox.models import QuickReply
-from niaga.security import invites, teams
-from niaga.security.models import ROLES, Invite, Team, TeamMember, User
+from niaga.security import invites, teams, tokens
+from niaga.security.models import ROLES, ApiToken, Invite, Team, TeamMember, User
 from niaga.security.sessions import do_end_all_sessions
 from niaga.web.auth import (
     CanManageLabels,
@@ -271,3 +272,60 @@ def delete_quick_reply(
     if row is not None:
         session.delete(row)
     return _back("/settings/quick-replies")
+
+
+# ---------------------------------------------------------------------- API tokens
+
+
+@router.get("/tokens", response_class=HTMLResponse)
+def tokens_page(request: Request, session: SessionDep, user: CanManageUsers) -> HTMLResponse:
+    """Every API token with its last use and expiry; create and revoke."""
+    return render(
+        request,
+        "settings_tokens.html",
+        tokens=tokens.list_tokens(session),
+        now=clock.now(),
+        roles=[r for r in ROLES if invites.may_grant(user.role, r)],
+        new_token=None,
+        flash=request.query_params.get("flash"),
+    )
+
+
+@router.post("/tokens")
+def create_token(
+    request: Request,
+    session: SessionDep,
+    user: CanManageUsers,
+    name: Annotated[str, Form(max_length=200)],
+    role: Annotated[str, Form(max_length=16)],
+    days: Annotated[int, Form(ge=1, le=tokens.MAX_DAYS)] = tokens.DEFAULT_DAYS,
+) -> Response:
+    """A new token, shown once on the page that answers (never put in a URL)."""
+    if not invites.may_grant(user.role, role):
+        raise PermissionDeniedError(
+            "role_not_grantable",
+            "A {actor} may not invite a {role}.",
+            field="role",
+            actor=user.role,
+            role=role,
+        )
+    _, secret = tokens.do_create_token(session, name=name, role=role, user_id=user.id, days=days)
+    return render(
+        request,
+        "settings_tokens.html",
+        tokens=tokens.list_tokens(session),
+        now=clock.now(),
+        roles=[r for r in ROLES if invites.may_grant(user.role, r)],
+        new_token=secret,
+        flash=None,
+    )
+
+
+@router.post("/tokens/{token_id}/revoke")
+def revoke_token(session: SessionDep, user: CanManageUsers, token_id: int) -> Response:
+    """Revoke a token at once."""
+    row = session.get(ApiToken, token_id) if token_id < 2**63 else None
+    if row is None:
+        raise HTTPException(status.HTTP_404_NOT_FOUND)
+    tokens.do_revoke_token(session, row)
+    return _back("/settings/tokens")
