@@ -14,6 +14,7 @@ from niaga.core.jobs.runner import keep_finished_jobs
 from niaga.inbox import jobs as inbox_jobs
 from niaga.orders import jobs as order_jobs
 from niaga.outbox import jobs as outbox_jobs
+from niaga.outgoing_webhooks import jobs as outgoing_webhook_jobs
 
 
 def build_registry(settings: Settings) -> Registry:
@@ -24,5 +25,6 @@ def build_registry(settings: Settings) -> Registry:
     order_jobs.register(registry)
     outbox_jobs.register(registry)
     whatsapp_jobs.register(registry)
+    outgoing_webhook_jobs.register(registry)
     registry.add_periodic(PeriodicSpec("jobs.purge", 86400.0, keep_finished_jobs))
     return registry

@@ -32,7 +32,16 @@ from niaga.inbox.models import (
 )
 from niaga.orders.models import Order, OrderItem, OrderStatusChange, OrderStatusReply
 from niaga.outbox.models import OutboxMessage
-from niaga.security.models import ApiToken, Invite, Team, TeamMember, User, WebSession
+from niaga.outgoing_webhooks.models import WebhookDelivery
+from niaga.security.models import (
+    ApiToken,
+    Invite,
+    SignInThrottle,
+    Team,
+    TeamMember,
+    User,
+    WebSession,
+)
 
 __all__ = [
     "AccountEvent",
@@ -71,9 +80,11 @@ __all__ = [
     "ScheduledJob",
     "SearchTerm",
     "SearchToken",
+    "SignInThrottle",
     "Team",
     "TeamMember",
     "User",
     "WebSession",
+    "WebhookDelivery",
     "WebhookEvent",
 ]

@@ -6,9 +6,7 @@ in a dry run, where no action touches the database or the network.
 
 from __future__ import annotations
 
-import json
 import logging
-import threading
 from collections.abc import Callable
 from typing import Any
 
@@ -35,9 +33,9 @@ from niaga.automation.schemas import (
     SetStatus,
 )
 from niaga.contacts.models import Label
-from niaga.core.db import on_commit
 from niaga.inbox import organise
 from niaga.inbox.models import Message
+from niaga.outgoing_webhooks.service import do_schedule_delivery
 from niaga.security.models import Team, User
 
 log = logging.getLogger(__name__)
@@ -221,6 +219,7 @@ def _send_csat(run: Run, rule: AutomationRule, a: SendCsat, i: int) -> Outcome:
 
 
 def _call_webhook(run: Run, rule: AutomationRule, a: CallWebhook, i: int) -> Outcome:
+    """Queue a signed, retried delivery in this transaction (see :mod:`niaga.outgoing_webhooks`)."""
     payload = {
         "trigger": run.trigger_type,
         "rule_id": rule.id,
@@ -231,27 +230,11 @@ def _call_webhook(run: Run, rule: AutomationRule, a: CallWebhook, i: int) -> Out
     }
     if run.dry_run:
         return "planned", {"url": a.url}
-    on_commit(run.session, lambda: _post_later(a.url, payload))
-    return "done", {"url": a.url, "queued": True}
-
-
-def _post_later(url: str, payload: dict[str, Any]) -> None:
-    """POST in a background thread after commit (best effort, logged on failure)."""
-
-    def post() -> None:
-        import httpx
-
-        try:
-            httpx.post(
-                url,
-                content=json.dumps(payload),
-                headers={"content-type": "application/json", "user-agent": "Niaga-Automation"},
-                timeout=10,
-            ).raise_for_status()
-        except Exception as exc:
-            log.warning("outgoing webhook %s failed: %s", url, exc)
-
-    threading.Thread(target=post, daemon=True, name="niaga-webhook-out").start()
+    delivery = do_schedule_delivery(
+        run.session, rule_id=rule.id, event=run.trigger_type, url=a.url, payload=payload
+    )
+    # "queued": its delivery (and any retry or refusal) is in the webhook delivery log.
+    return "queued", {"url": a.url, "delivery_id": delivery.id}
 
 
 ACTIONS: dict[str, ActionFn] = {

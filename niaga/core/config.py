@@ -37,6 +37,8 @@ class Settings(BaseSettings):
     locale: str = "id"
     business_name: str = "Niaga"
     cookie_secure: bool | None = None  # default: secure cookies when public_url is https
+    # Outgoing webhooks (rule action) may reach these internal hosts by name (comma-separated)
+    webhook_allow_hosts: str = ""
     # Host names this Niaga answers besides public_url's and loopback (comma-separated; "*": any)
     allowed_hosts: str = ""
     log_level: str = "info"

@@ -418,45 +418,35 @@ def test_a_failing_action_is_retried_safely_by_the_catch_up(
         assert log == {("Broken note", "failed"), ("Label", "done")}
 
 
-def test_outgoing_webhook_is_called_after_commit(factory: sessionmaker[Session]) -> None:
-    import json
-    import threading
-    from http.server import BaseHTTPRequestHandler, HTTPServer
+def test_outgoing_webhook_is_scheduled_with_its_cause(factory: sessionmaker[Session]) -> None:
+    """The action records a delivery and its job in the rule's transaction (delivered later by
+    the jobs layer: tests/security/test_outgoing_webhooks.py)."""
+    from niaga.core.jobs.models import ScheduledJob
+    from niaga.outgoing_webhooks.models import WebhookDelivery
+    from niaga.outgoing_webhooks.service import DELIVER_JOB
 
-    received: list[dict[str, Any]] = []
-
-    class Hook(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:
-            body = self.rfile.read(int(self.headers["content-length"]))
-            received.append(json.loads(body))
-            self.send_response(204)
-            self.end_headers()
-
-        def log_message(self, *args: Any) -> None:
-            pass
-
-    server = HTTPServer(("127.0.0.1", 0), Hook)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    try:
-        url = f"http://127.0.0.1:{server.server_port}/hook"
-        with transaction(factory) as s:
-            rule = rules.do_create_rule(
-                s,
-                {
-                    "name": "To the CRM",
-                    "trigger": {"type": "message_received"},
-                    "actions": [{"type": "call_webhook", "url": url}],
-                },
-            )
-            message_id = inbound(s, "Halo").id
-        with transaction(factory) as s:
-            service.handle_message_received(s, message_id)
-            assert received == []  # nothing leaves before the commit
-        from tests.conftest import wait_for
-
-        wait_for(lambda: received)
-        assert received[0]["rule_id"] == rule.id
-        assert received[0]["message_id"] == message_id
-        assert received[0]["trigger"] == "message_received"
-    finally:
-        server.shutdown()
+    url = "https://crm.example.com/hook"
+    with transaction(factory) as s:
+        rule = rules.do_create_rule(
+            s,
+            {
+                "name": "To the CRM",
+                "trigger": {"type": "message_received"},
+                "actions": [{"type": "call_webhook", "url": url}],
+            },
+        )
+        message_id = inbound(s, "Halo").id
+    with transaction(factory) as s:
+        service.handle_message_received(s, message_id)
+    with factory() as s:
+        delivery = s.scalars(select(WebhookDelivery)).one()
+        assert delivery.url == url and delivery.status == "pending"
+        assert delivery.payload["rule_id"] == rule.id
+        assert delivery.payload["message_id"] == message_id
+        assert delivery.event == "message_received"
+        job = s.scalars(select(ScheduledJob).where(ScheduledJob.name == DELIVER_JOB)).one()
+        assert job.payload == {"delivery_id": delivery.id}
+        outcome = s.scalars(
+            select(AutomationAction.outcome).where(AutomationAction.action == "call_webhook")
+        ).one()
+        assert outcome == "queued"

@@ -49,6 +49,7 @@ ROUTES: list[tuple[str, str, str, Any, set[str]]] = [
     ("POST", "/settings/quick-replies/999/delete", "form", {}, WORK),
     ("POST", "/settings/invites/999/revoke", "form", {}, MANAGE),
     ("GET", "/settings/tokens", "", None, MANAGE),
+    ("GET", "/settings/webhooks", "", None, MANAGE),
     ("POST", "/settings/tokens", "form", {"name": "t-{role}", "role": "analyst"}, MANAGE),
     ("POST", "/settings/tokens/999/revoke", "form", {}, MANAGE),
     ("GET", "/catalog", "", None, MANAGE),

@@ -329,3 +329,29 @@ def revoke_token(session: SessionDep, user: CanManageUsers, token_id: int) -> Re
         raise HTTPException(status.HTTP_404_NOT_FOUND)
     tokens.do_revoke_token(session, row)
     return _back("/settings/tokens")
+
+
+# ---------------------------------------------------------------------- outgoing webhooks
+
+
+@router.get("/webhooks", response_class=HTMLResponse)
+def webhooks_page(request: Request, session: SessionDep, user: CanManageUsers) -> HTMLResponse:
+    """The delivery log of outgoing webhooks, and how receivers verify them."""
+    from niaga.automation.models import AutomationRule
+    from niaga.outgoing_webhooks import signing
+    from niaga.outgoing_webhooks.service import list_deliveries
+
+    deliveries = list_deliveries(session)
+    rule_ids = {d.rule_id for d in deliveries if d.rule_id is not None}
+    found = session.execute(
+        select(AutomationRule.id, AutomationRule.name).where(AutomationRule.id.in_(rule_ids))
+    )
+    names = {rule_id: name for rule_id, name in found}
+    return render(
+        request,
+        "settings_webhooks.html",
+        deliveries=deliveries,
+        rule_names=names,
+        can_see_secret=user.role == "owner",
+        secret=signing.webhook_secret(request.app.state.settings.secret_key),
+    )
