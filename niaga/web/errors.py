@@ -3,8 +3,9 @@
 - ``/api/v1`` and script calls: an RFC 9457 problem document (``application/problem+json``)
   with ``type``, ``title``, ``status``, ``detail`` (translated), ``code``, ``field`` and any
   extra data the error carries (e.g. ``closed_at`` for a closed window).
-- Pages: a form post goes back to the form it came from with the message shown there
-  (``?flash=…&field=…``); anything else gets the error page with the status.
+- Pages: a page that registered a form renderer (:func:`show_form_on_error`) shows the form
+  again with the message at its field; another form post goes back to the page it came from
+  with the message (``?flash=…&field=…``); anything else gets the error page with the status.
 
 Input the database cannot hold (an integer beyond 64 bits, a value PostgreSQL refuses, JSON
 nested too deeply to read) is a 422 of the same shape, never a 500.
@@ -12,6 +13,7 @@ nested too deeply to read) is a 422 of the same shape, never a 500.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from http import HTTPStatus
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit
@@ -106,9 +108,21 @@ def _back_to_form(request: Request, message: str, field: str | None) -> Response
     return RedirectResponse(f"{parts.path}?{urlencode(query)}", status_code=303)
 
 
+FormRenderer = Callable[[DomainError, str], Response]
+
+
+def show_form_on_error(request: Request, renderer: FormRenderer) -> None:
+    """If a domain error ends this page request, answer ``renderer(error, message)``: the
+    form again, with what the person typed and the message next to its field."""
+    request.state.form_renderer = renderer
+
+
 def render_error(request: Request, exc: DomainError) -> Response:
     """The response for ``exc`` in the shape this request wants."""
     message = exc.message(_locale(request))
+    renderer = getattr(request.state, "form_renderer", None)
+    if renderer is not None and _wants_page(request):
+        return renderer(exc, message)
     if _wants_page(request):
         if request.method == "POST" and "form" in request.headers.get("content-type", ""):
             back = _back_to_form(request, message, exc.field)

@@ -112,3 +112,52 @@ def test_problem_documents_are_one_shape_and_in_the_openapi(
     assert "Problem" in spec["components"]["schemas"]
     op = spec["paths"]["/api/v1/contacts/{contact_id}"]["get"]
     assert "4XX" in op["responses"]
+
+
+def test_page_forms_answer_bad_input_with_the_form_again(niaga: LiveServer, factory: Any) -> None:
+    from tests.web.web_helpers import csrf
+
+    make_user(factory, "owner")
+    owner = login(niaga.url, "owner@toko.test")
+    token = csrf(owner)
+    # The rules page keeps the draft and names the field.
+    bad_json = owner.post(
+        "/settings/rules", data={"rule_json": '{"name": "x",', "csrf_token": token}
+    )
+    assert bad_json.status_code == 422 and "JSON" in bad_json.text
+    assert "{&#34;name&#34;: &#34;x&#34;," in bad_json.text or '"name": "x",' in bad_json.text
+    bad_rule = owner.post(
+        "/settings/rules",
+        data={
+            "rule_json": '{"name": "x", "trigger": {"type": "message_received"}, '
+            '"actions": [{"type": "no_such_action"}]}',
+            "csrf_token": token,
+        },
+    )
+    assert bad_rule.status_code == 422 and "no_such_action" in bad_rule.text
+    deep = owner.post(
+        "/settings/rules", data={"rule_json": "[" * 100_000 + "]" * 100_000, "csrf_token": token}
+    )
+    assert deep.status_code == 422
+    # Other forms go back to their page with the message.
+    for path, data in (
+        ("/settings/teams", {"name": " "}),
+        ("/settings/users/invite", {"email": "bukan-email", "name": "X", "role": "agent"}),
+        ("/settings/quick-replies", {"shortcut": "!!", "body": "x"}),
+        ("/catalog/products", {"sku": "A-1", "name": "Gamis", "price": "99999999999999999999"}),
+    ):
+        r = owner.post(path, data={**data, "csrf_token": token})
+        assert r.status_code in (303, 422), (path, r.status_code, r.text[:200])
+        if r.status_code == 303:
+            assert "flash=" in r.headers["location"], path
+    members = owner.post(
+        "/settings/teams/1/members", data={"user_ids": ["999999"], "csrf_token": token}
+    )
+    assert members.status_code < 500
+    for path in ("/catalog/import", "/catalog/products/1/images"):
+        r = owner.post(
+            path,
+            files={"file": ("x.csv", b"\xff\xfe\x00garbage,,,\n\x00", "text/csv")},
+            data={"csrf_token": token},
+        )
+        assert r.status_code < 500, (path, r.status_code)

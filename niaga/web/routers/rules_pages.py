@@ -12,17 +12,19 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, HTTPException, Request, status
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
-from sqlalchemy import select
+from sqlalchemy import inspect, select
 
 from niaga.automation import rules as rule_service
 from niaga.automation.dryrun import dry_run
 from niaga.automation.models import AutomationRule
-from niaga.automation.schemas import RuleInvalidError
 from niaga.contacts.models import Label
+from niaga.core.db import transaction
+from niaga.core.errors import DomainError
 from niaga.core.i18n import gettext
-from niaga.security.models import Team
+from niaga.security.models import Team, User
 from niaga.web.auth import CanManageLabels, CanReadInbox, may
 from niaga.web.deps import SessionDep
+from niaga.web.errors import show_form_on_error
 from niaga.web.templating import render
 
 router = APIRouter(prefix="/settings/rules", include_in_schema=False)
@@ -148,18 +150,27 @@ def create_rule(
 ) -> Response:
     """Save (create or replace) a rule from the simple form or from JSON; or dry-run it."""
     locale = request.state.locale
+    draft = rule_json
+
+    def form_again(exc: DomainError, message: str) -> Response:
+        errors = exc.extra.get("errors") or [{"field": exc.field or "json", "message": message}]
+        with transaction(request.app.state.read_session_factory) as read:
+            # The request's own session rolled back: read the person and the rule afresh.
+            request.state.user = read.get(User, inspect(request.state.user).identity[0])
+            known = rule_id is not None and 0 < rule_id < 2**63
+            editing = read.get(AutomationRule, rule_id) if known else None
+            return _page(
+                request, read, errors=errors, draft=draft, editing=editing, status_code=422
+            )
+
+    show_form_on_error(request, form_again)
     if rule_json.strip():
         try:
             data = json.loads(rule_json)
-        except json.JSONDecodeError as exc:
-            error = gettext("The JSON is not valid: {error}", locale, error=str(exc))
-            return _page(
-                request,
-                session,
-                errors=[{"field": "json", "message": error}],
-                draft=rule_json,
-                status_code=422,
-            )
+        except (json.JSONDecodeError, RecursionError) as exc:
+            raise DomainError(
+                "rule_json_invalid", "The JSON is not valid: {error}", field="json", error=str(exc)
+            ) from None
     else:
         data = built_rule(
             name=name,
@@ -174,12 +185,7 @@ def create_rule(
         )
     editing = _rule(session, rule_id) if rule_id else None
     draft = json.dumps(data, indent=2, ensure_ascii=False)
-    try:
-        checked = rule_service.check_rule(session, data)
-    except RuleInvalidError as exc:
-        return _page(
-            request, session, errors=exc.errors, draft=draft, editing=editing, status_code=422
-        )
+    checked = rule_service.check_rule(session, data)
     if action == "dry_run":
         report = dry_run(session, checked, days=days, rule_id=rule_id or 0)
         return _page(request, session, draft=draft, editing=editing, report=report)
