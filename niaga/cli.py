@@ -261,6 +261,13 @@ def demo(
     """Seed a demo business (idempotent) and print how to log in."""
     from niaga.demo import seed_demo
 
+    if get_settings().env == "production":
+        console.print(
+            "[red]Refusing to seed the demo shop in production: its owner's password is "
+            "published. Create your first owner with `niaga user create --role owner`.[/red]"
+        )
+        raise typer.Exit(2)
+
     created = seed_demo(_factory(), owner_email=owner_email, owner_password=owner_password)
     settings = get_settings()
     console.print(

@@ -117,3 +117,15 @@ def test_production_mode_refuses_default_secrets(database_url: str) -> None:
     )
     assert r.returncode == 2
     assert "NIAGA_SECRET_KEY" in r.stderr and "NIAGA_WA_APP_SECRET" in r.stderr
+
+
+def test_demo_refuses_production(database_url: str) -> None:
+    env_run = subprocess.run(
+        [sys.executable, "-m", "niaga", "demo"],
+        env={**os.environ, "NIAGA_DATABASE_URL": database_url, "NIAGA_ENV": "production"},
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert env_run.returncode == 2 and "production" in env_run.stderr

@@ -155,6 +155,8 @@ class Settings(BaseSettings):
         problems = self.insecure_defaults()
         if self.sandbox:
             problems.append("NIAGA_SANDBOX must be 0 in production")
+        if self.demo:
+            problems.append("NIAGA_DEMO must be 0 in production (the demo's password is public)")
         if problems:
             raise InsecureConfigError(
                 "Refusing to start in production with default or unsafe settings: "

@@ -42,3 +42,17 @@ def test_rate_is_bounded_like_meta() -> None:
     with pytest.raises(ValueError):
         Settings(wa_messages_per_second=1001)
     assert Settings(wa_messages_per_second=1000).wa_messages_per_second == 1000
+
+
+def test_production_refuses_the_demo() -> None:
+    s = Settings(
+        env="production",
+        secret_key="x" * 40,
+        wa_app_secret="a" * 32,
+        wa_verify_token="v" * 20,
+        wa_access_token="EAAG" + "t" * 100,
+        sandbox=False,
+        demo=True,
+    )
+    with pytest.raises(InsecureConfigError, match="NIAGA_DEMO"):
+        s.check_safe_to_start()

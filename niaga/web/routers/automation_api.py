@@ -23,6 +23,7 @@ from niaga.web.errors import PROBLEM_RESPONSES
 
 router = APIRouter(prefix="/api/v1/automation", tags=["automation"], responses=PROBLEM_RESPONSES)
 CanManage = Annotated[ApiToken, Depends(require_role("owner", "admin"))]
+CanAnswer = Annotated[ApiToken, Depends(require_role("owner", "admin", "agent"))]
 RuleBody = Annotated[
     dict[str, Any],
     Body(
@@ -199,7 +200,7 @@ def csat_summary(
 
 @router.put("/agents/{user_id}/availability")
 def set_availability(
-    user_id: int, change: Availability, session: SessionDep, token: CanRead, locale: LocaleDep
+    user_id: int, change: Availability, session: SessionDep, token: CanAnswer, locale: LocaleDep
 ) -> dict[str, Any]:
     """An agent goes available (waiting chats are routed to them) or away.
 
