@@ -277,18 +277,24 @@ def delete_quick_reply(
 # ---------------------------------------------------------------------- API tokens
 
 
-@router.get("/tokens", response_class=HTMLResponse)
-def tokens_page(request: Request, session: SessionDep, user: CanManageUsers) -> HTMLResponse:
-    """Every API token with its last use and expiry; create and revoke."""
+def _tokens_page(
+    request: Request, session: SessionDep, user: User, new_token: str | None = None
+) -> HTMLResponse:
     return render(
         request,
         "settings_tokens.html",
         tokens=tokens.list_tokens(session),
         now=clock.now(),
         roles=[r for r in ROLES if invites.may_grant(user.role, r)],
-        new_token=None,
+        new_token=new_token,
         flash=request.query_params.get("flash"),
     )
+
+
+@router.get("/tokens", response_class=HTMLResponse)
+def tokens_page(request: Request, session: SessionDep, user: CanManageUsers) -> HTMLResponse:
+    """Every API token with its last use and expiry; create and revoke."""
+    return _tokens_page(request, session, user)
 
 
 @router.post("/tokens")
@@ -310,15 +316,7 @@ def create_token(
             role=role,
         )
     _, secret = tokens.do_create_token(session, name=name, role=role, user_id=user.id, days=days)
-    return render(
-        request,
-        "settings_tokens.html",
-        tokens=tokens.list_tokens(session),
-        now=clock.now(),
-        roles=[r for r in ROLES if invites.may_grant(user.role, r)],
-        new_token=secret,
-        flash=None,
-    )
+    return _tokens_page(request, session, user, new_token=secret)
 
 
 @router.post("/tokens/{token_id}/revoke")
