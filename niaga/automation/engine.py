@@ -18,6 +18,7 @@ from niaga.automation.conditions import all_hold
 from niaga.automation.context import MAX_DEPTH, Run
 from niaga.automation.models import AutomationAction, AutomationRule
 from niaga.automation.schemas import Action, Condition, action_adapter, condition_adapter
+from niaga.core.db import is_transient
 
 log = logging.getLogger(__name__)
 RULES_CACHE = "automation_rules_cache"
@@ -135,5 +136,7 @@ def _perform(run: Run, rule: AutomationRule, action: Action, index: int) -> tupl
         with run.session.begin_nested():
             return handler(run, rule, action, index)
     except Exception as exc:  # one broken action must not stop the others
+        if is_transient(exc):
+            raise  # a lost race is not a broken action: the whole round is tried again
         log.exception("automation rule %s action %s failed", rule.id, action.type)
         return "failed", {"error": f"{type(exc).__name__}: {exc}"[:500]}

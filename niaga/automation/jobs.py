@@ -3,7 +3,8 @@
 - ``automation.queue``: the loop that runs the rules on new inbound messages (woken by each
   stored batch);
 - ``automation.timers``: "no reply after X" rules, every 5 s, one process at a time;
-- ``automation.catch_up``: messages whose automation a crash lost, every minute;
+- ``automation.catch_up``: messages whose automation a crash lost, every minute (every
+  reaction and the rules, on conversations it owns, like the queue);
 - ``automation.profile_sync``: a durable job, scheduled when the business profile changes,
   that pushes it to WhatsApp (retried with backoff while the Graph API refuses).
 """
@@ -15,7 +16,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from niaga.automation import profile, service
-from niaga.automation.queue import AutomationQueue, Reaction
+from niaga.automation.queue import AutomationQueue, Reaction, catch_up
 from niaga.core import events
 from niaga.core.db import transaction
 from niaga.core.jobs.registry import (
@@ -31,10 +32,6 @@ from niaga.core.jobs.registry import (
 def _timers(ctx: JobContext) -> int:
     with transaction(ctx.factory) as session:
         return service.due_timers(session)
-
-
-def _catch_up(ctx: JobContext) -> int:
-    return service.catch_up(ctx.factory)
 
 
 async def _sync_profile(ctx: JobContext, _payload: dict[str, Any]) -> None:
@@ -55,7 +52,11 @@ def register(registry: Registry, reactions: Sequence[Reaction] = ()) -> None:
         LoopSpec("automation.queue", queue, wake_on_events=(events.MESSAGE_RECEIVED,))
     )
     registry.add_periodic(PeriodicSpec("automation.timers", 5.0, _timers, retry_after=5.0))
-    registry.add_periodic(PeriodicSpec("automation.catch_up", 60.0, _catch_up))
+    registry.add_periodic(
+        PeriodicSpec(
+            "automation.catch_up", 60.0, lambda ctx: catch_up(ctx.factory, list(reactions))
+        )
+    )
     registry.add_task(
         TaskSpec(profile.SYNC_JOB, _sync_profile, role=DISPATCH, retry_after=15.0, lease=120.0)
     )

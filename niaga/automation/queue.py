@@ -16,17 +16,22 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import random
 import time
 from collections.abc import Callable, Sequence
 from contextlib import suppress
+from typing import Any
 
 from sqlalchemy import and_, exists, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from niaga.automation import engine, service
 from niaga.automation.models import AutomationTrigger
+from niaga.core import clock
+from niaga.core.db import is_transient
 from niaga.core.jobs.waker import Waker
-from niaga.inbox.models import Conversation, Message
+from niaga.inbox.locks import own_conversations
+from niaga.inbox.models import Message
 
 log = logging.getLogger(__name__)
 
@@ -40,31 +45,35 @@ Reaction = Callable[[Session, int], object]
 
 
 def claim(session: Session, floor: int, limit: int = BATCH) -> list[int]:
-    """Inbound messages after ``floor`` without a trigger record, oldest first.
+    """Inbound messages after ``floor`` without a trigger record, oldest first, whose
+    conversation this transaction now owns (:mod:`niaga.inbox.locks`)."""
+    return _claim(session, Message.__table__.c.id > floor, limit)
 
-    On PostgreSQL only those whose conversation this transaction could lock.
-    """
+
+def claim_missed(session: Session, limit: int = BATCH) -> list[int]:
+    """Messages of the last hours that nobody handled (the catch-up), owned the same way."""
+    m = Message.__table__
+    now = clock.now()
+    recent = and_(
+        m.c.received_at >= now - service.CATCH_UP_MAX_AGE,
+        m.c.received_at <= now - service.CATCH_UP_MIN_AGE,
+    )
+    return _claim(session, recent, limit)
+
+
+def _claim(session: Session, where: Any, limit: int) -> list[int]:
     m = Message.__table__
     unhandled = ~exists().where(and_(AutomationTrigger.message_id == m.c.id))
     rows = session.execute(
         select(m.c.id, m.c.conversation_id)
-        .where(m.c.direction == "in", m.c.id > floor, unhandled)
+        .where(m.c.direction == "in", where, unhandled)
         .order_by(m.c.id)
         .limit(limit)
     ).all()
     if not rows or session.get_bind().dialect.name != "postgresql":
         return [r[0] for r in rows]
-    wanted = sorted({r[1] for r in rows})
-    c = Conversation.__table__
-    locked = set(
-        session.scalars(
-            select(c.c.id)
-            .where(c.c.id.in_(wanted))
-            .order_by(c.c.id)
-            .with_for_update(skip_locked=True)
-        )
-    )
-    mine = [r[0] for r in rows if r[1] in locked]
+    owned = own_conversations(session, (r[1] for r in rows))
+    mine = [r[0] for r in rows if r[1] in owned]
     if not mine:
         return []
     # Another worker may have finished some of them before we took the lock.
@@ -121,11 +130,26 @@ class AutomationQueue:
             self._floor = None
 
     def run_round(self) -> int:
-        """Handle what one transaction's budget allows; returns how many messages were claimed."""
+        """Handle what one transaction's budget allows; returns how many messages were claimed.
+
+        A deadlock or serialization failure rolls the round back and runs it again (a few
+        times, after a short random pause): a lost race is never an action that failed.
+        """
+        return _retrying(self._round)
+
+    def catch_up_round(self) -> int:
+        """One round over messages that the queue missed (a crash, a restart past the floor)."""
+        return _retrying(lambda: self._round(missed=True))
+
+    def _round(self, missed: bool = False) -> int:
         with self.factory() as session, session.begin():
-            if self._floor is None:
-                self._floor = self._start_floor(session)
-            ids = [i for i in claim(session, self._floor, self.batch) if i not in self._given_up]
+            if missed:
+                ids = claim_missed(session, self.batch)
+            else:
+                if self._floor is None:
+                    self._floor = self._start_floor(session)
+                ids = claim(session, self._floor, self.batch)
+            ids = [i for i in ids if i not in self._given_up]
             session.info[engine.RULES_CACHE] = {}
             started = time.monotonic()
             handled: list[int] = []
@@ -134,7 +158,7 @@ class AutomationQueue:
                 handled.append(message_id)
                 if time.monotonic() - started > self.budget:
                     break
-        if handled:
+        if handled and not missed and self._floor is not None:
             self._floor = max(self._floor, max(handled) - FLOOR_SLACK)
         return len(handled)
 
@@ -144,12 +168,16 @@ class AutomationQueue:
                 for reaction in self.reactions:
                     reaction(session, message_id)
             return
-        except Exception:
+        except Exception as exc:
+            if is_transient(exc):
+                raise  # the whole round again, never half of it
             log.exception("automation failed for message %s; trying each action alone", message_id)
         try:  # second try: every action in its own SAVEPOINT, the trigger recorded regardless
             with session.begin_nested():
                 service.handle_message_received(session, message_id, safe=True)
-        except Exception:
+        except Exception as exc:
+            if is_transient(exc):
+                raise
             log.exception("automation gave up on message %s (the catch-up retries)", message_id)
             self._given_up.add(message_id)
 
@@ -176,3 +204,28 @@ class AutomationQueue:
 
 def _run_rules(session: Session, message_id: int) -> None:
     service.handle_message_received(session, message_id)
+
+
+RETRIES = 6
+
+
+def _retrying(round_: Callable[[], int]) -> int:
+    """``round_()``, run again after a lost race (deadlock, serialization, lock timeout)."""
+    for attempt in range(RETRIES):
+        try:
+            return round_()
+        except Exception as exc:
+            if not is_transient(exc) or attempt == RETRIES - 1:
+                raise
+            log.info("automation round lost a race (%s); running it again", type(exc).__name__)
+            time.sleep(random.uniform(0.005, 0.02) * 2**attempt)
+    return 0
+
+
+def catch_up(factory: sessionmaker[Session], reactions: Sequence[Reaction] = ()) -> int:
+    """The minute catch-up: every reaction and the rules for messages nobody handled."""
+    queue = AutomationQueue(factory, reactions)
+    done = 0
+    while n := queue.catch_up_round():
+        done += n
+    return done

@@ -7,9 +7,9 @@ import logging
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, exists, func, select
+from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session
 
 from niaga.automation import csat, engine
 from niaga.automation.context import Run
@@ -17,7 +17,7 @@ from niaga.automation.eta import HUMAN_ORIGINS
 from niaga.automation.models import AutomationRule, AutomationTrigger
 from niaga.automation.profile import load_profile
 from niaga.core import clock
-from niaga.core.db import transaction
+from niaga.inbox.locks import own_conversations
 from niaga.inbox.models import Conversation, Message
 
 log = logging.getLogger(__name__)
@@ -227,41 +227,13 @@ def due_timers(session: Session, now: datetime | None = None, limit: int = 200) 
                 (Conversation.last_inbound_at.is_(None))
                 | (Conversation.last_inbound_at < last_business),
             )
-        for conversation, since in session.execute(stmt.limit(limit)).all():
+        found = session.execute(stmt.limit(limit)).all()
+        owned = own_conversations(session, (c.id for c, _ in found))
+        for conversation, since in found:
+            if conversation.id not in owned:
+                continue  # another worker is acting on this chat: the next tick sees it
             stamp = int(clock.as_utc(since).timestamp())
             key = f"timer:{rule.id}:{conversation.id}:{stamp}"
             if _run_simple(session, key, rule.trigger_type, conversation, {}, [rule]) is not None:
                 fired += 1
     return fired
-
-
-def missed_messages(session: Session, limit: int = 200) -> list[int]:
-    """Inbound messages of the last hours that automation has not handled yet."""
-    now = clock.now()
-    stmt = (
-        select(Message.id)
-        .where(
-            Message.direction == "in",
-            Message.received_at >= now - CATCH_UP_MAX_AGE,
-            Message.received_at <= now - CATCH_UP_MIN_AGE,
-            ~exists().where(and_(AutomationTrigger.message_id == Message.id)),
-        )
-        .order_by(Message.id)
-        .limit(limit)
-    )
-    return list(session.scalars(stmt))
-
-
-def catch_up(factory: sessionmaker[Session], limit: int = 200) -> int:
-    """Handle messages whose automation was lost (a crash after the message commit)."""
-    with factory() as session:
-        ids = missed_messages(session, limit)
-    done = 0
-    for message_id in ids:
-        try:
-            with transaction(factory) as session:
-                if handle_message_received(session, message_id, safe=True) is not None:
-                    done += 1
-        except Exception:
-            log.exception("automation catch-up failed for message %s", message_id)
-    return done

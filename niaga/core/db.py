@@ -173,3 +173,23 @@ def transaction(factory: sessionmaker[Session]) -> Iterator[Session]:
         except BaseException:
             session.rollback()
             raise
+
+
+# SQLSTATEs of errors that say "try the whole transaction again", not "this is wrong":
+# serialization_failure, deadlock_detected, lock_not_available.
+TRANSIENT_SQLSTATES = frozenset({"40001", "40P01", "55P03"})
+
+
+def is_transient(exc: BaseException) -> bool:
+    """Whether ``exc`` (or what caused it) is a deadlock, serialization failure or lock
+    timeout: the transaction lost a race and is retried whole, never recorded as a failure."""
+    seen: BaseException | None = exc
+    while seen is not None:
+        orig = getattr(seen, "orig", None)
+        state = getattr(seen, "sqlstate", None) or getattr(orig, "sqlstate", None)
+        if state in TRANSIENT_SQLSTATES:
+            return True
+        if orig is not None and "database is locked" in str(orig):
+            return True  # SQLite's busy timeout ran out
+        seen = seen.__cause__ or seen.__context__
+    return False

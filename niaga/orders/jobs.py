@@ -19,8 +19,9 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from niaga.core import clock
 from niaga.core.config import Settings
-from niaga.core.db import transaction
+from niaga.core.db import is_transient, transaction
 from niaga.core.jobs.registry import PeriodicSpec, Registry
+from niaga.inbox.locks import own_conversations
 from niaga.inbox.models import Message
 from niaga.orders.lookup import asked_number, do_answer_status_query
 from niaga.orders.models import Order, OrderStatusReply
@@ -79,10 +80,18 @@ def catch_up(factory: sessionmaker[Session], settings: Settings) -> int:
     for message_id in pending:
         try:
             with transaction(factory) as session:
+                conversation_id = session.scalar(
+                    select(Message.conversation_id).where(Message.id == message_id)
+                )
+                if conversation_id is None or not own_conversations(session, [conversation_id]):
+                    continue  # the automation queue is on this chat now; it does the same work
                 handle_message(session, message_id, settings)
             done += 1
-        except Exception:
-            log.exception("order catch-up failed for message %s", message_id)
+        except Exception as exc:
+            if is_transient(exc):
+                log.info("order catch-up lost a race on message %s; next minute", message_id)
+            else:
+                log.exception("order catch-up failed for message %s", message_id)
     if done:
         log.info("order catch-up handled %d messages", done)
     return done
