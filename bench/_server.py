@@ -12,6 +12,7 @@ import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import Any
 
 import httpx
 
@@ -65,12 +66,19 @@ def fresh_database(kind: str, keep: bool = False) -> Iterator[str]:
                 admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
+class ServerUrl(str):
+    """The base URL of a started process; ``pid`` is the process's id."""
+
+    pid: int = 0
+
+
 @contextmanager
 def niaga_process(
     args: list[str],
     env: dict[str, str],
     health_path: str | None = "/healthz",
     port: int | None = None,
+    stderr: Any = None,
 ) -> Iterator[str]:
     """Run ``python -m niaga <args>`` until the block ends; yields its base URL.
 
@@ -88,8 +96,9 @@ def niaga_process(
     argv = [sys.executable, "-m", "niaga", *args]
     if health_path is not None:
         argv += ["--port", str(port)]
-    proc = subprocess.Popen(argv, env=full_env, cwd=ROOT)
-    url = f"http://127.0.0.1:{port}"
+    proc = subprocess.Popen(argv, env=full_env, cwd=ROOT, stderr=stderr)
+    url = ServerUrl(f"http://127.0.0.1:{port}")
+    url.pid = proc.pid
     try:
         deadline = time.monotonic() + 30
         while health_path is not None:

@@ -1,0 +1,331 @@
+"""The whole loop as a user runs it: signed webhooks from simulated customers, the default
+retail rules, the dispatcher sending to the sandbox, the sandbox's statuses coming back.
+
+Layouts: ``--db sqlite`` is the default ``niaga serve`` (worker in its child process);
+``--db postgres --workers N`` is ``niaga serve`` without its worker plus N ``niaga worker``
+processes. Customers first write once through the sandbox (so the sandbox knows their 24-hour
+windows, as Meta would); then a burst of signed single-message webhooks is posted, as fast as
+``--concurrency`` connections allow, from overlapping customers, and the bench waits until every
+inbound message is fully processed (stored, and its automation trigger recorded: labels,
+routing and replies queued) and every reply has its statuses back. ``--minutes`` adds a steady
+phase at ``--rate`` messages/s while each process's resident memory is sampled.
+
+Prints: webhook acks/s with p50/p99 during the burst, inbound stored/s, fully processed/s,
+statuses applied/s, the backlog over time, error lines in the processes' logs, and memory.
+Usage::
+
+    python bench/pipeline.py --db sqlite --customers 1200 --messages 6000
+    python bench/pipeline.py --db postgres --workers 2
+    python bench/pipeline.py --db sqlite --minutes 10 --rate 20
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import random
+import statistics
+import sys
+import tempfile
+import time
+from contextlib import ExitStack
+from pathlib import Path
+
+import aiohttp
+import httpx
+
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+from bench._server import CONTROL, fresh_database, niaga_process
+from bench.automation import prepare
+from niaga.channels.whatsapp.signature import sign
+
+SECRET = "bench-app-secret"
+PHONE_NUMBER_ID = "106540352242922"
+TEXTS = [
+    "Halo kak, gamis navy ukuran L ready?",
+    "Ongkirnya ke Bandung berapa kak?",
+    "psnan sy blm smpe kak, udh 5 hari",
+    "harga kemeja batik berapa ya",
+    "kak mau pesan 2 ya, transfer ke mana?",
+    "barangnya rusak pas sampai, kecewa bgt",
+    "jam berapa tokonya buka?",
+    "makasih kak, sudah diterima",
+]
+
+
+def body_for(phone: str, n: int, text: str) -> tuple[bytes, str]:
+    payload = {
+        "object": "whatsapp_business_account",
+        "entry": [
+            {
+                "id": "102290129340398",
+                "changes": [
+                    {
+                        "field": "messages",
+                        "value": {
+                            "messaging_product": "whatsapp",
+                            "metadata": {
+                                "display_phone_number": "6281100000000",
+                                "phone_number_id": PHONE_NUMBER_ID,
+                            },
+                            "contacts": [
+                                {"profile": {"name": f"Pelanggan {phone}"}, "wa_id": phone}
+                            ],
+                            "messages": [
+                                {
+                                    "from": phone,
+                                    "id": f"wamid.PIPE{n:012d}",
+                                    "timestamp": str(int(time.time())),
+                                    "type": "text",
+                                    "text": {"body": text},
+                                }
+                            ],
+                        },
+                    }
+                ],
+            }
+        ],
+    }
+    body = json.dumps(payload).encode()
+    return body, sign(body, SECRET)
+
+
+async def post_all(url: str, bodies: list[tuple[bytes, str]], concurrency: int) -> list[float]:
+    """POST every body; returns each request's latency (all must be answered 200)."""
+    latencies: list[float] = []
+    queue: asyncio.Queue[tuple[bytes, str]] = asyncio.Queue()
+    for item in bodies:
+        queue.put_nowait(item)
+    async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=concurrency)) as http:
+
+        async def worker() -> None:
+            while not queue.empty():
+                body, sig = queue.get_nowait()
+                start = time.perf_counter()
+                async with http.post(
+                    url,
+                    data=body,
+                    headers={"content-type": "application/json", "x-hub-signature-256": sig},
+                ) as resp:
+                    await resp.read()
+                    if resp.status != 200:
+                        raise RuntimeError(f"webhook answered HTTP {resp.status}")
+                latencies.append(time.perf_counter() - start)
+
+        await asyncio.gather(*(worker() for _ in range(concurrency)))
+    return latencies
+
+
+def counts(url: str) -> dict[str, int]:
+    """Inbound stored, inbound fully processed, replies, status events: straight from the DB."""
+    from sqlalchemy import text
+
+    from niaga.core.db import make_engine
+
+    engine = make_engine(url)
+    try:
+        with engine.connect() as conn:
+            row = conn.execute(
+                text(
+                    "SELECT"
+                    " (SELECT count(*) FROM messages WHERE direction = 'in'),"
+                    " (SELECT count(*) FROM messages m WHERE m.direction = 'in' AND EXISTS"
+                    "   (SELECT 1 FROM automation_triggers t WHERE t.message_id = m.id)),"
+                    " (SELECT count(*) FROM messages WHERE direction = 'out'),"
+                    " (SELECT count(*) FROM messages WHERE direction = 'out'"
+                    "   AND status IN ('read', 'delivered', 'failed')),"
+                    " (SELECT count(*) FROM message_status_events),"
+                    " (SELECT count(*) FROM automation_actions WHERE outcome = 'failed')"
+                )
+            ).one()
+    finally:
+        engine.dispose()
+    keys = ("inbound", "processed", "replies", "replies_settled", "statuses", "failed_actions")
+    return dict(zip(keys, (int(v) for v in row), strict=True))
+
+
+def rss_kib(pid: int) -> int:
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    except OSError:
+        pass
+    return 0
+
+
+def family(pid: int) -> list[int]:
+    """``pid`` and its descendants (the worker child of ``niaga serve``)."""
+    out = [pid]
+    try:
+        for task in Path(f"/proc/{pid}/task").iterdir():
+            children = (task / "children").read_text().split()
+            for child in children:
+                out.extend(family(int(child)))
+    except OSError:
+        pass
+    return out
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--db", choices=("sqlite", "postgres"), default="sqlite")
+    parser.add_argument("--workers", type=int, default=0, help="standalone workers (postgres)")
+    parser.add_argument("--customers", type=int, default=1200)
+    parser.add_argument("--messages", type=int, default=6000)
+    parser.add_argument("--concurrency", type=int, default=32)
+    parser.add_argument("--minutes", type=float, default=0.0, help="steady phase afterwards")
+    parser.add_argument("--rate", type=float, default=20.0, help="messages/s in the steady phase")
+    parser.add_argument("--drain-timeout", type=float, default=900.0)
+    args = parser.parse_args()
+    logs = Path(tempfile.mkdtemp(prefix="niaga-pipeline-"))
+    with fresh_database(args.db) as url, ExitStack() as stack:
+        prepare(url, args.customers)
+        env = {
+            "NIAGA_DATABASE_URL": url,
+            "NIAGA_WA_APP_SECRET": SECRET,
+            "NIAGA_SANDBOX": "1",
+            "NIAGA_SANDBOX_CUSTOMERS": "0",
+            "NIAGA_WA_MESSAGES_PER_SECOND": "1000",
+            "NIAGA_LOG_LEVEL": "warning",
+        }
+        if args.workers:
+            env["NIAGA_EMBEDDED_WORKER"] = "0"
+        serve_log = (logs / "serve.log").open("w")
+        base = stack.enter_context(niaga_process(["serve"], env, stderr=serve_log))
+        pids: dict[str, int] = {"serve": base.pid}
+        for i in range(args.workers):
+            log = (logs / f"worker{i}.log").open("w")
+            worker_env = {**env, "NIAGA_WA_GRAPH_URL": f"{base}/sandbox"}
+            worker = stack.enter_context(niaga_process(["worker"], worker_env, None, stderr=log))
+            pids[f"worker{i}"] = worker.pid
+        phones = [f"62813{i:08d}" for i in range(args.customers)]
+        control = httpx.Client(base_url=f"{base}/sandbox/_control", headers=CONTROL, timeout=60)
+        httpx.patch(
+            f"{base}/sandbox/_control/config",
+            json={"read_probability": 1.0},
+            headers=CONTROL,
+            timeout=30,
+        ).raise_for_status()
+        print(f"warm-up: {len(phones)} customers write once through the sandbox", flush=True)
+        for phone in phones:
+            control.post("/customers", json={"phone": phone, "name": f"Pelanggan {phone}"})
+            control.post(f"/customers/{phone}/send", json={"type": "text", "text": "Halo"})
+        _wait(url, lambda c: c["processed"] >= len(phones), args.drain_timeout)
+        before = counts(url)
+        rng = random.Random(7)
+        bodies = [body_for(rng.choice(phones), n, rng.choice(TEXTS)) for n in range(args.messages)]
+        print(f"burst: {args.messages} signed webhooks, {args.concurrency} connections", flush=True)
+        t0 = time.monotonic()
+        latencies = asyncio.run(post_all(f"{base}/webhooks/whatsapp", bodies, args.concurrency))
+        acked = time.monotonic() - t0
+        backlog: list[tuple[float, int]] = []
+        stored_at = processed_at = settled_at = None
+        target_in = before["inbound"] + args.messages
+        deadline = time.monotonic() + args.drain_timeout
+        while time.monotonic() < deadline:
+            c = counts(url)
+            now = time.monotonic() - t0
+            backlog.append((now, target_in - c["processed"]))
+            if stored_at is None and c["inbound"] >= target_in:
+                stored_at = now
+            if processed_at is None and c["processed"] >= target_in:
+                processed_at = now
+            if processed_at is not None and c["replies_settled"] >= c["replies"]:
+                settled_at = now
+                break
+            time.sleep(0.5)
+        after = counts(url)
+        rss_first = {name: sum(rss_kib(p) for p in family(pid)) for name, pid in pids.items()}
+        steady = _steady(base, url, phones, args, pids) if args.minutes else None
+    print()
+    lat = sorted(latencies)
+    print(
+        f"layout: {args.db}, {'niaga serve' if not args.workers else f'{args.workers} worker(s)'}"
+    )
+    print(
+        f"webhook acks: {len(lat) / acked:,.0f}/s during the burst, "
+        f"p50 {statistics.median(lat) * 1000:.1f} ms, p99 {lat[int(len(lat) * 0.99)] * 1000:.1f} ms"
+    )
+    if stored_at:
+        print(f"inbound stored: {args.messages / stored_at:,.0f}/s")
+    if processed_at:
+        print(
+            f"inbound fully processed: {args.messages / processed_at:,.1f}/s ({processed_at:.1f} s)"
+        )
+    else:
+        print(
+            f"inbound fully processed: NOT DONE, {backlog[-1][1]} left after {args.drain_timeout} s"
+        )
+    statuses = after["statuses"] - before["statuses"]
+    if settled_at:
+        print(
+            f"statuses applied: {statuses:,} in {settled_at:.1f} s ({statuses / settled_at:,.0f}/s)"
+        )
+    replies = after["replies"] - before["replies"]
+    print(f"replies queued: {replies:,}; failed actions: {after['failed_actions']}")
+    marks = backlog[:: max(1, len(backlog) // 20)]
+    print("backlog (s: unprocessed): " + ", ".join(f"{t:.0f}: {n}" for t, n in marks))
+    errors = 0
+    for path in sorted(logs.glob("*.log")):
+        text = path.read_text(errors="replace")
+        found = sum(
+            1 for line in text.splitlines() if "ERROR" in line or line.startswith("Traceback")
+        )
+        deadlocks = text.count("DeadlockDetected")
+        errors += found
+        print(f"{path.name}: {found} error lines, {deadlocks} deadlocks")
+    print(f"resident memory after the burst (KiB): {rss_first}")
+    if steady:
+        print(steady)
+    print(f"logs: {logs}")
+    sys.exit(1 if errors or not processed_at else 0)
+
+
+def _wait(url: str, done: object, timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if done(counts(url)):  # type: ignore[operator]
+            return
+        time.sleep(0.5)
+    raise RuntimeError("not processed in time")
+
+
+def _steady(base: str, url: str, phones: list[str], args: argparse.Namespace, pids: dict) -> str:
+    """``--minutes`` at ``--rate``: memory at the first minute and at the end, per process."""
+    rng = random.Random(11)
+    n = 10_000_000
+    first: dict[str, int] = {}
+    end = time.monotonic() + args.minutes * 60
+    started = time.monotonic()
+    with httpx.Client(timeout=30) as client:
+        while time.monotonic() < end:
+            tick = time.monotonic()
+            for _ in range(int(args.rate)):
+                body, sig = body_for(rng.choice(phones), n, rng.choice(TEXTS))
+                n += 1
+                client.post(
+                    f"{base}/webhooks/whatsapp",
+                    content=body,
+                    headers={"content-type": "application/json", "x-hub-signature-256": sig},
+                )
+            if not first and time.monotonic() - started >= 60:
+                first = {k: sum(rss_kib(p) for p in family(v)) for k, v in pids.items()}
+            time.sleep(max(0.0, 1.0 - (time.monotonic() - tick)))
+    last = {k: sum(rss_kib(p) for p in family(v)) for k, v in pids.items()}
+    growth = {
+        k: f"{(last[k] - first.get(k, last[k])) / max(1, first.get(k, 1)) * 100:+.1f} %"
+        for k in last
+    }
+    lag = counts(url)
+    return (
+        f"steady {args.minutes} min at {args.rate}/s: memory after 1 min {first} KiB, at the end "
+        f"{last} KiB, growth {growth}; unprocessed at the end: {lag['inbound'] - lag['processed']}"
+    )
+
+
+if __name__ == "__main__":
+    main()
