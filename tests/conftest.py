@@ -246,6 +246,20 @@ def niaga(live: LiveServer, engine: Any) -> Iterator[LiveServer]:
 
 
 @pytest.fixture
+def background_paused(live: LiveServer) -> Iterator[None]:
+    """The live server's automation and order jobs sit out: a test that drives them itself on
+    the shared database does not race the server's own queue, catch-ups and timers."""
+    jobs = live.app.state.worker.jobs
+    for prefix in ("automation", "orders"):
+        jobs.pause(prefix)
+    try:
+        yield
+    finally:
+        for prefix in ("automation", "orders"):
+            jobs.resume(prefix)
+
+
+@pytest.fixture
 def redis_url() -> str:
     """A reachable Redis (skipped, or failed in CI, when there is none)."""
     import redis

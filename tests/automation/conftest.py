@@ -8,17 +8,11 @@ from collections.abc import Iterator
 import pytest
 
 from niaga.core import events
-from tests.conftest import LiveServer
 
 
 @pytest.fixture
-def quiet(monkeypatch: pytest.MonkeyPatch, live: LiveServer) -> Iterator[None]:
+def quiet(monkeypatch: pytest.MonkeyPatch, background_paused: None) -> Iterator[None]:
     """A service-level test drives automation itself: no event listeners act on their own,
-    and the live server's automation scheduler (catch-up, timers) and queue sit out."""
+    and the live server's automation and order jobs (queue, catch-ups, timers) sit out."""
     monkeypatch.setattr(events, "_listeners", defaultdict(list))
-    jobs = live.app.state.worker.jobs
-    jobs.pause("automation")
-    try:
-        yield
-    finally:
-        jobs.resume("automation")
+    yield

@@ -20,6 +20,9 @@ from niaga.orders.models import Order, OrderStatusReply
 from niaga.outbox.models import OutboxMessage
 from tests.conftest import make_settings
 
+# These tests drive the order work themselves: the live server's queue and catch-ups sit out.
+pytestmark = pytest.mark.usefixtures("background_paused")
+
 
 @pytest.fixture
 def settings(database_url: str) -> Any:
