@@ -12,7 +12,6 @@ posted (t0, just before the request); the sandbox stamps the moment the FAQ answ
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import statistics
 import sys
@@ -24,9 +23,8 @@ import httpx
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 from bench._server import CONTROL, fresh_database, niaga_process
-from niaga.channels.whatsapp.signature import sign
+from bench._webhooks import SECRET, text_webhook
 
-SECRET = "bench-app-secret"
 PHONE_NUMBER_ID = "106540352242922"
 ALWAYS_OPEN = {d: [["00:00", "24:00"]] for d in ("mon", "tue", "wed", "thu", "fri", "sat", "sun")}
 
@@ -58,38 +56,9 @@ def prepare(url: str, customers: int) -> None:
 
 
 def webhook(phone: str, n: int) -> tuple[bytes, str]:
-    payload = {
-        "object": "whatsapp_business_account",
-        "entry": [
-            {
-                "id": "102290129340398",
-                "changes": [
-                    {
-                        "field": "messages",
-                        "value": {
-                            "messaging_product": "whatsapp",
-                            "metadata": {
-                                "display_phone_number": "6281100000000",
-                                "phone_number_id": PHONE_NUMBER_ID,
-                            },
-                            "contacts": [{"profile": {"name": f"Bench {phone}"}, "wa_id": phone}],
-                            "messages": [
-                                {
-                                    "from": phone,
-                                    "id": f"wamid.BENCHAUTO{n:010d}",
-                                    "timestamp": str(int(time.time())),
-                                    "type": "text",
-                                    "text": {"body": "Ongkirnya berapa kak?"},
-                                }
-                            ],
-                        },
-                    }
-                ],
-            }
-        ],
-    }
-    body = json.dumps(payload).encode()
-    return body, sign(body, SECRET)
+    return text_webhook(
+        phone, f"wamid.BENCHAUTO{n:010d}", "Ongkirnya berapa kak?", name=f"Bench {phone}"
+    )
 
 
 def last_seq(client: httpx.Client, base: str, phone: str) -> int:

@@ -20,11 +20,10 @@ import sys
 import time
 from contextlib import ExitStack
 
-import aiohttp
-
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 from bench._server import fresh_database, niaga_process
+from bench._webhooks import post_all as _client
 from niaga.channels.whatsapp.signature import sign
 
 SECRET = "bench-app-secret"
@@ -73,32 +72,6 @@ def _bodies(offset: int, n: int) -> list[tuple[bytes, str]]:
         body = json.dumps(payload).encode()
         out.append((body, sign(body, SECRET)))
     return out
-
-
-async def _client(url: str, bodies: list[tuple[bytes, str]], concurrency: int) -> list[float]:
-    latencies: list[float] = []
-    queue: asyncio.Queue[tuple[bytes, str]] = asyncio.Queue()
-    for item in bodies:
-        queue.put_nowait(item)
-    conn = aiohttp.TCPConnector(limit=concurrency)
-    async with aiohttp.ClientSession(connector=conn) as session:
-
-        async def worker() -> None:
-            while not queue.empty():
-                body, sig = queue.get_nowait()
-                start = time.perf_counter()
-                async with session.post(
-                    url,
-                    data=body,
-                    headers={"content-type": "application/json", "x-hub-signature-256": sig},
-                ) as resp:
-                    await resp.read()
-                    if resp.status != 200:
-                        raise RuntimeError(f"HTTP {resp.status}")
-                latencies.append(time.perf_counter() - start)
-
-        await asyncio.gather(*(worker() for _ in range(concurrency)))
-    return latencies
 
 
 def _client_proc(

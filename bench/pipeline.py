@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import os
 import random
 import statistics
@@ -33,17 +32,14 @@ import time
 from contextlib import ExitStack
 from pathlib import Path
 
-import aiohttp
 import httpx
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 from bench._server import CONTROL, fresh_database, niaga_process
+from bench._webhooks import SECRET, post_all, text_webhook
 from bench.automation import prepare
-from niaga.channels.whatsapp.signature import sign
 
-SECRET = "bench-app-secret"
-PHONE_NUMBER_ID = "106540352242922"
 TEXTS = [
     "Halo kak, gamis navy ukuran L ready?",
     "Ongkirnya ke Bandung berapa kak?",
@@ -57,66 +53,7 @@ TEXTS = [
 
 
 def body_for(phone: str, n: int, text: str) -> tuple[bytes, str]:
-    payload = {
-        "object": "whatsapp_business_account",
-        "entry": [
-            {
-                "id": "102290129340398",
-                "changes": [
-                    {
-                        "field": "messages",
-                        "value": {
-                            "messaging_product": "whatsapp",
-                            "metadata": {
-                                "display_phone_number": "6281100000000",
-                                "phone_number_id": PHONE_NUMBER_ID,
-                            },
-                            "contacts": [
-                                {"profile": {"name": f"Pelanggan {phone}"}, "wa_id": phone}
-                            ],
-                            "messages": [
-                                {
-                                    "from": phone,
-                                    "id": f"wamid.PIPE{n:012d}",
-                                    "timestamp": str(int(time.time())),
-                                    "type": "text",
-                                    "text": {"body": text},
-                                }
-                            ],
-                        },
-                    }
-                ],
-            }
-        ],
-    }
-    body = json.dumps(payload).encode()
-    return body, sign(body, SECRET)
-
-
-async def post_all(url: str, bodies: list[tuple[bytes, str]], concurrency: int) -> list[float]:
-    """POST every body; returns each request's latency (all must be answered 200)."""
-    latencies: list[float] = []
-    queue: asyncio.Queue[tuple[bytes, str]] = asyncio.Queue()
-    for item in bodies:
-        queue.put_nowait(item)
-    async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=concurrency)) as http:
-
-        async def worker() -> None:
-            while not queue.empty():
-                body, sig = queue.get_nowait()
-                start = time.perf_counter()
-                async with http.post(
-                    url,
-                    data=body,
-                    headers={"content-type": "application/json", "x-hub-signature-256": sig},
-                ) as resp:
-                    await resp.read()
-                    if resp.status != 200:
-                        raise RuntimeError(f"webhook answered HTTP {resp.status}")
-                latencies.append(time.perf_counter() - start)
-
-        await asyncio.gather(*(worker() for _ in range(concurrency)))
-    return latencies
+    return text_webhook(phone, f"wamid.PIPE{n:012d}", text)
 
 
 def counts(url: str) -> dict[str, int]:
