@@ -122,7 +122,17 @@ def _read_rows(data: bytes) -> tuple[list[str], list[dict[str, str]]]:
         dialect: Any = csv.Sniffer().sniff(sample, delimiters=",;\t")
     except csv.Error:
         dialect = csv.excel
-    reader = csv.DictReader(io.StringIO(text), dialect=dialect)
+    # newline="": quoted fields may hold line breaks, and a bare CR ends a line like LF.
+    reader = csv.DictReader(io.StringIO(text, newline=""), dialect=dialect)
+    try:
+        return _parse_rows(reader)
+    except csv.Error as exc:
+        raise DomainError(
+            "csv_unreadable", "The file is not readable CSV: {reason}", reason=str(exc)
+        ) from None
+
+
+def _parse_rows(reader: csv.DictReader[str]) -> tuple[list[str], list[dict[str, str]]]:
     if not reader.fieldnames:
         raise DomainError("csv_empty", "The file has no header row.")
     header = [ALIASES.get(h.strip().lower(), h.strip().lower()) for h in reader.fieldnames]

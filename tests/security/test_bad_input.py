@@ -161,3 +161,27 @@ def test_page_forms_answer_bad_input_with_the_form_again(niaga: LiveServer, fact
             data={"csrf_token": token},
         )
         assert r.status_code < 500, (path, r.status_code)
+
+
+@pytest.mark.parametrize(
+    "content",
+    [
+        b"sku,name,price\rA-1,Gamis,150000\r",  # old Mac line ends
+        b'sku,name,price\nA-1,"Gamis\rNavy",150000\n',
+        b'sku,name,price\nA-1,Gamis,150000\n"unterminated\n',
+        b"sku,name,price\nA-1," + b"x" * 200_000 + b",1\n",  # beyond the csv field limit
+        b"\x00\x01\x02",
+        b"",
+    ],
+)
+def test_odd_csv_files_are_answered_not_500(
+    niaga: LiveServer, factory: Any, content: bytes
+) -> None:
+    r = httpx.post(
+        niaga.url + "/api/v1/catalog/import",
+        files={"file": ("produk.csv", content, "text/csv")},
+        headers=bearer(factory),
+    )
+    assert r.status_code < 500, r.text[:300]
+    if r.status_code >= 400:
+        assert r.headers["content-type"].startswith("application/problem+json")

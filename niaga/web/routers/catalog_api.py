@@ -19,7 +19,7 @@ from fastapi import (
     Request,
     UploadFile,
 )
-from fastapi.responses import JSONResponse, Response
+from fastapi.responses import Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from niaga.catalog import csv_io, images, queries, sharing
@@ -291,7 +291,7 @@ def import_csv(
     locale: LocaleDep,
     file: Annotated[UploadFile, File(description="CSV with a header row")],
     dry_run: bool = True,
-) -> ImportReportPublic | JSONResponse:
+) -> ImportReportPublic:
     """Import products from CSV. ``dry_run`` (the default) only checks; with any bad row
     nothing is imported and every bad row is reported (HTTP 422)."""
     data = file.file.read(50 * 2**20 + 1)
@@ -306,8 +306,13 @@ def import_csv(
         updated=report.updated,
         errors=[RowErrorPublic(**e.__dict__) for e in report.errors],
     )
-    if not report.ok:
-        return JSONResponse(body.model_dump(), status_code=422)
+    if not report.ok:  # a problem document that carries the whole report
+        raise DomainError(
+            "csv_rows_invalid",
+            "{n} rows are not valid; nothing was imported.",
+            extra=body.model_dump(),
+            n=len(body.errors),
+        )
     return body
 
 
