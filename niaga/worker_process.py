@@ -23,6 +23,7 @@ from multiprocessing.connection import Connection
 from typing import Any
 
 from niaga.core.config import Settings
+from niaga.core.write_priority import WritePriority
 
 log = logging.getLogger(__name__)
 
@@ -37,15 +38,19 @@ class WorkerProcess:
         self._process: multiprocessing.process.BaseProcess | None = None
         self._reader: threading.Thread | None = None
         self._send_lock = threading.Lock()
+        self._ctx = multiprocessing.get_context("spawn")
+        # SQLite: the intake's writes go before the child's (niaga.core.write_priority).
+        self.priority = WritePriority(self._ctx.Value("i", 0)) if settings.is_sqlite else None
 
     def start(self) -> None:
         """Spawn the child (a fresh interpreter: no state of the web process is inherited)."""
-        ctx = multiprocessing.get_context("spawn")
+        ctx = self._ctx
         parent, child = ctx.Pipe(duplex=True)
         self._conn = parent
+        shared = self.priority.value if self.priority is not None else None
         self._process = ctx.Process(
             target=_child_main,
-            args=(self.settings.model_dump(), child),
+            args=(self.settings.model_dump(), child, shared),
             name="niaga-worker",
             daemon=True,
         )
@@ -97,11 +102,14 @@ class WorkerProcess:
         self._conn = self._process = None
 
 
-def _child_main(settings_data: dict[str, Any], conn: Connection) -> None:
+def _child_main(settings_data: dict[str, Any], conn: Connection, priority: Any = None) -> None:
     """The child: run the worker until the parent says stop or goes away."""
     import niaga.models  # noqa: F401  (every table)
+    from niaga.core.db import set_write_gate
 
     settings = Settings(**settings_data)
+    if priority is not None:
+        set_write_gate(WritePriority(priority).give_way)
     logging.basicConfig(
         level=settings.log_level.upper(), format="%(levelname)s niaga-worker %(name)s: %(message)s"
     )

@@ -74,6 +74,15 @@ def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
     cur.close()
 
 
+_write_gate: Callable[[], None] | None = None
+
+
+def set_write_gate(gate: Callable[[], None] | None) -> None:
+    """Call ``gate()`` before every SQLite write transaction of this process (or stop)."""
+    global _write_gate
+    _write_gate = gate
+
+
 def make_engine(url: str, **kwargs: Any) -> Engine:
     """Create an engine; SQLite gets WAL, FULL sync, foreign keys and a busy timeout."""
     if url.startswith("sqlite"):
@@ -84,15 +93,16 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
             url, connect_args={"check_same_thread": False, "timeout": 30}, **kwargs
         )
         event.listen(engine, "connect", _sqlite_pragmas)
+
         # Issue BEGIN ourselves (pysqlite's own handling is off): writers take the write lock
         # up front (IMMEDIATE, so busy_timeout applies); readers stay DEFERRED under WAL.
-        event.listen(
-            engine,
-            "begin",
-            lambda conn: conn.exec_driver_sql(
-                f"BEGIN {conn.get_execution_options().get('sqlite_begin', 'IMMEDIATE')}"
-            ),
-        )
+        def _begin(conn: Any) -> None:
+            mode = conn.get_execution_options().get("sqlite_begin", "IMMEDIATE")
+            if mode == "IMMEDIATE" and _write_gate is not None:
+                _write_gate()  # the worker child lets the webhook's intake write first
+            conn.exec_driver_sql(f"BEGIN {mode}")
+
+        event.listen(engine, "begin", _begin)
 
         @event.listens_for(engine, "connect")
         def _no_autobegin(dbapi_conn: Any, _record: Any) -> None:

@@ -69,6 +69,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             engine,
             max_batch=settings.webhook_batch_max,
             on_stored=lambda: signals.notify(signals.WEBHOOKS_STORED),
+            priority=child.priority.intake if child is not None and child.priority else None,
         )
         app.state.webhook_writer = writer
         app.state.worker = worker

@@ -9,13 +9,15 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable
+import time
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import suppress
+from contextlib import AbstractContextManager, contextmanager, nullcontext, suppress
 from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import Engine, bindparam, insert
+from sqlalchemy.exc import OperationalError
 
 from niaga.channels.whatsapp.models import DeadLetter, WebhookEvent
 from niaga.core import clock
@@ -40,8 +42,11 @@ class WebhookWriter:
         *,
         max_batch: int = 500,
         on_stored: Callable[[], None] | None = None,
+        priority: Callable[[], AbstractContextManager[None]] | None = None,
     ) -> None:
         self._engine = engine
+        # On SQLite, tells the worker child to give way while a batch is written.
+        self._priority = priority or nullcontext
         self._max_batch = max_batch
         self._on_stored = on_stored
         self._insert_event = insert(WebhookEvent).values(
@@ -111,21 +116,54 @@ class WebhookWriter:
         now = clock.now()
         events = [{"body": i.body} for i in batch if i.dead_reason is None]
         dead = [i for i in batch if i.dead_reason is not None]
-        with self._engine.begin() as conn:
-            if events:
-                # Driver-level executemany: the hot path of ingest, no ORM, no RETURNING.
-                conn.execute(self._insert_event, [{**e, "received_at": now} for e in events])
-            if dead:
-                conn.execute(
-                    insert(DeadLetter),
-                    [
-                        {
-                            "body": i.body,
-                            "received_at": now,
-                            "reason": i.dead_reason,
-                            "headers": i.headers,
-                            "source": "webhook",
-                        }
-                        for i in dead
-                    ],
-                )
+        with self._priority(), self._engine.connect() as conn, _fast_retry(conn):
+            self._insert(conn, events, dead, now)
+
+    def _insert(self, conn: Any, events: list[dict[str, Any]], dead: list[_Item], now: Any) -> None:
+        deadline = time.monotonic() + LOCK_WAIT
+        while True:
+            try:
+                with conn.begin():
+                    self._rows(conn, events, dead, now)
+                return
+            except OperationalError as exc:
+                if "locked" not in str(exc) or time.monotonic() > deadline:
+                    raise
+                time.sleep(0.0005)  # the worker child gives way (core/write_priority): soon
+
+    def _rows(self, conn: Any, events: list[dict[str, Any]], dead: list[_Item], now: Any) -> None:
+        if events:
+            # Driver-level executemany: the hot path of ingest, no ORM, no RETURNING.
+            conn.execute(self._insert_event, [{**e, "received_at": now} for e in events])
+        if dead:
+            conn.execute(
+                insert(DeadLetter),
+                [
+                    {
+                        "body": i.body,
+                        "received_at": now,
+                        "reason": i.dead_reason,
+                        "headers": i.headers,
+                        "source": "webhook",
+                    }
+                    for i in dead
+                ],
+            )
+
+
+LOCK_WAIT = 30.0  # seconds the intake waits for SQLite's write lock before it answers 500
+
+
+@contextmanager
+def _fast_retry(conn: Any) -> Iterator[None]:
+    """On SQLite, look for the write lock every half millisecond instead of SQLite's own
+    growing sleeps (up to 100 ms): the worker child releases it as soon as it sees us wait."""
+    if conn.dialect.name != "sqlite":
+        yield
+        return
+    raw = conn.connection.driver_connection  # a PRAGMA, not a transaction of SQLAlchemy's
+    raw.execute("PRAGMA busy_timeout = 1")
+    try:
+        yield
+    finally:
+        raw.execute("PRAGMA busy_timeout = 30000")
