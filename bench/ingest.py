@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import multiprocessing as mp
 import os
 import statistics
@@ -23,55 +22,20 @@ from contextlib import ExitStack
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 from bench._server import fresh_database, niaga_process
+from bench._webhooks import SECRET, text_webhook
 from bench._webhooks import post_all as _client
-from niaga.channels.whatsapp.signature import sign
-
-SECRET = "bench-app-secret"
 
 
 def _bodies(offset: int, n: int) -> list[tuple[bytes, str]]:
-    out = []
-    for i in range(offset, offset + n):
-        payload = {
-            "object": "whatsapp_business_account",
-            "entry": [
-                {
-                    "id": "102290129340398",
-                    "changes": [
-                        {
-                            "field": "messages",
-                            "value": {
-                                "messaging_product": "whatsapp",
-                                "metadata": {
-                                    "display_phone_number": "6281100000000",
-                                    "phone_number_id": "106540352242922",
-                                },
-                                "contacts": [
-                                    {
-                                        "profile": {"name": f"Pelanggan {i % 500}"},
-                                        "wa_id": f"62812{i % 500:08d}",
-                                    }
-                                ],
-                                "messages": [
-                                    {
-                                        "from": f"62812{i % 500:08d}",
-                                        "id": f"wamid.BENCH{i:012d}",
-                                        "timestamp": "1764300000",
-                                        "type": "text",
-                                        "text": {
-                                            "body": f"Halo kak, pesanan nomor {i} sudah dikirim?"
-                                        },
-                                    }
-                                ],
-                            },
-                        }
-                    ],
-                }
-            ],
-        }
-        body = json.dumps(payload).encode()
-        out.append((body, sign(body, SECRET)))
-    return out
+    return [
+        text_webhook(
+            f"62812{i % 500:08d}",
+            f"wamid.BENCH{i:012d}",
+            f"Halo kak, pesanan nomor {i} sudah dikirim?",
+            name=f"Pelanggan {i % 500}",
+        )
+        for i in range(offset, offset + n)
+    ]
 
 
 def _client_proc(

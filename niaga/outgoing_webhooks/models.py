@@ -11,8 +11,6 @@ from sqlalchemy.orm import Mapped, mapped_column
 from niaga.core import clock
 from niaga.core.db import Base, JSONType
 
-STATUSES = ("pending", "delivered", "failed", "refused")
-
 
 class WebhookDelivery(Base):
     """An event POSTed (or to be POSTed) to ``url``.

@@ -20,13 +20,13 @@ from sqlalchemy.orm import Session
 
 from niaga.core import clock
 from niaga.core.db import transaction
+from niaga.core.hosts import host_names
 from niaga.core.jobs import store
 from niaga.outgoing_webhooks import signing
 from niaga.outgoing_webhooks.models import WebhookDelivery
 from niaga.outgoing_webhooks.targets import (
     GuardedResolver,
     RefusedTarget,
-    allowed_names,
     check_url,
 )
 
@@ -83,7 +83,7 @@ async def deliver(ctx: Any, payload: dict[str, Any]) -> None:
         body = json.dumps(
             {"id": delivery_id, "event": event, **row.payload}, separators=(",", ":")
         ).encode()
-    allowed = allowed_names(settings.webhook_allow_hosts)
+    allowed = host_names(settings.webhook_allow_hosts)
     status_code: int | None = None
     error: str | None = None
     refused = False

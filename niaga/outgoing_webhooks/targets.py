@@ -26,11 +26,6 @@ class RefusedTarget(Exception):
     """The URL points at an address Niaga does not call."""
 
 
-def allowed_names(setting: str) -> frozenset[str]:
-    """``"erp.toko.lan, 10.0.0.5"`` → the lower-case names the owner allows."""
-    return frozenset(h.strip().lower().rstrip(".") for h in setting.split(",") if h.strip())
-
-
 def is_public(address: str) -> bool:
     """Whether ``address`` (an IP literal) is a public, unicast address."""
     try:

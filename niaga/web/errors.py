@@ -95,8 +95,9 @@ def _form_page(path: str) -> str:
     return "/" + "/".join(segments[:keep])
 
 
-def _back_to_form(request: Request, message: str, field: str | None) -> Response | None:
-    """303 to the same-origin page the form was on, with the message (None for GET)."""
+def _back_to_form(request: Request, message: str, field: str | None) -> Response:
+    """303 to the same-origin page the form was on (or the page it posts from), with the
+    message."""
     referer = request.headers.get("referer", "")
     parts = urlsplit(referer)
     if not referer or parts.netloc != request.url.netloc or not parts.path.startswith("/"):
@@ -125,9 +126,7 @@ def render_error(request: Request, exc: DomainError) -> Response:
         return renderer(exc, message)
     if _wants_page(request):
         if request.method == "POST" and "form" in request.headers.get("content-type", ""):
-            back = _back_to_form(request, message, exc.field)
-            if back is not None:
-                return back
+            return _back_to_form(request, message, exc.field)
         from niaga.web.templating import render
 
         request.state.locale = _locale(request)

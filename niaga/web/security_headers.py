@@ -14,6 +14,8 @@ from urllib.parse import urlsplit
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from niaga.core.hosts import LOOPBACK_NAMES, host_names, host_of
+
 CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
     "img-src 'self' data: blob:; media-src 'self' blob:; connect-src 'self'; "
@@ -23,17 +25,6 @@ CSP = (
 # Swagger UI and ReDoc need their inline bootstrap script; they still may not be framed.
 DOCS_CSP = "frame-ancestors 'none'; object-src 'none'; base-uri 'none'"
 DOCS_PATHS = ("/docs", "/redoc")
-LOOPBACK = frozenset({"localhost", "127.0.0.1", "::1"})
-
-
-def host_of(header: str) -> str:
-    """``[::1]:8000`` → ``::1``; ``Toko.ID:443`` → ``toko.id``; ``toko.id.`` → ``toko.id``."""
-    value = header.strip().lower()
-    if value.startswith("["):
-        return value[1:].split("]", 1)[0]
-    if value.count(":") == 1:
-        value = value.rsplit(":", 1)[0]
-    return value.rstrip(".")
 
 
 class SecurityHeaders:
@@ -41,10 +32,10 @@ class SecurityHeaders:
 
     def __init__(self, app: ASGIApp, public_url: str, allowed_hosts: str = "") -> None:
         self.app = app
-        names = {h.strip().lower() for h in allowed_hosts.split(",") if h.strip()}
+        names = host_names(allowed_hosts)
         self.any_host = "*" in names
         own = urlsplit(public_url).hostname or ""
-        self.hosts = frozenset({*LOOPBACK, own.lower(), *names})
+        self.hosts = frozenset({*LOOPBACK_NAMES, own.lower(), *names})
         self.hsts = public_url.startswith("https://")
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:

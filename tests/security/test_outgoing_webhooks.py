@@ -16,10 +16,11 @@ import pytest
 
 from niaga.core import clock
 from niaga.core.db import transaction
+from niaga.core.hosts import host_names
 from niaga.outgoing_webhooks import signing
 from niaga.outgoing_webhooks.models import WebhookDelivery
 from niaga.outgoing_webhooks.service import do_schedule_delivery
-from niaga.outgoing_webhooks.targets import RefusedTarget, allowed_names, check_url, is_public
+from niaga.outgoing_webhooks.targets import RefusedTarget, check_url, is_public
 from tests.conftest import LiveServer, wait_for
 from tests.web.web_helpers import login, make_user
 
@@ -172,7 +173,7 @@ def test_a_redirect_to_an_internal_address_is_not_followed(niaga: LiveServer, fa
 
 
 def test_target_checks_without_a_lookup() -> None:
-    allowed = allowed_names("erp.toko.lan, 10.0.0.5")
+    allowed = host_names("erp.toko.lan, 10.0.0.5")
     assert check_url("https://erp.toko.lan/x", allowed) == "erp.toko.lan"
     assert check_url("http://10.0.0.5/x", allowed) == "10.0.0.5"
     for bad in (

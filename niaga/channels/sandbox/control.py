@@ -8,7 +8,6 @@ secret, and where webhooks go and where state is written are fixed at start.
 
 from __future__ import annotations
 
-import ipaddress
 from collections import Counter
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
@@ -21,6 +20,7 @@ from niaga.channels.sandbox.config import FIXED_KNOBS, SandboxConfig
 from niaga.channels.sandbox.customers import InboundRequest
 from niaga.channels.sandbox.state import Customer
 from niaga.channels.sandbox.validation import normalise_recipient
+from niaga.core.hosts import LOOPBACK_NAMES, host_of, is_loopback
 from niaga.core.tokens import tokens_equal
 
 if TYPE_CHECKING:
@@ -65,35 +65,15 @@ def _fields(payload: dict[str, Any]) -> set[str]:
     return {c["field"] for e in payload.get("entry", []) for c in e.get("changes", [])}
 
 
-LOOPBACK_NAMES = frozenset({"localhost", "127.0.0.1", "::1"})
-
-
-def _is_loopback(host: str | None) -> bool:
-    if not host:
-        return False
-    try:
-        return ipaddress.ip_address(host.split("%", 1)[0]).is_loopback
-    except ValueError:
-        return False
-
-
-def _host_name(header: str) -> str:
-    """``[::1]:8000`` → ``::1``; ``Toko.ID:443`` → ``toko.id``."""
-    header = header.strip().lower()
-    if header.startswith("["):
-        return header[1:].split("]", 1)[0]
-    return header.rsplit(":", 1)[0] if header.count(":") == 1 else header
-
-
 def control_guard(sandbox: Sandbox) -> Any:
     """The dependency that lets only the token holder on this machine through."""
     own_host = (urlsplit(sandbox.config.public_url).hostname or "").lower()
 
     def guard(request: Request) -> None:
         client = request.client.host if request.client else None
-        if not _is_loopback(client):
+        if not is_loopback(client):
             raise HTTPException(404, "Not Found")  # does not exist for other machines
-        host = _host_name(request.headers.get("host", ""))
+        host = host_of(request.headers.get("host", ""))
         if host not in LOOPBACK_NAMES and host != own_host:
             raise HTTPException(403, "The sandbox control API answers only on this machine.")
         expected = sandbox.config.control_token

@@ -21,6 +21,7 @@ from sqlalchemy.exc import OperationalError
 
 from niaga.channels.whatsapp.models import DeadLetter, WebhookEvent
 from niaga.core import clock
+from niaga.core.db import is_transient
 
 log = logging.getLogger(__name__)
 
@@ -127,7 +128,7 @@ class WebhookWriter:
                     self._rows(conn, events, dead, now)
                 return
             except OperationalError as exc:
-                if "locked" not in str(exc) or time.monotonic() > deadline:
+                if not is_transient(exc) or time.monotonic() > deadline:
                     raise
                 time.sleep(0.0005)  # the worker child gives way (core/write_priority): soon
 
