@@ -24,6 +24,9 @@ app.add_typer(automation_app, name="automation")
 console = Console(stderr=True)
 
 
+KEEP_ALIVE_SECONDS = 65
+
+
 def _logging() -> None:
     level = get_settings().log_level.upper()
     logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
@@ -190,6 +193,9 @@ def serve(
         loop="uvloop",
         http="httptools",
         access_log=False,
+        # Idle keep-alive connections stay open longer than any client keeps them (the Graph
+        # client: 4 s), so a client never sends on a connection the server is closing.
+        timeout_keep_alive=KEEP_ALIVE_SECONDS,
     )
 
 
@@ -250,6 +256,9 @@ def sandbox(
         loop="uvloop",
         http="httptools",
         access_log=False,
+        # Idle keep-alive connections stay open longer than any client keeps them (the Graph
+        # client: 4 s), so a client never sends on a connection the server is closing.
+        timeout_keep_alive=KEEP_ALIVE_SECONDS,
     )
 
 

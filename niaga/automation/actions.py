@@ -12,6 +12,7 @@ from typing import Any
 
 from sqlalchemy import func, select
 
+from niaga.automation import batch as round_batch
 from niaga.automation import csat, eta, routing, sending, texts
 from niaga.automation.context import Run
 from niaga.automation.models import AutomationAction, AutomationRule
@@ -59,6 +60,9 @@ def _send_greeting(run: Run, rule: AutomationRule, a: SendGreeting, i: int) -> O
 
 def _recently_sent(run: Run, action: str, since: Any) -> bool:
     """Did automation already do ``action`` in this conversation since ``since``?"""
+    batch = round_batch.current(run.session)
+    if batch is not None and action in round_batch.COOLDOWN_ACTIONS:
+        return batch.done_since(run.conversation.id, action, since)
     stmt = select(AutomationAction.id).where(
         AutomationAction.conversation_id == run.conversation.id,
         AutomationAction.action == action,
@@ -83,6 +87,9 @@ def _send_away(run: Run, rule: AutomationRule, a: SendAway, i: int) -> Outcome:
 
 
 def _last_human_reply(run: Run) -> Any:
+    batch = round_batch.current(run.session)
+    if batch is not None and run.message is not None and run.message.id in batch.facts:
+        return batch.facts[run.message.id].last_human_reply
     return run.session.scalar(
         select(func.max(Message.created_at)).where(
             Message.conversation_id == run.conversation.id,
@@ -114,7 +121,7 @@ def _send_ack(run: Run, rule: AutomationRule, a: SendAck, i: int) -> Outcome:
 def _add_label(run: Run, rule: AutomationRule, a: AddLabel, i: int) -> Outcome:
     if run.dry_run:
         return "planned", {"label": a.label}
-    label = organise.get_or_create_label(run.session, a.label, a.color)
+    label = _label_for(run, a.label, a.color)
     added = organise.do_add_conversation_label(
         run.session, run.conversation, label, rule_id=rule.id
     )
@@ -124,7 +131,21 @@ def _add_label(run: Run, rule: AutomationRule, a: AddLabel, i: int) -> Outcome:
     return "done", {"label": label.name, "label_id": label.id}
 
 
+def _label_for(run: Run, name: str, color: str | None = None) -> Label:
+    """The label called ``name``, created when missing (the round's labels are cached)."""
+    batch = round_batch.current(run.session)
+    label = batch.label_named(name) if batch is not None else None
+    if label is None:
+        label = organise.get_or_create_label(run.session, name, color)
+        if batch is not None:
+            batch.remember_label(label)
+    return label
+
+
 def _label_named(run: Run, name: str) -> Label | None:
+    batch = round_batch.current(run.session)
+    if batch is not None:
+        return batch.label_named(name)
     return run.session.scalars(select(Label).where(func.lower(Label.name) == name.lower())).first()
 
 
@@ -140,6 +161,9 @@ def _remove_label(run: Run, rule: AutomationRule, a: RemoveLabel, i: int) -> Out
 
 
 def _team_named(run: Run, name: str) -> Team | None:
+    batch = round_batch.current(run.session)
+    if batch is not None:
+        return batch.team_named(name)
     return run.session.scalars(select(Team).where(func.lower(Team.name) == name.lower())).first()
 
 
@@ -178,6 +202,7 @@ def _assign_agent(run: Run, rule: AutomationRule, a: AssignAgent, i: int) -> Out
         return "failed", {"reason": "no_user", "detail": f"no active user {a.email}"}
     if run.dry_run:
         return "planned", {"user_id": user.id}
+    before = run.conversation.assigned_user_id
     changed = organise.do_assign(
         run.session,
         run.conversation,
@@ -185,6 +210,12 @@ def _assign_agent(run: Run, rule: AutomationRule, a: AssignAgent, i: int) -> Out
         team_id=run.conversation.team_id,
         rule_id=rule.id,
     )
+    batch = round_batch.current(run.session)
+    if changed and batch is not None:  # keep the round's agent loads true
+        if before in batch.load:
+            batch.load[before] -= 1
+        if user.id in batch.load:
+            batch.load[user.id] += 1
     return ("done" if changed else "skipped"), {"user_id": user.id}
 
 
@@ -207,7 +238,7 @@ def _add_to_group(run: Run, rule: AutomationRule, a: AddToGroup, i: int) -> Outc
     """No customer groups exist yet: the group is a contact label of the same name."""
     if run.dry_run:
         return "planned", {"group": a.group}
-    label = organise.get_or_create_label(run.session, a.group)
+    label = _label_for(run, a.group)
     added = organise.do_add_contact_label(
         run.session, run.conversation.contact_id, label, rule_id=rule.id
     )

@@ -9,6 +9,7 @@ from typing import Any
 
 from sqlalchemy import func, select
 
+from niaga.automation import batch as round_batch
 from niaga.automation import matching, profile
 from niaga.automation.context import Run
 from niaga.automation.schemas import (
@@ -71,6 +72,10 @@ def _contact_label(run: Run, c: ContactHasLabel) -> bool:
 def _in_team(run: Run, c: InTeam) -> bool:
     if c.team is None:
         return run.conversation.team_id is None
+    batch = round_batch.current(run.session)
+    if batch is not None:
+        team = batch.team_named(c.team)
+        return team is not None and run.conversation.team_id == team.id
     team_id = run.session.scalar(select(Team.id).where(func.lower(Team.name) == c.team.lower()))
     return team_id is not None and run.conversation.team_id == team_id
 
@@ -105,6 +110,10 @@ def _earlier_inbound(run: Run, *, same_conversation: bool) -> Any:
     """When the customer last wrote before this message (None: never)."""
     if run.message is None:
         return None
+    batch = round_batch.current(run.session)
+    if batch is not None and run.message.id in batch.facts:
+        facts = batch.facts[run.message.id]
+        return facts.previous_in_conversation if same_conversation else facts.previous_by_contact
     stmt = select(Message.created_at).where(
         Message.direction == "in",
         Message.id != run.message.id,

@@ -65,5 +65,11 @@ class Run:
 
     def key(self, rule_id: int, index: int) -> str:
         """Idempotency key of a rule's action in this occurrence."""
-        base = self.record.id if self.record is not None else "dry"
+        record = self.record
+        if record is None:
+            base: object = "dry"
+        elif record.trigger_type == "message_received" and record.message_id is not None:
+            base = f"m{record.message_id}"  # known before the trigger row is flushed
+        else:
+            base = record.id
         return f"auto-{base}-{rule_id}-{index}-{self.depth}"

@@ -16,6 +16,7 @@ from datetime import timedelta
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from niaga.automation import batch as round_batch
 from niaga.automation.context import Run
 from niaga.automation.models import CsatSurvey
 from niaga.automation.schemas import TemplateRef
@@ -62,6 +63,8 @@ def do_ask(run: Run, key: str, template: TemplateRef | None) -> Outcome:
     )
     run.session.add(survey)
     run.session.flush()
+    if (batch := round_batch.current(run.session)) is not None:
+        batch.survey_sent(conversation.id)
     rows = [
         ListRow(
             id=f"csat:{survey.id}:{n}",
@@ -81,7 +84,11 @@ def do_ask(run: Run, key: str, template: TemplateRef | None) -> Outcome:
         for i, n in enumerate(TEMPLATE_BUTTON_RATINGS)
     ]
     outcome, detail = send(
-        run, key, question, template_message(run, template or DEFAULT_TEMPLATE, buttons)
+        run,
+        key,
+        question,
+        template_message(run, template or DEFAULT_TEMPLATE, buttons),
+        defer=False,  # the survey links to its message
     )
     if outcome == "done":
         survey.message_id = detail["message_id"]
@@ -132,8 +139,15 @@ def do_take_answer(session: Session, message: Message, locale: str) -> str | Non
     A rating answers its survey once (a second tap changes nothing); a text within a few minutes
     of the rating becomes the comment.
     """
-    conversation = session.get_one(Conversation, message.conversation_id)
     survey_id, rating = _rating_of(message)
+    batch = round_batch.current(session)
+    if (
+        survey_id is None
+        and batch is not None
+        and message.conversation_id not in batch.survey_conversations
+    ):
+        return None  # no survey asked or answered lately: nothing to answer or comment on
+    conversation = session.get_one(Conversation, message.conversation_id)
     if rating is not None:
         survey = _open_survey(session, conversation.id, survey_id)
         if survey is None or (survey.rating is not None and survey_id is None):

@@ -13,6 +13,7 @@ from typing import Any
 
 from sqlalchemy import select
 
+from niaga.automation import batch as round_batch
 from niaga.automation.actions import ACTIONS
 from niaga.automation.conditions import all_hold
 from niaga.automation.context import MAX_DEPTH, Run
@@ -81,18 +82,23 @@ def _log(run: Run, rule: AutomationRule | None, action: str, outcome: str, detai
             {"rule_id": rule.id if rule else None, "action": action, "outcome": outcome, **detail}
         )
         return
-    run.session.add(
-        AutomationAction(
-            trigger_id=run.record.id if run.record is not None else None,
-            rule_id=rule.id if rule else None,
-            rule_name=rule.name if rule else "",
-            conversation_id=run.conversation.id,
-            action=action,
-            outcome=outcome,
-            detail=detail,
-            depth=run.depth,
-        )
+    entry = AutomationAction(
+        trigger=run.record,
+        rule_id=rule.id if rule else None,
+        rule_name=rule.name if rule else "",
+        conversation_id=run.conversation.id,
+        action=action,
+        outcome=outcome,
+        detail=detail,
+        depth=run.depth,
     )
+    batch = round_batch.current(run.session)
+    if batch is None:
+        run.session.add(entry)
+        return
+    if outcome == "done":
+        batch.note_done(run.conversation.id, action, run.now)
+    batch.log(run.session, entry)
 
 
 def execute(run: Run, rules: list[AutomationRule] | None = None) -> int:

@@ -10,15 +10,15 @@ from datetime import timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from niaga.automation import batch as round_batch
 from niaga.automation.models import BusinessProfile, ResponseSample
-from niaga.automation.routing import online_agents, queue_position
+from niaga.automation.routing import queue_position, team_agents
 from niaga.core import clock
-from niaga.inbox.models import Conversation, Message
+from niaga.inbox.models import HUMAN_ORIGINS, Conversation, Message
 
 RECENT_SAMPLES = 20
 MIN_SAMPLES = 3
 SAMPLE_MAX_AGE = timedelta(days=14)
-HUMAN_ORIGINS = ("agent", "api")
 
 
 @dataclass(frozen=True)
@@ -51,14 +51,20 @@ def estimate(session: Session, conversation: Conversation, profile: BusinessProf
     ``ahead`` chats wait before this one and ``k`` agents are online, so this chat is answered in
     round ``ahead // k + 1``; with no history the profile's default response time is used.
     """
-    samples = recent_response_seconds(session, conversation.team_id)
+    batch = round_batch.current(session)
+    if batch is None:
+        samples = recent_response_seconds(session, conversation.team_id)
+    elif (samples := batch.samples.get(conversation.team_id)) is None:
+        samples = batch.samples[conversation.team_id] = recent_response_seconds(
+            session, conversation.team_id
+        )
     if len(samples) >= MIN_SAMPLES:
         per_chat, basis = statistics.median(samples), "history"
     else:
         per_chat, basis = profile.default_response_minutes * 60.0, "default"
     ahead = queue_position(session, conversation) if conversation.assigned_user_id is None else 0
     agents = (
-        len(online_agents(session, conversation.team_id, profile))
+        len(team_agents(session, conversation.team_id, profile))
         if conversation.team_id is not None
         else 0
     )

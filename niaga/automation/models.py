@@ -6,7 +6,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from niaga.core import clock
 from niaga.core.db import Base, JSONType, Timestamps
@@ -108,6 +108,10 @@ class AutomationAction(Base):
     detail: Mapped[dict[str, Any]] = mapped_column(default=dict)
     depth: Mapped[int] = mapped_column(default=0)
     created_at: Mapped[datetime] = mapped_column(default=clock.now)
+
+    # Set instead of ``trigger_id`` while the trigger is not flushed yet (a set-based round
+    # inserts both in one flush, triggers first).
+    trigger: Mapped[AutomationTrigger | None] = relationship()
 
 
 class CsatSurvey(Base):

@@ -1,10 +1,16 @@
 """Automation off the critical path: its own loop over inbound messages not yet handled.
 
 The webhook processor only stores messages; this loop claims the ones that have no trigger
-record yet (in id order), and runs the reactions to each (orders from carts, status answers,
-then the rules) in its own transaction, a SAVEPOINT per message. The trigger record commits
-with every action it caused, so a crash leaves either both or neither: an occurrence never acts
-twice, and one that a crash lost is simply claimed again.
+record yet (in id order) and runs the reactions to each (orders from carts, status answers,
+then the rules), a batch per transaction. The trigger record commits with every action it
+caused, so a crash leaves either both or neither: an occurrence never acts twice, and one that
+a crash lost is simply claimed again.
+
+A round is set-based (:mod:`niaga.automation.batch`): what the rules ask about the claimed
+messages is read once for the batch, and the replies, their outbox rows and the action log are
+written together when the round ends. Should anything in it fail, the round is rolled back and
+run again message by message, each in its own SAVEPOINT, so that one broken message cannot hold
+up the others.
 
 Rounds are bounded in time (:data:`ROUND_BUDGET`) so that on SQLite the webhook writer gets the
 write lock between them. On PostgreSQL the claim locks the messages' conversations with
@@ -25,6 +31,7 @@ from typing import Any
 from sqlalchemy import and_, exists, select
 from sqlalchemy.orm import Session, sessionmaker
 
+from niaga.automation import batch as round_batch
 from niaga.automation import engine, service
 from niaga.automation.models import AutomationTrigger
 from niaga.core import clock
@@ -36,7 +43,11 @@ from niaga.inbox.models import Message
 log = logging.getLogger(__name__)
 
 BATCH = 200
-ROUND_BUDGET = 0.05  # seconds of work per transaction
+MIN_CLAIM = 20
+# Seconds of work per transaction: on SQLite short, so that the webhook's writes get the lock
+# between rounds; on PostgreSQL longer (nothing waits on it but the chats it owns).
+ROUND_BUDGET = 0.05
+ROUND_BUDGET_POSTGRES = 0.25
 # Ids below the last handled one that are looked at again: on PostgreSQL a message with a
 # smaller id can commit after a larger one (the minute catch-up covers anything older).
 FLOOR_SLACK = 2000
@@ -90,16 +101,22 @@ class AutomationQueue:
         *,
         poll_interval: float = 1.0,
         batch: int = BATCH,
-        budget: float = ROUND_BUDGET,
+        budget: float | None = None,
     ) -> None:
         self.factory = factory
         # Other domains' work on a new message (orders), then the rules.
         self.reactions: list[Reaction] = [*reactions, _run_rules]
         self.poll_interval = poll_interval
         self.batch = batch
+        if budget is None:
+            postgres = factory.kw.get("bind") is not None and (
+                factory.kw["bind"].dialect.name == "postgresql"
+            )
+            budget = ROUND_BUDGET_POSTGRES if postgres else ROUND_BUDGET
         self.budget = budget
         self.paused = False
         self._floor: int | None = None
+        self._claim_size = batch
         self._given_up: set[int] = set()
         self._waker = Waker()
 
@@ -135,29 +152,63 @@ class AutomationQueue:
         A deadlock or serialization failure rolls the round back and runs it again (a few
         times, after a short random pause): a lost race is never an action that failed.
         """
-        return _retrying(self._round)
+        return _retrying(self._attempt)
 
     def catch_up_round(self) -> int:
         """One round over messages that the queue missed (a crash, a restart past the floor)."""
-        return _retrying(lambda: self._round(missed=True))
+        return _retrying(lambda: self._attempt(missed=True))
 
-    def _round(self, missed: bool = False) -> int:
+    def _attempt(self, missed: bool = False) -> int:
+        """The round set-based; should anything in it fail, once more message by message."""
+        try:
+            return self._round(missed)
+        except Exception as exc:
+            if is_transient(exc):
+                raise
+            log.warning(
+                "automation round failed (%s: %s); running it again message by message",
+                type(exc).__name__,
+                str(exc)[:200],
+            )
+            return self._round(missed, careful=True)
+
+    def _round(self, missed: bool = False, careful: bool = False) -> int:
         with self.factory() as session, session.begin():
+            size = self.batch if careful or missed else self._claim_size
             if missed:
-                ids = claim_missed(session, self.batch)
+                ids = claim_missed(session, size)
             else:
                 if self._floor is None:
                     self._floor = self._start_floor(session)
-                ids = claim(session, self._floor, self.batch)
+                ids = claim(session, self._floor, size)
             ids = [i for i in ids if i not in self._given_up]
+            if not ids:
+                return 0
             session.info[engine.RULES_CACHE] = {}
+            batch = round_batch.prefetch(session, ids)
+            batch.careful = careful
             started = time.monotonic()
             handled: list[int] = []
-            for message_id in ids:
-                self._react(session, message_id)
-                handled.append(message_id)
-                if time.monotonic() - started > self.budget:
-                    break
+            try:
+                for message_id in ids:
+                    if careful:
+                        self._react(session, message_id)
+                    else:
+                        for reaction in self.reactions:
+                            reaction(session, message_id)
+                    handled.append(message_id)
+                    if time.monotonic() - started > self.budget:
+                        break
+                if round_batch.current(session) is batch:  # not dropped by a careful rollback
+                    batch.write(session)
+                session.flush()
+            finally:
+                round_batch.end(session)
+        if not careful and not missed:
+            # Claim about what one budget handles: a bigger claim only reads what the round
+            # will not reach (on SQLite, a round is a few dozen messages).
+            fits = len(handled) if len(handled) < len(ids) else len(handled) * 2
+            self._claim_size = max(MIN_CLAIM, min(self.batch, fits + fits // 2))
         if handled and not missed and self._floor is not None:
             self._floor = max(self._floor, max(handled) - FLOOR_SLACK)
         return len(handled)
@@ -171,6 +222,7 @@ class AutomationQueue:
         except Exception as exc:
             if is_transient(exc):
                 raise  # the whole round again, never half of it
+            round_batch.end(session)  # what it noted for this message was rolled back
             log.exception("automation failed for message %s; trying each action alone", message_id)
         try:  # second try: every action in its own SAVEPOINT, the trigger recorded regardless
             with session.begin_nested():

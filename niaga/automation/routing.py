@@ -14,6 +14,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from niaga.automation import batch as round_batch
 from niaga.automation.models import BusinessProfile, RoutingCursor
 from niaga.automation.profile import load_profile
 from niaga.core import clock
@@ -37,6 +38,16 @@ def online_agents(session: Session, team_id: int, profile: BusinessProfile) -> l
     return list(session.scalars(stmt))
 
 
+def team_agents(session: Session, team_id: int, profile: BusinessProfile) -> list[User]:
+    """:func:`online_agents`, read once per automation round and team."""
+    batch = round_batch.current(session)
+    if batch is None:
+        return online_agents(session, team_id, profile)
+    if team_id not in batch.agents:
+        batch.agents[team_id] = online_agents(session, team_id, profile)
+    return batch.agents[team_id]
+
+
 def open_load(session: Session, user_ids: list[int]) -> dict[int, int]:
     """How many unresolved chats each agent holds."""
     if not user_ids:
@@ -52,6 +63,15 @@ def open_load(session: Session, user_ids: list[int]) -> dict[int, int]:
 
 
 def _cursor(session: Session, team_id: int) -> RoutingCursor:
+    batch = round_batch.current(session)
+    if batch is None:
+        return _lock_cursor(session, team_id)
+    if team_id not in batch.cursors:  # locked until the round commits
+        batch.cursors[team_id] = _lock_cursor(session, team_id)
+    return batch.cursors[team_id]
+
+
+def _lock_cursor(session: Session, team_id: int) -> RoutingCursor:
     stmt = select(RoutingCursor).where(RoutingCursor.team_id == team_id)
     if session.get_bind().dialect.name == "postgresql":
         stmt = stmt.with_for_update()
@@ -73,15 +93,30 @@ def pick_agent(
     """The next agent of the team in round-robin order who has room (None: all busy)."""
     profile = profile or load_profile(session)
     cursor = _cursor(session, team_id)
-    agents = online_agents(session, team_id, profile)
-    load = open_load(session, [a.id for a in agents])
+    agents = team_agents(session, team_id, profile)
+    load = _load(session, [a.id for a in agents])
     eligible = [a for a in agents if load[a.id] < a.capacity]
     if not eligible:
         return None
     last = cursor.last_user_id or 0
     chosen = next((a for a in eligible if a.id > last), eligible[0])
     cursor.last_user_id = chosen.id
+    batch = round_batch.current(session)
+    if batch is not None:
+        batch.load[chosen.id] = load[chosen.id] + 1
     return chosen
+
+
+def _load(session: Session, user_ids: list[int]) -> dict[int, int]:
+    """:func:`open_load`; in an automation round read once per agent, then kept by the round
+    (every chat it routes adds one)."""
+    batch = round_batch.current(session)
+    if batch is None:
+        return open_load(session, user_ids)
+    missing = [uid for uid in user_ids if uid not in batch.load]
+    if missing:
+        batch.load.update(open_load(session, missing))
+    return {uid: batch.load[uid] for uid in user_ids}
 
 
 def do_route(

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from niaga.automation import batch as round_batch
 from niaga.automation.context import Run
 from niaga.automation.schemas import TemplateRef
 from niaga.automation.texts import fill
@@ -44,8 +45,14 @@ def send(
     key: str,
     free_form: OutgoingMessage | None,
     template: TemplateMessage | None,
+    *,
+    defer: bool = True,
 ) -> Outcome:
-    """Send ``free_form`` in the window, else ``template``, else skip with the reason."""
+    """Send ``free_form`` in the window, else ``template``, else skip with the reason.
+
+    In a set-based round (and unless ``defer`` is False: the caller needs the message's id
+    at once) the send joins the round's sends, written together when the round ends.
+    """
     conversation = run.conversation
     if window_open(conversation.last_inbound_at, at=run.now) and free_form is not None:
         outgoing: OutgoingMessage = free_form
@@ -58,15 +65,37 @@ def send(
         }
     if run.dry_run:
         return "planned", {"kind": outgoing.type, "text": outgoing.summary_text()}
+    batch = round_batch.current(run.session)
+    if defer and batch is not None and _keys_are_new(run):
+        try:
+            to = inbox.check_sendable(conversation, outgoing)
+        except inbox.WindowClosedError:
+            return "skipped", {"reason": "window_closed", "detail": "the window closed"}
+        except inbox.NotSendableError:
+            return "skipped", {"reason": "not_sendable", "detail": "the contact has no WhatsApp id"}
+        batch.sends.append(inbox.Send(conversation, outgoing, key, to))
+        text = outgoing.summary_text()
+        return "done", {round_batch.SEND_KEY: key, "kind": outgoing.type, "text": text}
     try:
         message = inbox.do_send_message(
-            run.session, conversation, outgoing, origin="automation", idempotency_key=key
+            run.session,
+            conversation,
+            outgoing,
+            origin="automation",
+            idempotency_key=key,
+            new_key=batch is not None and _keys_are_new(run),
         )
     except inbox.WindowClosedError:
         return "skipped", {"reason": "window_closed", "detail": "the window closed"}
     except inbox.NotSendableError:
         return "skipped", {"reason": "not_sendable", "detail": "the contact has no WhatsApp id"}
     return "done", {"message_id": message.id, "kind": outgoing.type, "text": message.text}
+
+
+def _keys_are_new(run: Run) -> bool:
+    """A set-based round just recorded this occurrence: no action key of it exists yet."""
+    batch = round_batch.current(run.session)
+    return batch is not None and not batch.careful and run.record is not None
 
 
 def send_text(run: Run, key: str, text: str, template: TemplateRef | None) -> Outcome:

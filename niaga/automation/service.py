@@ -11,6 +11,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from niaga.automation import batch as round_batch
 from niaga.automation import csat, engine
 from niaga.automation.context import Run
 from niaga.automation.eta import HUMAN_ORIGINS
@@ -50,6 +51,13 @@ def do_record_trigger(
         message_id=message_id,
         data=data or {},
     )
+    batch = round_batch.current(session)
+    if batch is not None and not batch.careful:
+        # An automation round owns the conversation and claimed the message unhandled: the
+        # key is new. Should it not be, the insert fails, the round rolls back and runs again
+        # message by message, each in a SAVEPOINT (this path below).
+        session.add(row)  # flushed with the round's other rows
+        return row
     try:
         with session.begin_nested():
             session.add(row)
@@ -95,15 +103,19 @@ def handle_message_received(session: Session, message_id: int, *, safe: bool = F
         record=record,
         safe=safe,
     )
-    first = not session.scalar(
-        select(Message.id)
-        .where(
-            Message.conversation_id == conversation.id,
-            Message.direction == "in",
-            Message.id != message.id,
+    batch = round_batch.current(session)
+    if batch is not None and message.id in batch.facts:
+        first = not batch.facts[message.id].other_inbound
+    else:
+        first = not session.scalar(
+            select(Message.id)
+            .where(
+                Message.conversation_id == conversation.id,
+                Message.direction == "in",
+                Message.id != message.id,
+            )
+            .limit(1)
         )
-        .limit(1)
-    )
     if first:
         engine.execute(run)
     run.trigger_type = "message_received"

@@ -67,6 +67,10 @@ class Conversation(Timestamps, Base):
         return window_expiry(self.last_inbound_at)
 
 
+# ``Message.origin`` of the outbound messages a person wrote (not automation, not campaigns).
+HUMAN_ORIGINS = ("agent", "api")
+
+
 class Message(Base):
     """A message in a conversation, inbound or outbound, of any WhatsApp type."""
 

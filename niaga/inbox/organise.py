@@ -243,7 +243,6 @@ def do_assign(
         team_id=team_id,
         before=before,
     )
-    session.flush()
     events.emit_on_commit(
         session,
         events.CONVERSATION_ASSIGNED,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -232,26 +233,58 @@ def do_send_message(
     user_id: int | None = None,
     idempotency_key: str | None = None,
     reply_to_wamid: str | None = None,
+    new_key: bool = False,
 ) -> Message:
     """Queue ``outgoing`` in the conversation: a pending message plus its outbox row.
 
     Refuses free-form messages outside the 24-hour window before anything is sent. The same
-    ``idempotency_key`` twice returns the first message and queues nothing more.
+    ``idempotency_key`` twice returns the first message and queues nothing more. ``new_key``:
+    the caller knows the key was never used (no lookup; the unique index still guards it).
     """
     key = idempotency_key or f"msg-{uuid.uuid4().hex}"
-    existing = outbox.find_by_key(session, key)
+    existing = None if new_key or idempotency_key is None else outbox.find_by_key(session, key)
     if existing is not None and existing.message_id is not None:
         return session.get_one(Message, existing.message_id)
+    to = check_sendable(conversation, outgoing)
+    message = _outbound(conversation, outgoing, origin, user_id, reply_to_wamid)
+    session.add(message)
+    session.flush()
+    body = outgoing.to_graph_body(to, context_wamid=reply_to_wamid, callback_data=key)
+    outbox.do_enqueue(
+        session,
+        idempotency_key=key,
+        phone_number_id=conversation.phone_number_id,
+        recipient=to,
+        body=body,
+        message_id=message.id,
+        key_checked=existing is None,
+    )
+    _queued(session, conversation, message)
+    return message
+
+
+def check_sendable(conversation: Conversation, outgoing: OutgoingMessage) -> str:
+    """The recipient's WhatsApp id; refuses a free-form message outside the window."""
     if not outgoing.is_template and not window_open(conversation.last_inbound_at):
         raise WindowClosedError(conversation)
     contact = conversation.contact
     to = contact.wa_id or contact.user_id
     if not to:
         raise NotSendableError()
+    return to
+
+
+def _outbound(
+    conversation: Conversation,
+    outgoing: OutgoingMessage,
+    origin: str,
+    user_id: int | None = None,
+    reply_to_wamid: str | None = None,
+) -> Message:
     now = clock.now()
-    message = Message(
-        conversation=conversation,
-        contact_id=contact.id,
+    return Message(
+        conversation_id=conversation.id,
+        contact_id=conversation.contact_id,
         direction="out",
         type=outgoing.message_type,
         text=outgoing.summary_text(),
@@ -263,18 +296,10 @@ def do_send_message(
         created_at=now,
         received_at=now,
     )
-    session.add(message)
-    session.flush()
-    body = outgoing.to_graph_body(to, context_wamid=reply_to_wamid, callback_data=key)
-    outbox.do_enqueue(
-        session,
-        idempotency_key=key,
-        phone_number_id=conversation.phone_number_id,
-        recipient=to,
-        body=body,
-        message_id=message.id,
-    )
-    conversation.last_message_at = now
+
+
+def _queued(session: Session, conversation: Conversation, message: Message) -> None:
+    conversation.last_message_at = message.created_at
     conversation.last_message_preview = preview(message.type, message.text)
     conversation.last_message_direction = "out"
     events.emit_on_commit(
@@ -282,9 +307,43 @@ def do_send_message(
         events.MESSAGE_QUEUED,
         message_id=message.id,
         conversation_id=conversation.id,
-        origin=origin,
+        origin=message.origin,
     )
-    return message
+
+
+@dataclass
+class Send:
+    """One message of :func:`do_send_messages`: checked already (:func:`check_sendable`)."""
+
+    conversation: Conversation
+    outgoing: OutgoingMessage
+    key: str
+    recipient: str
+    origin: str = "automation"
+
+
+def do_send_messages(session: Session, sends: list[Send]) -> list[Message]:
+    """Queue many messages at once (keys the caller knows are new): one insert of the
+    messages, one of their outbox rows; same result as :func:`do_send_message` for each."""
+    messages = [_outbound(s.conversation, s.outgoing, s.origin) for s in sends]
+    session.add_all(messages)
+    session.flush()
+    outbox.do_enqueue_many(
+        session,
+        [
+            {
+                "idempotency_key": s.key,
+                "phone_number_id": s.conversation.phone_number_id,
+                "recipient": s.recipient,
+                "body": s.outgoing.to_graph_body(s.recipient, callback_data=s.key),
+                "message_id": m.id,
+            }
+            for s, m in zip(sends, messages, strict=True)
+        ],
+    )
+    for s, m in zip(sends, messages, strict=True):
+        _queued(session, s.conversation, m)
+    return messages
 
 
 def do_mark_read(session: Session, conversation: Conversation) -> None:

@@ -94,14 +94,13 @@ def _messages_by_wamid(session: Session, wamids: Sequence[str]) -> dict[str, tup
     return found
 
 
-def _adopt_early_wamids(
-    session: Session, missing: Sequence[StatusUpdate]
-) -> dict[str, tuple[int, int, str]]:
-    """Statuses that name a message whose wamid we do not know yet, through its callback data
-    (the dispatcher records the wamid just after Meta answers; Meta's webhook can be faster)."""
+def _early_candidates(session: Session, missing: Sequence[StatusUpdate]) -> list[tuple[int, str]]:
+    """(message id, wamid) of statuses that name a message whose wamid we do not know yet,
+    through its callback data (the dispatcher records the wamid just after Meta answers; Meta's
+    webhook can be faster), in message id order."""
     keys = sorted({s.biz_opaque_callback_data for s in missing if s.biz_opaque_callback_data})
     if not keys:
-        return {}
+        return []
     by_key = dict(
         session.execute(
             select(OutboxMessage.idempotency_key, OutboxMessage.message_id).where(
@@ -109,22 +108,47 @@ def _adopt_early_wamids(
             )
         ).all()
     )
+    return sorted(
+        (by_key[s.biz_opaque_callback_data], s.wamid)
+        for s in missing
+        if s.biz_opaque_callback_data in by_key
+    )
+
+
+def _lock_in_order(session: Session, message_ids: set[int]) -> None:
+    """Lock the rows about to change in id order, before changing any (PostgreSQL).
+
+    The updates below run in several statements (early wamids, pricing, statuses); a worker
+    holding a later row of one statement while waiting for an earlier row of the next is how
+    two status batches (or a batch and the dispatcher, which records wamids in id order too)
+    deadlocked. Taking every lock first, in one order, leaves no cycle.
+    """
+    if not message_ids or session.get_bind().dialect.name != "postgresql":
+        return
+    m = Message.__table__
+    for part in chunks(sorted(message_ids)):
+        session.execute(select(m.c.id).where(m.c.id.in_(part)).order_by(m.c.id).with_for_update())
+
+
+def _adopt_early_wamids(
+    session: Session, candidates: Sequence[tuple[int, str]]
+) -> dict[str, tuple[int, int, str]]:
+    """Give the candidates' messages their wamid (unless one was recorded meanwhile)."""
     m = Message.__table__
     found: dict[str, tuple[int, int, str]] = {}
-    for status in missing:
-        message_id = by_key.get(status.biz_opaque_callback_data or "")
-        if message_id is None or status.wamid in found:
+    for message_id, wamid in candidates:
+        if wamid in found:
             continue
         session.execute(
-            update(m).where(m.c.id == message_id, m.c.wamid.is_(None)).values(wamid=status.wamid)
+            update(m).where(m.c.id == message_id, m.c.wamid.is_(None)).values(wamid=wamid)
         )
         row = session.execute(
             select(m.c.id, m.c.conversation_id, m.c.status).where(
-                m.c.id == message_id, m.c.wamid == status.wamid
+                m.c.id == message_id, m.c.wamid == wamid
             )
         ).first()
         if row is not None:
-            found[status.wamid] = (row[0], row[1], row[2])
+            found[wamid] = (row[0], row[1], row[2])
     return found
 
 
@@ -136,8 +160,10 @@ def apply_new_statuses(session: Session, statuses: Sequence[StatusUpdate]) -> No
     """Move each named message forward to the furthest of its new statuses, in one UPDATE."""
     messages = _messages_by_wamid(session, [s.wamid for s in statuses])
     missing = [s for s in statuses if s.wamid not in messages]
-    if missing:
-        messages.update(_adopt_early_wamids(session, missing))
+    candidates = _early_candidates(session, missing) if missing else []
+    _lock_in_order(session, {v[0] for v in messages.values()} | {c[0] for c in candidates})
+    if candidates:
+        messages.update(_adopt_early_wamids(session, candidates))
     plan: dict[int, dict[str, Any]] = {}
     pricing_only: dict[int, dict[str, Any]] = {}
     conversation_ids: set[int] = set()

@@ -39,7 +39,8 @@ BATCH = 500
 
 def handle_message(session: Session, message_id: int, settings: Settings) -> None:
     """The order work one inbound message needs (idempotent)."""
-    kind = session.scalar(select(Message.type).where(Message.id == message_id))
+    message = session.get(Message, message_id)  # the automation round has it loaded already
+    kind = message.type if message is not None else None
     if kind == "order":
         do_create_order_from_message(session, message_id)
     elif kind == "text":

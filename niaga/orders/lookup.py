@@ -86,15 +86,15 @@ def do_answer_status_query(
     session: Session, message_id: int, *, settings: Settings
 ) -> OrderStatusReply | None:
     """Answer an inbound status question once; None when the message is not one."""
-    if session.scalars(
-        select(OrderStatusReply).where(OrderStatusReply.message_id == message_id)
-    ).first():
-        return None
     message = session.get(Message, message_id)
     if message is None or message.direction != "in" or message.type != "text":
         return None
     number = asked_number(message.text)
     if number is None:
+        return None  # most messages: decided without a query
+    if session.scalars(
+        select(OrderStatusReply).where(OrderStatusReply.message_id == message_id)
+    ).first():
         return None
     conversation = session.get_one(Conversation, message.conversation_id)
     contact = session.get_one(Contact, message.contact_id)

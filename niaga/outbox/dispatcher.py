@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from niaga.channels.base import Channel
 from niaga.channels.whatsapp.errors import GraphError, GraphTransportError
 from niaga.core.config import Settings
+from niaga.core.db import is_transient
 from niaga.core.jobs.waker import Waker
 from niaga.outbox import store
 from niaga.outbox.ratelimit import RateLimiter
@@ -151,8 +152,11 @@ class Dispatcher:
                     backoff_max=self._s.dispatch_backoff_max,
                 )
                 return
-            except Exception:
-                log.exception("recording %d send results failed (try %d)", len(batch), attempt)
+            except Exception as exc:
+                if is_transient(exc):  # a lost race: the same batch again, nothing is lost
+                    log.info("recording send results lost a race (%s); again", type(exc).__name__)
+                else:
+                    log.exception("recording %d send results failed (try %d)", len(batch), attempt)
                 await asyncio.sleep(min(5.0, 0.2 * 2**attempt))
         # Leave them "sending": lease expiry and recovery will settle them without resending.
         log.error("gave up recording %d results; recovery will settle them", len(batch))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from niaga.core import clock
@@ -28,11 +28,17 @@ def do_enqueue(
     body: dict[str, Any],
     message_id: int | None = None,
     kind: str = "message",
+    key_checked: bool = False,
 ) -> OutboxMessage:
-    """Add an outbox row (or return the existing one with the same key)."""
-    existing = find_by_key(session, idempotency_key)
-    if existing is not None:
-        return existing
+    """Add an outbox row (or return the existing one with the same key).
+
+    ``key_checked``: the caller has just looked the key up (or knows it is new); should it
+    exist after all, the unique index refuses the insert.
+    """
+    if not key_checked:
+        existing = find_by_key(session, idempotency_key)
+        if existing is not None:
+            return existing
     row = OutboxMessage(
         idempotency_key=idempotency_key,
         kind=kind,
@@ -47,3 +53,28 @@ def do_enqueue(
     session.flush()
     signals.notify_on_commit(session, signals.OUTBOX_QUEUED)
     return row
+
+
+def do_enqueue_many(session: Session, rows: list[dict[str, Any]]) -> None:
+    """Add many new outbox rows in one statement (keys the caller knows are new; the unique
+    index refuses any that is not). Each row: the keyword arguments of :func:`do_enqueue`."""
+    if not rows:
+        return
+    now = clock.now()
+    session.execute(
+        insert(OutboxMessage),
+        [
+            {
+                "kind": "message",
+                "message_id": None,
+                **row,
+                "state": "pending",
+                "attempts": 0,
+                "next_attempt_at": now,
+                "created_at": now,
+                "updated_at": now,
+            }
+            for row in rows
+        ],
+    )
+    signals.notify_on_commit(session, signals.OUTBOX_QUEUED)

@@ -93,6 +93,12 @@ def _trace_config() -> aiohttp.TraceConfig:
     return trace
 
 
+# An idle connection is closed after this long, well before any server's own idle timeout
+# (uvicorn's default is 5 s): one reused just as the server closes it fails after the request
+# was written, and such a send is "in doubt" (it may or may not have reached Meta).
+KEEPALIVE_SECONDS = 4.0
+
+
 class GraphClient:
     """The Graph API calls Niaga makes, over one lazily created aiohttp session.
 
@@ -129,7 +135,11 @@ class GraphClient:
     def session(self) -> aiohttp.ClientSession:
         """The shared session, created on first use (inside the running event loop)."""
         if self._session is None or (self._session.closed and self._owns_session):
-            connector = aiohttp.TCPConnector(limit=self._max_connections, ttl_dns_cache=300)
+            connector = aiohttp.TCPConnector(
+                limit=self._max_connections,
+                ttl_dns_cache=300,
+                keepalive_timeout=KEEPALIVE_SECONDS,
+            )
             self._session = aiohttp.ClientSession(
                 connector=connector,
                 timeout=self._timeout,
