@@ -94,6 +94,56 @@ def rss_kib(pid: int) -> int:
     return 0
 
 
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time the process has used (``/proc/PID/stat``)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def postgres_cpu() -> float:
+    """CPU time of every PostgreSQL process on this machine (server and backends)."""
+    total = 0.0
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                if (entry / "comm").read_text().strip() == "postgres":
+                    total += cpu_seconds(int(entry.name))
+            except OSError:
+                continue
+    return total
+
+
+def postgres_work(url: str) -> dict[str, int]:
+    """The database's commits and rows written so far (``pg_stat_database``)."""
+    from sqlalchemy import text
+
+    from niaga.core.db import make_engine
+
+    engine = make_engine(url)
+    try:
+        with engine.connect() as conn:
+            row = conn.execute(
+                text(
+                    "SELECT xact_commit, tup_inserted, tup_updated, tup_deleted, tup_fetched"
+                    " FROM pg_stat_database WHERE datname = current_database()"
+                )
+            ).one()
+    finally:
+        engine.dispose()
+    keys = ("commits", "inserted", "updated", "deleted", "fetched")
+    return dict(zip(keys, (int(v) for v in row), strict=True))
+
+
+def cpu_by_process(pids: dict[str, int], db: str) -> dict[str, float]:
+    out = {name: sum(cpu_seconds(p) for p in family(pid)) for name, pid in pids.items()}
+    if db == "postgres":
+        out["postgres"] = postgres_cpu()
+    return out
+
+
 def family(pid: int) -> list[int]:
     """``pid`` and its descendants (the worker child of ``niaga serve``)."""
     out = [pid]
@@ -153,6 +203,10 @@ def main() -> None:
             control.post(f"/customers/{phone}/send", json={"type": "text", "text": "Halo"})
         _wait(url, lambda c: c["processed"] >= len(phones), args.drain_timeout)
         before = counts(url)
+        cpu_before = cpu_by_process(pids, args.db)
+        if args.db == "postgres":
+            time.sleep(1)  # pg_stat_database is updated about once a second
+            work_before = postgres_work(url)
         rng = random.Random(7)
         bodies = [body_for(rng.choice(phones), n, rng.choice(TEXTS)) for n in range(args.messages)]
         print(f"burst: {args.messages} signed webhooks, {args.concurrency} connections", flush=True)
@@ -176,6 +230,11 @@ def main() -> None:
                 break
             time.sleep(0.5)
         after = counts(url)
+        cpu_after = cpu_by_process(pids, args.db)
+        if args.db == "postgres":
+            time.sleep(1)
+            work = postgres_work(url)
+            work = {k: work[k] - work_before[k] for k in work}
         rss_first = {name: sum(rss_kib(p) for p in family(pid)) for name, pid in pids.items()}
         steady = _steady(base, url, phones, args, pids) if args.minutes else None
     print()
@@ -215,6 +274,17 @@ def main() -> None:
         deadlocks = text.count("DeadlockDetected")
         errors += found
         print(f"{path.name}: {found} error lines, {deadlocks} deadlocks")
+    cpu = {k: cpu_after[k] - cpu_before[k] for k in cpu_after}
+    print(
+        "CPU per inbound message, burst to settled (ms): "
+        + ", ".join(f"{k} {v / args.messages * 1000:.2f}" for k, v in cpu.items())
+        + f"; total {sum(cpu.values()) / args.messages * 1000:.2f}"
+    )
+    if args.db == "postgres":
+        print(
+            "PostgreSQL per inbound message: "
+            + ", ".join(f"{k} {v / args.messages:.1f}" for k, v in work.items())
+        )
     print(f"resident memory after the burst (KiB): {rss_first}")
     if steady:
         print(steady)

@@ -45,6 +45,15 @@ def db_upgrade(revision: str = "head") -> None:
 
     settings = get_settings()
     upgrade(settings.database_url, revision)
+    if settings.separate_intake:  # the stored webhooks' own file (SQLite)
+        from niaga.channels.whatsapp import intake_db
+        from niaga.core.db import make_engine
+
+        main = make_engine(settings.database_url)
+        intake = intake_db.intake_engine(settings, main)
+        intake_db.move_pending(main, intake)
+        intake.dispose()
+        main.dispose()
     console.print(f"[green]Database is at {revision}[/green]")
 
 

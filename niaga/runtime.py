@@ -13,6 +13,7 @@ from typing import Any
 from sqlalchemy.orm import Session, sessionmaker
 
 import niaga.models  # noqa: F401  (every table, so foreign keys resolve in a lone worker)
+from niaga.channels.whatsapp import intake_db
 from niaga.channels.whatsapp.channel import WhatsAppChannel
 from niaga.channels.whatsapp.graph import GraphClient
 from niaga.core.config import Settings
@@ -49,9 +50,13 @@ class Worker:
         self.settings = settings
         self.factory = factory
         roles = [r for r, on in ((PROCESSING, process_webhooks), (DISPATCH, dispatch)) if on]
+        self.intake = (
+            intake_db.intake_factory(settings, factory.kw["bind"]) if process_webhooks else None
+        )
         ctx = JobContext(
             settings=settings,
             factory=factory,
+            intake_factory=self.intake,
             read_factory=make_sessionmaker(factory.kw["bind"], read_only=True),
             worker_id=f"{socket.gethostname()}:{os.getpid()}:{id(self):x}",
             channel_factory=(lambda: make_channel(settings)) if dispatch else None,
@@ -83,3 +88,5 @@ class Worker:
             await self.jobs.stop()
         finally:
             pg_signals.release(self.settings.database_url)
+            if self.intake is not None:
+                self.intake.kw["bind"].dispose()

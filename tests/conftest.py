@@ -26,8 +26,9 @@ import uvicorn
 from sqlalchemy import text
 from sqlalchemy.orm import Session, sessionmaker
 
+from niaga.channels.whatsapp.models import WebhookEvent
 from niaga.core import clock
-from niaga.core.config import Settings
+from niaga.core.config import Settings, intake_url_for
 from niaga.core.db import make_engine, make_sessionmaker
 from niaga.core.migrate import upgrade
 from niaga.models import Base
@@ -127,10 +128,38 @@ def wipe(engine: Any) -> None:
             time.sleep(0.1)
 
 
+@pytest.fixture(scope="session")
+def intake_engine(database_url: str, engine: Any) -> Iterator[Any]:
+    """Where the live server stores webhooks: on SQLite their own file (the default), on
+    PostgreSQL the one database."""
+    url = intake_url_for(database_url)
+    if url == database_url:
+        yield engine
+        return
+    eng = make_engine(url)
+    WebhookEvent.__table__.create(eng, checkfirst=True)
+    yield eng
+    eng.dispose()
+
+
 @pytest.fixture
-def factory(engine: Any) -> Iterator[sessionmaker[Session]]:
+def intake_factory(intake_engine: Any) -> sessionmaker[Session]:
+    """Sessions on the stored webhooks' database (see ``intake_engine``)."""
+    return make_sessionmaker(intake_engine)
+
+
+def wipe_intake(intake_engine: Any, engine: Any) -> None:
+    """Empty the separate intake database (``wipe`` empties the main one)."""
+    if intake_engine is not engine:
+        with intake_engine.begin() as conn:
+            conn.execute(text("DELETE FROM webhook_events"))
+
+
+@pytest.fixture
+def factory(engine: Any, intake_engine: Any) -> Iterator[sessionmaker[Session]]:
     """A session factory on a database emptied before the test."""
     wipe(engine)
+    wipe_intake(intake_engine, engine)
     clock.reset()
     yield make_sessionmaker(engine)
     clock.reset()
@@ -229,9 +258,10 @@ def live(database_url: str) -> Iterator[LiveServer]:
 
 
 @pytest.fixture
-def niaga(live: LiveServer, engine: Any) -> Iterator[LiveServer]:
+def niaga(live: LiveServer, engine: Any, intake_engine: Any) -> Iterator[LiveServer]:
     """The live server with an empty database and a reset sandbox."""
     wipe(engine)
+    wipe_intake(intake_engine, engine)
     clock.reset()
     httpx.post(f"{live.url}/sandbox/_control/reset", headers=CONTROL, timeout=10).raise_for_status()
     # Deterministic customers: every delivered message is read.

@@ -19,6 +19,20 @@ class InsecureConfigError(RuntimeError):
     """Production mode was asked for with a default secret."""
 
 
+def intake_url_for(database_url: str) -> str:
+    """The stored webhooks' own SQLite file beside ``database_url`` (``niaga.db`` →
+    ``niaga-intake.db``); the same URL for PostgreSQL and in-memory SQLite."""
+    if not database_url.startswith("sqlite:///"):
+        return database_url
+    path = database_url.removeprefix("sqlite:///")
+    if not path or path == ":memory:" or "?" in path:
+        return database_url
+    stem, dot, suffix = path.rpartition(".")
+    if not dot or "/" in suffix:
+        return f"{database_url}-intake"
+    return f"sqlite:///{stem}-intake.{suffix}"
+
+
 class Settings(BaseSettings):
     """All runtime configuration. Defaults are safe for local use only."""
 
@@ -27,6 +41,10 @@ class Settings(BaseSettings):
     env: Literal["local", "production"] = "local"
     data_dir: Path = Path("var")
     database_url: str = ""
+    # Where stored webhooks wait for processing. Default: on SQLite a file of their own beside
+    # the database (the intake never waits for processing's write lock); elsewhere the database.
+    # Set it to the database's own URL to keep them in the one file.
+    intake_database_url: str = ""
     redis_url: str = ""
     secret_key: str = DEFAULT_SECRET_KEY
     host: str = "127.0.0.1"
@@ -88,6 +106,8 @@ class Settings(BaseSettings):
     def _fill_defaults(self) -> Settings:
         if not self.database_url:
             self.database_url = f"sqlite:///{(self.data_dir / 'niaga.db').as_posix()}"
+        if not self.intake_database_url:
+            self.intake_database_url = intake_url_for(self.database_url)
         if not self.public_url:
             self.public_url = f"http://{self.host}:{self.port}"
         if not self.wa_graph_url:
@@ -101,6 +121,11 @@ class Settings(BaseSettings):
     @property
     def is_sqlite(self) -> bool:
         return self.database_url.startswith("sqlite")
+
+    @property
+    def separate_intake(self) -> bool:
+        """Stored webhooks live in a database of their own (:mod:`niaga.inbox.intake_store`)."""
+        return self.intake_database_url != self.database_url
 
     def insecure_defaults(self) -> list[str]:
         """Names of settings that still hold their public default value."""

@@ -8,7 +8,7 @@ from niaga.inbox.processing import WebhookProcessor
 
 
 def _processor(ctx: JobContext) -> WebhookProcessor:
-    return WebhookProcessor(ctx.factory)
+    return WebhookProcessor(ctx.factory, intake=ctx.intake_factory)
 
 
 def register(registry: Registry) -> None:

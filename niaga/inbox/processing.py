@@ -1,5 +1,8 @@
 """Turn stored webhook bodies into contacts, messages and statuses, a batch at a time.
 
+(With the stored webhooks in a database of their own, SQLite's default, the batch is applied
+in the main database and then marked done in theirs: see ``channels/whatsapp/intake_db``.)
+
 A round claims up to a few hundred stored webhooks (``FOR UPDATE SKIP LOCKED`` on PostgreSQL,
 so any number of workers share the table), parses each once and applies all their items
 together (:func:`niaga.inbox.intake.apply_items`) inside a SAVEPOINT. If the batch fails, the
@@ -56,56 +59,115 @@ def _mark_done(session: Session, ids: Sequence[int]) -> None:
     )
 
 
-def _record_failure(session: Session, row: Any, exc: BaseException) -> None:
+def _failure(row: Any, exc: BaseException) -> tuple[dict[str, Any], DeadLetter | None]:
+    """The event's new attempt count and error; a dead letter once it is given up on."""
     log.warning("webhook event %s failed: %s: %s", row.id, type(exc).__name__, exc)
     attempts = row.attempts + 1
     if isinstance(exc, WebhookPayloadError):
         attempts = max(attempts, MAX_ATTEMPTS)  # it will never parse: kept for inspection now
     error = f"{type(exc).__name__}: {exc}"[:2000]
-    t = WebhookEvent.__table__
     values: dict[str, Any] = {"attempts": attempts, "error": error}
-    if attempts >= MAX_ATTEMPTS:
-        values["processed_at"] = clock.now()
-        session.add(
-            DeadLetter(
-                source="webhook-processing", reason=error, body=row.body, webhook_event_id=row.id
-            )
-        )
-    else:
+    if attempts < MAX_ATTEMPTS:
         values["retry_at"] = clock.now() + timedelta(seconds=5 * 2**attempts)
-    session.execute(update(t).where(t.c.id == row.id).values(**values))
+        return values, None
+    values["processed_at"] = clock.now()
+    dead = DeadLetter(
+        source="webhook-processing", reason=error, body=row.body, webhook_event_id=row.id
+    )
+    return values, dead
 
 
-def process_pending(factory: sessionmaker[Session], limit: int = BATCH) -> int:
-    """Process up to ``limit`` stored webhooks in one transaction; returns how many."""
+def _set_failed(session: Session, row_id: int, values: dict[str, Any]) -> None:
+    t = WebhookEvent.__table__
+    session.execute(update(t).where(t.c.id == row_id).values(**values))
+
+
+def _record_failure(session: Session, row: Any, exc: BaseException) -> None:
+    values, dead = _failure(row, exc)
+    if dead is not None:
+        session.add(dead)
+    _set_failed(session, row.id, values)
+
+
+def _parse(rows: list[Any]) -> tuple[list[tuple[Any, list[WebhookItem]]], list[tuple[Any, Any]]]:
+    parsed: list[tuple[Any, list[WebhookItem]]] = []
+    unparsable: list[tuple[Any, Any]] = []
+    for row in rows:
+        try:
+            parsed.append((row, list(parse_webhook(row.body).items)))
+        except Exception as exc:
+            unparsable.append((row, exc))
+    return parsed, unparsable
+
+
+def _apply(session: Session, parsed: list[tuple[Any, list[WebhookItem]]]) -> tuple[list, list]:
+    """Apply the batch (one SAVEPOINT; on failure one per event): (done ids, failures)."""
+    try:
+        with session.begin_nested():
+            apply_items(session, [item for _, items in parsed for item in items])
+        return [row.id for row, _ in parsed], []
+    except Exception:
+        log.warning("a batch of %d webhooks failed; applying them one by one", len(parsed))
+    done, failed = [], []
+    for row, items in parsed:
+        try:
+            with session.begin_nested():
+                apply_items(session, items)
+        except Exception as exc:
+            failed.append((row, exc))
+        else:
+            done.append(row.id)
+    return done, failed
+
+
+def process_pending(
+    factory: sessionmaker[Session],
+    limit: int = BATCH,
+    intake: sessionmaker[Session] | None = None,
+) -> int:
+    """Process up to ``limit`` stored webhooks; returns how many.
+
+    With the webhooks in the main database (``intake`` None) one transaction claims, applies
+    and marks them. With an intake database of their own, the batch is applied in the main
+    database, then marked done in the intake one (see :mod:`niaga.channels.whatsapp.intake_db`).
+    """
+    if intake is not None:
+        return _process_separate(factory, intake, limit)
     with factory() as session, session.begin():
         rows = _claim(session, limit)
         if not rows:
             return 0
-        parsed: list[tuple[Any, list[WebhookItem]]] = []
-        for row in rows:
-            try:
-                parsed.append((row, list(parse_webhook(row.body).items)))
-            except Exception as exc:
-                _record_failure(session, row, exc)
-        try:
-            with session.begin_nested():
-                apply_items(session, [item for _, items in parsed for item in items])
-        except Exception:
-            log.warning("a batch of %d webhooks failed; applying them one by one", len(parsed))
-            done = []
-            for row, items in parsed:
-                try:
-                    with session.begin_nested():
-                        apply_items(session, items)
-                except Exception as exc:
-                    _record_failure(session, row, exc)
-                else:
-                    done.append(row.id)
-            _mark_done(session, done)
-        else:
-            _mark_done(session, [row.id for row, _ in parsed])
+        parsed, unparsable = _parse(rows)
+        for row, exc in unparsable:
+            _record_failure(session, row, exc)
+        done, failed = _apply(session, parsed)
+        for row, exc in failed:
+            _record_failure(session, row, exc)
+        _mark_done(session, done)
         return len(rows)
+
+
+def _process_separate(
+    factory: sessionmaker[Session], intake: sessionmaker[Session], limit: int
+) -> int:
+    with intake() as reader:  # a WAL reader: takes no lock
+        rows = _claim(reader, limit)
+    if not rows:
+        return 0
+    parsed, unparsable = _parse(rows)
+    failures = [(row, *_failure(row, exc)) for row, exc in unparsable]
+    with factory() as session, session.begin():
+        done, failed = _apply(session, parsed) if parsed else ([], [])
+        failures += [(row, *_failure(row, exc)) for row, exc in failed]
+        for _, _, dead in failures:
+            if dead is not None:
+                session.add(dead)
+    # The main database has committed: now the short write in the intake file.
+    with intake() as session, session.begin():
+        _mark_done(session, done)
+        for row, values, _ in failures:
+            _set_failed(session, row.id, values)
+    return len(rows)
 
 
 class WebhookProcessor:
@@ -117,8 +179,10 @@ class WebhookProcessor:
         *,
         poll_interval: float = 1.0,
         batch: int = BATCH,
+        intake: sessionmaker[Session] | None = None,
     ) -> None:
         self._factory = factory
+        self._intake = intake
         self._poll = poll_interval
         self._batch = batch
         self._waker = Waker()
@@ -133,7 +197,9 @@ class WebhookProcessor:
             # Clear before processing: a wake-up during the round must not be lost.
             self._waker.clear()
             try:
-                done = await asyncio.to_thread(process_pending, self._factory, self._batch)
+                done = await asyncio.to_thread(
+                    process_pending, self._factory, self._batch, self._intake
+                )
             except Exception:
                 log.exception("webhook processing failed; retrying")
                 done = 0

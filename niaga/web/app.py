@@ -14,7 +14,7 @@ from sqlalchemy import text
 from starlette.types import ASGIApp
 
 from niaga import __version__
-from niaga.channels.whatsapp import webhook
+from niaga.channels.whatsapp import intake_db, webhook
 from niaga.channels.whatsapp.ingest import WebhookWriter
 from niaga.core.config import Settings, get_settings
 from niaga.core.db import make_engine, make_sessionmaker
@@ -63,8 +63,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             child = WorkerProcess(settings, hub.deliver_threadsafe)
         elif settings.embedded_worker:
             worker = Worker(settings, factory, dispatch=settings.embedded_dispatch)
+        intake = intake_db.intake_engine(settings, engine)
+        await asyncio.to_thread(intake_db.move_pending, engine, intake)
         writer = WebhookWriter(
             engine,
+            intake=intake,
             max_batch=settings.webhook_batch_max,
             on_stored=lambda: signals.notify(signals.WEBHOOKS_STORED),
             priority=child.priority.intake if child is not None and child.priority else None,
@@ -101,6 +104,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 await asyncio.to_thread(child.stop)
             if sandbox is not None:
                 await sandbox.stop()
+            if intake is not engine:
+                intake.dispose()
             engine.dispose()
 
     app = NiagaApp(

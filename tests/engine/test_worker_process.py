@@ -22,6 +22,7 @@ from niaga.worker_process import WorkerProcess
 from tests.automation.helpers import make_team, shop_profile
 from tests.conftest import LiveServer, free_port, make_settings, wait_for
 from tests.factories import text_message
+from tests.intake import intake_of
 from tests.sandbox_client import CONTROL
 
 
@@ -168,7 +169,7 @@ def test_a_wake_up_through_the_pipe_processes_stored_webhooks_at_once(
     child = WorkerProcess(settings, seen.append)
     child.start()
     try:
-        with factory() as s, s.begin():
+        with intake_of(factory)() as s, s.begin():  # where the server would store it
             body = json.dumps(text_message("wamid.CHILD2", "6281234522222", "halo")).encode()
             s.add(WebhookEvent(body=body, received_at=clock.now(), attempts=0))
         child.wake("webhooks")

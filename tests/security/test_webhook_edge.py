@@ -13,6 +13,7 @@ from sqlalchemy import func, select
 from niaga.channels.whatsapp.models import DeadLetter, WebhookEvent
 from tests.conftest import LiveServer
 from tests.factories import post_signed, text_message
+from tests.intake import intake_of
 
 
 def _count(factory: Any, model: Any) -> int:
@@ -33,7 +34,7 @@ def test_non_ascii_signature_is_refused_not_500(
         headers={"content-type": "application/json", "x-hub-signature-256": signature.encode()},
     )
     assert r.status_code == 401
-    assert _count(factory, WebhookEvent) == 0
+    assert _count(intake_of(factory), WebhookEvent) == 0
 
 
 def test_non_ascii_verify_token_is_refused_not_500(niaga: LiveServer) -> None:
@@ -61,5 +62,5 @@ def test_another_object_is_not_processed_as_whatsapp(niaga: LiveServer, factory:
     payload["object"] = "page"
     r = post_signed(niaga.url, payload, niaga.settings.wa_app_secret)
     assert r.status_code == 400 and "page" in r.text
-    assert _count(factory, WebhookEvent) == 0
+    assert _count(intake_of(factory), WebhookEvent) == 0
     assert _count(factory, DeadLetter) == 1

@@ -14,6 +14,7 @@ from niaga.contacts.models import Contact
 from niaga.inbox.models import Conversation, Message, MessageStatusEvent
 from tests.conftest import FIXTURES, LiveServer, wait_for
 from tests.factories import envelope, post_signed, status, text_message
+from tests.intake import intake_of
 
 
 def _secret(live: LiveServer) -> str:
@@ -26,7 +27,7 @@ def _count(factory: Any, model: Any) -> int:
 
 
 def _all_processed(factory: Any) -> bool:
-    with factory() as s:
+    with intake_of(factory)() as s:
         pending = s.scalar(
             select(func.count())
             .select_from(WebhookEvent)
@@ -58,14 +59,14 @@ def test_bad_or_missing_signature_is_refused_and_nothing_stored(
 ) -> None:
     r = post_signed(niaga.url, text_message("wamid.SIG1"), _secret(niaga), signature=signature)
     assert r.status_code == 401
-    assert _count(factory, WebhookEvent) == 0
+    assert _count(intake_of(factory), WebhookEvent) == 0
     assert _count(factory, DeadLetter) == 0
 
 
 def test_body_signed_with_another_secret_is_refused(niaga: LiveServer, factory: Any) -> None:
     r = post_signed(niaga.url, text_message("wamid.SIG2"), "not-the-app-secret")
     assert r.status_code == 401
-    assert _count(factory, WebhookEvent) == 0
+    assert _count(intake_of(factory), WebhookEvent) == 0
 
 
 @pytest.mark.parametrize(
@@ -87,14 +88,14 @@ def test_signed_malformed_body_is_400_and_kept_as_dead_letter(
     assert len(dead) == 1
     assert dead[0].body == body
     assert why in dead[0].reason
-    assert _count(factory, WebhookEvent) == 0
+    assert _count(intake_of(factory), WebhookEvent) == 0
 
 
 def test_answer_200_means_the_raw_body_is_on_disk(niaga: LiveServer, factory: Any) -> None:
     payload = json.dumps(text_message("wamid.DISK1"), separators=(",", ":")).encode()
     r = post_signed(niaga.url, payload, _secret(niaga))
     assert r.status_code == 200
-    with factory() as s:
+    with intake_of(factory)() as s:
         bodies = s.scalars(select(WebhookEvent.body)).all()
     assert payload in bodies  # byte for byte, as signed
 
@@ -130,7 +131,7 @@ def test_same_message_delivered_twice_is_one_message(niaga: LiveServer, factory:
     payload = text_message("wamid.DUP1")
     for _ in range(3):
         assert post_signed(niaga.url, payload, _secret(niaga)).status_code == 200
-    wait_for(lambda: _count(factory, WebhookEvent) == 3 and _all_processed(factory))
+    wait_for(lambda: _count(intake_of(factory), WebhookEvent) == 3 and _all_processed(factory))
     assert _count(factory, Message) == 1
     assert _count(factory, Contact) == 1
 
@@ -246,6 +247,7 @@ def test_unknown_field_is_kept_not_500(niaga: LiveServer, factory: Any) -> None:
     wait_for(lambda: _count(factory, AccountEvent) == 1)
     with factory() as s:
         ev = s.scalars(select(AccountEvent)).one()
+    with intake_of(factory)() as s:
         row = s.scalars(select(WebhookEvent)).one()
     assert ev.field == "some_future_field"
     assert row.error is None
@@ -305,7 +307,7 @@ def test_every_recorded_payload_is_accepted_and_processed_cleanly(
     r = post_signed(niaga.url, payload, _secret(niaga))
     assert r.status_code == 200, r.text
     wait_for(lambda: _all_processed(factory))
-    with factory() as s:
+    with intake_of(factory)() as s:
         row = s.scalars(select(WebhookEvent)).one()
     assert row.error is None, row.error
     assert _count(factory, DeadLetter) == 0

@@ -44,8 +44,12 @@ class WebhookWriter:
         max_batch: int = 500,
         on_stored: Callable[[], None] | None = None,
         priority: Callable[[], AbstractContextManager[None]] | None = None,
+        intake: Engine | None = None,
     ) -> None:
         self._engine = engine
+        # Where the webhook bodies go (:mod:`niaga.channels.whatsapp.intake_db`); dead letters
+        # always go to the main database.
+        self._intake = intake if intake is not None else engine
         # On SQLite, tells the worker child to give way while a batch is written.
         self._priority = priority or nullcontext
         self._max_batch = max_batch
@@ -117,8 +121,16 @@ class WebhookWriter:
         now = clock.now()
         events = [{"body": i.body} for i in batch if i.dead_reason is None]
         dead = [i for i in batch if i.dead_reason is not None]
-        with self._priority(), self._engine.connect() as conn, _fast_retry(conn):
-            self._insert(conn, events, dead, now)
+        if self._intake is self._engine:
+            with self._priority(), self._engine.connect() as conn, _fast_retry(conn):
+                self._insert(conn, events, dead, now)
+            return
+        if events:  # a file of its own: no one but processing's short mark-done writes there
+            with self._intake.connect() as conn, _fast_retry(conn):
+                self._insert(conn, events, [], now)
+        if dead:
+            with self._priority(), self._engine.connect() as conn, _fast_retry(conn):
+                self._insert(conn, [], dead, now)
 
     def _insert(self, conn: Any, events: list[dict[str, Any]], dead: list[_Item], now: Any) -> None:
         deadline = time.monotonic() + LOCK_WAIT

@@ -36,6 +36,8 @@ class JobContext:
     read_factory: sessionmaker[Session]
     worker_id: str
     channel_factory: Callable[[], Any] | None = None
+    # The stored webhooks' own database, when they have one (SQLite; see channels/whatsapp).
+    intake_factory: sessionmaker[Session] | None = None
     _channel: Any = field(default=None, repr=False)
 
     def channel(self) -> Any:
