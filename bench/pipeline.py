@@ -56,8 +56,8 @@ def body_for(phone: str, n: int, text: str) -> tuple[bytes, str]:
     return text_webhook(phone, f"wamid.PIPE{n:012d}", text)
 
 
-def counts(url: str) -> dict[str, int]:
-    """Inbound stored, inbound fully processed, replies, status events: straight from the DB."""
+def _one_row(url: str, sql: str) -> list[int]:
+    """One row of numbers, read on a connection of its own."""
     from sqlalchemy import text
 
     from niaga.core.db import make_engine
@@ -65,23 +65,27 @@ def counts(url: str) -> dict[str, int]:
     engine = make_engine(url)
     try:
         with engine.connect() as conn:
-            row = conn.execute(
-                text(
-                    "SELECT"
-                    " (SELECT count(*) FROM messages WHERE direction = 'in'),"
-                    " (SELECT count(*) FROM messages m WHERE m.direction = 'in' AND EXISTS"
-                    "   (SELECT 1 FROM automation_triggers t WHERE t.message_id = m.id)),"
-                    " (SELECT count(*) FROM messages WHERE direction = 'out'),"
-                    " (SELECT count(*) FROM messages WHERE direction = 'out'"
-                    "   AND status IN ('read', 'delivered', 'failed')),"
-                    " (SELECT count(*) FROM message_status_events),"
-                    " (SELECT count(*) FROM automation_actions WHERE outcome = 'failed')"
-                )
-            ).one()
+            return [int(v) for v in conn.execute(text(sql)).one()]
     finally:
         engine.dispose()
+
+
+def counts(url: str) -> dict[str, int]:
+    """Inbound stored, inbound fully processed, replies, status events: straight from the DB."""
+    row = _one_row(
+        url,
+        "SELECT"
+        " (SELECT count(*) FROM messages WHERE direction = 'in'),"
+        " (SELECT count(*) FROM messages m WHERE m.direction = 'in' AND EXISTS"
+        "   (SELECT 1 FROM automation_triggers t WHERE t.message_id = m.id)),"
+        " (SELECT count(*) FROM messages WHERE direction = 'out'),"
+        " (SELECT count(*) FROM messages WHERE direction = 'out'"
+        "   AND status IN ('read', 'delivered', 'failed')),"
+        " (SELECT count(*) FROM message_status_events),"
+        " (SELECT count(*) FROM automation_actions WHERE outcome = 'failed')",
+    )
     keys = ("inbound", "processed", "replies", "replies_settled", "statuses", "failed_actions")
-    return dict(zip(keys, (int(v) for v in row), strict=True))
+    return dict(zip(keys, row, strict=True))
 
 
 def rss_kib(pid: int) -> int:
@@ -118,23 +122,12 @@ def postgres_cpu() -> float:
 
 def postgres_work(url: str) -> dict[str, int]:
     """The database's commits and rows written so far (``pg_stat_database``)."""
-    from sqlalchemy import text
-
-    from niaga.core.db import make_engine
-
-    engine = make_engine(url)
-    try:
-        with engine.connect() as conn:
-            row = conn.execute(
-                text(
-                    "SELECT xact_commit, tup_inserted, tup_updated, tup_deleted, tup_fetched"
-                    " FROM pg_stat_database WHERE datname = current_database()"
-                )
-            ).one()
-    finally:
-        engine.dispose()
-    keys = ("commits", "inserted", "updated", "deleted", "fetched")
-    return dict(zip(keys, (int(v) for v in row), strict=True))
+    row = _one_row(
+        url,
+        "SELECT xact_commit, tup_inserted, tup_updated, tup_deleted, tup_fetched"
+        " FROM pg_stat_database WHERE datname = current_database()",
+    )
+    return dict(zip(("commits", "inserted", "updated", "deleted", "fetched"), row, strict=True))
 
 
 def cpu_by_process(pids: dict[str, int], db: str) -> dict[str, float]:

@@ -8,7 +8,7 @@ from itertools import count
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 
 from niaga.automation.profile import do_update_profile
 from niaga.automation.schemas import ProfileIn
@@ -82,3 +82,15 @@ def shop_profile(session: Session, **overrides: Any) -> None:
     }
     values.update(overrides)
     do_update_profile(session, ProfileIn.model_validate(values))
+
+
+def seed_retail(factory: sessionmaker[Session], agents: int = 2, capacity: int = 500) -> None:
+    """The default retail rules, an always-open shop, and ``agents`` agents in every team."""
+    from niaga.automation import defaults
+    from niaga.core.db import transaction
+
+    with transaction(factory) as s:
+        for team in defaults.TEAMS:
+            make_team(s, team, agents, capacity=capacity)
+        defaults.do_seed_defaults(s)
+        shop_profile(s)

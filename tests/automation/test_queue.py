@@ -13,23 +13,14 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from niaga.automation import defaults
 from niaga.automation.models import AutomationAction, AutomationTrigger
 from niaga.automation.queue import AutomationQueue
 from niaga.core.db import transaction
 from niaga.inbox.models import Message
 from niaga.outbox.models import OutboxMessage
-from tests.automation.helpers import inbound, make_team, shop_profile
+from tests.automation.helpers import inbound, seed_retail
 
 TEXTS = ["Ongkirnya berapa kak?", "harga kemeja batik berapa", "psnan sy blm smpe", "halo"]
-
-
-def _seed(factory: sessionmaker[Session]) -> None:
-    with transaction(factory) as s:
-        for team in defaults.TEAMS:
-            make_team(s, team, 2, capacity=500)
-        defaults.do_seed_defaults(s)
-        shop_profile(s)
 
 
 def _customers_write(factory: sessionmaker[Session], customers: int, each: int) -> list[int]:
@@ -68,7 +59,7 @@ def _no_duplicates(s: Session) -> None:
 def test_each_message_is_handled_once_with_replies_queued(
     own_factory: sessionmaker[Session],
 ) -> None:
-    _seed(own_factory)
+    seed_retail(own_factory)
     ids = _customers_write(own_factory, customers=8, each=3)
     queue = AutomationQueue(own_factory, batch=10, budget=10.0)
     assert _drain(queue) == len(ids)
@@ -84,7 +75,7 @@ def test_each_message_is_handled_once_with_replies_queued(
 
 
 def test_a_crash_mid_round_leaves_nothing_half_done(own_factory: sessionmaker[Session]) -> None:
-    _seed(own_factory)
+    seed_retail(own_factory)
     ids = _customers_write(own_factory, customers=4, each=2)
     seen: list[int] = []
 
@@ -107,7 +98,7 @@ def test_a_crash_mid_round_leaves_nothing_half_done(own_factory: sessionmaker[Se
 
 
 def test_a_failing_reaction_does_not_stop_the_others(own_factory: sessionmaker[Session]) -> None:
-    _seed(own_factory)
+    seed_retail(own_factory)
     ids = _customers_write(own_factory, customers=3, each=1)
 
     def broken_for_the_first(session: Session, message_id: int) -> None:
@@ -121,7 +112,7 @@ def test_a_failing_reaction_does_not_stop_the_others(own_factory: sessionmaker[S
 
 
 def test_two_workers_share_the_queue_without_racing(own_factory: sessionmaker[Session]) -> None:
-    _seed(own_factory)
+    seed_retail(own_factory)
     ids = _customers_write(own_factory, customers=12, each=4)
     errors: list[BaseException] = []
     counts: list[int] = []

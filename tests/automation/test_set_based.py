@@ -9,10 +9,9 @@ from collections import defaultdict
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import event, func, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from niaga.automation import defaults
 from niaga.automation.models import AutomationAction, AutomationRule, AutomationTrigger
 from niaga.automation.queue import AutomationQueue
 from niaga.contacts.models import Contact
@@ -20,7 +19,8 @@ from niaga.core import clock
 from niaga.core.db import transaction
 from niaga.inbox.models import Conversation, ConversationLabel, Message
 from niaga.outbox.models import OutboxMessage
-from tests.automation.helpers import inbound, make_team, shop_profile
+from tests.automation.helpers import inbound, seed_retail
+from tests.statements import Statements
 
 TEXTS = [
     "Halo kak",
@@ -29,14 +29,6 @@ TEXTS = [
     "psnan sy blm smpe, mau komplain",
     "terima kasih",
 ]
-
-
-def _seed(factory: sessionmaker[Session]) -> None:
-    with transaction(factory) as s:
-        for team in defaults.TEAMS:
-            make_team(s, team, 2, capacity=500)
-        defaults.do_seed_defaults(s)
-        shop_profile(s)
 
 
 def _write(factory: sessionmaker[Session], group: str, customers: int) -> None:
@@ -87,33 +79,15 @@ def _outcome(factory: sessionmaker[Session], group: str) -> list[Any]:
     ]
 
 
-class _Statements:
-    """Counts the statements sent to the database while active."""
-
-    def __init__(self, engine: Any) -> None:
-        self.engine = engine
-        self.count = 0
-
-    def _seen(self, *_: Any) -> None:
-        self.count += 1
-
-    def __enter__(self) -> _Statements:
-        event.listen(self.engine, "before_cursor_execute", self._seen)
-        return self
-
-    def __exit__(self, *_: object) -> None:
-        event.remove(self.engine, "before_cursor_execute", self._seen)
-
-
 def test_set_based_rounds_do_what_message_by_message_does_in_far_fewer_statements(
     own_factory: sessionmaker[Session],
 ) -> None:
-    _seed(own_factory)
+    seed_retail(own_factory)
     engine = own_factory.kw["bind"]
     customers = 12
     _write(own_factory, "1", customers)
     fast = AutomationQueue(own_factory, batch=200, budget=60.0)
-    with _Statements(engine) as fast_statements:
+    with Statements(engine) as fast_statements:
         handled = 0
         while n := fast.run_round():
             handled += n
@@ -121,7 +95,7 @@ def test_set_based_rounds_do_what_message_by_message_does_in_far_fewer_statement
 
     _write(own_factory, "2", customers)
     careful = AutomationQueue(own_factory, batch=200, budget=60.0)
-    with _Statements(engine) as careful_statements:
+    with Statements(engine) as careful_statements:
         handled = 0
         while n := careful._round(careful=True):
             handled += n
@@ -152,7 +126,7 @@ def test_a_key_that_exists_after_all_sends_the_round_back_message_by_message(
     own_factory: sessionmaker[Session], caplog: Any
 ) -> None:
     """The set-based round trusts its keys to be new; the unique index keeps it honest."""
-    _seed(own_factory)
+    seed_retail(own_factory)
     _write(own_factory, "3", 3)
     with transaction(own_factory) as s:
         first = s.scalars(select(Message.id).order_by(Message.id)).first()

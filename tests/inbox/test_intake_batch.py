@@ -12,7 +12,7 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
-from sqlalchemy import event, func, select, text, update
+from sqlalchemy import func, select, text, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from niaga.channels.whatsapp.models import DeadLetter, WebhookEvent
@@ -22,6 +22,7 @@ from niaga.inbox import processing
 from niaga.inbox.models import Conversation, Message, MessageStatusEvent
 from niaga.outbox.models import OutboxMessage
 from tests.factories import PHONE_NUMBER_ID, envelope, messages_value, status, text_message
+from tests.statements import Statements
 
 
 @pytest.fixture
@@ -47,24 +48,6 @@ def drain(factory: sessionmaker[Session]) -> int:
     while n := processing.process_pending(factory):
         total += n
     return total
-
-
-class Statements:
-    """Counts the SQL statements (executemany counts once) an engine runs."""
-
-    def __init__(self, engine: Any) -> None:
-        self.engine = engine
-        self.count = 0
-
-    def _on(self, *_args: Any) -> None:
-        self.count += 1
-
-    def __enter__(self) -> Statements:
-        event.listen(self.engine, "before_cursor_execute", self._on)
-        return self
-
-    def __exit__(self, *_exc: object) -> None:
-        event.remove(self.engine, "before_cursor_execute", self._on)
 
 
 def many_messages(n: int, customers: int, ts: int = 1764300000) -> dict[str, Any]:
