@@ -122,9 +122,13 @@ def _add_label(run: Run, rule: AutomationRule, a: AddLabel, i: int) -> Outcome:
     if run.dry_run:
         return "planned", {"label": a.label}
     label = _label_for(run, a.label, a.color)
-    added = organise.do_add_conversation_label(
-        run.session, run.conversation, label, rule_id=rule.id
-    )
+    batch = round_batch.current(run.session)
+    if batch is not None and not batch.careful:  # written with the round's other labels
+        added = batch.add_label(run.conversation, label, rule.id)
+    else:
+        added = organise.do_add_conversation_label(
+            run.session, run.conversation, label, rule_id=rule.id
+        )
     if not added:
         return "skipped", {"reason": "already_there", "label": label.name}
     run.chained.append(("label_added", {"label": label.name, "label_id": label.id}))
@@ -152,11 +156,16 @@ def _label_named(run: Run, name: str) -> Label | None:
 def _remove_label(run: Run, rule: AutomationRule, a: RemoveLabel, i: int) -> Outcome:
     if run.dry_run:
         return "planned", {"label": a.label}
+    batch = round_batch.current(run.session)
+    if batch is not None and not batch.careful:
+        batch.write_labels(run.session)  # what the round added so far is on the chat now
     label = _label_named(run, a.label)
     if label is None or not organise.do_remove_conversation_label(
         run.session, run.conversation, label, rule_id=rule.id
     ):
         return "skipped", {"reason": "not_there", "label": a.label}
+    if batch is not None:
+        batch.conversation_labels.discard((run.conversation.id, label.id))
     return "done", {"label": label.name}
 
 

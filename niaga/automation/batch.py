@@ -19,6 +19,7 @@ Without a batch (the web process, the timers, a dry run) every helper reads as b
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -31,11 +32,13 @@ from niaga.automation.models import AutomationAction, CsatSurvey, RoutingCursor
 from niaga.automation.profile import load_profile
 from niaga.contacts.models import Contact, Label
 from niaga.core import clock
+from niaga.inbox import organise as inbox_organise
 from niaga.inbox import service as inbox
-from niaga.inbox.models import HUMAN_ORIGINS, Conversation, Message
+from niaga.inbox.models import HUMAN_ORIGINS, Conversation, ConversationLabel, Message
 from niaga.inbox.service import Send
 from niaga.security.models import Team, User
 
+log = logging.getLogger(__name__)
 KEY = "automation_batch"
 # In a deferred send's action detail until the round writes it: its idempotency key.
 SEND_KEY = "_send_key"
@@ -72,6 +75,10 @@ class Batch:
     # Written when the round ends (:meth:`write`): one insert each instead of one per action.
     sends: list[Send] = field(default_factory=list)
     actions: list[AutomationAction] = field(default_factory=list)
+    # (conversation id, label id) on the batch's chats, with the labels the round adds; those
+    # are written together (:meth:`write_labels`).
+    conversation_labels: set[tuple[int, int]] = field(default_factory=set)
+    label_adds: list[tuple[Conversation, Label, int | None]] = field(default_factory=list)
     agents: dict[int, list[User]] = field(default_factory=dict)
     load: dict[int, int] = field(default_factory=dict)
     cursors: dict[int, RoutingCursor] = field(default_factory=dict)
@@ -97,8 +104,34 @@ class Batch:
         else:
             self.actions.append(entry)
 
+    def add_label(self, conversation: Conversation, label: Label, rule_id: int) -> bool:
+        """The rule puts ``label`` on the chat (written with the round); False: already there."""
+        pair = (conversation.id, label.id)
+        if pair in self.conversation_labels:
+            return False
+        self.conversation_labels.add(pair)
+        self.label_adds.append((conversation, label, rule_id))
+        return True
+
+    def has_label(self, conversation_id: int, name: str) -> bool:
+        """The chat carries the label called ``name``, as of this round."""
+        label = self.label_named(name)
+        return label is not None and (conversation_id, label.id) in self.conversation_labels
+
+    def write_labels(self, session: Session) -> None:
+        """Insert the labels the round added so far (before anything else changes labels).
+
+        One that a person put on the same chat meanwhile is theirs: it is not recorded twice.
+        """
+        adds, self.label_adds = self.label_adds, []
+        added = inbox_organise.do_add_conversation_labels(session, adds)
+        for conversation, label, _ in adds:
+            if (conversation.id, label.id) not in added:
+                log.info("label %s was put on chat %s meanwhile", label.id, conversation.id)
+
     def write(self, session: Session) -> None:
-        """Write the round's sends and action-log rows (each kind in one statement)."""
+        """Write the round's labels, sends and action-log rows (each kind in one statement)."""
+        self.write_labels(session)
         ids: dict[str, int] = {}
         if self.sends:
             messages = inbox.do_send_messages(session, self.sends)
@@ -158,6 +191,7 @@ def prefetch(session: Session, message_ids: Sequence[int]) -> Batch:
         last_done=_last_done(session, conversation_ids),
         survey_conversations=_survey_conversations(session, conversation_ids),
         labels={label.name.lower(): label for label in session.scalars(select(Label))},
+        conversation_labels=_conversation_labels(session, conversation_ids),
         teams={team.name.lower(): team for team in teams},
         profile=profile,
         held=[messages, conversations, contacts, teams, users, profile],
@@ -223,6 +257,14 @@ def _last_done(session: Session, conversation_ids: Sequence[int]) -> dict[tuple[
         .group_by(a.conversation_id, a.action)
     )
     return {(cid, action): _utc(at) for cid, action, at in rows if at is not None}
+
+
+def _conversation_labels(session: Session, conversation_ids: Sequence[int]) -> set[tuple[int, int]]:
+    cl = ConversationLabel
+    rows = session.execute(
+        select(cl.conversation_id, cl.label_id).where(cl.conversation_id.in_(conversation_ids))
+    )
+    return {(c, label) for c, label in rows}
 
 
 def _survey_conversations(session: Session, conversation_ids: Sequence[int]) -> set[int]:

@@ -44,6 +44,9 @@ def _text_matches(run: Run, c: TextMatches) -> bool:
 
 
 def _has_label(run: Run, c: HasLabel) -> bool:
+    batch = round_batch.current(run.session)
+    if batch is not None and not batch.careful:  # with the labels this round added
+        return batch.has_label(run.conversation.id, c.label) == c.present
     found = run.session.scalar(
         select(ConversationLabel.id)
         .join(Label, Label.id == ConversationLabel.label_id)

@@ -7,6 +7,8 @@ set when an automation rule made the change; automation ignores events its own r
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
@@ -70,6 +72,8 @@ def _label_changed(
     event_name: str,
     actor_user_id: int | None,
     rule_id: int | None,
+    *,
+    flush: bool = True,
 ) -> None:
     """Record a label change in the history and announce it after commit."""
     _activity(
@@ -81,7 +85,8 @@ def _label_changed(
         label_id=label.id,
         label=label.name,
     )
-    session.flush()
+    if flush:
+        session.flush()
     events.emit_on_commit(
         session,
         event_name,
@@ -123,6 +128,45 @@ def do_add_conversation_label(
         session, conversation, label, "label_added", events.LABEL_ADDED, actor_user_id, rule_id
     )
     return True
+
+
+def do_add_conversation_labels(
+    session: Session, adds: Sequence[tuple[Conversation, Label, int | None]]
+) -> set[tuple[int, int]]:
+    """Put many labels on conversations in one statement (each with the rule that adds it).
+
+    ``ON CONFLICT DO NOTHING`` like :func:`do_add_conversation_label`: only the pairs whose row
+    went in are recorded and announced. Returns those (conversation id, label id) pairs.
+    """
+    if not adds:
+        return set()
+    t = ConversationLabel.__table__
+    now = clock.now()
+    stmt = insert_ignoring_conflicts(session, t).returning(t.c.conversation_id, t.c.label_id)
+    params = [
+        {
+            "conversation_id": conversation.id,
+            "label_id": label.id,
+            "added_by_user_id": None,
+            "rule_id": rule_id,
+            "created_at": now,
+        }
+        for conversation, label, rule_id in adds
+    ]
+    added = {(row[0], row[1]) for row in session.execute(stmt, params)}
+    for conversation, label, rule_id in adds:
+        if (conversation.id, label.id) in added:
+            _label_changed(
+                session,
+                conversation,
+                label,
+                "label_added",
+                events.LABEL_ADDED,
+                None,
+                rule_id,
+                flush=False,
+            )
+    return added
 
 
 def do_remove_conversation_label(

@@ -18,7 +18,8 @@ from niaga.automation.models import AutomationAction, AutomationTrigger
 from niaga.automation.queue import AutomationQueue, catch_up
 from niaga.core import clock
 from niaga.core.db import transaction
-from tests.automation.test_queue import _customers_write, _drain, _no_duplicates, _seed
+from tests.automation.helpers import seed_retail
+from tests.automation.test_queue import _customers_write, _drain, _no_duplicates
 
 
 class _Errors(logging.Handler):
@@ -36,7 +37,7 @@ class _Errors(logging.Handler):
 def test_a_backlog_handled_by_every_claimant_at_once_loses_nothing(
     own_factory: sessionmaker[Session], workers: int
 ) -> None:
-    _seed(own_factory)
+    seed_retail(own_factory)
     ids = _customers_write(own_factory, customers=60, each=5)
     clock.advance(timedelta(minutes=2))  # a backlog: old enough for the catch-up too
     errors = _Errors()
@@ -107,7 +108,7 @@ class _InjectedDeadlock(Exception):
 def test_a_deadlock_in_a_round_reruns_the_round_with_nothing_lost_or_doubled(
     own_factory: sessionmaker[Session], where: str
 ) -> None:
-    _seed(own_factory)
+    seed_retail(own_factory)
     ids = _customers_write(own_factory, customers=6, each=2)
     calls: list[int] = []
 

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from niaga.automation.models import AutomationAction, AutomationRule, AutomationTrigger
 from niaga.automation.queue import AutomationQueue
+from niaga.automation.rules import do_create_rule
 from niaga.contacts.models import Contact
 from niaga.core import clock
 from niaga.core.db import transaction
@@ -83,6 +84,27 @@ def test_set_based_rounds_do_what_message_by_message_does_in_far_fewer_statement
     own_factory: sessionmaker[Session],
 ) -> None:
     seed_retail(own_factory)
+    with transaction(own_factory) as s:  # rules that read labels the round itself adds
+        do_create_rule(
+            s,
+            {
+                "name": "Ongkir ditanya: cek alamat",
+                "priority": 900,
+                "trigger": {"type": "message_received"},
+                "conditions": [{"type": "label", "label": "Pengiriman"}],
+                "actions": [{"type": "add_label", "label": "Cek Alamat"}],
+            },
+        )
+        do_create_rule(
+            s,
+            {
+                "name": "Terima kasih: selesai cek",
+                "priority": 950,
+                "trigger": {"type": "message_received"},
+                "conditions": [{"type": "text_contains", "keywords": ["terima kasih"]}],
+                "actions": [{"type": "remove_label", "label": "Cek Alamat"}],
+            },
+        )
     engine = own_factory.kw["bind"]
     customers = 12
     _write(own_factory, "1", customers)
@@ -103,6 +125,14 @@ def test_set_based_rounds_do_what_message_by_message_does_in_far_fewer_statement
 
     first, second = _outcome(own_factory, "1"), _outcome(own_factory, "2")
     assert first[0] and first == second
+    done = {
+        (rule, action)
+        for _, acts in first[0]
+        for rule, action, outcome, *_ in acts
+        if outcome == "done"
+    }
+    assert ("Ongkir ditanya: cek alamat", "add_label") in done
+    assert ("Terima kasih: selesai cek", "remove_label") in done
     # Every reply went out with its outbox row, each key once.
     with own_factory() as s:
         unsent = s.scalar(
