@@ -128,7 +128,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     app.include_router(api.router)
     app.include_router(automation_api.router)
-    app.include_router(catalog_api.router)
+    for router in catalog_api.ROUTERS:
+        app.include_router(router)
     app.include_router(catalog_pages.router)
     _add_pages(app)
 
@@ -160,13 +161,14 @@ def _add_pages(app: FastAPI) -> None:
     from niaga.web.routers import (
         auth_pages,
         catalog_admin_pages,
-        inbox_pages,
+        inbox,
         rules_pages,
         settings_pages,
     )
 
     app.include_router(auth_pages.router)
-    app.include_router(inbox_pages.router)
+    for router in inbox.ROUTERS:
+        app.include_router(router)
     app.include_router(settings_pages.router)
     app.include_router(rules_pages.router)
     app.include_router(catalog_admin_pages.router)
