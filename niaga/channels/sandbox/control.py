@@ -9,7 +9,7 @@ secret, and where webhooks go and where state is written are fixed at start.
 from __future__ import annotations
 
 from collections import Counter
-from typing import TYPE_CHECKING, Any
+from typing import Any
 from urllib.parse import urlsplit
 
 from fastapi import APIRouter, Depends, HTTPException, Request
@@ -18,13 +18,11 @@ from pydantic import BaseModel, ValidationError
 
 from niaga.channels.sandbox.config import FIXED_KNOBS, SandboxConfig
 from niaga.channels.sandbox.customers import InboundRequest
+from niaga.channels.sandbox.ports import SandboxPort
 from niaga.channels.sandbox.state import Customer
 from niaga.channels.sandbox.validation import normalise_recipient
 from niaga.core.hosts import LOOPBACK_NAMES, host_of, is_loopback
 from niaga.core.tokens import tokens_equal
-
-if TYPE_CHECKING:
-    from niaga.channels.sandbox.app import Sandbox
 
 STAT_KEYS = (
     "requests",
@@ -65,7 +63,7 @@ def _fields(payload: dict[str, Any]) -> set[str]:
     return {c["field"] for e in payload.get("entry", []) for c in e.get("changes", [])}
 
 
-def control_guard(sandbox: Sandbox) -> Any:
+def control_guard(sandbox: SandboxPort) -> Any:
     """The dependency that lets only the token holder on this machine through."""
     own_host = (urlsplit(sandbox.config.public_url).hostname or "").lower()
 
@@ -91,7 +89,7 @@ def control_guard(sandbox: Sandbox) -> Any:
     return guard
 
 
-def control_router(sandbox: Sandbox) -> APIRouter:
+def control_router(sandbox: SandboxPort) -> APIRouter:
     """Routes that drive ``sandbox``."""
     router = APIRouter(
         prefix="/_control", tags=["control"], dependencies=[Depends(control_guard(sandbox))]

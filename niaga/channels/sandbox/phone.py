@@ -20,7 +20,7 @@ import time
 from collections.abc import AsyncIterator
 from functools import cache
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any, Literal
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response, StreamingResponse
@@ -29,12 +29,10 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from niaga.channels.sandbox.customers import SANDBOX_ITEM_PRICE, InboundRequest
 from niaga.channels.sandbox.phone_view import RASTER_TYPES, PhoneView
+from niaga.channels.sandbox.ports import SandboxPort
 from niaga.channels.sandbox.state import Customer, bsuid_for
 from niaga.contacts.phone import InvalidPhoneError, to_e164
 from niaga.core.i18n import LOCALES, format_idr, gettext
-
-if TYPE_CHECKING:
-    from niaga.channels.sandbox.app import Sandbox
 
 ASSETS = Path(__file__).resolve().parent / "phone"
 ASSET_TYPES = {"phone.js": "text/javascript", "phone.css": "text/css"}
@@ -137,7 +135,7 @@ def _lang(lang: str | None) -> str:
     return lang if lang in LOCALES else "id"
 
 
-def _business_timezone(sandbox: Sandbox) -> str:
+def _business_timezone(sandbox: SandboxPort) -> str:
     """Niaga's business time zone (the sandbox config may carry one; else Niaga's settings)."""
     tz = getattr(sandbox.config, "timezone", None)
     if isinstance(tz, str) and tz:
@@ -147,7 +145,7 @@ def _business_timezone(sandbox: Sandbox) -> str:
     return get_settings().timezone
 
 
-def phone_router(sandbox: Sandbox) -> APIRouter:
+def phone_router(sandbox: SandboxPort) -> APIRouter:
     """The phone page, its assets and its small JSON and SSE API."""
     router = APIRouter(prefix="/phone", tags=["phone"])
     state = sandbox.state
