@@ -14,24 +14,12 @@ from sqlalchemy.orm import Session, sessionmaker
 
 import niaga.models  # noqa: F401  (every table, so foreign keys resolve in a lone worker)
 from niaga.channels.whatsapp import intake_db
-from niaga.channels.whatsapp.channel import WhatsAppChannel
-from niaga.channels.whatsapp.graph import GraphClient
+from niaga.channels.whatsapp.channel import make_channel
 from niaga.core.config import Settings
 from niaga.core.db import make_sessionmaker
 from niaga.core.jobs import pg_signals
 from niaga.core.jobs.registry import DISPATCH, PROCESSING, JobContext
 from niaga.core.jobs.runner import JobRunner
-
-
-def make_channel(settings: Settings) -> WhatsAppChannel:
-    """The WhatsApp channel for the configured Graph API (Meta or the sandbox)."""
-    client = GraphClient(
-        base_url=settings.wa_graph_url,
-        api_version=settings.wa_api_version,
-        access_token=settings.wa_access_token,
-        timeout=settings.wa_request_timeout,
-    )
-    return WhatsAppChannel(client)
 
 
 class Worker:

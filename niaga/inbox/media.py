@@ -207,7 +207,7 @@ async def cached_inbound(settings: Any, media_id: str, mime: str | None) -> tupl
     async with lock:
         if path.is_file():
             return path, mime
-        from niaga.runtime import make_channel
+        from niaga.channels.whatsapp.channel import make_channel
 
         channel = make_channel(settings)
         try:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from types import TracebackType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from niaga.channels.whatsapp.graph import (
     DEFAULT_PHONE_FIELDS,
@@ -14,6 +14,10 @@ from niaga.channels.whatsapp.graph import (
 )
 
 __all__ = ["WhatsAppChannel"]
+
+
+if TYPE_CHECKING:
+    from niaga.core.config import Settings
 
 
 class WhatsAppChannel:
@@ -92,3 +96,14 @@ class WhatsAppChannel:
         tb: TracebackType | None,
     ) -> None:
         await self.close()
+
+
+def make_channel(settings: Settings) -> WhatsAppChannel:
+    """The WhatsApp channel for the configured Graph API (Meta or the sandbox)."""
+    client = GraphClient(
+        base_url=settings.wa_graph_url,
+        api_version=settings.wa_api_version,
+        access_token=settings.wa_access_token,
+        timeout=settings.wa_request_timeout,
+    )
+    return WhatsAppChannel(client)

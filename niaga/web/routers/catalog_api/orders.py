@@ -111,7 +111,7 @@ def submit_order_templates(
     request: Request, session: SessionDep, token: CanManage
 ) -> dict[str, Any]:
     """Submit the order notification templates Meta has not seen yet (reviewed by Meta)."""
-    from niaga.runtime import make_channel
+    from niaga.channels.whatsapp.channel import make_channel
 
     settings = settings_of(request)
     wanted = order_templates.missing(session)

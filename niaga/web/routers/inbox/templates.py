@@ -26,8 +26,8 @@ async def sync_templates(
     request: Request, user: Annotated[Actor, Depends(require_detached("manage_quick_replies"))]
 ) -> JSONResponse:
     """Pull the template list from Meta (or the sandbox) now."""
+    from niaga.channels.whatsapp.channel import make_channel
     from niaga.channels.whatsapp.template_sync import sync_templates as do_sync
-    from niaga.runtime import make_channel
 
     settings = request.app.state.settings
     channel = make_channel(settings)
