@@ -226,7 +226,7 @@ def worker(
 
     async def main() -> None:
         from niaga import listeners
-        from niaga.web import live
+        from niaga.core import live
 
         factory = _factory()
         listeners.register(settings, factory)

@@ -21,7 +21,7 @@ def register(settings: Settings, factory: sessionmaker[Session]) -> None:
     if _registered:
         return
     # Live pushes to browsers are subscribed by each web app for its own hub
-    # (niaga.web.live.subscribe), and by a standalone worker for the Redis relay.
+    # (niaga.core.live.subscribe), and by a standalone worker for the Redis relay.
     # A customer's message is handled by the worker's automation queue (orders from carts,
     # status answers, rules): see niaga.runtime.message_reactions.
     from niaga.automation import hooks as automation

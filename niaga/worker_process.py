@@ -118,11 +118,10 @@ def _child_main(settings_data: dict[str, Any], conn: Connection, priority: Any =
 
 async def _run_child(settings: Settings, conn: Connection) -> None:
     from niaga import listeners
-    from niaga.core import events
+    from niaga.core import events, live
     from niaga.core.db import make_engine, make_sessionmaker
     from niaga.core.jobs import signals
     from niaga.runtime import Worker
-    from niaga.web import live
 
     engine = make_engine(settings.database_url)
     factory = make_sessionmaker(engine)

@@ -16,9 +16,9 @@ from starlette.types import ASGIApp
 from niaga import __version__
 from niaga.channels.whatsapp import intake_db, webhook
 from niaga.channels.whatsapp.ingest import WebhookWriter
+from niaga.core import live
 from niaga.core.config import Settings, get_settings
 from niaga.core.db import make_engine, make_sessionmaker
-from niaga.web import live
 
 log = logging.getLogger(__name__)
 

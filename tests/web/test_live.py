@@ -6,7 +6,7 @@ import asyncio
 import json
 
 from niaga.core import events
-from niaga.web.live import LiveHub
+from niaga.core.live import LiveHub
 
 
 async def _next_event(stream: object) -> dict[str, object]:
