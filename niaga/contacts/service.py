@@ -9,7 +9,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from niaga.contacts.models import Contact
-from niaga.contacts.phone import e164_from_wa_id
+from niaga.core.phone import e164_from_wa_id
 
 
 def find_contact(

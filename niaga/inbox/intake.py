@@ -35,9 +35,9 @@ from niaga.channels.whatsapp.types import (
 )
 from niaga.contacts import service as contacts
 from niaga.contacts.models import Contact
-from niaga.contacts.phone import e164_from_wa_id
 from niaga.core import clock, events
 from niaga.core.db import insert_ignoring_conflicts
+from niaga.core.phone import e164_from_wa_id
 from niaga.inbox import service as inbox
 from niaga.inbox.models import Conversation, Message
 from niaga.inbox.statuses import chunks, do_record_statuses

@@ -1,6 +1,6 @@
 import pytest
 
-from niaga.contacts.phone import InvalidPhoneError, e164_from_wa_id, to_e164, wa_id_from_e164
+from niaga.core.phone import InvalidPhoneError, e164_from_wa_id, to_e164, wa_id_from_e164
 
 
 @pytest.mark.parametrize(

@@ -31,8 +31,8 @@ from niaga.channels.sandbox.customers import SANDBOX_ITEM_PRICE, InboundRequest
 from niaga.channels.sandbox.phone_view import RASTER_TYPES, PhoneView
 from niaga.channels.sandbox.ports import SandboxPort
 from niaga.channels.sandbox.state import Customer, bsuid_for
-from niaga.contacts.phone import InvalidPhoneError, to_e164
 from niaga.core.i18n import LOCALES, format_idr, gettext
+from niaga.core.phone import InvalidPhoneError, to_e164
 
 ASSETS = Path(__file__).resolve().parent / "phone"
 ASSET_TYPES = {"phone.js": "text/javascript", "phone.css": "text/css"}

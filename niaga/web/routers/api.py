@@ -7,8 +7,8 @@ from typing import Annotated
 from fastapi import APIRouter, Header, Query, status
 
 from niaga.contacts.models import Contact
-from niaga.contacts.phone import to_e164
 from niaga.core.errors import NotFoundError
+from niaga.core.phone import to_e164
 from niaga.inbox import queries
 from niaga.inbox import service as inbox
 from niaga.inbox.models import Conversation
