@@ -19,6 +19,7 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sess
 from sqlalchemy.types import TypeDecorator
 
 from niaga.core import clock
+from niaga.core.errors import causes
 
 NAMING = {
     "ix": "ix_%(column_0_label)s",
@@ -193,13 +194,11 @@ TRANSIENT_SQLSTATES = frozenset({"40001", "40P01", "55P03"})
 def is_transient(exc: BaseException) -> bool:
     """Whether ``exc`` (or what caused it) is a deadlock, serialization failure or lock
     timeout: the transaction lost a race and is retried whole, never recorded as a failure."""
-    seen: BaseException | None = exc
-    while seen is not None:
+    for seen in causes(exc):
         orig = getattr(seen, "orig", None)
         state = getattr(seen, "sqlstate", None) or getattr(orig, "sqlstate", None)
         if state in TRANSIENT_SQLSTATES:
             return True
         if orig is not None and "database is locked" in str(orig):
             return True  # SQLite's busy timeout ran out
-        seen = seen.__cause__ or seen.__context__
     return False

@@ -8,6 +8,7 @@ RFC 9457 problem document, pages with the form again and the message.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 from niaga.core.i18n import gettext
@@ -61,3 +62,13 @@ class UpstreamError(DomainError):
     """A service Niaga depends on (Meta's Graph API) did not give what was needed."""
 
     status_code = 502
+
+
+def causes(exc: BaseException) -> Iterator[BaseException]:
+    """``exc`` and every exception behind it (``__cause__``, else ``__context__``), once each."""
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        yield current
+        current = current.__cause__ or current.__context__

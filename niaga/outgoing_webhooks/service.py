@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 
 from niaga.core import clock
 from niaga.core.db import transaction
+from niaga.core.errors import causes
 from niaga.core.hosts import host_names
 from niaga.core.jobs import store
 from niaga.outgoing_webhooks import signing
@@ -64,12 +65,7 @@ def list_deliveries(session: Session, limit: int = 200) -> list[WebhookDelivery]
 
 
 def _refusal(exc: BaseException) -> RefusedTarget | None:
-    seen: BaseException | None = exc
-    while seen is not None:
-        if isinstance(seen, RefusedTarget):
-            return seen
-        seen = seen.__cause__ or seen.__context__
-    return None
+    return next((e for e in causes(exc) if isinstance(e, RefusedTarget)), None)
 
 
 async def deliver(ctx: Any, payload: dict[str, Any]) -> None:
