@@ -35,7 +35,6 @@ from niaga.core import clock
 from niaga.inbox import organise as inbox_organise
 from niaga.inbox import service as inbox
 from niaga.inbox.models import HUMAN_ORIGINS, Conversation, ConversationLabel, Message
-from niaga.inbox.service import Send
 from niaga.security.models import Team, User
 
 log = logging.getLogger(__name__)
@@ -73,7 +72,7 @@ class Batch:
     # guardedly; a message rolled back drops the batch (its notes may no longer be true).
     careful: bool = False
     # Written when the round ends (:meth:`write`): one insert each instead of one per action.
-    sends: list[Send] = field(default_factory=list)
+    sends: list[inbox.Send] = field(default_factory=list)
     actions: list[AutomationAction] = field(default_factory=list)
     # (conversation id, label id) on the batch's chats, with the labels the round adds; those
     # are written together (:meth:`write_labels`).

@@ -109,9 +109,8 @@ class AutomationQueue:
         self.poll_interval = poll_interval
         self.batch = batch
         if budget is None:
-            postgres = factory.kw.get("bind") is not None and (
-                factory.kw["bind"].dialect.name == "postgresql"
-            )
+            bind = factory.kw.get("bind")
+            postgres = bind is not None and bind.dialect.name == "postgresql"
             budget = ROUND_BUDGET_POSTGRES if postgres else ROUND_BUDGET
         self.budget = budget
         self.paused = False

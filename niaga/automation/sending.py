@@ -66,36 +66,27 @@ def send(
     if run.dry_run:
         return "planned", {"kind": outgoing.type, "text": outgoing.summary_text()}
     batch = round_batch.current(run.session)
-    if defer and batch is not None and _keys_are_new(run):
-        try:
-            to = inbox.check_sendable(conversation, outgoing)
-        except inbox.WindowClosedError:
-            return "skipped", {"reason": "window_closed", "detail": "the window closed"}
-        except inbox.NotSendableError:
-            return "skipped", {"reason": "not_sendable", "detail": "the contact has no WhatsApp id"}
-        batch.sends.append(inbox.Send(conversation, outgoing, key, to))
-        text = outgoing.summary_text()
-        return "done", {round_batch.SEND_KEY: key, "kind": outgoing.type, "text": text}
+    new_key = batch is not None and not batch.careful and run.record is not None
     try:
+        if defer and new_key:
+            # A set-based round just recorded this occurrence: no key of it exists yet.
+            to = inbox.check_sendable(conversation, outgoing)
+            batch.sends.append(inbox.Send(conversation, outgoing, key, to))
+            text = outgoing.summary_text()
+            return "done", {round_batch.SEND_KEY: key, "kind": outgoing.type, "text": text}
         message = inbox.do_send_message(
             run.session,
             conversation,
             outgoing,
             origin="automation",
             idempotency_key=key,
-            new_key=batch is not None and _keys_are_new(run),
+            new_key=new_key,
         )
     except inbox.WindowClosedError:
         return "skipped", {"reason": "window_closed", "detail": "the window closed"}
     except inbox.NotSendableError:
         return "skipped", {"reason": "not_sendable", "detail": "the contact has no WhatsApp id"}
     return "done", {"message_id": message.id, "kind": outgoing.type, "text": message.text}
-
-
-def _keys_are_new(run: Run) -> bool:
-    """A set-based round just recorded this occurrence: no action key of it exists yet."""
-    batch = round_batch.current(run.session)
-    return batch is not None and not batch.careful and run.record is not None
 
 
 def send_text(run: Run, key: str, text: str, template: TemplateRef | None) -> Outcome:

@@ -77,47 +77,46 @@ def _failure(row: Any, exc: BaseException) -> tuple[dict[str, Any], DeadLetter |
     return values, dead
 
 
-def _set_failed(session: Session, row_id: int, values: dict[str, Any]) -> None:
+def _record(session: Session, done: Sequence[int], failures: list[tuple[Any, dict]]) -> None:
+    """Mark the applied webhooks done and the failed ones with their attempt and error."""
+    _mark_done(session, done)
     t = WebhookEvent.__table__
-    session.execute(update(t).where(t.c.id == row_id).values(**values))
+    for row, values in failures:
+        session.execute(update(t).where(t.c.id == row.id).values(**values))
 
 
-def _record_failure(session: Session, row: Any, exc: BaseException) -> None:
-    values, dead = _failure(row, exc)
-    if dead is not None:
-        session.add(dead)
-    _set_failed(session, row.id, values)
-
-
-def _parse(rows: list[Any]) -> tuple[list[tuple[Any, list[WebhookItem]]], list[tuple[Any, Any]]]:
+def _apply_batch(session: Session, rows: list[Any]) -> tuple[list[int], list[tuple[Any, dict]]]:
+    """Parse and apply the rows (one SAVEPOINT; on failure one per event), a dead letter for
+    each given up on: (done ids, failures with their new values)."""
     parsed: list[tuple[Any, list[WebhookItem]]] = []
-    unparsable: list[tuple[Any, Any]] = []
+    failed: list[tuple[Any, BaseException]] = []
     for row in rows:
         try:
             parsed.append((row, list(parse_webhook(row.body).items)))
         except Exception as exc:
-            unparsable.append((row, exc))
-    return parsed, unparsable
-
-
-def _apply(session: Session, parsed: list[tuple[Any, list[WebhookItem]]]) -> tuple[list, list]:
-    """Apply the batch (one SAVEPOINT; on failure one per event): (done ids, failures)."""
+            failed.append((row, exc))
+    done: list[int] = []
     try:
         with session.begin_nested():
             apply_items(session, [item for _, items in parsed for item in items])
-        return [row.id for row, _ in parsed], []
+        done = [row.id for row, _ in parsed]
     except Exception:
         log.warning("a batch of %d webhooks failed; applying them one by one", len(parsed))
-    done, failed = [], []
-    for row, items in parsed:
-        try:
-            with session.begin_nested():
-                apply_items(session, items)
-        except Exception as exc:
-            failed.append((row, exc))
-        else:
-            done.append(row.id)
-    return done, failed
+        for row, items in parsed:
+            try:
+                with session.begin_nested():
+                    apply_items(session, items)
+            except Exception as exc:
+                failed.append((row, exc))
+            else:
+                done.append(row.id)
+    failures = []
+    for row, exc in failed:
+        values, dead = _failure(row, exc)
+        if dead is not None:
+            session.add(dead)
+        failures.append((row, values))
+    return done, failures
 
 
 def process_pending(
@@ -131,42 +130,20 @@ def process_pending(
     and marks them. With an intake database of their own, the batch is applied in the main
     database, then marked done in the intake one (see :mod:`niaga.channels.whatsapp.intake_db`).
     """
-    if intake is not None:
-        return _process_separate(factory, intake, limit)
-    with factory() as session, session.begin():
-        rows = _claim(session, limit)
-        if not rows:
-            return 0
-        parsed, unparsable = _parse(rows)
-        for row, exc in unparsable:
-            _record_failure(session, row, exc)
-        done, failed = _apply(session, parsed)
-        for row, exc in failed:
-            _record_failure(session, row, exc)
-        _mark_done(session, done)
-        return len(rows)
-
-
-def _process_separate(
-    factory: sessionmaker[Session], intake: sessionmaker[Session], limit: int
-) -> int:
+    if intake is None:
+        with factory() as session, session.begin():
+            rows = _claim(session, limit)
+            if rows:
+                _record(session, *_apply_batch(session, rows))
+            return len(rows)
     with intake() as reader:  # a WAL reader: takes no lock
         rows = _claim(reader, limit)
     if not rows:
         return 0
-    parsed, unparsable = _parse(rows)
-    failures = [(row, *_failure(row, exc)) for row, exc in unparsable]
     with factory() as session, session.begin():
-        done, failed = _apply(session, parsed) if parsed else ([], [])
-        failures += [(row, *_failure(row, exc)) for row, exc in failed]
-        for _, _, dead in failures:
-            if dead is not None:
-                session.add(dead)
-    # The main database has committed: now the short write in the intake file.
-    with intake() as session, session.begin():
-        _mark_done(session, done)
-        for row, values, _ in failures:
-            _set_failed(session, row.id, values)
+        done, failures = _apply_batch(session, rows)
+    with intake() as session, session.begin():  # the main database has committed: now the mark
+        _record(session, done, failures)
     return len(rows)
 
 
