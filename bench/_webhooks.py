@@ -14,6 +14,19 @@ SECRET = "bench-app-secret"
 PHONE_NUMBER_ID = "106540352242922"
 
 
+def serve_env(url: str, **extra: str) -> dict[str, str]:
+    """A bench's ``niaga serve``: the sandbox (no chatter), this module's app secret, and a send
+    rate that is not the limit being measured."""
+    return {
+        "NIAGA_DATABASE_URL": url,
+        "NIAGA_WA_APP_SECRET": SECRET,
+        "NIAGA_SANDBOX": "1",
+        "NIAGA_SANDBOX_CUSTOMERS": "0",
+        "NIAGA_WA_MESSAGES_PER_SECOND": "1000",
+        **extra,
+    }
+
+
 def text_webhook(
     phone: str, wamid: str, text: str, *, name: str | None = None, secret: str = SECRET
 ) -> tuple[bytes, str]:

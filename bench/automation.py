@@ -23,7 +23,7 @@ import httpx
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 from bench._server import CONTROL, fresh_database, niaga_process
-from bench._webhooks import SECRET, text_webhook
+from bench._webhooks import serve_env, text_webhook
 
 PHONE_NUMBER_ID = "106540352242922"
 ALWAYS_OPEN = {d: [["00:00", "24:00"]] for d in ("mon", "tue", "wed", "thu", "fri", "sat", "sun")}
@@ -96,13 +96,7 @@ def sample(base: str, phone: str, n: int) -> float:
 def run(db: str, n: int, concurrency: int, customers: int) -> dict[str, float]:
     with fresh_database(db) as url:
         prepare(url, customers)
-        env = {
-            "NIAGA_DATABASE_URL": url,
-            "NIAGA_WA_APP_SECRET": SECRET,
-            "NIAGA_SANDBOX": "1",
-            "NIAGA_SANDBOX_CUSTOMERS": "0",
-            "NIAGA_WA_MESSAGES_PER_SECOND": "1000",
-        }
+        env = serve_env(url)
         with niaga_process(["serve"], env) as base:
             phones = [f"62819{i:08d}" for i in range(customers)]
             control = httpx.Client(base_url=f"{base}/sandbox/_control", headers=CONTROL, timeout=30)

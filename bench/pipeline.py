@@ -37,7 +37,7 @@ import httpx
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 from bench._server import CONTROL, fresh_database, niaga_process
-from bench._webhooks import SECRET, post_all, text_webhook
+from bench._webhooks import post_all, serve_env, text_webhook
 from bench.automation import prepare
 
 TEXTS = [
@@ -165,14 +165,7 @@ def main() -> None:
     logs = Path(tempfile.mkdtemp(prefix="niaga-pipeline-"))
     with fresh_database(args.db) as url, ExitStack() as stack:
         prepare(url, args.customers)
-        env = {
-            "NIAGA_DATABASE_URL": url,
-            "NIAGA_WA_APP_SECRET": SECRET,
-            "NIAGA_SANDBOX": "1",
-            "NIAGA_SANDBOX_CUSTOMERS": "0",
-            "NIAGA_WA_MESSAGES_PER_SECOND": "1000",
-            "NIAGA_LOG_LEVEL": "warning",
-        }
+        env = serve_env(url, NIAGA_LOG_LEVEL="warning")
         if args.workers:
             env["NIAGA_EMBEDDED_WORKER"] = "0"
         serve_log = (logs / "serve.log").open("w")

@@ -24,6 +24,8 @@ app.add_typer(automation_app, name="automation")
 console = Console(stderr=True)
 
 
+# Idle keep-alive connections stay open longer than any client keeps them (the Graph client:
+# 4 s), so a client never sends on a connection the server is closing.
 KEEP_ALIVE_SECONDS = 65
 
 
@@ -50,9 +52,7 @@ def db_upgrade(revision: str = "head") -> None:
         from niaga.core.db import make_engine
 
         main = make_engine(settings.database_url)
-        intake = intake_db.intake_engine(settings, main)
-        intake_db.move_pending(main, intake)
-        intake.dispose()
+        intake_db.open_intake(settings, main).dispose()
         main.dispose()
     console.print(f"[green]Database is at {revision}[/green]")
 
@@ -202,8 +202,6 @@ def serve(
         loop="uvloop",
         http="httptools",
         access_log=False,
-        # Idle keep-alive connections stay open longer than any client keeps them (the Graph
-        # client: 4 s), so a client never sends on a connection the server is closing.
         timeout_keep_alive=KEEP_ALIVE_SECONDS,
     )
 
@@ -265,8 +263,6 @@ def sandbox(
         loop="uvloop",
         http="httptools",
         access_log=False,
-        # Idle keep-alive connections stay open longer than any client keeps them (the Graph
-        # client: 4 s), so a client never sends on a connection the server is closing.
         timeout_keep_alive=KEEP_ALIVE_SECONDS,
     )
 

@@ -163,9 +163,7 @@ def _record_sent(session: Session, sent: list[Result], now: datetime) -> None:
         )
     ).all()
     live = {row.id: row.message_id for row in pairs}
-    # Others were settled by recovery meanwhile. In id order: the status intake adopting early
-    # wamids locks the same messages in the same order (no lock cycle between them).
-    rows = sorted((r for r in sent if r.id in live), key=lambda r: r.id)
+    rows = [r for r in sent if r.id in live]  # others were settled by recovery meanwhile
     if not rows:
         return
     session.execute(
@@ -184,6 +182,8 @@ def _record_sent(session: Session, sent: list[Result], now: datetime) -> None:
         [{"row_id": r.id, "new_wamid": r.wamid} for r in rows],
         execution_options={"synchronize_session": False},
     )
+    # In message id order: the status intake adopting early wamids locks the same messages in
+    # the same order (no lock cycle between them).
     with_message = sorted((live[r.id], r.wamid) for r in rows if live[r.id] is not None)
     if not with_message:
         return

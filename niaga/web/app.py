@@ -63,8 +63,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             child = WorkerProcess(settings, hub.deliver_threadsafe)
         elif settings.embedded_worker:
             worker = Worker(settings, factory, dispatch=settings.embedded_dispatch)
-        intake = intake_db.intake_engine(settings, engine)
-        await asyncio.to_thread(intake_db.move_pending, engine, intake)
+        intake = await asyncio.to_thread(intake_db.open_intake, settings, engine)
         writer = WebhookWriter(
             engine,
             intake=intake,

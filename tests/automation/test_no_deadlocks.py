@@ -14,12 +14,12 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from niaga.automation import service
-from niaga.automation.models import AutomationAction, AutomationTrigger
+from niaga.automation.models import AutomationAction
 from niaga.automation.queue import AutomationQueue, catch_up
 from niaga.core import clock
 from niaga.core.db import transaction
 from tests.automation.helpers import seed_retail
-from tests.automation.test_queue import _customers_write, _drain, _no_duplicates
+from tests.automation.test_queue import _customers_write, _drain, _handled_once, _no_duplicates
 
 
 class _Errors(logging.Handler):
@@ -88,14 +88,7 @@ def test_a_backlog_handled_by_every_claimant_at_once_loses_nothing(
     assert failures == []
     assert errors.records == []
     with own_factory() as s:
-        per_message = dict(
-            s.execute(
-                select(AutomationTrigger.message_id, func.count())
-                .where(AutomationTrigger.message_id.is_not(None))
-                .group_by(AutomationTrigger.message_id)
-            ).all()
-        )
-        assert sorted(per_message) == sorted(ids) and set(per_message.values()) == {1}
+        _handled_once(s, ids)
         failed = s.scalars(
             select(AutomationAction.action).where(AutomationAction.outcome == "failed")
         ).all()
@@ -143,14 +136,7 @@ def test_a_deadlock_in_a_round_reruns_the_round_with_nothing_lost_or_doubled(
             engine.ACTIONS["add_label"] = real
     assert calls.count(ids[0]) == 2  # its round was rolled back and ran again
     with own_factory() as s:
-        per_message = dict(
-            s.execute(
-                select(AutomationTrigger.message_id, func.count())
-                .where(AutomationTrigger.message_id.is_not(None))
-                .group_by(AutomationTrigger.message_id)
-            ).all()
-        )
-        assert sorted(per_message) == sorted(ids) and set(per_message.values()) == {1}
+        _handled_once(s, ids)
         assert (
             s.scalars(
                 select(AutomationAction.action).where(AutomationAction.outcome == "failed")

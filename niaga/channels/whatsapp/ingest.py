@@ -121,16 +121,14 @@ class WebhookWriter:
         now = clock.now()
         events = [{"body": i.body} for i in batch if i.dead_reason is None]
         dead = [i for i in batch if i.dead_reason is not None]
-        if self._intake is self._engine:
-            with self._priority(), self._engine.connect() as conn, _fast_retry(conn):
-                self._insert(conn, events, dead, now)
-            return
-        if events:  # a file of its own: no one but processing's short mark-done writes there
+        if events and self._intake is not self._engine:
+            # A file of its own: no one but processing's short mark-done writes there.
             with self._intake.connect() as conn, _fast_retry(conn):
                 self._insert(conn, events, [], now)
-        if dead:
+            events = []
+        if events or dead:
             with self._priority(), self._engine.connect() as conn, _fast_retry(conn):
-                self._insert(conn, [], dead, now)
+                self._insert(conn, events, dead, now)
 
     def _insert(self, conn: Any, events: list[dict[str, Any]], dead: list[_Item], now: Any) -> None:
         deadline = time.monotonic() + LOCK_WAIT

@@ -46,6 +46,14 @@ def intake_factory(settings: Settings, main: Engine) -> sessionmaker[Session] | 
     return make_sessionmaker(intake_engine(settings, main))
 
 
+def open_intake(settings: Settings, main: Engine) -> Engine:
+    """The intake's engine for a web process or an upgrade: webhooks that still wait in the
+    main database are moved over first (see :func:`move_pending`)."""
+    intake = intake_engine(settings, main)
+    move_pending(main, intake)
+    return intake
+
+
 def move_pending(main: Engine, intake: Engine) -> int:
     """Webhooks stored in the main database before it had an intake file of its own (an
     upgrade, or a change of ``NIAGA_INTAKE_DATABASE_URL``), still unprocessed: moved over,
