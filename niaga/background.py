@@ -12,6 +12,7 @@ from niaga.core.config import Settings
 from niaga.core.jobs.registry import PeriodicSpec, Registry
 from niaga.core.jobs.runner import keep_finished_jobs
 from niaga.inbox import jobs as inbox_jobs
+from niaga.inbox import statuses as inbox_statuses
 from niaga.orders import jobs as order_jobs
 from niaga.outbox import jobs as outbox_jobs
 from niaga.outgoing_webhooks import jobs as outgoing_webhook_jobs
@@ -23,7 +24,7 @@ def build_registry(settings: Settings) -> Registry:
     inbox_jobs.register(registry)
     automation_jobs.register(registry, reactions=[order_jobs.reaction(settings)])
     order_jobs.register(registry)
-    outbox_jobs.register(registry)
+    outbox_jobs.register(registry, states=inbox_statuses.MESSAGE_STATES)
     whatsapp_jobs.register(registry)
     outgoing_webhook_jobs.register(registry)
     registry.add_periodic(PeriodicSpec("jobs.purge", 86400.0, keep_finished_jobs))

@@ -17,7 +17,6 @@ log = logging.getLogger(__name__)
 MESSAGE_RECEIVED = "message.received"
 MESSAGE_STATUS_CHANGED = "message.status_changed"
 MESSAGE_QUEUED = "message.queued"
-MESSAGES_SENT = "messages.sent"  # a dispatcher batch: conversation_ids, status
 CONVERSATION_CREATED = "conversation.created"
 CONTACT_OPTED_OUT = "contact.opted_out"
 TEMPLATE_STATUS_CHANGED = "template.status_changed"

@@ -17,7 +17,7 @@ from niaga.contacts import service as contacts
 from niaga.contacts.models import Contact
 from niaga.core import clock, events
 from niaga.core.errors import ConflictError, DomainError
-from niaga.inbox.models import STATUS_RANK, Conversation, Message, MessageStatusEvent
+from niaga.inbox.models import Conversation, Message
 from niaga.inbox.window import window_expiry, window_open
 from niaga.outbox import service as outbox
 
@@ -188,40 +188,6 @@ def _apply_edit_or_revoke(session: Session, msg: InboundMessage) -> None:
         content.setdefault("edits", []).append({"text": msg.text, "at": msg.timestamp.isoformat()})
         target.text = msg.text
     target.content = content
-
-
-def apply_status(session: Session, message: Message, event: MessageStatusEvent) -> None:
-    """Move ``message`` to ``event.status`` if that is forward (failed is terminal)."""
-    if event.pricing:
-        message.pricing = event.pricing
-    current = STATUS_RANK.get(message.status, 0)
-    new = STATUS_RANK.get(event.status)
-    if new is None or message.status == "failed" or new <= current:
-        return
-    message.status = event.status
-    message.status_at = event.timestamp
-    if event.status == "failed" and event.errors:
-        first = event.errors[0]
-        message.error_code = first.get("code")
-        message.error_title = first.get("title") or first.get("message")
-        message.error_detail = first.get("details")
-    events.emit_on_commit(
-        session,
-        events.MESSAGE_STATUS_CHANGED,
-        message_id=message.id,
-        conversation_id=message.conversation_id,
-        status=message.status,
-    )
-
-
-def apply_recorded_statuses(session: Session, message: Message) -> None:
-    """Replay statuses that arrived before we knew this message's wamid."""
-    if not message.wamid:
-        return
-    for event in session.scalars(
-        select(MessageStatusEvent).where(MessageStatusEvent.wamid == message.wamid)
-    ):
-        apply_status(session, message, event)
 
 
 def do_send_message(

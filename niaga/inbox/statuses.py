@@ -1,15 +1,23 @@
-"""Delivery statuses applied in sets: one insert of the new (wamid, status) pairs, one lookup of
-their messages and one forward-only UPDATE for the batch (DESIGN.md §3).
+"""The one owner of a sent message's status and wamid (DESIGN.md §3).
+
+Two sources move them, both through :func:`_apply_moves`: Meta's status webhooks (one insert of
+the new (wamid, status) pairs, one lookup of their messages and one forward-only UPDATE for the
+batch) and the outbox's send reports (Meta's answer to the send: the wamid and ``sent``, or
+the refusal and ``failed``), which the outbox hands over through :data:`MESSAGE_STATES`.
 
 Duplicates and reordering are harmless: a (wamid, status) pair is recorded once (the unique
 key decides, also against a concurrent worker), and a message's status only moves forward
 (sent < delivered < read < played; failed is terminal), checked again inside the UPDATE so a
-concurrent writer can never move it back.
+concurrent writer can never move it back. A webhook and the send report of the same message,
+in either order, leave the same state: statuses that arrive before the wamid is known are
+kept and replayed when the report brings it.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Integer, String, and_, bindparam, case, select, update
@@ -20,6 +28,7 @@ from niaga.core import clock, events
 from niaga.core.db import JSONType, insert_ignoring_conflicts
 from niaga.inbox.models import STATUS_RANK, Message, MessageStatusEvent
 from niaga.outbox.models import OutboxMessage
+from niaga.outbox.reports import SendReport
 
 _CHUNK = 500  # parameters per IN (...) list: well under every driver's limit
 
@@ -156,6 +165,40 @@ def _rank_sql(column: Any) -> Any:
     return case({name: rank for name, rank in STATUS_RANK.items()}, value=column, else_=0)
 
 
+@dataclass(frozen=True)
+class _Move:
+    """One reported status of one message, from Meta or from the outbox."""
+
+    message_id: int
+    conversation_id: int
+    current: str
+    status: str
+    at: datetime
+    pricing: dict[str, Any] | None = None
+    code: int | None = None
+    title: str | None = None
+    detail: str | None = None
+    # The message moves only while its rank is below this: a send the outbox gave up on does
+    # not fail a message Meta has since reported delivered.
+    ceiling: int = STATUS_RANK["failed"]
+
+
+def _move_of(status: StatusUpdate, found: tuple[int, int, str]) -> _Move:
+    errors = _errors_of(status) if status.status == "failed" else None
+    first = errors[0] if errors else {}
+    return _Move(
+        found[0],
+        found[1],
+        found[2],
+        status.status,
+        status.timestamp,
+        pricing=_pricing_of(status),
+        code=first.get("code"),
+        title=first.get("title") or first.get("message"),
+        detail=first.get("details"),
+    )
+
+
 def apply_new_statuses(session: Session, statuses: Sequence[StatusUpdate]) -> None:
     """Move each named message forward to the furthest of its new statuses, in one UPDATE."""
     messages = _messages_by_wamid(session, [s.wamid for s in statuses])
@@ -164,37 +207,125 @@ def apply_new_statuses(session: Session, statuses: Sequence[StatusUpdate]) -> No
     _lock_in_order(session, {v[0] for v in messages.values()} | {c[0] for c in candidates})
     if candidates:
         messages.update(_adopt_early_wamids(session, candidates))
+    _apply_moves(session, [_move_of(s, messages[s.wamid]) for s in statuses if s.wamid in messages])
+
+
+def apply_reports(session: Session, reports: Sequence[SendReport]) -> None:
+    """Apply the outbox's send reports: Meta's wamid and ``sent``, or ``failed`` with Meta's
+    error; statuses that arrived before the wamid was known are replayed. ``in_doubt`` says
+    nothing yet: the message stays pending until Meta's status or the retry settles it."""
+    settled = [r for r in reports if r.outcome in ("sent", "failed")]
+    if not settled:
+        return
+    _lock_in_order(session, {r.message_id for r in settled})
+    m = Message.__table__
+    # In message id order: the status intake adopting early wamids locks the same messages in
+    # the same order (no lock cycle between them).
+    wamids = sorted({(r.message_id, r.wamid) for r in settled if r.outcome == "sent" and r.wamid})
+    if wamids:
+        session.execute(
+            update(m).where(m.c.id == bindparam("mid")).values(wamid=bindparam("new_wamid")),
+            [{"mid": mid, "new_wamid": wamid} for mid, wamid in wamids],
+            execution_options={"synchronize_session": False},
+        )
+    found: dict[int, tuple[int, int, str]] = {}
+    for part in chunks(sorted({r.message_id for r in settled})):
+        for mid, conversation_id, status in session.execute(
+            select(m.c.id, m.c.conversation_id, m.c.status).where(m.c.id.in_(part))
+        ):
+            found[mid] = (mid, conversation_id, status)
+    moves = [
+        _Move(
+            *found[r.message_id],
+            r.outcome,
+            r.at,
+            code=r.error_code,
+            title=r.error_title,
+            detail=r.error_detail,
+            ceiling=STATUS_RANK["failed" if r.outcome == "sent" else "delivered"],
+        )
+        for r in settled
+        if r.message_id in found
+    ]
+    by_wamid = {wamid: found[mid] for mid, wamid in wamids if mid in found}
+    for part in chunks(sorted(by_wamid)):
+        for event in session.scalars(
+            select(MessageStatusEvent).where(MessageStatusEvent.wamid.in_(part))
+        ):
+            moves.append(_move_of_event(event, by_wamid[event.wamid]))
+    _apply_moves(session, moves)
+
+
+def _move_of_event(event: MessageStatusEvent, found: tuple[int, int, str]) -> _Move:
+    first = (event.errors or [{}])[0] if event.status == "failed" else {}
+    return _Move(
+        *found,
+        event.status,
+        event.timestamp,
+        pricing=event.pricing,
+        code=first.get("code"),
+        title=first.get("title") or first.get("message"),
+        detail=first.get("details"),
+    )
+
+
+def confirmed_sends(session: Session, keys: Sequence[str]) -> dict[str, str]:
+    """Of these outbox keys, those a status from Meta echoed (callback data): key → wamid."""
+    t = MessageStatusEvent.__table__
+    confirmed: dict[str, str] = {}
+    for part in chunks(sorted(set(keys))):
+        confirmed.update(
+            session.execute(
+                select(t.c.callback_data, t.c.wamid).where(t.c.callback_data.in_(part))
+            ).all()
+        )
+    return confirmed
+
+
+class _InboxMessageStates:
+    """The inbox as the owner of message state the outbox reports to."""
+
+    def apply_reports(self, session: Session, reports: Sequence[SendReport]) -> None:
+        apply_reports(session, reports)
+
+    def confirmed_sends(self, session: Session, keys: Sequence[str]) -> dict[str, str]:
+        return confirmed_sends(session, keys)
+
+
+MESSAGE_STATES = _InboxMessageStates()
+
+
+def _apply_moves(session: Session, moves: Sequence[_Move]) -> None:
+    """Each message to the furthest of its moves, forward only, in one UPDATE."""
     plan: dict[int, dict[str, Any]] = {}
     pricing_only: dict[int, dict[str, Any]] = {}
     conversation_ids: set[int] = set()
-    for status in statuses:
-        found = messages.get(status.wamid)
-        rank = STATUS_RANK.get(status.status)
-        if found is None or rank is None:
+    for move in moves:
+        rank = STATUS_RANK.get(move.status)
+        if rank is None:
             continue
-        message_id, conversation_id, current = found
+        message_id, current = move.message_id, move.current
         entry = plan.get(message_id)
         best = entry["rank"] if entry else STATUS_RANK.get(current, 0)
-        if current == "failed" or rank <= best:
-            if status.pricing is not None:
+        if current == "failed" or rank <= best or STATUS_RANK.get(current, 0) >= move.ceiling:
+            if move.pricing is not None:
                 if entry is not None:
-                    entry["pricing"] = entry["pricing"] or _pricing_of(status)
+                    entry["pricing"] = entry["pricing"] or move.pricing
                 else:
-                    pricing_only[message_id] = {"mid": message_id, "pricing": _pricing_of(status)}
+                    pricing_only[message_id] = {"mid": message_id, "pricing": move.pricing}
             continue
-        errors = _errors_of(status) if status.status == "failed" else None
-        first = errors[0] if errors else {}
         plan[message_id] = {
             "mid": message_id,
             "rank": rank,
-            "new_status": status.status,
-            "at": status.timestamp,
-            "pricing": _pricing_of(status) or (entry["pricing"] if entry else None),
-            "code": first.get("code"),
-            "title": first.get("title") or first.get("message"),
-            "detail": first.get("details"),
+            "ceiling": move.ceiling,
+            "new_status": move.status,
+            "at": move.at,
+            "pricing": move.pricing or (entry["pricing"] if entry else None),
+            "code": move.code,
+            "title": move.title,
+            "detail": move.detail,
         }
-        conversation_ids.add(conversation_id)
+        conversation_ids.add(move.conversation_id)
     m = Message.__table__
     pricing_only = {k: v for k, v in pricing_only.items() if k not in plan}
     if pricing_only:  # a status that moves nothing still tells what Meta charges
@@ -218,6 +349,7 @@ def apply_new_statuses(session: Session, statuses: Sequence[StatusUpdate]) -> No
                 m.c.id == bindparam("mid"),
                 m.c.status != "failed",
                 _rank_sql(m.c.status) < bindparam("rank"),
+                _rank_sql(m.c.status) < bindparam("ceiling"),
             )
         )
         .values(

@@ -22,6 +22,7 @@ from niaga.core.db import is_transient
 from niaga.core.jobs.waker import Waker
 from niaga.outbox import store
 from niaga.outbox.ratelimit import RateLimiter
+from niaga.outbox.reports import MessageStates
 from niaga.outbox.store import Claimed, Result
 
 log = logging.getLogger(__name__)
@@ -36,10 +37,12 @@ class Dispatcher:
         channel: Channel,
         limiter: RateLimiter,
         settings: Settings,
+        states: MessageStates,
         *,
         worker_id: str | None = None,
     ) -> None:
         self._factory = factory
+        self._states = states
         self._channel = channel
         self._limiter = limiter
         self._s = settings
@@ -147,6 +150,7 @@ class Dispatcher:
                     store.record,
                     self._factory,
                     batch,
+                    states=self._states,
                     max_attempts=self._s.dispatch_max_attempts,
                     backoff_base=self._s.dispatch_backoff_base,
                     backoff_max=self._s.dispatch_backoff_max,
@@ -166,7 +170,10 @@ class Dispatcher:
         while not stop.is_set():
             try:
                 counts = await asyncio.to_thread(
-                    store.recover, self._factory, self._s.dispatch_in_doubt_seconds
+                    store.recover,
+                    self._factory,
+                    self._s.dispatch_in_doubt_seconds,
+                    self._states,
                 )
                 if any(counts.values()):
                     log.warning("outbox recovery: %s", counts)

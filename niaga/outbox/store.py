@@ -9,6 +9,10 @@ State machine of an outbox row::
        │                  └─ lease expired (dispatcher died) ──► in_doubt
        └── in_doubt with no status webhook carrying its key after the grace period
     in_doubt ── a status webhook echoes its key (biz_opaque_callback_data) ──► sent
+
+The outbox writes only its own rows. What happened to a row that carries a message is handed
+to a :class:`~niaga.outbox.reports.MessageStates` in the same transaction: the inbox owns the
+message's status and wamid and applies the report (see :mod:`niaga.inbox.statuses`).
 """
 
 from __future__ import annotations
@@ -21,10 +25,9 @@ from typing import Any
 from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
-from niaga.core import clock, events
-from niaga.inbox import service as inbox
-from niaga.inbox.models import STATUS_RANK, Message, MessageStatusEvent
+from niaga.core import clock
 from niaga.outbox.models import OutboxMessage
+from niaga.outbox.reports import MessageStates, SendReport
 
 
 @dataclass(frozen=True)
@@ -106,27 +109,31 @@ def record(
     factory: sessionmaker[Session],
     results: list[Result],
     *,
+    states: MessageStates,
     max_attempts: int,
     backoff_base: float,
     backoff_max: float,
 ) -> None:
-    """Write a batch of send outcomes, and move their messages forward."""
+    """Write a batch of send outcomes and report them to the messages' owner."""
     if not results:
         return
     now = clock.now()
     with factory() as session, session.begin():
+        reports: list[SendReport] = []
         sent = [r for r in results if r.outcome == "sent"]
         if sent:
-            _record_sent(session, sent, now)
+            reports.extend(_record_sent(session, sent, now))
         others = [r for r in results if r.outcome != "sent"]
-        if not others:
-            return
-        rows = {
-            r.id: r
-            for r in session.scalars(
-                select(OutboxMessage).where(OutboxMessage.id.in_([x.id for x in others]))
-            )
-        }
+        rows = (
+            {
+                r.id: r
+                for r in session.scalars(
+                    select(OutboxMessage).where(OutboxMessage.id.in_([x.id for x in others]))
+                )
+            }
+            if others
+            else {}
+        )
         for res in others:
             row = rows.get(res.id)
             if row is None or row.state != "sending":
@@ -135,27 +142,24 @@ def record(
             outcome = res.outcome
             if outcome == "retry" and row.attempts >= max_attempts:
                 outcome = "failed"
-            if outcome == "sent":
-                _mark_sent(session, row, res.wamid)
-            elif outcome == "retry":
+            _keep_error(row, res)
+            if outcome == "retry":
                 row.state = "pending"
                 row.next_attempt_at = now + timedelta(
                     seconds=backoff_seconds(
                         row.attempts, backoff_base, backoff_max, res.retry_after
                     )
                 )
-                _keep_error(row, res)
-            elif outcome == "in_doubt":
-                row.state = "in_doubt"
-                _keep_error(row, res)
-            else:
-                row.state = "failed"
-                _keep_error(row, res)
-                _fail_message(session, row)
+                continue
+            row.state = outcome  # in_doubt | failed
+            if row.message_id is not None:
+                reports.append(_report_of(row, now))
+        if reports:
+            states.apply_reports(session, reports)
 
 
-def _record_sent(session: Session, sent: list[Result], now: datetime) -> None:
-    """The common case in bulk: rows sent, their messages ``sent`` with Meta's wamid."""
+def _record_sent(session: Session, sent: list[Result], now: datetime) -> list[SendReport]:
+    """The common case in bulk: rows ``sent`` with Meta's wamid; a report per message."""
     t = OutboxMessage.__table__
     pairs = session.execute(
         select(t.c.id, t.c.message_id).where(
@@ -165,7 +169,7 @@ def _record_sent(session: Session, sent: list[Result], now: datetime) -> None:
     live = {row.id: row.message_id for row in pairs}
     rows = [r for r in sent if r.id in live]  # others were settled by recovery meanwhile
     if not rows:
-        return
+        return []
     session.execute(
         update(t)
         .where(t.c.id == bindparam("row_id"))
@@ -182,48 +186,9 @@ def _record_sent(session: Session, sent: list[Result], now: datetime) -> None:
         [{"row_id": r.id, "new_wamid": r.wamid} for r in rows],
         execution_options={"synchronize_session": False},
     )
-    # In message id order: the status intake adopting early wamids locks the same messages in
-    # the same order (no lock cycle between them).
-    with_message = sorted((live[r.id], r.wamid) for r in rows if live[r.id] is not None)
-    if not with_message:
-        return
-    m = Message.__table__
-    session.execute(
-        update(m).where(m.c.id == bindparam("msg_id")).values(wamid=bindparam("new_wamid")),
-        [{"msg_id": mid, "new_wamid": wamid} for mid, wamid in with_message],
-        execution_options={"synchronize_session": False},
-    )
-    session.execute(
-        update(m)
-        .where(m.c.id.in_([mid for mid, _ in with_message]), m.c.status == "pending")
-        .values(status="sent", status_at=now),
-        execution_options={"synchronize_session": False},
-    )
-    conversation_ids = sorted(
-        set(
-            session.scalars(
-                select(m.c.conversation_id).where(m.c.id.in_([mid for mid, _ in with_message]))
-            )
-        )
-    )
-    # One event per batch (not per message): live browsers refresh those conversations.
-    events.emit_on_commit(
-        session, events.MESSAGES_SENT, conversation_ids=conversation_ids, status="sent"
-    )
-    # Statuses that arrived before we knew the wamid (fast webhooks) are replayed now.
-    early = set(
-        session.scalars(
-            select(MessageStatusEvent.wamid).where(
-                MessageStatusEvent.wamid.in_([w for _, w in with_message])
-            )
-        )
-    )
-    for mid, wamid in with_message:
-        if wamid in early:
-            message = session.get(Message, mid)
-            if message is not None:
-                session.refresh(message)
-                inbox.apply_recorded_statuses(session, message)
+    return [
+        SendReport(live[r.id], "sent", now, wamid=r.wamid) for r in rows if live[r.id] is not None
+    ]
 
 
 def _keep_error(row: OutboxMessage, res: Result) -> None:
@@ -232,45 +197,20 @@ def _keep_error(row: OutboxMessage, res: Result) -> None:
     row.error_detail = res.error_detail
 
 
-def _mark_sent(session: Session, row: OutboxMessage, wamid: str | None) -> None:
-    row.state = "sent"
-    row.wamid = wamid
-    row.sent_at = clock.now()
-    if row.message_id is None:
-        return
-    message = session.get(Message, row.message_id)
-    if message is None:
-        return
-    if wamid and message.wamid != wamid:
-        message.wamid = wamid
-    if STATUS_RANK.get(message.status, 0) < STATUS_RANK["sent"]:
-        message.status = "sent"
-        message.status_at = row.sent_at
-    session.flush()
-    inbox.apply_recorded_statuses(session, message)
-
-
-def _fail_message(session: Session, row: OutboxMessage) -> None:
-    if row.message_id is None:
-        return
-    message = session.get(Message, row.message_id)
-    if message is None or message.status in ("delivered", "read", "played"):
-        return
-    message.status = "failed"
-    message.status_at = clock.now()
-    message.error_code = row.error_code
-    message.error_title = row.error_title
-    message.error_detail = row.error_detail
-    events.emit_on_commit(
-        session,
-        events.MESSAGE_STATUS_CHANGED,
-        message_id=message.id,
-        conversation_id=message.conversation_id,
-        status="failed",
+def _report_of(row: OutboxMessage, now: datetime) -> SendReport:
+    assert row.message_id is not None
+    return SendReport(
+        row.message_id,
+        "sent" if row.state == "sent" else "failed" if row.state == "failed" else "in_doubt",
+        now,
+        wamid=row.wamid,
+        error_code=row.error_code,
+        error_title=row.error_title,
+        error_detail=row.error_detail,
     )
 
 
-def recover(factory: sessionmaker[Session], grace: float) -> dict[str, int]:
+def recover(factory: sessionmaker[Session], grace: float, states: MessageStates) -> dict[str, int]:
     """Crash recovery, safe to run from any number of workers at any time.
 
     1. ``sending`` rows whose lease expired (their dispatcher died) become ``in_doubt``.
@@ -295,15 +235,15 @@ def recover(factory: sessionmaker[Session], grace: float) -> dict[str, int]:
         if not doubtful:
             return counts
         keys = [r.idempotency_key for r in doubtful]
-        evidence = {
-            e.callback_data: e.wamid
-            for e in session.scalars(
-                select(MessageStatusEvent).where(MessageStatusEvent.callback_data.in_(keys))
-            )
-        }
+        evidence = states.confirmed_sends(session, keys)
+        confirmed: list[SendReport] = []
         for row in doubtful:
             if row.idempotency_key in evidence:
-                _mark_sent(session, row, evidence[row.idempotency_key])
+                row.state = "sent"
+                row.wamid = evidence[row.idempotency_key]
+                row.sent_at = now
+                if row.message_id is not None:
+                    confirmed.append(_report_of(row, now))
                 counts["confirmed"] += 1
             elif (
                 row.kind != "message"
@@ -312,6 +252,8 @@ def recover(factory: sessionmaker[Session], grace: float) -> dict[str, int]:
                 row.state = "pending"
                 row.next_attempt_at = now
                 counts["requeued"] += 1
+        if confirmed:
+            states.apply_reports(session, confirmed)
     return counts
 
 

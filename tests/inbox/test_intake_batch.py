@@ -6,7 +6,6 @@ These tests use a database of their own (no live server processing the same rows
 
 from __future__ import annotations
 
-import json
 import random
 from datetime import timedelta
 from typing import Any
@@ -22,6 +21,7 @@ from niaga.inbox import processing
 from niaga.inbox.models import Conversation, Message, MessageStatusEvent
 from niaga.outbox.models import OutboxMessage
 from tests.factories import PHONE_NUMBER_ID, envelope, messages_value, status, text_message
+from tests.intake import drain, store
 from tests.statements import Statements
 
 
@@ -33,21 +33,6 @@ def db(own_factory: sessionmaker[Session]) -> sessionmaker[Session]:
 @pytest.fixture
 def own_engine(module_engine: Any) -> Any:
     return module_engine
-
-
-def store(factory: sessionmaker[Session], *payloads: dict[str, Any] | bytes) -> None:
-    """Store webhook bodies as the intake's writer does (signature already checked)."""
-    with factory() as s, s.begin():
-        for p in payloads:
-            body = p if isinstance(p, bytes) else json.dumps(p).encode()
-            s.add(WebhookEvent(body=body, received_at=clock.now(), attempts=0))
-
-
-def drain(factory: sessionmaker[Session]) -> int:
-    total = 0
-    while n := processing.process_pending(factory):
-        total += n
-    return total
 
 
 def many_messages(n: int, customers: int, ts: int = 1764300000) -> dict[str, Any]:

@@ -44,9 +44,9 @@ async def test_redis_relays_events_between_processes(redis_url: str) -> None:
     stream = web.stream(1, _never)
     assert (await _next_event(stream))["type"] == "hello"
     await asyncio.sleep(0.3)  # the relay subscribes
-    worker.on_event(events.Event(events.MESSAGES_SENT, {"conversation_ids": [4, 5]}))
+    worker.on_event(events.Event(events.MESSAGE_STATUS_CHANGED, {"conversation_ids": [4, 5]}))
     got = await _next_event(stream)
-    assert got["type"] == "messages.sent" and got["conversation_ids"] == [4, 5]
+    assert got["type"] == "message.status_changed" and got["conversation_ids"] == [4, 5]
     # The web process's own events are not delivered twice through Redis.
     web.on_event(events.Event(events.NOTE_ADDED, {"conversation_id": 9}))
     assert (await _next_event(stream))["type"] == "conversation.note_added"

@@ -467,7 +467,7 @@
         if (ev.type === "message.received") markRead();
       }
     };
-    for (const name of ["message.received", "message.status_changed", "message.queued", "messages.sent",
+    for (const name of ["message.received", "message.status_changed", "message.queued",
       "conversation.created", "conversation.assigned", "conversation.status_changed",
       "conversation.label_added", "conversation.label_removed", "conversation.note_added"]) {
       source.addEventListener(name, onChange);
