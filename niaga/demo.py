@@ -50,8 +50,8 @@ CUSTOMERS: list[tuple[str, str, list[str | dict[str, Any]]]] = [
                 "type": "order",
                 "text": "Tolong kirim ke Depok ya",
                 "items": [
-                    {"product_retailer_id": "gamis-navy-l", "quantity": 2, "item_price": 185000},
-                    {"product_retailer_id": "hijab-segi-4", "quantity": 1, "item_price": 45000},
+                    {"sku": "gamis-navy-l", "quantity": 2, "price": 185000},
+                    {"sku": "hijab-segi-4", "quantity": 1, "price": 45000},
                 ],
             },
         ],

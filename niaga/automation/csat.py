@@ -21,6 +21,7 @@ from niaga.automation.context import Run
 from niaga.automation.models import CsatSurvey
 from niaga.automation.schemas import TemplateRef
 from niaga.automation.sending import Outcome, send, template_message
+from niaga.channels.content import Choice
 from niaga.channels.whatsapp.outgoing import (
     ListMessage,
     ListRow,
@@ -99,10 +100,9 @@ def do_ask(run: Run, key: str, template: TemplateRef | None) -> Outcome:
 
 def _rating_of(message: Message) -> tuple[int | None, int | None]:
     """(survey id or None, rating) carried by a reply, or (None, None)."""
-    content = message.content or {}
-    for value in (content.get("id"), content.get("payload")):
-        if isinstance(value, str) and (m := CSAT_ID.match(value)):
-            return int(m.group(1)), int(m.group(2))
+    choice = message.inbound
+    if isinstance(choice, Choice) and choice.choice_id and (m := CSAT_ID.match(choice.choice_id)):
+        return int(m.group(1)), int(m.group(2))
     if message.type == "text" and message.text and (m := BARE_RATING.match(message.text)):
         return None, int(m.group(1))
     return None, None

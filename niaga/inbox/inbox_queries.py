@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, exists, func, select, tuple_
 from sqlalchemy.orm import Session
 
+from niaga.channels.content import Reaction
 from niaga.contacts.models import Contact, ContactLabel, Label
 from niaga.core.text import clean_query
 from niaga.inbox.models import Conversation, ConversationActivity, ConversationLabel, Message
@@ -168,7 +169,8 @@ def thread(
     shown: list[Message] = []
     for m in messages:
         if m.type.startswith("reaction"):
-            target = (m.content or {}).get("message_id")
+            reaction = m.inbound
+            target = reaction.target_wamid if isinstance(reaction, Reaction) else None
             if target and m.text:
                 reactions.setdefault(target, []).append(m.text)
                 continue

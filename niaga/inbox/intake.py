@@ -21,6 +21,8 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from niaga.channels.content import dump as dump_content
+from niaga.channels.content import dump_referral
 from niaga.channels.whatsapp import account
 from niaga.channels.whatsapp.types import (
     AccountUpdate,
@@ -158,10 +160,10 @@ def do_record_inbound_batch(session: Session, batch: Sequence[InboundMessage]) -
                 "wamid": msg.wamid,
                 "type": msg.type if not msg.subtype else f"{msg.type}:{msg.subtype}",
                 "text": msg.text,
-                "content": inbox.content_of(msg),
+                "content": dump_content(msg.content),
                 "context_wamid": (context.reply_to_wamid if context else None) or msg.target_wamid,
                 "forwarded": bool(context and (context.forwarded or context.frequently_forwarded)),
-                "referral": msg.referral,
+                "referral": dump_referral(msg.referral),
                 "status": "received",
                 "origin": "customer",
                 "created_at": msg.timestamp,
@@ -316,7 +318,7 @@ def _refresh_thread(session: Session, thread: _Thread) -> None:
             conversation.last_message_preview = inbox.preview(kind, msg.text)
             conversation.last_message_direction = "in"
         if msg.referral:
-            conversation.last_referral = msg.referral
+            conversation.last_referral = dump_referral(msg.referral)
         events.emit_on_commit(
             session,
             events.MESSAGE_RECEIVED,

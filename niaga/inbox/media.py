@@ -25,8 +25,10 @@ from urllib.parse import urlsplit
 
 from PIL import Image, ImageOps, UnidentifiedImageError
 
+from niaga.channels.content import Media
 from niaga.core.errors import DomainError, UpstreamError
 from niaga.core.tokens import tokens_equal
+from niaga.inbox.models import Message
 
 MB = 1024 * 1024
 # Meta's limits per kind (FACTS.md §media).
@@ -97,6 +99,39 @@ class StoredUpload:
         expires = int((now if now is not None else time.time()) + LINK_TTL_SECONDS)
         sig = link_signature(settings, self.name, expires)
         return f"{settings.public_url.rstrip('/')}/media/out/{self.name}?exp={expires}&sig={sig}"
+
+
+@dataclass(frozen=True)
+class MessageMedia:
+    """Where a message's file is: the channel's media id (fetched once and cached) or a link
+    (an agent's upload or an outside address)."""
+
+    media_id: str | None
+    link: str | None
+    mime: str | None
+    filename: str | None
+
+
+def media_of(message: Message) -> MessageMedia:
+    """The file of an inbound media message (typed content) or of an outbound one (the media
+    part of the message as it was queued)."""
+    received = message.inbound
+    if isinstance(received, Media):
+        return MessageMedia(received.media_id, received.url, received.mime, received.filename)
+    if message.direction == "in":
+        return MessageMedia(None, None, None, None)
+    sent = message.content if isinstance(message.content, dict) else {}  # an OutgoingMessage
+    filename = sent.get("filename")
+    return MessageMedia(
+        _text_or_none(sent.get("media_id")),
+        _text_or_none(sent.get("link")),
+        None,
+        filename if isinstance(filename, str) else None,
+    )
+
+
+def _text_or_none(value: Any) -> str | None:
+    return str(value) if isinstance(value, str | int) and value != "" else None
 
 
 def link_signature(settings: Any, name: str, expires: int) -> str:

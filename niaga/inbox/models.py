@@ -8,6 +8,8 @@ from typing import Any
 from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from niaga.channels.content import Content, Referral, load_referral
+from niaga.channels.content import load as load_content
 from niaga.contacts.models import Contact
 from niaga.core import clock
 from niaga.core.db import Base, JSONType, Timestamps
@@ -91,6 +93,8 @@ class Message(Base):
     wamid: Mapped[str | None] = mapped_column(String(256), unique=True)
     type: Mapped[str] = mapped_column(String(32))
     text: Mapped[str | None] = mapped_column(Text)
+    # Inbound: the customer's content (niaga.channels.content, read it through ``inbound``);
+    # outbound: the message as it was queued.
     content: Mapped[dict[str, Any]] = mapped_column(default=dict)
     context_wamid: Mapped[str | None] = mapped_column(String(256))
     forwarded: Mapped[bool] = mapped_column(default=False)
@@ -107,6 +111,16 @@ class Message(Base):
     received_at: Mapped[datetime] = mapped_column(default=clock.now)
 
     conversation: Mapped[Conversation] = relationship()
+
+    @property
+    def inbound(self) -> Content | None:
+        """What the customer sent, typed (``None`` for outbound messages and notes)."""
+        return load_content(self.content) if self.direction == "in" else None
+
+    @property
+    def came_from(self) -> Referral | None:
+        """The ad or post this message came from, typed."""
+        return load_referral(self.referral)
 
 
 class MessageStatusEvent(Base):

@@ -5,12 +5,14 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
+import msgspec
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from niaga.channels.content import Edit, NumberChange, dump_referral
+from niaga.channels.content import dump as dump_content
 from niaga.channels.whatsapp.outgoing import OutgoingMessage
 from niaga.channels.whatsapp.types import InboundMessage
 from niaga.contacts import service as contacts
@@ -97,10 +99,8 @@ def do_record_inbound(session: Session, msg: InboundMessage) -> Message | None:
     conversation = do_get_or_create_conversation(session, contact, msg.phone_number_id or "")
     if msg.is_edit or msg.is_revoke:
         _apply_edit_or_revoke(session, msg)
-    if msg.type == "system" and msg.subtype == "user_changed_number":
-        new_wa_id = (msg.content or {}).get("wa_id") or (msg.content or {}).get("new_wa_id")
-        if new_wa_id:
-            contacts.do_change_number(session, contact, new_wa_id)
+    if isinstance(msg.content, NumberChange) and msg.content.new_number:
+        contacts.do_change_number(session, contact, msg.content.new_number)
     context = msg.context
     message = Message(
         conversation=conversation,
@@ -109,10 +109,10 @@ def do_record_inbound(session: Session, msg: InboundMessage) -> Message | None:
         wamid=msg.wamid,
         type=msg.type if not msg.subtype else f"{msg.type}:{msg.subtype}",
         text=msg.text,
-        content=content_of(msg),
+        content=dump_content(msg.content),
         context_wamid=(context.reply_to_wamid if context else None) or msg.target_wamid,
         forwarded=bool(context and (context.forwarded or context.frequently_forwarded)),
-        referral=msg.referral,
+        referral=dump_referral(msg.referral),
         status="received",
         origin="customer",
         created_at=msg.timestamp,
@@ -133,7 +133,7 @@ def do_record_inbound(session: Session, msg: InboundMessage) -> Message | None:
         conversation.last_message_preview = preview(message.type, message.text)
         conversation.last_message_direction = "in"
     if msg.referral:
-        conversation.last_referral = msg.referral
+        conversation.last_referral = dump_referral(msg.referral)
     events.emit_on_commit(
         session,
         events.MESSAGE_RECEIVED,
@@ -152,18 +152,6 @@ def preview(message_type: str, text: str | None, limit: int = 120) -> str:
     return f"[{message_type.split(':')[0]}]"
 
 
-def content_of(msg: InboundMessage) -> dict[str, Any]:
-    """What a stored inbound message keeps beside its text: the type's object and more."""
-    content = dict(msg.content or {})
-    if msg.context and msg.context.referred_product:
-        content["referred_product"] = msg.context.referred_product
-    if msg.errors:
-        content["errors"] = [
-            {"code": e.code, "title": e.title, "details": e.details} for e in msg.errors
-        ]
-    return content
-
-
 def touch_window(contact: Contact, conversation: Conversation, at: datetime) -> None:
     """Move the 24-hour windows and the last activity forward to ``at`` (never back)."""
     if conversation.last_inbound_at is None or clock.as_utc(conversation.last_inbound_at) < at:
@@ -180,14 +168,18 @@ def _apply_edit_or_revoke(session: Session, msg: InboundMessage) -> None:
     target = session.scalars(select(Message).where(Message.wamid == msg.target_wamid)).first()
     if target is None:
         return
-    content = dict(target.content or {})
+    before = target.inbound
     if msg.is_revoke:
-        content["revoked"] = True
         target.text = None
+        if before is not None:
+            target.content = dump_content(msgspec.structs.replace(before, revoked=True))
     else:
-        content.setdefault("edits", []).append({"text": msg.text, "at": msg.timestamp.isoformat()})
         target.text = msg.text
-    target.content = content
+        if before is not None:
+            edit = Edit(text=msg.text, at=msg.timestamp)
+            target.content = dump_content(
+                msgspec.structs.replace(before, edits=(*before.edits, edit))
+            )
 
 
 def do_send_message(
@@ -323,9 +315,10 @@ def do_mark_read(session: Session, conversation: Conversation) -> None:
         .limit(1)
     ).first()
     conversation.unread_count = 0
-    if last_in is None or not last_in.wamid or last_in.content.get("read_sent"):
+    received = last_in.inbound if last_in is not None else None
+    if last_in is None or received is None or not last_in.wamid or received.read_sent:
         return
-    last_in.content = {**last_in.content, "read_sent": True}
+    last_in.content = dump_content(msgspec.structs.replace(received, read_sent=True))
     outbox.do_enqueue(
         session,
         idempotency_key=f"read-{last_in.wamid}",

@@ -20,7 +20,6 @@ from niaga.core import clock
 from niaga.inbox.models import Conversation, Message
 
 LOOKBACK = timedelta(days=7)
-REFERRAL_KEYS = ("source_id", "source_type", "source_url", "headline", "ctwa_clid")
 
 
 def attribution_for(
@@ -50,8 +49,18 @@ def attribution_for(
     for message in rows:
         at = clock.as_utc(message.created_at)
         if message.direction == "in" and message.referral and "ad" not in details:
-            ref = message.referral
-            details["ad"] = {k: ref.get(k) for k in REFERRAL_KEYS if ref.get(k) is not None}
+            ref = message.came_from
+            details["ad"] = {
+                k: v
+                for k, v in {
+                    "source_ref": ref.source_ref if ref else None,
+                    "source_kind": ref.source_kind if ref else None,
+                    "url": ref.url if ref else None,
+                    "headline": ref.headline if ref else None,
+                    "click_id": ref.click_id if ref else None,
+                }.items()
+                if v is not None
+            }
             details["ad"]["message_id"] = message.id
             touches.append((at, "ad"))
         elif message.direction == "out" and message.origin == "campaign":

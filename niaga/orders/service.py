@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 
 from niaga.catalog.models import Product
 from niaga.catalog.service import do_adjust_stock
+from niaga.channels.content import Cart
 from niaga.core import clock, events
 from niaga.core.config import Settings
 from niaga.core.errors import ConflictError, DomainError, NotFoundError
@@ -132,8 +133,10 @@ def do_create_order_from_message(session: Session, message_id: int) -> Order | N
     message = session.get(Message, message_id)
     if message is None or message.type != "order" or message.direction != "in":
         return None
-    cart = message.content or {}
-    lines = [i for i in cart.get("product_items") or [] if isinstance(i, dict)]
+    cart = message.inbound
+    if not isinstance(cart, Cart):
+        return None
+    lines = cart.items
     conversation = session.get_one(Conversation, message.conversation_id)
     source, attribution = attribution_for(session, conversation, message.created_at)
     order = Order(
@@ -143,18 +146,18 @@ def do_create_order_from_message(session: Session, message_id: int) -> Order | N
         status="baru",
         shipping_fee=0,
         discount=0,
-        currency=str((lines[0].get("currency") if lines else None) or "IDR")[:3],
-        customer_note=(cart.get("text") or None),
-        meta_catalog_id=str(cart.get("catalog_id") or "") or None,
+        currency=lines[0].currency if lines else "IDR",
+        customer_note=cart.note,
+        meta_catalog_id=cart.catalog,
         source=source,
         attribution=attribution,
         created_at=message.created_at,
     )
-    skus = [str(line.get("product_retailer_id") or "") for line in lines]
+    skus = [line.sku for line in lines]
     products = {p.sku: p for p in session.scalars(select(Product).where(Product.sku.in_(skus)))}
     for sku, line in zip(skus, lines, strict=True):
-        quantity = max(1, int(line.get("quantity") or 1))
-        price = _rupiah(line.get("item_price"))
+        quantity = max(1, line.quantity)
+        price = _rupiah(line.unit_price)
         product = products.get(sku)
         order.items.append(
             OrderItem(

@@ -11,6 +11,7 @@ from sqlalchemy import func, select
 
 from niaga.catalog import service as catalog
 from niaga.catalog.schemas import ProductCreate
+from niaga.channels.content import Cart, CartItem, Content, Text, dump
 from niaga.contacts.models import Contact
 from niaga.core import clock
 from niaga.core.db import transaction
@@ -34,7 +35,7 @@ def inbound(
     kind: str,
     *,
     text: str | None = None,
-    content: Any = None,
+    content: Content | None = None,
     age: timedelta = timedelta(minutes=2),
     phone: str = "6281234500009",
 ) -> int:
@@ -61,7 +62,7 @@ def inbound(
             wamid=f"wamid.test-{kind}-{now.timestamp()}-{text}",
             type=kind,
             text=text,
-            content=content or {},
+            content=dump(content or Text(body=text or "")),
             created_at=now - age,
             received_at=now - age,
         )
@@ -80,19 +81,13 @@ def test_catch_up_turns_a_missed_cart_into_one_order(factory: Any, settings: Any
         catalog.do_create_product(
             s, ProductCreate(sku="SBN-1", name="Sabun Sereh", price=25_000, stock=10)
         )
-    cart = {
-        "catalog_id": "194836987003835",
-        "text": "",
-        "product_items": [
-            {"product_retailer_id": "SBN-1", "quantity": 3, "item_price": 25000, "currency": "IDR"},
-            {
-                "product_retailer_id": "UNKNOWN-9",
-                "quantity": 1,
-                "item_price": 9999.6,
-                "currency": "IDR",
-            },
-        ],
-    }
+    cart = Cart(
+        catalog="194836987003835",
+        items=(
+            CartItem(sku="SBN-1", quantity=3, unit_price=25000),
+            CartItem(sku="UNKNOWN-9", quantity=1, unit_price=9999.6),
+        ),
+    )
     message_id = inbound(factory, "order", content=cart)
     assert count(factory, Order) == 0
     jobs.catch_up(factory, settings)
@@ -112,7 +107,7 @@ def test_catch_up_turns_a_missed_cart_into_one_order(factory: Any, settings: Any
 
 
 def test_catch_up_answers_a_missed_question_once(factory: Any, settings: Any) -> None:
-    cart = {"product_items": [{"product_retailer_id": "X", "quantity": 1, "item_price": 1000}]}
+    cart = Cart(items=(CartItem(sku="X", quantity=1, unit_price=1000),))
     cart_id = inbound(factory, "order", content=cart)
     with transaction(factory) as s:
         number = jobs.do_create_order_from_message(s, cart_id).number  # type: ignore[union-attr]

@@ -217,9 +217,10 @@ def build_message(
             "text": req.text or "Saya pesan ini ya kak",
             "product_items": [
                 {
-                    "product_retailer_id": str(i["product_retailer_id"]),
+                    # Meta's keys, or the short ones (sku, price) a demo script writes.
+                    "product_retailer_id": str(i.get("product_retailer_id") or i.get("sku")),
                     "quantity": int(i.get("quantity", 1)),
-                    "item_price": i.get("item_price", 0),
+                    "item_price": i.get("item_price", i.get("price", 0)),
                     "currency": i.get("currency", "IDR"),
                 }
                 for i in items

@@ -18,6 +18,12 @@ from typing import Any, TypeVar
 
 import msgspec
 
+from niaga.channels.whatsapp.inbound_content import (
+    content_of,
+    problems,
+    product_ref,
+    referral_from_stored,
+)
 from niaga.channels.whatsapp.types import (
     AccountUpdate,
     ChangeError,
@@ -349,7 +355,6 @@ def _context(c: WireContext | None) -> MessageContext | None:
         reply_to_from=_s(c.from_),
         forwarded=bool(c.forwarded),
         frequently_forwarded=bool(c.frequently_forwarded),
-        referred_product=c.referred_product,
     )
 
 
@@ -368,7 +373,14 @@ def _message(
     msg: WireMessage, raw: dict[str, Any], contacts: list[WireContact], where: _Where
 ) -> InboundMessage:
     kind = msg.type or "unknown"
-    text, subtype, content, media, target = _content(kind, msg, raw)
+    text, subtype, media, target = _content(kind, msg)
+    content = content_of(kind, msg)
+    if msg.errors or (msg.context is not None and msg.context.referred_product is not None):
+        content = msgspec.structs.replace(
+            content,
+            problems=problems(_errors(msg.errors)),
+            asked_about=product_ref(msg.context.referred_product if msg.context else None),
+        )
     # Only values that differ from the struct's defaults are passed: msgspec builds the
     # struct noticeably faster with fewer keywords, and this is the hot path.
     kw: dict[str, Any] = {
@@ -410,7 +422,7 @@ def _message(
     if msg.context is not None:
         kw["context"] = _context(msg.context)
     if msg.referral is not None:
-        kw["referral"] = msg.referral
+        kw["referral"] = referral_from_stored(msg.referral)
     if msg.errors:
         kw["errors"] = _errors(msg.errors)
     if kind == "edit":
@@ -420,76 +432,63 @@ def _message(
     return InboundMessage(**kw)
 
 
-_Content = tuple[str | None, str | None, dict[str, Any], WireMedia | None, str | None]
-"""text, subtype, content, media object, target wamid."""
+_Content = tuple[str | None, str | None, WireMedia | None, str | None]
+"""text, subtype, media object, target wamid."""
 
 
-def _own(raw: dict[str, Any], key: str) -> dict[str, Any]:
-    """A copy of the type's own object from the raw message (empty when absent)."""
-    found = raw.get(key)
-    return dict(found) if isinstance(found, dict) else {}
-
-
-def _content(kind: str, msg: WireMessage, raw: dict[str, Any]) -> _Content:
-    """Type-specific text, subtype, content, media and target of a message."""
+def _content(kind: str, msg: WireMessage) -> _Content:
+    """Type-specific text, subtype, media and target of a message."""
     if kind == "text":
-        return (msg.text.body if msg.text else None), None, _own(raw, kind), None, None
+        return (msg.text.body if msg.text else None), None, None, None
     if kind in MEDIA_TYPES:
         media: WireMedia | None = getattr(msg, kind)
         if media is None:
-            return None, None, {}, None, None
+            return None, None, None, None
         subtype = "voice" if kind == "audio" and media.voice else None
-        return media.caption or media.filename, subtype, _own(raw, kind), media, None
+        return media.caption or media.filename, subtype, media, None
     if kind == "interactive":
-        return _interactive(msg, raw)
+        return _interactive(msg)
     if kind == "button":
-        return (msg.button.text if msg.button else None), None, _own(raw, kind), None, None
+        return (msg.button.text if msg.button else None), None, None, None
     if kind == "order":
-        return (msg.order.text if msg.order else None), None, _own(raw, kind), None, None
+        return (msg.order.text if msg.order else None), None, None, None
     if kind == "reaction":
         r = msg.reaction
         emoji = r.emoji if r is not None and r.emoji else None
         target = r.message_id if r is not None else None
-        return emoji, (None if emoji else "unreact"), _own(raw, kind), None, target
+        return emoji, (None if emoji else "unreact"), None, target
     if kind == "location":
         loc = msg.location
         if loc is None:
-            return None, None, {}, None, None
+            return None, None, None, None
         label = ", ".join(p for p in (loc.name, loc.address) if p)
         if not label and loc.latitude is not None and loc.longitude is not None:
             label = f"{loc.latitude},{loc.longitude}"
-        return label or None, None, _own(raw, kind), None, None
+        return label or None, None, None, None
     if kind == "contacts":
         cards = msg.contacts or []
         names = [c.name.formatted_name for c in cards if c.name and c.name.formatted_name]
-        found = raw.get("contacts")
-        return ", ".join(names) or None, None, {"contacts": found or []}, None, None
+        return ", ".join(names) or None, None, None, None
     if kind == "system":
         system = msg.system
-        content = _own(raw, kind)
-        if msg.identity is not None:
-            content["identity"] = msg.identity
         if system is None:
-            return None, None, content, None, None
-        return system.body, system.type, content, None, None
+            return None, None, None, None
+        return system.body, system.type, None, None
     if kind == "edit":
-        return _edit(msg, raw)
+        return _edit(msg)
     if kind == "revoke":
         target = msg.revoke.original_message_id if msg.revoke else None
-        return None, None, _own(raw, kind), None, target
+        return None, None, None, target
     if kind in ("unsupported", "unknown"):
         sub = msg.unsupported.type if msg.unsupported else None
-        return None, sub, _own(raw, kind), None, None
-    # A type Niaga does not know yet: keep its object as content, the raw message as raw.
-    return None, None, _own(raw, kind), None, None
+        return None, sub, None, None
+    # A type Niaga does not know yet: the raw message keeps its object.
+    return None, None, None, None
 
 
-def _interactive(msg: WireMessage, raw: dict[str, Any]) -> _Content:
+def _interactive(msg: WireMessage) -> _Content:
     inter = msg.interactive
     sub = inter.type if inter is not None else None
-    own = raw.get("interactive")
-    reply = own.get(sub) if isinstance(own, dict) and sub else None
-    content: dict[str, Any] = {"type": sub, **reply} if isinstance(reply, dict) else {"type": sub}
     text: str | None = None
     if inter is not None:
         if sub == "button_reply" and inter.button_reply is not None:
@@ -498,27 +497,13 @@ def _interactive(msg: WireMessage, raw: dict[str, Any]) -> _Content:
             text = inter.list_reply.title
         elif sub == "nfm_reply" and inter.nfm_reply is not None:
             text = inter.nfm_reply.body
-            content["response"] = _flow_response(inter.nfm_reply.response_json)
-        elif isinstance(reply, dict):
-            found = reply.get("title") or reply.get("body")
-            text = found if isinstance(found, str) else None
-    return text, sub, content, None, None
+    return text, sub, None, None
 
 
-def _flow_response(response_json: str | None) -> Any:
-    """The Flow's answers (``response_json`` is JSON inside a string), ``None`` if unreadable."""
-    if not response_json:
-        return None
-    try:
-        return _decode(response_json)
-    except msgspec.DecodeError:
-        return None
-
-
-def _edit(msg: WireMessage, raw: dict[str, Any]) -> _Content:
+def _edit(msg: WireMessage) -> _Content:
     edit = msg.edit
     if edit is None:
-        return None, None, _own(raw, "edit"), None, None
+        return None, None, None, None
     inner = edit.message
     text: str | None = None
     media: WireMedia | None = None
@@ -531,7 +516,7 @@ def _edit(msg: WireMessage, raw: dict[str, Any]) -> _Content:
                 media = candidate
                 text = text or candidate.caption
                 break
-    return text, sub, _own(raw, "edit"), media, edit.original_message_id
+    return text, sub, media, edit.original_message_id
 
 
 # --------------------------------------------------------------------------------------------

@@ -18,6 +18,8 @@ from typing import Any
 
 import msgspec
 
+from niaga.channels.content import Content, Referral, Unsupported
+
 # --------------------------------------------------------------------------------------------
 # Wire format: Meta's JSON, as lenient structs
 # --------------------------------------------------------------------------------------------
@@ -73,6 +75,13 @@ class WireContact(_Wire, frozen=True, kw_only=True):
     username: str | None = None
 
 
+class WireProductRef(_Wire, frozen=True, kw_only=True):
+    """``context.referred_product``: the catalog product a message asks about."""
+
+    catalog_id: Id | None = None
+    product_retailer_id: Id | None = None
+
+
 class WireContext(_Wire, frozen=True, kw_only=True):
     """``messages[].context``: a quoted reply, a forward or a product inquiry."""
 
@@ -80,7 +89,7 @@ class WireContext(_Wire, frozen=True, kw_only=True):
     id: str | None = None
     forwarded: bool | None = None
     frequently_forwarded: bool | None = None
-    referred_product: dict[str, Any] | None = None
+    referred_product: WireProductRef | None = None
 
 
 class WireText(_Wire, frozen=True, kw_only=True):
@@ -120,10 +129,33 @@ class WireContactName(_Wire, frozen=True, kw_only=True):
     last_name: str | None = None
 
 
+class WirePhone(_Wire, frozen=True, kw_only=True):
+    """``phones[]`` of a shared contact card."""
+
+    phone: str | None = None
+    wa_id: Id | None = None
+    type: str | None = None
+
+
+class WireEmail(_Wire, frozen=True, kw_only=True):
+    """``emails[]`` of a shared contact card."""
+
+    email: str | None = None
+
+
+class WireOrg(_Wire, frozen=True, kw_only=True):
+    """``org`` of a shared contact card."""
+
+    company: str | None = None
+
+
 class WireContactCard(_Wire, frozen=True, kw_only=True):
-    """One shared contact card (``messages[].contacts[]``); only the name is typed."""
+    """One shared contact card (``messages[].contacts[]``)."""
 
     name: WireContactName | None = None
+    phones: list[WirePhone] | None = None
+    emails: list[WireEmail] | None = None
+    org: WireOrg | None = None
 
 
 class WireReply(_Wire, frozen=True, kw_only=True):
@@ -182,6 +214,29 @@ class WireReaction(_Wire, frozen=True, kw_only=True):
     emoji: str | None = None
 
 
+class WireIdentity(_Wire, frozen=True, kw_only=True):
+    """``identity`` of a ``customer_identity_changed`` system message."""
+
+    acknowledged: bool | None = None
+    created_timestamp: Timestamp | None = None
+    hash: str | None = None
+
+
+class WireReferral(_Wire, frozen=True, kw_only=True):
+    """``messages[].referral``: the Click-to-WhatsApp ad or post the chat started from."""
+
+    source_url: str | None = None
+    source_id: Id | None = None
+    source_type: str | None = None
+    headline: str | None = None
+    body: str | None = None
+    media_type: str | None = None
+    image_url: str | None = None
+    video_url: str | None = None
+    thumbnail_url: str | None = None
+    ctwa_clid: str | None = None
+
+
 class WireSystem(_Wire, frozen=True, kw_only=True):
     """``system``: ``user_changed_number`` or ``customer_identity_changed``."""
 
@@ -230,6 +285,8 @@ class WireMessage(_Wire, frozen=True, kw_only=True):
     timestamp: Timestamp | None = None
     type: str | None = None
     context: WireContext | None = None
+    # Kept as JSON and read leniently (inbound_content.referral_from_stored): an odd referral
+    # must not cost the message.
     referral: dict[str, Any] | None = None
     errors: list[WireError] | None = None
     text: WireText | None = None
@@ -245,7 +302,7 @@ class WireMessage(_Wire, frozen=True, kw_only=True):
     order: WireOrder | None = None
     reaction: WireReaction | None = None
     system: WireSystem | None = None
-    identity: dict[str, Any] | None = None
+    identity: WireIdentity | None = None
     unsupported: WireUnsupported | None = None
     edit: WireEdit | None = None
     revoke: WireRevoke | None = None
@@ -346,22 +403,22 @@ class ErrorInfo(msgspec.Struct, frozen=True, kw_only=True):
 
 
 class MessageContext(msgspec.Struct, frozen=True, kw_only=True):
-    """What an inbound message refers to: a quoted message, a forward, a product."""
+    """What an inbound message refers to: a quoted message, a forward (a product it asks
+    about is in its content's ``asked_about``)."""
 
     reply_to_wamid: str | None = None
     reply_to_from: str | None = None
     forwarded: bool = False
     frequently_forwarded: bool = False
-    referred_product: dict[str, Any] | None = None
 
 
 class InboundMessage(_Item, frozen=True, kw_only=True):
     """A message a customer sent (``value.messages[]``), of any type.
 
-    ``text`` is the human-readable text to store and search; ``content`` is the type's own
-    object (for interactive replies flattened to ``{type, id, title, …}``); ``raw`` is the
-    message object exactly as Meta sent it. Edits, revokes and reactions name the message they
-    refer to in ``target_wamid``.
+    ``text`` is the human-readable text to store and search; ``content`` is what was sent in
+    Niaga's terms (:mod:`niaga.channels.content`); ``raw`` is the message object exactly as
+    Meta sent it. Edits, revokes and reactions name the message they refer to in
+    ``target_wamid``.
     """
 
     wamid: str
@@ -374,9 +431,9 @@ class InboundMessage(_Item, frozen=True, kw_only=True):
     type: str
     subtype: str | None = None
     text: str | None = None
-    content: dict[str, Any] = msgspec.field(default_factory=dict)
+    content: Content = msgspec.field(default_factory=Unsupported)
     context: MessageContext | None = None
-    referral: dict[str, Any] | None = None
+    referral: Referral | None = None
     errors: tuple[ErrorInfo, ...] = ()
     media_id: str | None = None
     mime_type: str | None = None

@@ -15,6 +15,21 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from niaga.channels import content
+from niaga.channels.content import (
+    Cart,
+    CartItem,
+    ChangeNotice,
+    Choice,
+    Contacts,
+    IdentityChange,
+    Location,
+    Media,
+    NumberChange,
+    ProductRef,
+    Text,
+    Unsupported,
+)
 from niaga.channels.whatsapp.parse import WebhookPayloadError, parse_webhook
 from niaga.channels.whatsapp.types import (
     AccountUpdate,
@@ -87,7 +102,7 @@ def test_text_from_metas_own_example() -> None:
         timestamp=datetime(2025, 6, 8, 20, 59, 43, tzinfo=UTC),
         type="text",
         text="Does it come in another color?",
-        content={"body": "Does it come in another color?"},
+        content=Text(body="Does it come in another color?"),
         raw=json.loads(load("text"))["entry"][0]["changes"][0]["value"]["messages"][0],
     )
     assert m.timestamp.tzinfo is UTC
@@ -169,61 +184,59 @@ def test_every_inbound_type(
     assert (m.is_edit, m.is_revoke) == (type_ == "edit", type_ == "revoke")
 
 
-def test_media_content_is_the_media_object() -> None:
+def test_media_content_is_typed() -> None:
     d = one("document")
-    assert d.content == {
-        "id": "1000000000000004",
-        "mime_type": "application/pdf",
-        "sha256": "184d270e9d31682a4d0773380a5da93d6981576c97660a333f40a2eb340f8c9c",
-        "caption": "Invoice",
-        "filename": "invoice.pdf",
-    }
-    assert one("voice").content["voice"] is True
-    assert one("sticker").content["animated"] is False
+    assert d.content == Media(
+        media_kind="document",
+        media_id="1000000000000004",
+        mime="application/pdf",
+        sha256="184d270e9d31682a4d0773380a5da93d6981576c97660a333f40a2eb340f8c9c",
+        caption="Invoice",
+        filename="invoice.pdf",
+    )
+    voice = one("voice").content
+    assert isinstance(voice, Media) and voice.voice is True and voice.media_kind == "audio"
+    sticker = one("sticker").content
+    assert isinstance(sticker, Media) and sticker.animated is False
 
 
-def test_content_is_a_copy_not_the_raw_object() -> None:
-    m = one("image")
-    assert m.content == m.raw["image"] and m.content is not m.raw["image"]
+def test_content_round_trips_through_the_codec() -> None:
+    for name in ("image", "order", "contacts", "flow_reply", "product_inquiry", "edit"):
+        m = one(name)
+        assert content.load(json.loads(json.dumps(content.dump(m.content)))) == m.content
 
 
 def test_location_and_contacts_content() -> None:
-    loc = one("location")
-    assert (loc.content["latitude"], loc.content["longitude"]) == (-6.9175, 107.6191)
-    cards = one("contacts").content["contacts"]
-    assert cards[0]["phones"][0]["wa_id"] == "6281398765405"
+    loc = one("location").content
+    assert isinstance(loc, Location) and (loc.latitude, loc.longitude) == (-6.9175, 107.6191)
+    cards = one("contacts").content
+    assert isinstance(cards, Contacts) and cards.cards[0].phones[0] == "+62 813-9876-5405"
 
 
 def test_interactive_replies_keep_id_title_and_context() -> None:
     b = one("button_reply")
-    assert b.content == {"type": "button_reply", "id": "size_l", "title": "L"}
+    assert b.content == Choice(via="button", choice_id="size_l", title="L")
     assert b.context == MessageContext(reply_to_wamid="wamid.CTX1", reply_to_from=DISPLAY)
     li = one("list_reply")
-    assert li.content == {
-        "type": "list_reply",
-        "id": "gamis",
-        "title": "Gamis",
-        "description": "Busana",
-    }
-    flow = one("flow_reply")
-    assert flow.content["name"] == "flow"
-    assert flow.content["response"] == {"flow_token": "abc", "ukuran": "L"}
+    assert li.content == Choice(via="list", choice_id="gamis", title="Gamis", description="Busana")
+    flow = one("flow_reply").content
+    assert isinstance(flow, Choice) and (flow.via, flow.choice_id) == ("flow", "flow")
+    assert flow.answers == {"flow_token": "abc", "ukuran": "L"}
 
 
 def test_template_button_press() -> None:
     b = one("template_button")
-    assert b.content == {"payload": "Lihat promo", "text": "Lihat promo"}
+    assert b.content == Choice(via="template_button", choice_id="Lihat promo", title="Lihat promo")
     assert b.context is not None and b.context.reply_to_wamid == "wamid.CTX3"
 
 
 def test_order_items() -> None:
-    o = one("order")
-    assert o.content["catalog_id"] == "194836987003835"
-    rows = [
-        (i["product_retailer_id"], i["quantity"], i["item_price"], i["currency"])
-        for i in o.content["product_items"]
-    ]
-    assert rows == [("gamis-navy-l", 2, 150000, "IDR"), ("hijab-abu", 1, 45000, "IDR")]
+    o = one("order").content
+    assert isinstance(o, Cart) and o.catalog == "194836987003835"
+    assert o.items == (
+        CartItem(sku="gamis-navy-l", quantity=2, unit_price=150000),
+        CartItem(sku="hijab-abu", quantity=1, unit_price=45000),
+    )
 
 
 def test_reaction_and_unreaction_point_at_their_target() -> None:
@@ -246,34 +259,28 @@ def test_contexts_reply_forward_product() -> None:
     )
     assert one("forwarded").context == MessageContext(forwarded=True)
     assert one("frequently_forwarded").context == MessageContext(frequently_forwarded=True)
-    p = one("product_inquiry").context
-    assert p.referred_product == {
-        "catalog_id": "194836987003835",
-        "product_retailer_id": "gamis-navy-l",
-    }
-    assert p.reply_to_wamid == "wamid.FQIAERjkEE0wIa++laVYoNFy7SIf77k="
+    inquiry = one("product_inquiry")
+    assert inquiry.content.asked_about == ProductRef(sku="gamis-navy-l", catalog="194836987003835")
+    assert inquiry.context is not None
+    assert inquiry.context.reply_to_wamid == "wamid.FQIAERjkEE0wIa++laVYoNFy7SIf77k="
 
 
 def test_referral_from_click_to_whatsapp_ad() -> None:
     m = one("referral")
     assert m.referral is not None
-    assert (m.referral["source_type"], m.referral["media_type"]) == ("ad", "image")
-    assert m.referral["ctwa_clid"].startswith("Aff-n8ZT")
-    assert m.referral["welcome_message"] == {"text": "Hi there! Let us know how we can help!"}
+    assert (m.referral.source_kind, m.referral.media_kind) == ("ad", "image")
+    assert m.referral.click_id is not None and m.referral.click_id.startswith("Aff-n8ZT")
     assert m.text == "Hello! Can I get more info on this?"
     assert m.context is None
 
 
 def test_system_messages() -> None:
     changed = one("changed_number")
-    assert changed.content["wa_id"] == "16505559999"
+    assert isinstance(changed.content, NumberChange)
+    assert changed.content.new_number == "16505559999"
     identity = one("customer_identity_changed")
-    assert identity.content["identity"] == {
-        "acknowledged": True,
-        "created_timestamp": 1764300029000,
-        "hash": "Sjvjlx8G6Z0=",
-    }
-    assert identity.content["customer"] == SHEENA
+    assert isinstance(identity.content, IdentityChange)
+    assert identity.content.identity_hash == "Sjvjlx8G6Z0="
     assert identity.profile_name is None  # system messages come without contacts
 
 
@@ -292,7 +299,7 @@ def test_unsupported_keeps_metas_error() -> None:
 def test_edit_and_revoke() -> None:
     e = one("edit")
     assert (e.is_edit, e.target_wamid, e.text) == (True, "wamid.ORIG1", "Ukuran M saja")
-    assert e.content["message"]["text"] == {"body": "Ukuran M saja"}
+    assert e.content == ChangeNotice(target_wamid="wamid.ORIG1", text="Ukuran M saja")
     r = one("revoke")
     assert (r.is_revoke, r.target_wamid, r.text) == (True, "wamid.ORIG2", None)
 
@@ -342,7 +349,7 @@ def test_unknown_message_type_is_kept_as_given() -> None:
         "hologram",
         None,
         None,
-        {"shape": "cube"},
+        Unsupported(what="hologram"),
         msg,
     )
 

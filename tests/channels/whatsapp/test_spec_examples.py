@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 
+from niaga.channels.content import Cart, NumberChange
 from niaga.channels.whatsapp.parse import parse_webhook
 from niaga.channels.whatsapp.types import InboundMessage, UnknownChange
 
@@ -79,10 +80,10 @@ def test_spec_examples_details() -> None:
         return item
 
     inquiry = msg("post Text Message with Context (Product Inquiry)")
-    assert inquiry.context is not None and inquiry.context.referred_product
-    assert set(inquiry.context.referred_product) == {"catalog_id", "product_retailer_id"}
+    ref = inquiry.content.asked_about
+    assert ref is not None and ref.sku and ref.catalog
     ad = msg("post Text Message from Click to WhatsApp Ad")
-    assert ad.referral is not None and ad.referral["source_type"] == "ad"
+    assert ad.referral is not None and ad.referral.source_kind == "ad"
     reaction = msg("post Reaction Message")
     assert reaction.target_wamid == "wamid.HBgLMTY1MDM4Nzk0MzkVAgARGBI0RTJEOTc2ODVERUY5RDlGNkYA"
     image = msg("post Image Message")
@@ -90,6 +91,7 @@ def test_spec_examples_details() -> None:
     unsupported = msg("post Unsupported Message")
     assert [e.code for e in unsupported.errors] == [131051]
     order = msg("post Order Message")
-    assert order.content["product_items"]
+    assert isinstance(order.content, Cart) and order.content.items
     system = msg("post System Message")
-    assert system.content["wa_id"] == "12195555358"
+    assert isinstance(system.content, NumberChange)
+    assert system.content.new_number == "12195555358"

@@ -35,11 +35,10 @@ async def message_media(request: Request, message_id: int) -> Any:
         message = session.get(Message, message_id) if message_id < 2**63 else None
         if message is None:
             raise HTTPException(status.HTTP_404_NOT_FOUND)
-        content = message.content if isinstance(message.content, dict) else {}
+        found = inbox_media.media_of(message)
         kind = (message.type or "").split(":")[0]
     settings = request.app.state.settings
-    media_id, mime, link = content.get("id"), content.get("mime_type"), content.get("link")
-    filename = content.get("filename") if isinstance(content.get("filename"), str) else None
+    media_id, mime, link, filename = found.media_id, found.mime, found.link, found.filename
     if not media_id and link:
         name = inbox_media.upload_name_of(settings, str(link))
         path = inbox_media.uploaded_path(settings, name) if name else None
@@ -49,9 +48,9 @@ async def message_media(request: Request, message_id: int) -> Any:
         if target is None:
             raise HTTPException(status.HTTP_404_NOT_FOUND)
         return RedirectResponse(target, status_code=303)
-    if not media_id or not isinstance(media_id, str | int):
+    if not media_id:
         raise HTTPException(status.HTTP_404_NOT_FOUND)
-    path, mime = await inbox_media.cached_inbound(settings, str(media_id), mime)
+    path, mime = await inbox_media.cached_inbound(settings, media_id, mime)
     if kind in ("image", "sticker"):
         safe = await asyncio.to_thread(inbox_media.safe_inbound_image, path)
         if safe is not None:
