@@ -29,9 +29,12 @@ def queue_messages(database_url: str, n: int, phone_number_id: str) -> None:
     """Insert N outbox rows (and their messages) the way the service does, in bulk."""
     from sqlalchemy import insert
 
+    from niaga.channels.whatsapp.outgoing import TemplateMessage
     from niaga.core import clock
     from niaga.core.db import make_engine
     from niaga.outbox.models import OutboxMessage
+
+    hello = TemplateMessage(name="hello_world", language="en_US").model_dump(mode="json")
 
     engine = make_engine(database_url)
     now = clock.now()
@@ -50,14 +53,7 @@ def queue_messages(database_url: str, n: int, phone_number_id: str) -> None:
                 "next_attempt_at": now,
                 "created_at": now,
                 "updated_at": now,
-                "body": {
-                    "messaging_product": "whatsapp",
-                    "recipient_type": "individual",
-                    "to": to,
-                    "type": "template",
-                    "biz_opaque_callback_data": key,
-                    "template": {"name": "hello_world", "language": {"code": "en_US"}},
-                },
+                "message": hello,
             }
         )
     with engine.begin() as conn:

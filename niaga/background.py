@@ -7,7 +7,6 @@ process's roles allow.
 from __future__ import annotations
 
 from niaga.automation import jobs as automation_jobs
-from niaga.channels.whatsapp import jobs as whatsapp_jobs
 from niaga.core.config import Settings
 from niaga.core.jobs.registry import PeriodicSpec, Registry
 from niaga.core.jobs.runner import keep_finished_jobs
@@ -16,6 +15,7 @@ from niaga.inbox import statuses as inbox_statuses
 from niaga.orders import jobs as order_jobs
 from niaga.outbox import jobs as outbox_jobs
 from niaga.outgoing_webhooks import jobs as outgoing_webhook_jobs
+from niaga.templates import jobs as template_jobs
 
 
 def build_registry(settings: Settings) -> Registry:
@@ -25,7 +25,7 @@ def build_registry(settings: Settings) -> Registry:
     automation_jobs.register(registry, reactions=[order_jobs.reaction(settings)])
     order_jobs.register(registry)
     outbox_jobs.register(registry, states=inbox_statuses.MESSAGE_STATES)
-    whatsapp_jobs.register(registry)
+    template_jobs.register(registry)
     outgoing_webhook_jobs.register(registry)
     registry.add_periodic(PeriodicSpec("jobs.purge", 86400.0, keep_finished_jobs))
     return registry

@@ -18,7 +18,7 @@ from niaga.catalog.models import (
     SearchTerm,
     SearchToken,
 )
-from niaga.channels.whatsapp.models import AccountEvent, DeadLetter, MessageTemplate, WebhookEvent
+from niaga.channels.whatsapp.models import AccountEvent, DeadLetter, WebhookEvent
 from niaga.contacts.models import Contact, ContactLabel, Label
 from niaga.core.db import Base
 from niaga.core.jobs.models import PeriodicRun, ScheduledJob
@@ -42,6 +42,7 @@ from niaga.security.models import (
     User,
     WebSession,
 )
+from niaga.templates.models import MessageTemplate, TemplateChange
 
 __all__ = [
     "AccountEvent",
@@ -83,6 +84,7 @@ __all__ = [
     "SignInThrottle",
     "Team",
     "TeamMember",
+    "TemplateChange",
     "User",
     "WebSession",
     "WebhookDelivery",

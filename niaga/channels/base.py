@@ -10,17 +10,33 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any, Protocol, runtime_checkable
 
+from niaga.channels.whatsapp.errors import UnsendableMessage
 from niaga.channels.whatsapp.graph import MediaInfo, SentMessage
+from niaga.channels.whatsapp.types import TemplateListing
 
-__all__ = ["Channel", "MediaInfo", "SentMessage"]
+__all__ = ["Channel", "MediaInfo", "SentMessage", "UnsendableMessage"]
 
 
 @runtime_checkable
 class Channel(Protocol):
     """A messaging channel (WhatsApp Cloud API or the sandbox)."""
 
+    async def send_message(
+        self,
+        phone_number_id: str,
+        message: Mapping[str, Any],
+        *,
+        to: str,
+        reply_to: str | None = None,
+        callback_data: str | None = None,
+    ) -> SentMessage:
+        """Send a Niaga outgoing message (an ``OutgoingMessage`` dump) to ``to``, quoting
+        ``reply_to``; the channel renders its own request. ``callback_data`` comes back with the
+        message's statuses. Raises :class:`UnsendableMessage` when it cannot be rendered."""
+        ...
+
     async def send(self, phone_number_id: str, body: Mapping[str, Any]) -> SentMessage:
-        """Send a message body built by ``OutgoingMessage.to_graph_body``."""
+        """Send a request body the channel rendered already (rows queued before 0009)."""
         ...
 
     async def mark_read(self, phone_number_id: str, wamid: str, typing: bool = False) -> None:
@@ -47,12 +63,12 @@ class Channel(Protocol):
 
     async def list_templates(
         self, waba_id: str, *, name: str | None = None, status: str | None = None
-    ) -> list[dict[str, Any]]:
+    ) -> list[TemplateListing]:
         """All message templates of a WhatsApp Business Account."""
         ...
 
-    async def create_template(self, waba_id: str, template: Mapping[str, Any]) -> dict[str, Any]:
-        """Submit a template for review."""
+    async def create_template(self, waba_id: str, template: Mapping[str, Any]) -> TemplateListing:
+        """Submit a template for review; what was accepted (its id and first status)."""
         ...
 
     async def delete_template(self, waba_id: str, name: str, hsm_id: str | None = None) -> None:

@@ -43,6 +43,7 @@ from niaga.core.phone import e164_from_wa_id
 from niaga.inbox import service as inbox
 from niaga.inbox.models import Conversation, Message
 from niaga.inbox.statuses import chunks, do_record_statuses
+from niaga.templates import service as templates
 
 
 def handle_item(session: Session, item: WebhookItem) -> None:
@@ -53,9 +54,9 @@ def handle_item(session: Session, item: WebhookItem) -> None:
         case StatusUpdate():
             do_record_statuses(session, [item])
         case TemplateStatusUpdate():
-            account.do_record_template_status(session, item)
+            templates.do_record_review(session, item)
         case TemplateQualityUpdate():
-            account.do_record_template_quality(session, item)
+            templates.do_record_quality(session, item)
         case UserPreference():
             contacts.do_set_marketing_preference(
                 session,

@@ -207,13 +207,13 @@ def do_send_message(
     message = _outbound(conversation, outgoing, origin, user_id, reply_to_wamid)
     session.add(message)
     session.flush()
-    body = outgoing.to_graph_body(to, context_wamid=reply_to_wamid, callback_data=key)
     outbox.do_enqueue(
         session,
         idempotency_key=key,
         phone_number_id=conversation.phone_number_id,
         recipient=to,
-        body=body,
+        message=message.content,
+        reply_to_wamid=reply_to_wamid,
         message_id=message.id,
         key_checked=existing is None,
     )
@@ -293,7 +293,7 @@ def do_send_messages(session: Session, sends: list[Send]) -> list[Message]:
                 "idempotency_key": s.key,
                 "phone_number_id": s.conversation.phone_number_id,
                 "recipient": s.recipient,
-                "body": s.outgoing.to_graph_body(s.recipient, callback_data=s.key),
+                "message": m.content,
                 "message_id": m.id,
             }
             for s, m in zip(sends, messages, strict=True)
@@ -306,8 +306,6 @@ def do_send_messages(session: Session, sends: list[Send]) -> list[Message]:
 
 def do_mark_read(session: Session, conversation: Conversation) -> None:
     """Mark the latest inbound message read at Meta (blue ticks) and clear the unread count."""
-    from niaga.channels.whatsapp.outgoing import mark_read_body
-
     last_in = session.scalars(
         select(Message)
         .where(Message.conversation_id == conversation.id, Message.direction == "in")
@@ -324,6 +322,6 @@ def do_mark_read(session: Session, conversation: Conversation) -> None:
         idempotency_key=f"read-{last_in.wamid}",
         phone_number_id=conversation.phone_number_id,
         recipient=None,
-        body=mark_read_body(last_in.wamid),
+        message={"wamid": last_in.wamid},
         kind="mark_read",
     )

@@ -1,10 +1,9 @@
 """The utility templates order notifications use outside the 24-hour window.
 
-Each is a NAMED-parameter template in Indonesian. :func:`template_requests` gives the bodies
-to submit to ``POST /{waba-id}/message_templates``; Meta (or the sandbox) reviews them and
-reports APPROVED through the ``message_template_status_update`` webhook, which Niaga records
-in :class:`~niaga.channels.whatsapp.models.MessageTemplate`. Until then, notifications outside
-the window are recorded as impossible.
+Each is a NAMED-parameter template in Indonesian. :func:`template_requests` gives the
+definitions to submit; Meta (or the sandbox) reviews them and the templates domain records what
+it reports (:mod:`niaga.templates`). Until one is approved, notifications outside the window
+are recorded as impossible.
 """
 
 from __future__ import annotations
@@ -12,10 +11,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from niaga.channels.whatsapp.models import MessageTemplate
+from niaga.templates import service as templates
 
 LANGUAGE = "id"
 
@@ -96,40 +94,10 @@ def template_requests() -> list[dict[str, Any]]:
 
 def approved(session: Session, name: str, language: str = LANGUAGE) -> bool:
     """True when Meta reported ``name`` APPROVED (and nothing has paused it since)."""
-    status = session.scalars(
-        select(MessageTemplate.status).where(
-            MessageTemplate.name == name, MessageTemplate.language == language
-        )
-    ).first()
-    return status == "APPROVED"
+    return templates.approved(session, name, language)
 
 
 def missing(session: Session) -> list[dict[str, Any]]:
-    """Template requests Niaga has not yet submitted (no row in message_templates)."""
-    known = set(
-        session.scalars(
-            select(MessageTemplate.name).where(MessageTemplate.language == LANGUAGE)
-        ).all()
-    )
+    """Template requests Niaga has not yet submitted (unknown to the templates domain)."""
+    known = templates.known_names(session, LANGUAGE)
     return [r for r in template_requests() if r["name"] not in known]
-
-
-def do_record_submitted(
-    session: Session, request: dict[str, Any], response: dict[str, Any]
-) -> None:
-    """Remember a submitted template (PENDING) so its review webhook finds the row."""
-    row = session.scalars(
-        select(MessageTemplate).where(
-            MessageTemplate.name == request["name"], MessageTemplate.language == LANGUAGE
-        )
-    ).first()
-    if row is None:
-        row = MessageTemplate(name=request["name"], language=LANGUAGE)
-        session.add(row)
-    row.meta_id = str(response.get("id") or "") or row.meta_id
-    if row.status != "APPROVED":
-        row.status = str(response.get("status") or "PENDING")
-    row.category = "UTILITY"
-    row.parameter_format = "NAMED"
-    row.components = request["components"]
-    session.flush()

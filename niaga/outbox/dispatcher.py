@@ -15,7 +15,7 @@ from contextlib import suppress
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from niaga.channels.base import Channel
+from niaga.channels.base import Channel, UnsendableMessage
 from niaga.channels.whatsapp.errors import GraphError, GraphTransportError
 from niaga.core.config import Settings
 from niaga.core.db import is_transient
@@ -109,10 +109,21 @@ class Dispatcher:
     async def _attempt(self, row: Claimed) -> Result:
         try:
             if row.kind == "mark_read":
-                typing = bool(row.body.get("typing_indicator"))
-                await self._channel.mark_read(row.phone_number_id, row.body["message_id"], typing)
+                read = row.message or {}
+                await self._channel.mark_read(
+                    row.phone_number_id, str(read.get("wamid")), bool(read.get("typing"))
+                )
                 return Result(row.id, "sent")
-            sent = await self._channel.send(row.phone_number_id, row.body)
+            if row.message is None and row.body is not None:  # queued before migration 0009
+                sent = await self._channel.send(row.phone_number_id, row.body)
+            else:
+                sent = await self._channel.send_message(
+                    row.phone_number_id,
+                    row.message or {},
+                    to=row.recipient or "",
+                    reply_to=row.reply_to_wamid,
+                    callback_data=row.key,
+                )
         except GraphError as exc:
             outcome = "retry" if exc.retryable else "failed"
             return Result(
@@ -126,6 +137,8 @@ class Dispatcher:
         except GraphTransportError as exc:
             outcome = "in_doubt" if exc.maybe_delivered else "retry"
             return Result(row.id, outcome, error_title=str(exc)[:500])
+        except UnsendableMessage as exc:  # the channel cannot render it: nothing was sent
+            return Result(row.id, "failed", error_title=str(exc)[:500])
         except Exception as exc:  # a bug must not lose the row: keep it for a person
             log.exception("unexpected error sending outbox row %s", row.id)
             return Result(row.id, "in_doubt", error_title=f"{type(exc).__name__}: {exc}"[:500])

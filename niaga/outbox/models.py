@@ -26,7 +26,12 @@ class OutboxMessage(Timestamps, Base):
     phone_number_id: Mapped[str] = mapped_column(String(32))
     recipient: Mapped[str | None] = mapped_column(String(64))
     message_id: Mapped[int | None] = mapped_column(ForeignKey("messages.id"), index=True)
-    body: Mapped[dict[str, Any]]
+    # What to send, in Niaga's terms: an OutgoingMessage dump (kind "message", rendered by the
+    # channel when it sends, quoting ``reply_to_wamid``) or {"wamid": …} (kind "mark_read").
+    message: Mapped[dict[str, Any] | None]
+    reply_to_wamid: Mapped[str | None] = mapped_column(String(256))
+    # A Graph body rendered at enqueue time: only rows queued before migration 0009.
+    body: Mapped[dict[str, Any] | None]
     state: Mapped[str] = mapped_column(String(16), default="pending")
     attempts: Mapped[int] = mapped_column(default=0)
     next_attempt_at: Mapped[datetime | None]

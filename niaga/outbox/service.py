@@ -25,12 +25,16 @@ def do_enqueue(
     idempotency_key: str,
     phone_number_id: str,
     recipient: str | None,
-    body: dict[str, Any],
+    message: dict[str, Any],
+    reply_to_wamid: str | None = None,
     message_id: int | None = None,
     kind: str = "message",
     key_checked: bool = False,
 ) -> OutboxMessage:
     """Add an outbox row (or return the existing one with the same key).
+
+    ``message``: what to send in Niaga's terms (an ``OutgoingMessage`` dump for ``kind``
+    "message", ``{"wamid": …}`` for "mark_read"); the channel renders it when it sends.
 
     ``key_checked``: the caller has just looked the key up (or knows it is new); should it
     exist after all, the unique index refuses the insert.
@@ -44,7 +48,8 @@ def do_enqueue(
         kind=kind,
         phone_number_id=phone_number_id,
         recipient=recipient,
-        body=body,
+        message=message,
+        reply_to_wamid=reply_to_wamid,
         message_id=message_id,
         state="pending",
         next_attempt_at=clock.now(),
@@ -67,6 +72,7 @@ def do_enqueue_many(session: Session, rows: list[dict[str, Any]]) -> None:
             {
                 "kind": "message",
                 "message_id": None,
+                "reply_to_wamid": None,
                 **row,
                 "state": "pending",
                 "attempts": 0,

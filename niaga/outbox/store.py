@@ -38,7 +38,10 @@ class Claimed:
     key: str
     kind: str
     phone_number_id: str
-    body: dict[str, Any]
+    recipient: str | None
+    message: dict[str, Any] | None  # what to send, in Niaga's terms
+    reply_to_wamid: str | None
+    body: dict[str, Any] | None  # a Graph body rendered before migration 0009
     attempts: int
 
 
@@ -87,6 +90,9 @@ def claim(factory: sessionmaker[Session], worker: str, limit: int, lease: float)
                 t.c.idempotency_key,
                 t.c.kind,
                 t.c.phone_number_id,
+                t.c.recipient,
+                t.c.message,
+                t.c.reply_to_wamid,
                 t.c.body,
                 t.c.attempts,
                 t.c.next_attempt_at,
@@ -94,7 +100,17 @@ def claim(factory: sessionmaker[Session], worker: str, limit: int, lease: float)
         ).all()
     rows = sorted(rows, key=lambda r: (r.next_attempt_at, r.id))
     return [
-        Claimed(r.id, r.idempotency_key, r.kind, r.phone_number_id, r.body, r.attempts)
+        Claimed(
+            r.id,
+            r.idempotency_key,
+            r.kind,
+            r.phone_number_id,
+            r.recipient,
+            r.message,
+            r.reply_to_wamid,
+            r.body,
+            r.attempts,
+        )
         for r in rows
     ]
 

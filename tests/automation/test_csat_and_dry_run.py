@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from niaga.automation import csat, defaults, dryrun, rules, service
 from niaga.automation.models import AutomationAction, AutomationTrigger, CsatSurvey
 from niaga.automation.schemas import rule_adapter
+from niaga.channels.whatsapp.outgoing import parse_outgoing
 from niaga.channels.whatsapp.parse import parse_webhook
 from niaga.core import clock
 from niaga.core.db import transaction
@@ -24,6 +25,12 @@ from tests.automation.helpers import inbound, make_team, shop_profile
 from tests.factories import envelope, messages_value
 
 pytestmark = pytest.mark.usefixtures("quiet")
+
+
+def graph_body(row: OutboxMessage) -> dict[str, Any]:
+    """What the channel sends for an outbox row (it renders the stored Niaga message)."""
+    assert row.message is not None and row.recipient
+    return parse_outgoing(row.message).to_graph_body(row.recipient)
 
 
 def seeded(factory: sessionmaker[Session]) -> None:
@@ -129,7 +136,8 @@ def test_outside_the_window_the_rating_is_a_template(factory: sessionmaker[Sessi
         sent = s.get_one(Message, survey.message_id)
         assert sent.type == "template" and sent.content["name"] == "minta_rating"
         row = s.scalars(select(OutboxMessage).where(OutboxMessage.message_id == sent.id)).one()
-        buttons = [c for c in row.body["template"]["components"] if c["type"] == "button"]
+        body = graph_body(row)
+        buttons = [c for c in body["template"]["components"] if c["type"] == "button"]
         assert [b["parameters"][0]["payload"] for b in buttons] == [
             f"csat:{survey.id}:{n}" for n in (5, 4, 3, 2, 1)
         ]
@@ -249,5 +257,5 @@ def test_named_template_fallback_outside_the_window(factory: sessionmaker[Sessio
         sent = s.scalars(select(Message).where(Message.direction == "out")).one()
         assert sent.type == "template"
         row = s.scalars(select(OutboxMessage).where(OutboxMessage.message_id == sent.id)).one()
-        (body,) = row.body["template"]["components"]
+        (body,) = graph_body(row)["template"]["components"]
         assert body["parameters"][0] == {"type": "text", "parameter_name": "nama", "text": "Siti"}

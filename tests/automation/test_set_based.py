@@ -168,7 +168,7 @@ def test_a_key_that_exists_after_all_sends_the_round_back_message_by_message(
                 idempotency_key=f"auto-m{first}-{greeting}-0-0",
                 phone_number_id="106540352242922",
                 recipient="6281300000000",
-                body={},
+                message={},
                 state="sent",
             )
         )

@@ -194,7 +194,7 @@ def test_a_status_before_the_wamid_is_known_finds_its_message_by_callback_data(
                 idempotency_key="key-early",
                 phone_number_id=PHONE_NUMBER_ID,
                 recipient="6281299990001",
-                body={},
+                message={},
                 message_id=msg.id,
             )
         )

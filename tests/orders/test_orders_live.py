@@ -9,11 +9,11 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from niaga.channels.whatsapp.models import MessageTemplate
 from niaga.core import clock, events
 from niaga.core.db import transaction
 from niaga.inbox.models import Conversation
 from niaga.orders.models import Order
+from niaga.templates.models import MessageTemplate
 from tests.catalog.helpers import add_product, api, open_conversation, token, wait_order
 from tests.conftest import LiveServer, wait_for
 from tests.sandbox_client import SandboxControl

@@ -17,6 +17,7 @@ from sqlalchemy import func, select
 
 from niaga.channels.whatsapp import outgoing as out
 from niaga.contacts.models import Contact
+from niaga.core import clock
 from niaga.core.db import make_engine, make_sessionmaker, transaction
 from niaga.inbox import service as inbox
 from niaga.inbox.models import Conversation, Message
@@ -143,10 +144,10 @@ def test_every_send_type_is_accepted_by_the_sandbox(niaga: LiveServer, factory: 
     )
     for i in ids:
         row = outbox_row(factory, i)
-        assert row.state == "sent", (row.body["type"], row.error_code, row.error_title)
+        assert row.state == "sent", (row.message, row.error_code, row.error_title)
     accepted = sb.messages(to=PHONE)
     assert Counter(m["type"] for m in accepted) == Counter(
-        outbox_row(factory, i).body["type"] for i in ids
+        out.parse_outgoing(outbox_row(factory, i).message).message_type for i in ids
     )
 
 
@@ -180,6 +181,88 @@ def test_hard_failure_is_recorded_with_metas_code_and_not_retried(
     msg = message_row(factory, mid)
     assert msg.status == "failed" and msg.error_code == 132001
     assert msg.error_title
+
+
+def test_the_channel_renders_the_stored_niaga_message_when_it_sends(
+    niaga: LiveServer, factory: Any
+) -> None:
+    conv_id = conversation_with_open_window(niaga, factory)
+    quoted = _inbound_wamid(factory)
+    mid = queue(factory, conv_id, out.TextMessage(body="Siap kak"), reply_to_wamid=quoted)
+    row = outbox_row(factory, mid)
+    assert row.body is None and row.reply_to_wamid == quoted
+    assert row.message == message_row(factory, mid).content  # Niaga's message, not Graph's
+    wait_for(lambda: outbox_row(factory, mid).state == "sent")
+    (sent,) = [
+        m
+        for m in SandboxControl(niaga.url).messages(to=PHONE)
+        if m.get("biz_opaque_callback_data") == row.idempotency_key
+    ]
+    assert sent["body"]["text"]["body"] == "Siap kak"
+    assert sent["body"]["context"]["message_id"] == quoted
+
+
+def test_a_row_queued_before_the_change_is_sent_as_it_was_rendered(
+    niaga: LiveServer, factory: Any
+) -> None:
+    conv_id = conversation_with_open_window(niaga, factory)
+    body = out.TextMessage(body="Dari antrean lama").to_graph_body(PHONE, callback_data="old-1")
+    with transaction(factory) as s:
+        s.add(
+            OutboxMessage(
+                idempotency_key="old-1",
+                phone_number_id=s.get_one(Conversation, conv_id).phone_number_id,
+                recipient=PHONE,
+                body=body,
+                state="pending",
+                next_attempt_at=clock.now(),
+            )
+        )
+    wait_for(lambda: _state_of_key(factory, "old-1") == "sent")
+    accepted = SandboxControl(niaga.url).messages(to=PHONE, type="text")
+    assert "Dari antrean lama" in [m["body"]["text"]["body"] for m in accepted]
+
+
+def test_a_message_the_channel_cannot_render_fails_without_a_send(
+    niaga: LiveServer, factory: Any
+) -> None:
+    conv_id = conversation_with_open_window(niaga, factory)
+    with transaction(factory) as s:  # as if stored by a newer version, with a kind we lack
+        conv = s.get_one(Conversation, conv_id)
+        message = Message(
+            conversation_id=conv.id,
+            contact_id=conv.contact_id,
+            direction="out",
+            type="hologram",
+            content={"type": "hologram", "shape": "cube"},
+            status="pending",
+            origin="agent",
+        )
+        s.add(message)
+        s.flush()
+        s.add(
+            OutboxMessage(
+                idempotency_key="hologram-1",
+                phone_number_id=conv.phone_number_id,
+                recipient=PHONE,
+                message=message.content,
+                message_id=message.id,
+                state="pending",
+                next_attempt_at=clock.now(),
+            )
+        )
+        mid = message.id
+    wait_for(lambda: outbox_row(factory, mid).state == "failed")
+    row = outbox_row(factory, mid)
+    assert row.attempts == 1 and "cannot send this message" in (row.error_title or "")
+    assert message_row(factory, mid).status == "failed"
+
+
+def _state_of_key(factory: Any, key: str) -> str | None:
+    with factory() as s:
+        return s.scalars(
+            select(OutboxMessage.state).where(OutboxMessage.idempotency_key == key)
+        ).first()
 
 
 def test_async_failure_from_meta_reaches_the_message(niaga: LiveServer, factory: Any) -> None:

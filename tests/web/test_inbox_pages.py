@@ -9,12 +9,12 @@ from typing import Any
 import httpx
 from sqlalchemy import select
 
-from niaga.channels.whatsapp.models import MessageTemplate
 from niaga.core import clock
 from niaga.core.db import transaction
 from niaga.inbox.models import Conversation, ConversationActivity, Message
 from niaga.inbox.quick_replies import do_save_quick_reply
 from niaga.security.models import User, WebSession
+from niaga.templates.models import MessageTemplate
 from tests.conftest import LiveServer, wait_for
 from tests.sandbox_client import SandboxControl
 from tests.web.web_helpers import PASSWORD, act, csrf, login, make_user

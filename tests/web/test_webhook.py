@@ -9,9 +9,10 @@ import httpx
 import pytest
 from sqlalchemy import func, select
 
-from niaga.channels.whatsapp.models import AccountEvent, DeadLetter, MessageTemplate, WebhookEvent
+from niaga.channels.whatsapp.models import AccountEvent, DeadLetter, WebhookEvent
 from niaga.contacts.models import Contact
 from niaga.inbox.models import Conversation, Message, MessageStatusEvent
+from niaga.templates.models import MessageTemplate
 from tests.conftest import FIXTURES, LiveServer, wait_for
 from tests.factories import envelope, post_signed, status, text_message
 from tests.intake import intake_of

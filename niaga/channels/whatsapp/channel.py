@@ -6,12 +6,16 @@ from collections.abc import Mapping, Sequence
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
+from niaga.channels.whatsapp.errors import UnsendableMessage
 from niaga.channels.whatsapp.graph import (
     DEFAULT_PHONE_FIELDS,
     GraphClient,
     MediaInfo,
     SentMessage,
 )
+from niaga.channels.whatsapp.outgoing import parse_outgoing
+from niaga.channels.whatsapp.template_list import listing_of, submitted_listing
+from niaga.channels.whatsapp.types import TemplateListing
 
 __all__ = ["WhatsAppChannel"]
 
@@ -26,8 +30,26 @@ class WhatsAppChannel:
     def __init__(self, client: GraphClient) -> None:
         self.client = client
 
+    async def send_message(
+        self,
+        phone_number_id: str,
+        message: Mapping[str, Any],
+        *,
+        to: str,
+        reply_to: str | None = None,
+        callback_data: str | None = None,
+    ) -> SentMessage:
+        """Render a Niaga outgoing message as a Graph body and send it."""
+        try:
+            body = parse_outgoing(message).to_graph_body(
+                to, context_wamid=reply_to, callback_data=callback_data
+            )
+        except ValueError as exc:  # pydantic's ValidationError is one too
+            raise UnsendableMessage(f"cannot send this message: {exc}") from exc
+        return await self.client.send_message(phone_number_id, body)
+
     async def send(self, phone_number_id: str, body: Mapping[str, Any]) -> SentMessage:
-        """Send a message body built by ``OutgoingMessage.to_graph_body``."""
+        """Send a Graph body rendered already (rows queued before migration 0009)."""
         return await self.client.send_message(phone_number_id, body)
 
     async def mark_read(self, phone_number_id: str, wamid: str, typing: bool = False) -> None:
@@ -54,13 +76,15 @@ class WhatsAppChannel:
 
     async def list_templates(
         self, waba_id: str, *, name: str | None = None, status: str | None = None
-    ) -> list[dict[str, Any]]:
-        """All message templates of a WhatsApp Business Account."""
-        return await self.client.list_templates(waba_id, name=name, status=status)
+    ) -> list[TemplateListing]:
+        """All message templates of a WhatsApp Business Account (unreadable entries left out)."""
+        items = await self.client.list_templates(waba_id, name=name, status=status)
+        return [t for t in (listing_of(item) for item in items) if t is not None]
 
-    async def create_template(self, waba_id: str, template: Mapping[str, Any]) -> dict[str, Any]:
-        """Submit a template for review."""
-        return await self.client.create_template(waba_id, template)
+    async def create_template(self, waba_id: str, template: Mapping[str, Any]) -> TemplateListing:
+        """Submit a template for review; what Meta accepted (its id and first status)."""
+        answer = await self.client.create_template(waba_id, template)
+        return submitted_listing(template, answer)
 
     async def delete_template(self, waba_id: str, name: str, hsm_id: str | None = None) -> None:
         """Delete a template by name (optionally one language by ``hsm_id``)."""

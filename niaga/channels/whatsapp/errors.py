@@ -355,3 +355,7 @@ class GraphTransportError(Exception):
 
     def __repr__(self) -> str:
         return f"GraphTransportError({self.message!r}, maybe_delivered={self.maybe_delivered})"
+
+
+class UnsendableMessage(ValueError):
+    """The channel cannot turn this message into a request (nothing was sent)."""

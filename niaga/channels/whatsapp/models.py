@@ -5,11 +5,11 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Index, LargeBinary, String, Text, UniqueConstraint
+from sqlalchemy import Index, LargeBinary, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from niaga.core import clock
-from niaga.core.db import Base, JSONType, Timestamps
+from niaga.core.db import Base
 
 
 class WebhookEvent(Base):
@@ -39,24 +39,6 @@ class DeadLetter(Base):
     body: Mapped[bytes] = mapped_column(LargeBinary)
     headers: Mapped[dict[str, Any] | None]
     webhook_event_id: Mapped[int | None]
-
-
-class MessageTemplate(Timestamps, Base):
-    """A message template as Meta last reported it (name + language is unique)."""
-
-    __tablename__ = "message_templates"
-    __table_args__ = (UniqueConstraint("name", "language"),)
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    meta_id: Mapped[str | None] = mapped_column(String(64), index=True)
-    name: Mapped[str] = mapped_column(String(512))
-    language: Mapped[str] = mapped_column(String(16))
-    category: Mapped[str | None] = mapped_column(String(32))
-    status: Mapped[str] = mapped_column(String(32), default="PENDING")
-    parameter_format: Mapped[str] = mapped_column(String(16), default="POSITIONAL")
-    components: Mapped[list[Any] | None] = mapped_column(JSONType)
-    reason: Mapped[str | None] = mapped_column(Text)
-    quality: Mapped[str | None] = mapped_column(String(16))
 
 
 class AccountEvent(Base):

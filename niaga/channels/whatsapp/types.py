@@ -492,6 +492,19 @@ class TemplateStatusUpdate(_Item, frozen=True, kw_only=True):
     timestamp: datetime | None = None
 
 
+class TemplateListing(msgspec.Struct, frozen=True, kw_only=True):
+    """A template as Meta lists it (or accepted it on submission): its id, review status and
+    definition (``components`` in Meta's template format)."""
+
+    meta_id: str | None = None
+    name: str
+    language: str
+    status: str = "PENDING"
+    category: str | None = None
+    parameter_format: str = "POSITIONAL"
+    components: list[Any] = msgspec.field(default_factory=list)
+
+
 class TemplateQualityUpdate(_Item, frozen=True, kw_only=True):
     """``message_template_quality_update``: a template's quality score moved."""
 

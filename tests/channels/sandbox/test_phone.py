@@ -13,6 +13,7 @@ import httpx
 import pytest
 from sqlalchemy import select
 
+from niaga.channels.content import Cart, Choice, Location
 from niaga.core.db import transaction
 from niaga.inbox.models import Conversation, Message
 from niaga.security.tokens import do_create_token
@@ -194,13 +195,19 @@ def test_text_location_and_taps_reach_niaga(niaga: LiveServer, factory: Any, pho
 
     rows = wait_for(recorded)
     button = next(m for t, m in rows.items() if "button_reply" in t)
-    assert (button.content["id"], button.text or button.content.get("title")) == ("besok", "Besok")
+    choice = button.inbound
+    assert isinstance(choice, Choice) and (choice.choice_id, choice.title) == ("besok", "Besok")
     assert button.context_wamid == buttons
     row = next(m for t, m in rows.items() if "list_reply" in t)
-    assert row.content["id"] == "gamis_l" and row.context_wamid == menu
+    assert isinstance(row.inbound, Choice) and row.inbound.choice_id == "gamis_l"
+    assert row.context_wamid == menu
     location = rows["location"]
-    assert (location.content["latitude"], location.content["longitude"]) == (-6.175392, 106.827153)
-    assert location.content["name"] == "Monumen Nasional (Monas)"
+    place = location.inbound
+    assert isinstance(place, Location) and (place.latitude, place.longitude) == (
+        -6.175392,
+        106.827153,
+    )
+    assert place.name == "Monumen Nasional (Monas)"
 
 
 def test_bad_input_is_refused_and_nothing_is_sent(
@@ -278,7 +285,8 @@ def test_product_list_cart_becomes_an_order(niaga: LiveServer, factory: Any, pho
     )
     assert r.status_code == 200
     order = wait_for(lambda: inbound(factory, "order"))[0]
-    assert order.content["product_items"][0]["quantity"] == 2
+    cart = order.inbound
+    assert isinstance(cart, Cart) and cart.items[0].quantity == 2
     mine = next(i for i in phone.items(PHONE) if i["kind"] == "order")
     assert mine["header"] == "2 barang · Rp300.000"
 
@@ -396,7 +404,7 @@ def test_templates_show_filled_and_quick_replies_answer(
     assert r.status_code == 200, r.text
     button = wait_for(lambda: [m for m in inbound(factory) if m.type.startswith("button")])[0]
     assert button.context_wamid == rating
-    assert button.content["payload"] == "RATING_5"
+    assert isinstance(button.inbound, Choice) and button.inbound.choice_id == "RATING_5"
     assert "5 ⭐" in (button.text or str(button.content))
 
 

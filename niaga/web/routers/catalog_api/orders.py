@@ -8,6 +8,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, HTTPException, Query, Request
 from pydantic import BaseModel
 
+from niaga.core.errors import UpstreamError
 from niaga.core.i18n import gettext
 from niaga.orders import queries as order_queries
 from niaga.orders import service as orders
@@ -19,6 +20,8 @@ from niaga.orders.schemas import (
     StatusChangeIn,
     StatusChangePublic,
 )
+from niaga.templates import service as templates
+from niaga.templates import sync as template_sync
 from niaga.web.deps import CanRead, CanSend, LocaleDep, SessionDep
 from niaga.web.errors import PROBLEM_RESPONSES
 from niaga.web.routers.catalog_api.common import CanManage, order_public, settings_of
@@ -116,17 +119,23 @@ def submit_order_templates(
     settings = settings_of(request)
     wanted = order_templates.missing(session)
 
-    async def submit() -> list[dict[str, Any]]:
+    async def submit() -> template_sync.Submission:
         channel = make_channel(settings)
         try:
-            return [
-                await channel.client.create_template(settings.wa_business_account_id, body)
-                for body in wanted
-            ]
+            return await template_sync.submit(channel, settings.wa_business_account_id, wanted)
         finally:
             await channel.close()
 
-    responses = asyncio.run(submit()) if wanted else []
-    for body, response in zip(wanted, responses, strict=True):
-        order_templates.do_record_submitted(session, body, response)
-    return {"submitted": [b["name"] for b in wanted]}
+    result = asyncio.run(submit()) if wanted else template_sync.Submission([])
+    if result.refused and not result.accepted:
+        raise UpstreamError(
+            "template_submit_failed",
+            "WhatsApp did not accept the template {name}: {reason}",
+            name=result.refused,
+            reason=result.reason or "",
+        )
+    templates.do_store_listed(session, result.accepted, source="submit")
+    out: dict[str, Any] = {"submitted": [t.name for t in result.accepted]}
+    if result.refused:
+        out["refused"] = {"name": result.refused, "reason": result.reason}
+    return out

@@ -7,14 +7,12 @@ from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import Depends, HTTPException, Query, Request, status
-from sqlalchemy import select
 
-from niaga.channels.whatsapp.models import MessageTemplate
-from niaga.channels.whatsapp.template_sync import template_fields
 from niaga.core.i18n import gettext
 from niaga.inbox import inbox_queries as iq
 from niaga.inbox.models import Conversation
 from niaga.inbox.window import window_expiry, window_open
+from niaga.templates import service as templates
 from niaga.web.auth import may
 
 
@@ -83,9 +81,5 @@ def conversation_context(
 
 
 def approved_templates(session: Any) -> list[dict[str, Any]]:
-    rows = session.scalars(
-        select(MessageTemplate)
-        .where(MessageTemplate.status == "APPROVED")
-        .order_by(MessageTemplate.name, MessageTemplate.language)
-    )
-    return [template_fields(t) for t in rows]
+    """Approved templates with what the composer needs to fill them."""
+    return templates.composer_templates(session)

@@ -27,7 +27,7 @@ async def sync_templates(
 ) -> JSONResponse:
     """Pull the template list from Meta (or the sandbox) now."""
     from niaga.channels.whatsapp.channel import make_channel
-    from niaga.channels.whatsapp.template_sync import sync_templates as do_sync
+    from niaga.templates.sync import sync as do_sync
 
     settings = request.app.state.settings
     channel = make_channel(settings)

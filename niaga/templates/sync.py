@@ -1,0 +1,55 @@
+"""Talking to the channel about templates: pull the list, submit new ones.
+
+The channel calls the Graph API and reports what Meta said (typed listings); the templates
+service stores it. Database work runs in a thread: never wait for the write lock on the loop.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from niaga.channels.base import Channel
+from niaga.channels.whatsapp.errors import GraphError, GraphTransportError
+from niaga.channels.whatsapp.types import TemplateListing
+from niaga.core.db import transaction
+from niaga.templates import service
+
+
+async def sync(channel: Channel, factory: sessionmaker[Session], waba_id: str) -> int:
+    """Fetch every template of ``waba_id`` and store them; how many."""
+    listed = await channel.list_templates(waba_id)
+
+    def store() -> int:
+        with transaction(factory) as session:
+            return service.do_store_listed(session, listed)
+
+    return await asyncio.to_thread(store)
+
+
+@dataclass(frozen=True)
+class Submission:
+    """What Meta accepted of a submission, and the first template it refused (if any)."""
+
+    accepted: list[TemplateListing]
+    refused: str | None = None
+    reason: str | None = None
+
+
+async def submit(
+    channel: Channel, waba_id: str, requests: Sequence[Mapping[str, Any]]
+) -> Submission:
+    """Submit templates for review, one by one, stopping at the first Meta refuses (or that
+    cannot reach Meta). The caller records what was accepted (:func:`service.do_store_listed`
+    with ``source="submit"``) in its own transaction."""
+    accepted: list[TemplateListing] = []
+    for request in requests:
+        try:
+            accepted.append(await channel.create_template(waba_id, request))
+        except (GraphError, GraphTransportError) as exc:
+            return Submission(accepted, str(request.get("name") or ""), str(exc)[:300])
+    return Submission(accepted)
