@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Annotated
 
-from fastapi import APIRouter, Header, HTTPException, Request
+from fastapi import APIRouter, Depends, Header, HTTPException, Request
 from pydantic import BaseModel, ConfigDict, Field
 
 from niaga.catalog import sharing
 from niaga.core.i18n import gettext
 from niaga.inbox.models import Conversation
 from niaga.inbox.schemas import MessagePublic
-from niaga.security.models import ApiToken
 from niaga.web.deps import CanSend, LocaleDep, SessionDep
 from niaga.web.errors import PROBLEM_RESPONSES
 from niaga.web.routers.catalog_api.common import settings_of
@@ -56,15 +56,40 @@ IdempotencyKey = Annotated[
 ]
 
 
-def _key(token: ApiToken, idempotency_key: str | None) -> str | None:
-    return f"api-{token.id}-{idempotency_key}" if idempotency_key else None
+@dataclass(frozen=True)
+class ShareTarget:
+    """Where and by whom a share is sent, and how to retry it safely."""
+
+    conversation: Conversation
+    user_id: int | None
+    sandbox: bool
+    locale: str
+    idempotency_key: str | None
 
 
-def _conversation(session: SessionDep, conversation_id: int, locale: str) -> Conversation:
-    conversation = session.get(Conversation, conversation_id)
+def share_target(
+    conversation_id: int,
+    request: Request,
+    session: SessionDep,
+    token: CanSend,
+    locale: LocaleDep,
+    idempotency_key: IdempotencyKey = None,
+) -> ShareTarget:
+    """The conversation of the path (404 if unknown), the sender and the retry key."""
+    conversation = session.get(Conversation, conversation_id) if conversation_id < 2**63 else None
     if conversation is None:
         raise HTTPException(404, detail=gettext("Not found.", locale))
-    return conversation
+    settings = settings_of(request)
+    return ShareTarget(
+        conversation,
+        token.user_id,
+        settings.sandbox,
+        settings.locale,
+        f"api-{token.id}-{idempotency_key}" if idempotency_key else None,
+    )
+
+
+Target = Annotated[ShareTarget, Depends(share_target)]
 
 
 @router.post(
@@ -72,25 +97,16 @@ def _conversation(session: SessionDep, conversation_id: int, locale: str) -> Con
     response_model=MessagePublic,
     status_code=202,
 )
-def share_product(
-    conversation_id: int,
-    data: ShareProductIn,
-    request: Request,
-    session: SessionDep,
-    token: CanSend,
-    locale: LocaleDep,
-    idempotency_key: IdempotencyKey = None,
-) -> MessagePublic:
+def share_product(data: ShareProductIn, session: SessionDep, to: Target) -> MessagePublic:
     """Send one product into the chat (inside the 24-hour window)."""
-    conversation = _conversation(session, conversation_id, locale)
     sent = sharing.do_share_product(
         session,
-        conversation,
+        to.conversation,
         data.product_id,
-        sandbox=settings_of(request).sandbox,
-        user_id=token.user_id,
+        sandbox=to.sandbox,
+        user_id=to.user_id,
         body=data.body,
-        idempotency_key=_key(token, idempotency_key),
+        idempotency_key=to.idempotency_key,
     )
     return MessagePublic.model_validate(sent)
 
@@ -100,28 +116,19 @@ def share_product(
     response_model=MessagePublic,
     status_code=202,
 )
-def share_product_list(
-    conversation_id: int,
-    data: ShareListIn,
-    request: Request,
-    session: SessionDep,
-    token: CanSend,
-    locale: LocaleDep,
-    idempotency_key: IdempotencyKey = None,
-) -> MessagePublic:
+def share_product_list(data: ShareListIn, session: SessionDep, to: Target) -> MessagePublic:
     """Send up to 30 products in up to 10 sections (Meta's limits)."""
-    conversation = _conversation(session, conversation_id, locale)
     sent = sharing.do_share_product_list(
         session,
-        conversation,
+        to.conversation,
         data.product_ids or [],
-        sandbox=settings_of(request).sandbox,
-        user_id=token.user_id,
+        sandbox=to.sandbox,
+        user_id=to.user_id,
         header=data.header,
         body=data.body,
         sections=[(s.title, s.product_ids) for s in data.sections] if data.sections else None,
-        locale=settings_of(request).locale,
-        idempotency_key=_key(token, idempotency_key),
+        locale=to.locale,
+        idempotency_key=to.idempotency_key,
     )
     return MessagePublic.model_validate(sent)
 
@@ -131,25 +138,16 @@ def share_product_list(
     response_model=MessagePublic,
     status_code=202,
 )
-def share_catalog(
-    conversation_id: int,
-    data: ShareCatalogIn,
-    request: Request,
-    session: SessionDep,
-    token: CanSend,
-    locale: LocaleDep,
-    idempotency_key: IdempotencyKey = None,
-) -> MessagePublic:
+def share_catalog(data: ShareCatalogIn, session: SessionDep, to: Target) -> MessagePublic:
     """Invite the customer to browse the whole catalog."""
-    conversation = _conversation(session, conversation_id, locale)
     sent = sharing.do_share_catalog(
         session,
-        conversation,
-        sandbox=settings_of(request).sandbox,
-        user_id=token.user_id,
+        to.conversation,
+        sandbox=to.sandbox,
+        user_id=to.user_id,
         body=data.body,
         thumbnail_product_id=data.thumbnail_product_id,
-        locale=settings_of(request).locale,
-        idempotency_key=_key(token, idempotency_key),
+        locale=to.locale,
+        idempotency_key=to.idempotency_key,
     )
     return MessagePublic.model_validate(sent)
