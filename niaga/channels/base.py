@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any, Protocol, runtime_checkable
 
+from niaga.channels.template_definition import TemplateDefinition
 from niaga.channels.whatsapp.errors import UnsendableMessage
 from niaga.channels.whatsapp.graph import MediaInfo, SentMessage
 from niaga.channels.whatsapp.types import TemplateListing
@@ -69,6 +70,12 @@ class Channel(Protocol):
 
     async def create_template(self, waba_id: str, template: Mapping[str, Any]) -> TemplateListing:
         """Submit a template for review; what was accepted (its id and first status)."""
+        ...
+
+    async def submit_template(
+        self, waba_id: str, definition: TemplateDefinition
+    ) -> TemplateListing:
+        """Submit a template written in Niaga's terms; what was accepted."""
         ...
 
     async def delete_template(self, waba_id: str, name: str, hsm_id: str | None = None) -> None:

@@ -1,7 +1,7 @@
 """The utility templates order notifications use outside the 24-hour window.
 
-Each is a NAMED-parameter template in Indonesian. :func:`template_requests` gives the
-definitions to submit; Meta (or the sandbox) reviews them and the templates domain records what
+Each is a NAMED-parameter template in Indonesian. :func:`definitions` gives them as written,
+to submit; Meta (or the sandbox) reviews them and the templates domain records what
 it reports (:mod:`niaga.templates`). Until one is approved, notifications outside the window
 are recorded as impossible.
 """
@@ -9,10 +9,10 @@ are recorded as impossible.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
 from sqlalchemy.orm import Session
 
+from niaga.channels.template_definition import TemplateDefinition
 from niaga.templates import service as templates
 
 LANGUAGE = "id"
@@ -68,26 +68,17 @@ BY_STATUS: dict[str, OrderTemplate] = {
 }
 
 
-def template_requests() -> list[dict[str, Any]]:
-    """Creation bodies for every order template (UTILITY, named parameters, with samples)."""
+def definitions() -> list[TemplateDefinition]:
+    """Every order template as written (UTILITY, named parameters, with samples)."""
     return [
-        {
-            "name": t.name,
-            "language": LANGUAGE,
-            "category": "UTILITY",
-            "parameter_format": "NAMED",
-            "components": [
-                {
-                    "type": "BODY",
-                    "text": t.body,
-                    "example": {
-                        "body_text_named_params": [
-                            {"param_name": p, "example": t.example[p]} for p in t.params
-                        ]
-                    },
-                }
-            ],
-        }
+        TemplateDefinition(
+            name=t.name,
+            language=LANGUAGE,
+            category="UTILITY",
+            parameter_format="NAMED",
+            body=t.body,
+            samples={p: t.example[p] for p in t.params},
+        )
         for t in BY_STATUS.values()
     ]
 
@@ -97,7 +88,7 @@ def approved(session: Session, name: str, language: str = LANGUAGE) -> bool:
     return templates.approved(session, name, language)
 
 
-def missing(session: Session) -> list[dict[str, Any]]:
-    """Template requests Niaga has not yet submitted (unknown to the templates domain)."""
+def missing(session: Session) -> list[TemplateDefinition]:
+    """Order templates WhatsApp does not know yet (never submitted)."""
     known = templates.known_names(session, LANGUAGE)
-    return [r for r in template_requests() if r["name"] not in known]
+    return [d for d in definitions() if d.name not in known]

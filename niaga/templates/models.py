@@ -29,6 +29,8 @@ class MessageTemplate(Timestamps, Base):
     components: Mapped[list[Any] | None] = mapped_column(JSONType)
     reason: Mapped[str | None] = mapped_column(Text)
     quality: Mapped[str | None] = mapped_column(String(16))
+    # The template as written in Niaga (a TemplateDefinition), for drafts and our submissions.
+    definition: Mapped[dict[str, Any] | None] = mapped_column(JSONType)
 
 
 class TemplateChange(Base):

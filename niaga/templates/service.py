@@ -150,10 +150,13 @@ def approved(session: Session, name: str, language: str) -> bool:
 
 
 def known_names(session: Session, language: str) -> set[str]:
-    """Names of the templates Niaga knows in ``language`` (submitted or listed)."""
+    """Names of the templates WhatsApp knows in ``language`` (submitted or listed; drafts
+    written in Niaga are not)."""
     return set(
         session.scalars(
-            select(MessageTemplate.name).where(MessageTemplate.language == language)
+            select(MessageTemplate.name).where(
+                MessageTemplate.language == language, MessageTemplate.status != "DRAFT"
+            )
         ).all()
     )
 

@@ -7,13 +7,13 @@ service stores it. Database work runs in a thread: never wait for the write lock
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
 
 from sqlalchemy.orm import Session, sessionmaker
 
 from niaga.channels.base import Channel
+from niaga.channels.template_definition import TemplateDefinition
 from niaga.channels.whatsapp.errors import GraphError, GraphTransportError
 from niaga.channels.whatsapp.types import TemplateListing
 from niaga.core.db import transaction
@@ -35,21 +35,24 @@ async def sync(channel: Channel, factory: sessionmaker[Session], waba_id: str) -
 class Submission:
     """What Meta accepted of a submission, and the first template it refused (if any)."""
 
-    accepted: list[TemplateListing]
+    accepted: list[tuple[TemplateDefinition, TemplateListing]]
     refused: str | None = None
     reason: str | None = None
+    code: int | None = None
 
 
 async def submit(
-    channel: Channel, waba_id: str, requests: Sequence[Mapping[str, Any]]
+    channel: Channel, waba_id: str, definitions: Sequence[TemplateDefinition]
 ) -> Submission:
     """Submit templates for review, one by one, stopping at the first Meta refuses (or that
-    cannot reach Meta). The caller records what was accepted (:func:`service.do_store_listed`
-    with ``source="submit"``) in its own transaction."""
-    accepted: list[TemplateListing] = []
-    for request in requests:
+    cannot reach Meta). The caller records what was accepted
+    (:func:`service.do_record_submitted`) in its own transaction."""
+    accepted: list[tuple[TemplateDefinition, TemplateListing]] = []
+    for definition in definitions:
         try:
-            accepted.append(await channel.create_template(waba_id, request))
-        except (GraphError, GraphTransportError) as exc:
-            return Submission(accepted, str(request.get("name") or ""), str(exc)[:300])
+            accepted.append((definition, await channel.submit_template(waba_id, definition)))
+        except GraphError as exc:
+            return Submission(accepted, definition.name, str(exc.message)[:300], exc.code)
+        except GraphTransportError as exc:
+            return Submission(accepted, definition.name, str(exc)[:300])
     return Submission(accepted)

@@ -6,6 +6,7 @@ from collections.abc import Mapping, Sequence
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
+from niaga.channels.template_definition import TemplateDefinition
 from niaga.channels.whatsapp.errors import UnsendableMessage
 from niaga.channels.whatsapp.graph import (
     DEFAULT_PHONE_FIELDS,
@@ -15,6 +16,7 @@ from niaga.channels.whatsapp.graph import (
 )
 from niaga.channels.whatsapp.outgoing import parse_outgoing
 from niaga.channels.whatsapp.template_list import listing_of, submitted_listing
+from niaga.channels.whatsapp.template_rules import creation_request
 from niaga.channels.whatsapp.types import TemplateListing
 
 __all__ = ["WhatsAppChannel"]
@@ -85,6 +87,12 @@ class WhatsAppChannel:
         """Submit a template for review; what Meta accepted (its id and first status)."""
         answer = await self.client.create_template(waba_id, template)
         return submitted_listing(template, answer)
+
+    async def submit_template(
+        self, waba_id: str, definition: TemplateDefinition
+    ) -> TemplateListing:
+        """Submit a template written in Niaga's terms (rendered as Meta's creation request)."""
+        return await self.create_template(waba_id, creation_request(definition))
 
     async def delete_template(self, waba_id: str, name: str, hsm_id: str | None = None) -> None:
         """Delete a template by name (optionally one language by ``hsm_id``)."""

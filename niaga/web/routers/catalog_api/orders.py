@@ -20,7 +20,7 @@ from niaga.orders.schemas import (
     StatusChangeIn,
     StatusChangePublic,
 )
-from niaga.templates import service as templates
+from niaga.templates import authoring
 from niaga.templates import sync as template_sync
 from niaga.web.deps import CanRead, CanSend, LocaleDep, SessionDep
 from niaga.web.errors import PROBLEM_RESPONSES
@@ -134,8 +134,9 @@ def submit_order_templates(
             name=result.refused,
             reason=result.reason or "",
         )
-    templates.do_store_listed(session, result.accepted, source="submit")
-    out: dict[str, Any] = {"submitted": [t.name for t in result.accepted]}
+    for definition, listing in result.accepted:
+        authoring.do_record_submitted(session, definition, listing)
+    out: dict[str, Any] = {"submitted": [d.name for d, _ in result.accepted]}
     if result.refused:
         out["refused"] = {"name": result.refused, "reason": result.reason}
     return out
