@@ -17,6 +17,7 @@ from niaga.channels.template_definition import TemplateDefinition
 from niaga.channels.whatsapp.errors import GraphError, GraphTransportError
 from niaga.channels.whatsapp.types import TemplateListing
 from niaga.core.db import transaction
+from niaga.core.errors import DomainError, UpstreamError
 from niaga.templates import service
 
 
@@ -56,3 +57,23 @@ async def submit(
         except GraphTransportError as exc:
             return Submission(accepted, definition.name, str(exc)[:300])
     return Submission(accepted)
+
+
+def raise_if_refused(result: Submission) -> None:
+    """A refusal as the error a person sees: 422 when Meta refused the template itself, 502
+    when Meta could not be reached."""
+    if not result.refused:
+        return
+    if result.code is not None:
+        raise DomainError(
+            "template_refused",
+            "WhatsApp refused the template {name}: {reason}",
+            name=result.refused,
+            reason=result.reason or "",
+        )
+    raise UpstreamError(
+        "template_submit_failed",
+        "WhatsApp did not accept the template {name}: {reason}",
+        name=result.refused,
+        reason=result.reason or "",
+    )

@@ -164,9 +164,11 @@ def _add_pages(app: FastAPI) -> None:
         inbox,
         rules_pages,
         settings_pages,
+        templates_pages,
     )
 
     app.include_router(auth_pages.router)
+    app.include_router(templates_pages.router)
     for router in inbox.ROUTERS:
         app.include_router(router)
     app.include_router(settings_pages.router)

@@ -32,6 +32,7 @@ CAPABILITIES: dict[str, tuple[str, ...]] = {
     "manage_labels": ("owner", "admin"),
     "manage_teams": ("owner", "admin"),
     "manage_users": ("owner", "admin"),
+    "manage_templates": ("owner", "admin"),
 }
 
 

@@ -147,9 +147,9 @@ def test_customer_chats_on_the_phone(
 
     rows = wait_for(recorded)
     button = next(m for t, m in rows.items() if "button_reply" in t)
-    assert button["content"]["id"] == "besok"
+    assert button["content"]["choice_id"] == "besok"
     row = next(m for t, m in rows.items() if "list_reply" in t)
-    assert row["content"]["id"] == "navy"
+    assert row["content"]["choice_id"] == "navy"
     assert rows["location"]["content"]["latitude"] == -6.175392
 
     # A quoted reply from the business and a product list, for the screenshot.

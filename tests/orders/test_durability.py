@@ -21,13 +21,17 @@ from niaga.orders.models import Order, OrderStatusReply
 from niaga.outbox.models import OutboxMessage
 from tests.conftest import make_settings
 
-# These tests drive the order work themselves: the live server's queue and catch-ups sit out.
-pytestmark = pytest.mark.usefixtures("background_paused")
+
+# These tests drive the order work themselves, on a database of their own: no live server's
+# queue or catch-up can answer their messages first.
+@pytest.fixture
+def factory(own_factory: Any) -> Any:
+    return own_factory
 
 
 @pytest.fixture
-def settings(database_url: str) -> Any:
-    return make_settings(database_url, 1)
+def settings(module_engine: Any) -> Any:
+    return make_settings(module_engine.url.render_as_string(hide_password=False), 1)
 
 
 def inbound(

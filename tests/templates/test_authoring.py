@@ -19,6 +19,7 @@ from niaga.templates import authoring
 from niaga.templates.presets import PRESETS
 from tests.catalog.helpers import api, token
 from tests.conftest import LiveServer, wait_for
+from tests.web.web_helpers import act, login, make_user
 
 GOOD = TemplateDefinition(
     name="promo_diskon",
@@ -199,3 +200,29 @@ def test_a_draft_that_breaks_the_rules_is_refused_naming_each_field(
     assert api(niaga, "GET", f"/templates/{r.json()['id']}", admin).json()["status"] == "DRAFT"
     agent = token(factory, "agent")
     assert api(niaga, "POST", "/templates", agent, json=draft).status_code == 403
+
+
+def test_the_page_lets_owners_write_and_shows_everyone_the_review_state(
+    niaga: LiveServer, factory: Any
+) -> None:
+    make_user(factory, "owner", email="sari@toko.test")
+    make_user(factory, "agent", email="rina@toko.test")
+    owner = login(niaga.url, "sari@toko.test")
+    draft = PRESETS["order_reminder"]["id"].model_dump(mode="json")
+    saved = act(owner, "/settings/templates/drafts", {"definition": draft})
+    assert saved.status_code == 200 and saved.json()["status"] == "DRAFT"
+    checked = act(owner, "/settings/templates/check", draft | {"samples": {}})
+    assert {p["field"] for p in checked.json()["problems"]} == {
+        "samples.nama",
+        "samples.nomor",
+        "samples.total",
+    }
+    page = owner.get("/settings/templates")
+    assert "pengingat_pesanan" in page.text and "Draf" in page.text and "tpl-editor" in page.text
+    agent = login(niaga.url, "rina@toko.test")
+    assert "pengingat_pesanan" in agent.get("/settings/templates").text
+    assert "tpl-editor" not in agent.get("/settings/templates").text
+    refused = act(agent, "/settings/templates/drafts", {"definition": draft})
+    assert refused.status_code == 403
+    submitted = act(owner, f"/settings/templates/{saved.json()['id']}/submit")
+    assert submitted.status_code == 200 and submitted.json()["status"] == "PENDING"

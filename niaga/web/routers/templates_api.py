@@ -10,7 +10,7 @@ from pydantic import BaseModel
 from sqlalchemy import select
 
 from niaga.channels.template_definition import TemplateDefinition
-from niaga.core.errors import DomainError, NotFoundError, UpstreamError
+from niaga.core.errors import NotFoundError
 from niaga.templates import authoring, service
 from niaga.templates import sync as template_sync
 from niaga.templates.models import MessageTemplate
@@ -146,19 +146,6 @@ def submit(
             await channel.close()
 
     result = asyncio.run(send())
-    if result.refused and result.code is not None:  # Meta answered: the template is the problem
-        raise DomainError(
-            "template_refused",
-            "WhatsApp refused the template {name}: {reason}",
-            name=result.refused,
-            reason=result.reason or "",
-        )
-    if result.refused:
-        raise UpstreamError(
-            "template_submit_failed",
-            "WhatsApp did not accept the template {name}: {reason}",
-            name=result.refused,
-            reason=result.reason or "",
-        )
+    template_sync.raise_if_refused(result)
     ((_, listing),) = result.accepted
     return _detail(session, authoring.do_record_submitted(session, definition, listing))

@@ -1,0 +1,116 @@
+"""The templates page: the list with review state and quality, and the editor (presets, live
+rules and advice, drafts, submission)."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import HTMLResponse, JSONResponse
+from pydantic import BaseModel
+from sqlalchemy import select
+
+from niaga.channels.template_definition import TemplateDefinition
+from niaga.core.db import transaction
+from niaga.core.errors import NotFoundError
+from niaga.templates import authoring
+from niaga.templates import sync as template_sync
+from niaga.templates.models import MessageTemplate
+from niaga.web.auth import Actor, CanReadInbox, may, require, require_detached
+from niaga.web.deps import SessionDep
+from niaga.web.templating import render
+
+router = APIRouter(prefix="/settings/templates", include_in_schema=False)
+CanManageTemplates = Annotated[Any, Depends(require("manage_templates"))]
+
+
+class DraftIn(BaseModel):
+    """A draft from the editor: a new one (no id) or a change of one."""
+
+    id: int | None = None
+    definition: TemplateDefinition
+
+
+@router.get("", response_class=HTMLResponse)
+def templates_page(request: Request, session: SessionDep, user: CanReadInbox) -> HTMLResponse:
+    rows = list(
+        session.scalars(
+            select(MessageTemplate).order_by(MessageTemplate.name, MessageTemplate.language)
+        )
+    )
+    drafts = {
+        t.id: authoring.definition_of(t).model_dump(mode="json")  # type: ignore[union-attr]
+        for t in rows
+        if t.status == "DRAFT" and t.definition
+    }
+    locale = request.state.locale
+    return render(
+        request,
+        "settings_templates.html",
+        templates=rows,
+        editor_data={
+            "presets": {
+                key: preset.model_dump(mode="json")
+                for key, preset in authoring.presets(locale).items()
+            },
+            "drafts": drafts,
+        },
+        can_edit=may(user, "manage_templates"),
+    )
+
+
+@router.post("/check")
+def check(definition: TemplateDefinition, request: Request, user: CanManageTemplates) -> Any:
+    """Meta's rules and the guide's advice for what is in the editor now."""
+    locale = request.state.locale
+    return {
+        "problems": authoring.check(definition, locale),
+        "advice": authoring.advice(definition, locale),
+    }
+
+
+@router.post("/drafts")
+def save_draft(data: DraftIn, session: SessionDep, user: CanManageTemplates) -> Any:
+    """Keep the draft in the editor."""
+    template = authoring.do_save_draft(session, data.definition, data.id)
+    return {"id": template.id, "status": template.status}
+
+
+@router.post("/{template_id}/submit")
+async def submit(
+    template_id: int,
+    request: Request,
+    user: Annotated[Actor, Depends(require_detached("manage_templates"))],
+) -> JSONResponse:
+    """Check the draft, submit it to WhatsApp, keep what WhatsApp answered."""
+    from niaga.channels.whatsapp.channel import make_channel
+
+    state = request.app.state
+
+    def load() -> Any:
+        with transaction(state.read_session_factory) as session:
+            template = session.get(MessageTemplate, template_id) if template_id < 2**63 else None
+            if template is None:
+                raise NotFoundError("template_not_found", "Template not found.")
+            if template.status != "DRAFT" or not template.definition:
+                raise authoring.TemplateNotEditable(template.status)
+            return authoring.definition_of(template)
+
+    definition = await asyncio.to_thread(load)
+    authoring.require_valid(definition, user.locale)
+    channel = make_channel(state.settings)
+    try:
+        result = await template_sync.submit(
+            channel, state.settings.wa_business_account_id, [definition]
+        )
+    finally:
+        await channel.close()
+    template_sync.raise_if_refused(result)
+    ((_, listing),) = result.accepted
+
+    def record() -> str:
+        with transaction(state.session_factory) as session:
+            return authoring.do_record_submitted(session, definition, listing).status
+
+    return JSONResponse({"id": template_id, "status": await asyncio.to_thread(record)})

@@ -1,0 +1,242 @@
+// The template editor: presets, live checks against WhatsApp's rules with the guide's advice,
+// a preview with the samples filled, drafts and submission. No inline script (CSP).
+(function () {
+  "use strict";
+  const form = document.getElementById("tpl-editor");
+  if (!form) return;
+  const csrf = document.querySelector('meta[name="csrf-token"]').content;
+  const data = JSON.parse(document.getElementById("tpl-data").textContent);
+  const texts = JSON.parse(document.getElementById("tpl-texts").textContent);
+  const buttonsBox = document.getElementById("tpl-buttons");
+  const samplesBox = document.getElementById("tpl-samples");
+  const rowTemplate = document.getElementById("tpl-button-row");
+  const state = document.getElementById("tpl-state");
+  const PARAM = /\{\{\s*([^{}]*?)\s*\}\}/g;
+  let draftId = null;
+  let samples = {};
+  let timer = null;
+
+  const field = (name) => form.elements.namedItem(name);
+
+  function post(url, body) {
+    return fetch(url, {
+      method: "POST",
+      headers: { "Content-Type": "application/json", "X-CSRF-Token": csrf, Accept: "application/json" },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+  }
+
+  function parameters() {
+    const found = [];
+    for (const name of ["header_text", "body"]) {
+      if (name === "header_text" && field("header").value !== "text") continue;
+      for (const m of field(name).value.matchAll(PARAM)) {
+        if (!found.includes(m[1])) found.push(m[1]);
+      }
+    }
+    return found;
+  }
+
+  function addButton(button) {
+    const row = rowTemplate.content.firstElementChild.cloneNode(true);
+    row.dataset.kind = button.kind;
+    row.querySelector("[data-kind-label]").textContent = texts[button.kind];
+    for (const input of row.querySelectorAll("[data-part]")) {
+      const part = input.dataset.part;
+      const used = { quick_reply: ["text"], url: ["text", "url", "sample"], phone: ["text", "phone"], copy_code: ["sample"] }[button.kind];
+      input.hidden = !used.includes(part);
+      input.value = button[part] || "";
+    }
+    buttonsBox.appendChild(row);
+  }
+
+  function buttons() {
+    return [...buttonsBox.querySelectorAll(".tpl-button")].map((row) => {
+      const out = { kind: row.dataset.kind };
+      for (const input of row.querySelectorAll("[data-part]")) {
+        if (!input.hidden) out[input.dataset.part] = input.value;
+      }
+      if (out.kind === "url" && !out.sample) delete out.sample;
+      return out;
+    });
+  }
+
+  function renderSamples() {
+    for (const input of samplesBox.querySelectorAll("input")) samples[input.name] = input.value;
+    samplesBox.textContent = "";
+    for (const name of parameters()) {
+      const label = document.createElement("label");
+      label.textContent = `{{${name}}}`;
+      const input = document.createElement("input");
+      input.name = name;
+      input.dataset.field = `samples.${name}`;
+      input.value = samples[name] || "";
+      label.appendChild(input);
+      samplesBox.appendChild(label);
+    }
+  }
+
+  function definition() {
+    const current = {};
+    for (const input of samplesBox.querySelectorAll("input")) current[input.name] = input.value;
+    const d = {
+      name: field("name").value.trim(),
+      language: field("language").value,
+      category: field("category").value,
+      parameter_format: field("parameter_format").value,
+      header: field("header").value,
+      header_text: field("header").value === "text" ? field("header_text").value : null,
+      body: field("body").value,
+      footer: field("footer").value || null,
+      buttons: buttons(),
+      samples: current,
+    };
+    return d;
+  }
+
+  function fill(d) {
+    for (const name of ["name", "language", "category", "parameter_format", "header", "body"]) {
+      field(name).value = d[name] || field(name).value;
+    }
+    field("header_text").value = d.header_text || "";
+    field("footer").value = d.footer || "";
+    buttonsBox.textContent = "";
+    (d.buttons || []).forEach(addButton);
+    samples = { ...(d.samples || {}) };
+    samplesBox.textContent = "";
+    changed();
+  }
+
+  function preview(d) {
+    const box = document.getElementById("tpl-preview");
+    const filled = (text) => (text || "").replace(PARAM, (all, name) => d.samples[name] || all);
+    box.textContent = "";
+    if (d.header === "text" && d.header_text) {
+      const h = document.createElement("p");
+      h.className = "hdr";
+      h.textContent = filled(d.header_text);
+      box.appendChild(h);
+    }
+    const body = document.createElement("p");
+    body.className = "text";
+    body.textContent = filled(d.body);
+    box.appendChild(body);
+    if (d.footer) {
+      const f = document.createElement("p");
+      f.className = "footer";
+      f.textContent = d.footer;
+      box.appendChild(f);
+    }
+    for (const b of d.buttons) {
+      const span = document.createElement("span");
+      span.className = "btn-preview";
+      span.textContent = b.text || b.sample || texts[b.kind];
+      box.appendChild(span);
+    }
+  }
+
+  function counters() {
+    for (const counter of form.querySelectorAll("[data-count-for]")) {
+      const length = field(counter.dataset.countFor).value.length;
+      counter.textContent = `${length}/${counter.dataset.limit}`;
+      counter.classList.toggle("danger", length > Number(counter.dataset.limit));
+    }
+  }
+
+  function list(boxId, title, items, render) {
+    const box = document.getElementById(boxId);
+    box.textContent = "";
+    if (!items.length) return;
+    const p = document.createElement("p");
+    p.textContent = title;
+    const ul = document.createElement("ul");
+    for (const item of items) {
+      const li = document.createElement("li");
+      li.textContent = render(item);
+      ul.appendChild(li);
+    }
+    box.append(p, ul);
+  }
+
+  async function check() {
+    const d = definition();
+    const res = await post("/settings/templates/check", d);
+    if (!res.ok) return;
+    const result = await res.json();
+    for (const el of form.querySelectorAll("[aria-invalid]")) el.removeAttribute("aria-invalid");
+    for (const problem of result.problems) {
+      const target = form.querySelector(`[data-field="${problem.field}"]`) || form.querySelector(`[data-field="${problem.field.split(".")[0]}"]`);
+      if (target) target.setAttribute("aria-invalid", "true");
+    }
+    list("tpl-problems", texts.problems, result.problems, (p) => p.message);
+    list("tpl-advice", texts.advice, result.advice, (a) => a);
+    if (!result.problems.length) state.textContent = texts.ready;
+    return result;
+  }
+
+  function changed() {
+    counters();
+    renderSamples();
+    preview(definition());
+    clearTimeout(timer);
+    timer = setTimeout(check, 300);
+  }
+
+  async function save() {
+    const res = await post("/settings/templates/drafts", { id: draftId, definition: definition() });
+    const body = await res.json();
+    if (!res.ok) {
+      state.textContent = texts.failed.replace("{reason}", body.detail || res.status);
+      return null;
+    }
+    draftId = body.id;
+    state.textContent = texts.saved;
+    return draftId;
+  }
+
+  async function submit() {
+    const id = await save();
+    if (id === null) return;
+    const res = await post(`/settings/templates/${id}/submit`);
+    const body = await res.json();
+    if (!res.ok) {
+      state.textContent = body.detail || String(res.status);
+      if (body.problems) list("tpl-problems", texts.problems, body.problems, (p) => p.message);
+      return;
+    }
+    state.textContent = texts.submitted;
+    window.location.assign(`/settings/templates?submitted=${encodeURIComponent(definition().name)}`);
+  }
+
+  form.addEventListener("input", changed);
+  form.addEventListener("change", changed);
+  document.getElementById("tpl-preset").addEventListener("change", (event) => {
+    const preset = data.presets[event.target.value];
+    if (preset) {
+      draftId = null;
+      fill(preset);
+    }
+  });
+  form.addEventListener("click", (event) => {
+    const add = event.target.closest("[data-add-button]");
+    if (add) {
+      addButton({ kind: add.dataset.addButton });
+      changed();
+    }
+    const remove = event.target.closest("[data-remove-button]");
+    if (remove) {
+      remove.closest(".tpl-button").remove();
+      changed();
+    }
+  });
+  document.addEventListener("click", (event) => {
+    const edit = event.target.closest("[data-edit-draft]");
+    if (!edit) return;
+    draftId = Number(edit.dataset.editDraft);
+    fill(data.drafts[draftId]);
+    form.scrollIntoView();
+  });
+  document.getElementById("tpl-save").addEventListener("click", save);
+  document.getElementById("tpl-submit").addEventListener("click", submit);
+  changed();
+})();
