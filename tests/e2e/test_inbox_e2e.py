@@ -24,10 +24,10 @@ PHONE = "6281234567821"
 SHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 
 
-def screenshot(page: Page, name: str) -> None:
+def screenshot(page: Page, name: str, full_page: bool = False) -> None:
     """Refresh a README screenshot, only on request (NIAGA_UPDATE_SCREENSHOTS=1)."""
     if os.environ.get("NIAGA_UPDATE_SCREENSHOTS") == "1":
-        page.screenshot(path=str(SHOTS / name))
+        page.screenshot(path=str(SHOTS / name), full_page=full_page)
 
 
 def sign_in(page: Page, base: str, email: str) -> None:

@@ -43,7 +43,8 @@ def test_owner_writes_a_template_from_a_preset_and_gets_it_approved(
     expect(page.locator("#tpl-advice")).to_contain_text("sapa pelanggan dengan namanya")
     body.fill("Hai {{nama}}! Dapatkan diskon 20% untuk {{produk}} hingga {{tanggal}}. Yuk belanja!")
     page.get_by_label("Nama", exact=True).fill("promo_akhir_tahun")
-    screenshot(page, "templates.png")
+    expect(page.locator("#tpl-state")).to_have_text("Siap diajukan.")
+    screenshot(page, "templates.png", full_page=True)
 
     page.get_by_role("button", name="Ajukan ke WhatsApp").click()
     expect(page).to_have_url(re.compile(r"submitted=promo_akhir_tahun"))

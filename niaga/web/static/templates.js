@@ -15,6 +15,7 @@
   let draftId = null;
   let samples = {};
   let timer = null;
+  let checks = 0; // only the newest check's answer is shown
 
   const field = (name) => form.elements.namedItem(name);
 
@@ -160,9 +161,11 @@
 
   async function check() {
     const d = definition();
+    const mine = ++checks;
     const res = await post("/settings/templates/check", d);
-    if (!res.ok) return;
+    if (!res.ok || mine !== checks) return;
     const result = await res.json();
+    if (mine !== checks) return;
     for (const el of form.querySelectorAll("[aria-invalid]")) el.removeAttribute("aria-invalid");
     for (const problem of result.problems) {
       const target = form.querySelector(`[data-field="${problem.field}"]`) || form.querySelector(`[data-field="${problem.field.split(".")[0]}"]`);
@@ -175,6 +178,7 @@
   }
 
   function changed() {
+    state.textContent = "";
     counters();
     renderSamples();
     preview(definition());
