@@ -7,6 +7,7 @@ process's roles allow.
 from __future__ import annotations
 
 from niaga.automation import jobs as automation_jobs
+from niaga.campaigns import jobs as campaign_jobs
 from niaga.core.config import Settings
 from niaga.core.jobs.registry import PeriodicSpec, Registry
 from niaga.core.jobs.runner import keep_finished_jobs
@@ -22,7 +23,9 @@ def build_registry(settings: Settings) -> Registry:
     """The loops, periodic jobs and job kinds of every domain."""
     registry = Registry()
     inbox_jobs.register(registry)
-    automation_jobs.register(registry, reactions=[order_jobs.reaction(settings)])
+    automation_jobs.register(
+        registry, reactions=[campaign_jobs.reaction(settings), order_jobs.reaction(settings)]
+    )
     order_jobs.register(registry)
     outbox_jobs.register(registry, states=inbox_statuses.MESSAGE_STATES)
     template_jobs.register(registry)

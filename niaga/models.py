@@ -19,7 +19,7 @@ from niaga.catalog.models import (
     SearchToken,
 )
 from niaga.channels.whatsapp.models import AccountEvent, DeadLetter, WebhookEvent
-from niaga.contacts.models import Contact, ContactLabel, Label
+from niaga.contacts.models import ConsentEvent, Contact, ContactLabel, Label
 from niaga.core.db import Base
 from niaga.core.jobs.models import PeriodicRun, ScheduledJob
 from niaga.inbox.models import (
@@ -54,6 +54,7 @@ __all__ = [
     "BusinessProfile",
     "CatalogSettings",
     "Collection",
+    "ConsentEvent",
     "Contact",
     "ContactLabel",
     "Conversation",

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from niaga.core import clock
@@ -60,3 +60,32 @@ class ContactLabel(Base):
     added_by_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     rule_id: Mapped[int | None]
     created_at: Mapped[datetime] = mapped_column(default=clock.now)
+
+
+CONSENT_PURPOSES = ("marketing",)
+CONSENT_SOURCES = (
+    "chat",  # the customer asked in the chat (opt-out or opt-in keyword, a stop button)
+    "whatsapp",  # Meta's user_preferences webhook (the customer used WhatsApp's own control)
+    "import",  # a customer list the owner imported, with the consent it records
+    "agent",  # an agent recorded what the customer said elsewhere
+    "api",  # another system, through /api/v1
+)
+
+
+class ConsentEvent(Base):
+    """One entry of a contact's consent ledger for a purpose (append-only): granted or
+    withdrawn, where it came from and its proof. The latest entry is the contact's state;
+    ``Contact.marketing_opt_out`` mirrors it for fast audience queries."""
+
+    __tablename__ = "consent_events"
+    __table_args__ = (Index("ix_consent_events_contact_purpose_at", "contact_id", "purpose", "at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    contact_id: Mapped[int] = mapped_column(ForeignKey("contacts.id", ondelete="CASCADE"))
+    purpose: Mapped[str] = mapped_column(String(32))
+    granted: Mapped[bool]
+    source: Mapped[str] = mapped_column(String(16))
+    proof: Mapped[str | None] = mapped_column(Text)  # the customer's words, the file and row…
+    message_wamid: Mapped[str | None] = mapped_column(String(256))
+    recorded_by_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    at: Mapped[datetime] = mapped_column(default=clock.now)

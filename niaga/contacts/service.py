@@ -96,18 +96,31 @@ def do_change_number(session: Session, contact: Contact, new_wa_id: str) -> None
 
 
 def do_set_marketing_preference(
-    session: Session, *, wa_id: str | None, user_id: str | None, value: str, at: datetime
+    session: Session,
+    *,
+    wa_id: str | None,
+    user_id: str | None,
+    value: str,
+    at: datetime,
+    detail: str | None = None,
 ) -> Contact | None:
-    """Apply a ``user_preferences`` webhook: "stop" opts out of marketing, "resume" opts in."""
+    """Apply a ``user_preferences`` webhook: "stop" withdraws marketing consent, "resume"
+    grants it again (recorded in the consent ledger, source ``whatsapp``)."""
+    from niaga.contacts import consent
+
+    if value not in ("stop", "resume"):
+        return None
     contact = find_contact(session, wa_id=wa_id, user_id=user_id)
     if contact is None:
         if not wa_id and not user_id:
             return None
         contact = do_upsert_contact_from_whatsapp(session, wa_id=wa_id, user_id=user_id)
-    if value == "stop":
-        contact.marketing_opt_out = True
-        contact.marketing_opt_out_at = at
-    elif value == "resume":
-        contact.marketing_opt_out = False
-        contact.marketing_opt_out_at = None
+    consent.do_record(
+        session,
+        contact,
+        granted=value == "resume",
+        source="whatsapp",
+        proof=detail or f"user_preferences: {value}",
+        at=at,
+    )
     return contact

@@ -19,6 +19,7 @@ MESSAGE_STATUS_CHANGED = "message.status_changed"
 MESSAGE_QUEUED = "message.queued"
 CONVERSATION_CREATED = "conversation.created"
 CONTACT_OPTED_OUT = "contact.opted_out"
+CONTACT_CONSENT_CHANGED = "contact.consent_changed"  # contact_id, purpose, granted, source
 TEMPLATE_STATUS_CHANGED = "template.status_changed"
 CONVERSATION_ASSIGNED = "conversation.assigned"
 CONVERSATION_STATUS_CHANGED = "conversation.status_changed"

@@ -64,6 +64,7 @@ def handle_item(session: Session, item: WebhookItem) -> None:
                 user_id=item.user_id,
                 value=item.value,
                 at=item.timestamp or clock.now(),
+                detail=item.detail,
             )
         case ChangeError():
             account.do_record_account_event(
