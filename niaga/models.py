@@ -9,6 +9,7 @@ from niaga.automation.models import (
     ResponseSample,
     RoutingCursor,
 )
+from niaga.campaigns.models import ChatLink, ChatLinkStart
 from niaga.catalog.models import (
     CatalogSettings,
     Collection,
@@ -53,6 +54,8 @@ __all__ = [
     "Base",
     "BusinessProfile",
     "CatalogSettings",
+    "ChatLink",
+    "ChatLinkStart",
     "Collection",
     "ConsentEvent",
     "Contact",

@@ -123,11 +123,19 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     web_errors.install(app)
     app.include_router(webhook.router)
-    from niaga.web.routers import api, automation_api, catalog_api, catalog_pages, templates_api
+    from niaga.web.routers import (
+        api,
+        automation_api,
+        catalog_api,
+        catalog_pages,
+        links_api,
+        templates_api,
+    )
 
     app.include_router(api.router)
     app.include_router(automation_api.router)
     app.include_router(templates_api.router)
+    app.include_router(links_api.router)
     for router in catalog_api.ROUTERS:
         app.include_router(router)
     app.include_router(catalog_pages.router)

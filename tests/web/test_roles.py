@@ -64,6 +64,22 @@ ROUTES: list[tuple[str, str, str, Any, set[str]]] = [
     ("GET", "/orders", "", None, READ),
     ("POST", "/orders/999/status", "form", {"status": "dikonfirmasi"}, WORK),
     ("GET", "/settings/rules", "", None, READ),
+    ("GET", "/settings/templates", "", None, READ),
+    (
+        "POST",
+        "/settings/templates/check",
+        "json",
+        {"name": "x", "language": "id", "body": "Hai"},
+        MANAGE,
+    ),
+    (
+        "POST",
+        "/settings/templates/drafts",
+        "json",
+        {"definition": {"name": "draf_{role}", "language": "id", "body": "Halo kak"}},
+        MANAGE,
+    ),
+    ("POST", "/settings/templates/999/submit", "json", {}, MANAGE),
     ("GET", "/settings/rules/999", "", None, MANAGE),
     (
         "POST",
@@ -101,7 +117,7 @@ def test_every_route_checks_the_role(niaga: LiveServer, factory: Any, role: str)
         url = path.format(c=conv, contact=contact, me=me)
         kwargs: dict[str, Any] = {"follow_redirects": False}
         if kind == "json":
-            kwargs["json"] = body
+            kwargs["json"] = _filled(body, role)
             kwargs["headers"] = {"X-CSRF-Token": token, "Accept": "application/json"}
         elif kind == "form":
             kwargs["data"] = {
@@ -118,6 +134,15 @@ def test_every_route_checks_the_role(niaga: LiveServer, factory: Any, role: str)
         if not ok:
             problems.append((method, url, r.status_code))
     assert problems == []
+
+
+def _filled(body: Any, role: str) -> Any:
+    """A JSON body with ``{role}`` filled in its strings (names that must differ per role)."""
+    if isinstance(body, str):
+        return body.replace("{role}", role)
+    if isinstance(body, dict):
+        return {k: _filled(v, role) for k, v in body.items()}
+    return body
 
 
 # Routes a person may use without signing in, and the streaming/media routes tested elsewhere.
@@ -149,7 +174,9 @@ def test_every_page_route_is_in_the_role_table(live: LiveServer) -> None:
             continue
         if path in ("/openapi.json", "/me/locale") or path in PUBLIC or path in OTHER_TESTS:
             continue
-        generic = re.sub(r"\{(team|label|quick_reply|invite|rule|order|token)_id\}", "{id}", path)
+        generic = re.sub(
+            r"\{(team|label|quick_reply|invite|rule|order|token|template|link)_id\}", "{id}", path
+        )
         if generic not in table:
             missing.append(path)
     assert missing == []

@@ -91,7 +91,7 @@ def presets(token: CanRead, language: str = Query("id", max_length=20)) -> Any:
 
 
 @router.post("/check", response_model=TemplateCheck)
-def check(definition: TemplateDefinition, token: CanRead, locale: LocaleDep) -> TemplateCheck:
+def check(definition: TemplateDefinition, token: CanManage, locale: LocaleDep) -> TemplateCheck:
     """Check a definition against Meta's rules without saving it; with the guide's advice."""
     return TemplateCheck(
         problems=authoring.check(definition, locale),
