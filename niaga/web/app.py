@@ -170,6 +170,7 @@ def _add_pages(app: FastAPI) -> None:
         auth_pages,
         catalog_admin_pages,
         inbox,
+        links_pages,
         rules_pages,
         settings_pages,
         templates_pages,
@@ -177,6 +178,7 @@ def _add_pages(app: FastAPI) -> None:
 
     app.include_router(auth_pages.router)
     app.include_router(templates_pages.router)
+    app.include_router(links_pages.router)
     for router in inbox.ROUTERS:
         app.include_router(router)
     app.include_router(settings_pages.router)

@@ -33,6 +33,7 @@ CAPABILITIES: dict[str, tuple[str, ...]] = {
     "manage_teams": ("owner", "admin"),
     "manage_users": ("owner", "admin"),
     "manage_templates": ("owner", "admin"),
+    "manage_links": ("owner", "admin"),
 }
 
 

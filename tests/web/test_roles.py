@@ -65,6 +65,16 @@ ROUTES: list[tuple[str, str, str, Any, set[str]]] = [
     ("POST", "/orders/999/status", "form", {"status": "dikonfirmasi"}, WORK),
     ("GET", "/settings/rules", "", None, READ),
     ("GET", "/settings/templates", "", None, READ),
+    ("GET", "/settings/links", "", None, READ),
+    (
+        "POST",
+        "/settings/links",
+        "form",
+        {"name": "L {role}", "place": "poster", "text": "Hi"},
+        MANAGE,
+    ),
+    ("GET", "/settings/links/999/qr.svg", "", None, READ),
+    ("GET", "/settings/links/999/qr.png", "", None, READ),
     (
         "POST",
         "/settings/templates/check",
