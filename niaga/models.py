@@ -20,7 +20,7 @@ from niaga.catalog.models import (
     SearchToken,
 )
 from niaga.channels.whatsapp.models import AccountEvent, DeadLetter, WebhookEvent
-from niaga.contacts.models import ConsentEvent, Contact, ContactLabel, Label
+from niaga.contacts.models import ConsentEvent, Contact, ContactImport, ContactLabel, Label
 from niaga.core.db import Base
 from niaga.core.jobs.models import PeriodicRun, ScheduledJob
 from niaga.inbox.models import (
@@ -59,6 +59,7 @@ __all__ = [
     "Collection",
     "ConsentEvent",
     "Contact",
+    "ContactImport",
     "ContactLabel",
     "Conversation",
     "ConversationActivity",

@@ -9,7 +9,7 @@ from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from niaga.core import clock
-from niaga.core.db import Base, Timestamps
+from niaga.core.db import Base, JSONType, Timestamps
 
 
 class Contact(Timestamps, Base):
@@ -89,3 +89,18 @@ class ConsentEvent(Base):
     message_wamid: Mapped[str | None] = mapped_column(String(256))
     recorded_by_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     at: Mapped[datetime] = mapped_column(default=clock.now)
+
+
+class ContactImport(Timestamps, Base):
+    """A customer list read from a file: its dry-run report and the rows to import, until the
+    owner confirms (then only the report is kept)."""
+
+    __tablename__ = "contact_imports"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    filename: Mapped[str] = mapped_column(String(200))
+    status: Mapped[str] = mapped_column(String(16))  # dry_run | imported
+    report: Mapped[dict[str, Any]]
+    rows: Mapped[list[Any] | None] = mapped_column(JSONType)
+    created_by_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    confirmed_at: Mapped[datetime | None]

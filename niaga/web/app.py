@@ -128,6 +128,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         automation_api,
         catalog_api,
         catalog_pages,
+        contacts_import_api,
         links_api,
         templates_api,
     )
@@ -136,6 +137,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(automation_api.router)
     app.include_router(templates_api.router)
     app.include_router(links_api.router)
+    app.include_router(contacts_import_api.router)
     for router in catalog_api.ROUTERS:
         app.include_router(router)
     app.include_router(catalog_pages.router)
