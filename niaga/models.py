@@ -9,7 +9,7 @@ from niaga.automation.models import (
     ResponseSample,
     RoutingCursor,
 )
-from niaga.campaigns.models import ChatLink, ChatLinkStart
+from niaga.campaigns.models import ChatLink, ChatLinkStart, Segment
 from niaga.catalog.models import (
     CatalogSettings,
     Collection,
@@ -86,6 +86,7 @@ __all__ = [
     "ScheduledJob",
     "SearchTerm",
     "SearchToken",
+    "Segment",
     "SignInThrottle",
     "Team",
     "TeamMember",

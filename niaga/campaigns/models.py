@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
@@ -41,3 +42,13 @@ class ChatLinkStart(Base):
         ForeignKey("messages.id", ondelete="CASCADE"), unique=True
     )
     at: Mapped[datetime] = mapped_column(default=clock.now)
+
+
+class Segment(Timestamps, Base):
+    """A saved audience: a name and its rule (``segments.SegmentRule``); counted live."""
+
+    __tablename__ = "segments"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(100), unique=True)
+    rule: Mapped[dict[str, Any]]

@@ -130,6 +130,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         catalog_pages,
         contacts_import_api,
         links_api,
+        segments_api,
         templates_api,
     )
 
@@ -138,6 +139,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(templates_api.router)
     app.include_router(links_api.router)
     app.include_router(contacts_import_api.router)
+    app.include_router(segments_api.router)
     for router in catalog_api.ROUTERS:
         app.include_router(router)
     app.include_router(catalog_pages.router)

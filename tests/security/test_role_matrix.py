@@ -20,7 +20,13 @@ from tests.security.test_accounts import page_routes
 
 PUBLIC_PAGES = {"/login", "/logout", "/invite/{secret}", "/", "/media/out/{name}", "/healthz"}
 # POSTed only because their input is a rule: they simulate, they change nothing.
-READ_ONLY_POSTS = {"/api/v1/automation/rules/dry-run", "/api/v1/automation/rules/{rule_id}/dry-run"}
+# POSTs that only read (a body too rich for a query string): analysts may use them.
+READ_ONLY_POSTS = {
+    "/api/v1/automation/rules/dry-run",
+    "/api/v1/automation/rules/{rule_id}/dry-run",
+    "/api/v1/segments/count",
+    "/api/v1/segments/preview",
+}
 SKIP_PREFIXES = ("/webhooks", "/sandbox", "/static", "/docs", "/redoc", "/katalog", "/openapi")
 
 
