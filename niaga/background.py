@@ -27,6 +27,7 @@ def build_registry(settings: Settings) -> Registry:
         registry, reactions=[campaign_jobs.reaction(settings), order_jobs.reaction(settings)]
     )
     order_jobs.register(registry)
+    campaign_jobs.register(registry)
     outbox_jobs.register(registry, states=inbox_statuses.MESSAGE_STATES)
     template_jobs.register(registry)
     outgoing_webhook_jobs.register(registry)

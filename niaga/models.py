@@ -9,7 +9,13 @@ from niaga.automation.models import (
     ResponseSample,
     RoutingCursor,
 )
-from niaga.campaigns.models import ChatLink, ChatLinkStart, Segment
+from niaga.campaigns.models import (
+    Campaign,
+    CampaignRecipient,
+    ChatLink,
+    ChatLinkStart,
+    Segment,
+)
 from niaga.catalog.models import (
     CatalogSettings,
     Collection,
@@ -53,6 +59,8 @@ __all__ = [
     "AutomationTrigger",
     "Base",
     "BusinessProfile",
+    "Campaign",
+    "CampaignRecipient",
     "CatalogSettings",
     "ChatLink",
     "ChatLinkStart",

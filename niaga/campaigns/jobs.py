@@ -3,13 +3,20 @@ started from a click-to-chat link."""
 
 from __future__ import annotations
 
+import asyncio
+import logging
 from collections.abc import Callable
 
 from sqlalchemy.orm import Session
 
-from niaga.campaigns import links, optout
+from niaga.campaigns import links, optout, sender
 from niaga.core.config import Settings
+from niaga.core.db import is_transient
+from niaga.core.jobs.registry import PROCESSING, JobContext, LoopSpec, Registry
+from niaga.core.jobs.waker import Waker
 from niaga.inbox.models import Message
+
+log = logging.getLogger(__name__)
 
 
 def reaction(settings: Settings) -> Callable[[Session, int], None]:
@@ -23,3 +30,34 @@ def reaction(settings: Settings) -> Callable[[Session, int], None]:
             links.do_record_start(session, message)
 
     return campaigns
+
+
+class SendLoop:
+    """The campaign sender (:func:`niaga.campaigns.sender.tick`) twice a second."""
+
+    def __init__(self, ctx: JobContext, interval: float = 0.5) -> None:
+        self._ctx = ctx
+        self._interval = interval
+        self._waker = Waker()
+        self.paused = False
+
+    async def run(self, stop: asyncio.Event) -> None:
+        while not stop.is_set():
+            self._waker.clear()
+            if not self.paused:
+                try:
+                    await asyncio.to_thread(sender.tick, self._ctx.factory, self._ctx.settings)
+                except Exception as exc:
+                    if is_transient(exc):
+                        log.info("campaign round lost a race (%s); again", type(exc).__name__)
+                    else:
+                        log.exception("campaign round failed; trying again")
+            await self._waker.wait(self._interval)
+
+    def wake(self) -> None:
+        self._waker.wake()
+
+
+def register(registry: Registry) -> None:
+    """The campaign sender, in the processing role."""
+    registry.add_loop(LoopSpec("campaigns.send", SendLoop, role=PROCESSING))

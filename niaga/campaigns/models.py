@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ForeignKey, Index, String, Text
+from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from niaga.core import clock
@@ -52,3 +52,51 @@ class Segment(Timestamps, Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(100), unique=True)
     rule: Mapped[dict[str, Any]]
+
+
+CAMPAIGN_STATUSES = ("draft", "scheduled", "running", "paused", "completed", "cancelled")
+
+
+class Campaign(Timestamps, Base):
+    """A template sent to an audience: scheduled, then sent at a bounded pace so an opt-out or
+    a pause takes effect within a second or two."""
+
+    __tablename__ = "campaigns"
+    __table_args__ = (Index("ix_campaigns_status_at", "status", "scheduled_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(100))
+    template_id: Mapped[int] = mapped_column(ForeignKey("message_templates.id"))
+    params: Mapped[dict[str, Any]]  # parameter -> personalise.ParameterValue
+    rule: Mapped[dict[str, Any]]  # the audience (segments.SegmentRule), fixed when it starts
+    segment_id: Mapped[int | None] = mapped_column(ForeignKey("segments.id", ondelete="SET NULL"))
+    phone_number_id: Mapped[str] = mapped_column(String(32))
+    status: Mapped[str] = mapped_column(String(16), default="draft")
+    require_consent: Mapped[bool] = mapped_column(default=True)
+    scheduled_at: Mapped[datetime | None]
+    started_at: Mapped[datetime | None]
+    finished_at: Mapped[datetime | None]
+    audience_built: Mapped[bool] = mapped_column(default=False)
+    note: Mapped[str | None] = mapped_column(Text)  # why it waits (quiet hours, the limit)
+    created_by_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+
+
+class CampaignRecipient(Base):
+    """One customer of a campaign, once (the unique key holds across crashes). Until sent it is
+    ``queued`` or ``skipped`` with the reason; once sent, its state is its message's."""
+
+    __tablename__ = "campaign_recipients"
+    __table_args__ = (
+        UniqueConstraint("campaign_id", "contact_id"),
+        Index("ix_campaign_recipients_state", "campaign_id", "state", "id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    campaign_id: Mapped[int] = mapped_column(ForeignKey("campaigns.id", ondelete="CASCADE"))
+    contact_id: Mapped[int] = mapped_column(ForeignKey("contacts.id", ondelete="CASCADE"))
+    state: Mapped[str] = mapped_column(String(16), default="queued")  # queued | sent | skipped
+    reason: Mapped[str | None] = mapped_column(String(64))
+    message_id: Mapped[int | None] = mapped_column(
+        ForeignKey("messages.id", ondelete="SET NULL"), index=True
+    )
+    sent_at: Mapped[datetime | None]

@@ -83,6 +83,18 @@ class Settings(BaseSettings):
     dispatch_in_doubt_seconds: float = 600.0
     dispatch_poll_interval: float = 0.5
 
+    # Campaigns
+    # Unique customers a business may start conversations with in a moving 24 h (Meta's
+    # messaging limit tier: 250, 2000, 10000, 100000; 0: no limit).
+    wa_messaging_limit: int = Field(2000, ge=0)
+    # Marketing messages a customer gets at most per 7 days, across campaigns.
+    campaign_frequency_cap: int = Field(2, ge=1, le=100)
+    # No marketing sends in these hours of the business time zone ("21:00-08:00"; "": none).
+    campaign_quiet_hours: str = Field("21:00-08:00", pattern=r"^$|^\d{2}:\d{2}-\d{2}:\d{2}$")
+    # How many seconds of sending a campaign may have waiting in the outbox: an opt-out or a
+    # pause reaches every message not yet handed over.
+    campaign_window_seconds: float = Field(2.0, ge=0.5, le=60)
+
     # Sandbox (the Graph API emulator)
     sandbox: bool = True
     sandbox_webhook_url: str = ""

@@ -126,6 +126,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     from niaga.web.routers import (
         api,
         automation_api,
+        campaigns_api,
         catalog_api,
         catalog_pages,
         contacts_import_api,
@@ -140,6 +141,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(links_api.router)
     app.include_router(contacts_import_api.router)
     app.include_router(segments_api.router)
+    app.include_router(campaigns_api.router)
     for router in catalog_api.ROUTERS:
         app.include_router(router)
     app.include_router(catalog_pages.router)

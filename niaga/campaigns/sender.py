@@ -1,0 +1,298 @@
+"""Sending campaigns: recipients built from the audience once, then handed to the outbox a
+little at a time, each checked just before it goes.
+
+Every tick (twice a second, in the worker):
+
+1. due scheduled campaigns start;
+2. a running campaign's audience is written as recipients (a page per tick; the unique
+   (campaign, contact) key makes a crash or a second worker harmless);
+3. outside quiet hours and within Meta's messaging limit, queued recipients are claimed, at most
+   :attr:`Settings.campaign_window_seconds` of sending beyond what is still waiting in the
+   outbox, and each is checked at that moment: reachable, marketing consent, the frequency cap,
+   every parameter filled. The checked ones become messages and outbox rows in the same
+   transaction that marks them sent (the outbox key ``camp<id>-c<contact>`` is unique too), so
+   nobody gets a campaign twice, even after ``kill -9``;
+4. a campaign with nothing queued is completed (its messages' statuses keep arriving).
+
+An opt-out, a pause or a cancel therefore reaches every message not yet handed over: at most
+a couple of seconds of sending.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime, time, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import and_, func, select, update
+from sqlalchemy.orm import Session, sessionmaker
+
+from niaga.campaigns import personalise, segments
+from niaga.campaigns.models import Campaign, CampaignRecipient
+from niaga.channels.whatsapp.outgoing import TemplateMessage
+from niaga.contacts.models import ConsentEvent, Contact
+from niaga.core import clock
+from niaga.core.config import Settings
+from niaga.core.db import insert_ignoring_conflicts
+from niaga.inbox import service as inbox
+from niaga.inbox.models import Message
+from niaga.templates import service as templates
+from niaga.templates.models import MessageTemplate
+
+log = logging.getLogger(__name__)
+
+BUILD_PAGE = 5000
+WEEK = timedelta(days=7)
+DAY = timedelta(days=1)
+
+
+def quiet_now(settings: Settings, at: datetime | None = None) -> datetime | None:
+    """When quiet hours end, if it is quiet now in the business's time zone."""
+    if not settings.campaign_quiet_hours:
+        return None
+    start_text, end_text = settings.campaign_quiet_hours.split("-")
+    start, end = time.fromisoformat(start_text), time.fromisoformat(end_text)
+    zone = ZoneInfo(settings.timezone)
+    local = clock.as_utc(at or clock.now()).astimezone(zone)
+    now = local.time()
+    quiet = (start <= now or now < end) if start > end else (start <= now < end)
+    if not quiet:
+        return None
+    ends = datetime.combine(local.date(), end, zone)
+    if ends <= local:
+        ends += DAY
+    return ends
+
+
+def tick(factory: sessionmaker[Session], settings: Settings) -> int:
+    """One round over every running campaign; how many messages were handed to the outbox."""
+    now = clock.now()
+    with factory() as session, session.begin():
+        session.execute(
+            update(Campaign)
+            .where(Campaign.status == "scheduled", Campaign.scheduled_at <= now)
+            .values(status="running", started_at=now, updated_at=now)
+        )
+    with factory() as session:
+        running = list(
+            session.scalars(
+                select(Campaign.id).where(Campaign.status == "running").order_by(Campaign.id)
+            )
+        )
+    sent = 0
+    for campaign_id in running:
+        with factory() as session, session.begin():
+            sent += _advance(session, campaign_id, settings)
+    return sent
+
+
+def _advance(session: Session, campaign_id: int, settings: Settings) -> int:
+    campaign = session.get(Campaign, campaign_id)
+    if campaign is None or campaign.status != "running":
+        return 0
+    if not campaign.audience_built:
+        _build(session, campaign)
+        return 0
+    ends = quiet_now(settings)
+    if ends is not None:
+        campaign.note = f"quiet_hours_until {ends.isoformat()}"
+        return 0
+    room = _room(session, campaign, settings)
+    if room <= 0:
+        return 0
+    claimed = _claim(session, campaign.id, room)
+    if not claimed:
+        if not _queued_left(session, campaign.id):
+            campaign.status = "completed"
+            campaign.finished_at = clock.now()
+            campaign.note = None
+        return 0
+    campaign.note = None
+    return _send(session, campaign, claimed, settings)
+
+
+def _build(session: Session, campaign: Campaign) -> None:
+    """Write the next page of the audience as queued recipients."""
+    rule = segments.SegmentRule.model_validate(campaign.rule)
+    after = session.scalar(
+        select(func.max(CampaignRecipient.contact_id)).where(
+            CampaignRecipient.campaign_id == campaign.id
+        )
+    )
+    ids = segments.page(session, rule, after=after or 0, limit=BUILD_PAGE)
+    if ids:
+        table = CampaignRecipient.__table__
+        session.execute(
+            insert_ignoring_conflicts(session, table),
+            [{"campaign_id": campaign.id, "contact_id": i, "state": "queued"} for i in ids],
+        )
+    if len(ids) < BUILD_PAGE:
+        campaign.audience_built = True
+
+
+def _room(session: Session, campaign: Campaign, settings: Settings) -> int:
+    """How many more may go now: the window of sending, and Meta's messaging limit."""
+    window = max(10, int(settings.wa_messages_per_second * settings.campaign_window_seconds))
+    waiting = session.scalar(
+        select(func.count())
+        .select_from(CampaignRecipient)
+        .join(Message, Message.id == CampaignRecipient.message_id)
+        .where(CampaignRecipient.campaign_id == campaign.id, Message.status == "pending")
+    )
+    room = window - int(waiting or 0)
+    if settings.wa_messaging_limit:
+        used = session.scalar(
+            select(func.count(func.distinct(CampaignRecipient.contact_id))).where(
+                CampaignRecipient.state == "sent",
+                CampaignRecipient.sent_at >= clock.now() - DAY,
+            )
+        )
+        left = settings.wa_messaging_limit - int(used or 0)
+        if left <= 0:
+            campaign.note = "messaging_limit"
+        room = min(room, left)
+    return room
+
+
+def _claim(session: Session, campaign_id: int, limit: int) -> list[CampaignRecipient]:
+    query = (
+        select(CampaignRecipient)
+        .where(CampaignRecipient.campaign_id == campaign_id, CampaignRecipient.state == "queued")
+        .order_by(CampaignRecipient.id)
+        .limit(limit)
+    )
+    if session.get_bind().dialect.name == "postgresql":
+        query = query.with_for_update(skip_locked=True)
+    return list(session.scalars(query))
+
+
+def _queued_left(session: Session, campaign_id: int) -> bool:
+    return (
+        session.scalars(
+            select(CampaignRecipient.id).where(
+                CampaignRecipient.campaign_id == campaign_id, CampaignRecipient.state == "queued"
+            )
+        ).first()
+        is not None
+    )
+
+
+def _send(
+    session: Session, campaign: Campaign, claimed: list[CampaignRecipient], settings: Settings
+) -> int:
+    template = session.get_one(MessageTemplate, campaign.template_id)
+    if template.status != "APPROVED":
+        campaign.status = "paused"
+        campaign.note = f"template_{template.status.lower()}"
+        return 0
+    marketing = (template.category or "MARKETING").upper() == "MARKETING"
+    ids = [r.contact_id for r in claimed]
+    contacts = {c.id: c for c in session.scalars(select(Contact).where(Contact.id.in_(ids)))}
+    granted = _granted(session, ids) if marketing and campaign.require_consent else None
+    capped = _capped(session, ids, settings) if marketing else set()
+    fields = templates.composer_fields(template)
+    texts = [fields["header"], fields["body"]]
+    params = {
+        k: personalise.ParameterValue.model_validate(v) for k, v in (campaign.params or {}).items()
+    }
+    filled = {f.contact_id: f for f in personalise.fill(session, ids, texts, params)}
+    now = clock.now()
+    sends: list[inbox.Send] = []
+    sending: list[CampaignRecipient] = []
+    for recipient in claimed:
+        contact = contacts.get(recipient.contact_id)
+        reason = _why_not(contact, granted, capped, filled.get(recipient.contact_id), marketing)
+        if reason is not None:
+            recipient.state, recipient.reason = "skipped", reason
+            continue
+        assert contact is not None
+        values = filled[recipient.contact_id].values
+        message = _message(template, fields, values)
+        conversation = inbox.do_get_or_create_conversation(
+            session, contact, campaign.phone_number_id
+        )
+        sends.append(
+            inbox.Send(
+                conversation=conversation,
+                outgoing=message,
+                key=f"camp{campaign.id}-c{contact.id}",
+                recipient=contact.wa_id or contact.user_id or "",
+                origin="campaign",
+            )
+        )
+        sending.append(recipient)
+    if not sends:
+        return 0
+    messages = inbox.do_send_messages(session, sends)
+    for recipient, message in zip(sending, messages, strict=True):
+        recipient.state, recipient.message_id, recipient.sent_at = "sent", message.id, now
+    session.flush()
+    return len(messages)
+
+
+def _why_not(
+    contact: Contact | None,
+    granted: set[int] | None,
+    capped: set[int],
+    filled: personalise.Filled | None,
+    marketing: bool,
+) -> str | None:
+    if contact is None or not (contact.wa_id or contact.user_id):
+        return "unreachable"
+    if marketing and contact.marketing_opt_out:
+        return "opted_out"
+    if granted is not None and contact.id not in granted:
+        return "no_consent"
+    if contact.id in capped:
+        return "frequency_cap"
+    if filled is None or filled.skipped:
+        return "missing_value"
+    return None
+
+
+def _granted(session: Session, ids: list[int]) -> set[int]:
+    """Contacts whose latest marketing consent entry is a grant (opt-outs are caught by the
+    mirror column, which moves in the same transaction as the ledger)."""
+    return set(
+        session.scalars(
+            select(ConsentEvent.contact_id)
+            .where(
+                ConsentEvent.contact_id.in_(ids),
+                ConsentEvent.purpose == "marketing",
+                ConsentEvent.granted.is_(True),
+            )
+            .distinct()
+        )
+    )
+
+
+def _capped(session: Session, ids: list[int], settings: Settings) -> set[int]:
+    """Contacts who already had the week's share of marketing messages."""
+    rows = session.execute(
+        select(CampaignRecipient.contact_id, func.count())
+        .join(Campaign, Campaign.id == CampaignRecipient.campaign_id)
+        .join(MessageTemplate, MessageTemplate.id == Campaign.template_id)
+        .where(
+            CampaignRecipient.contact_id.in_(ids),
+            CampaignRecipient.state == "sent",
+            CampaignRecipient.sent_at >= clock.now() - WEEK,
+            and_(MessageTemplate.category == "MARKETING"),
+        )
+        .group_by(CampaignRecipient.contact_id)
+    )
+    return {cid for cid, n in rows if n >= settings.campaign_frequency_cap}
+
+
+def _message(template: MessageTemplate, fields: dict[str, Any], values: dict[str, str]) -> Any:
+    named = fields["named"]
+    body_names = fields["body_params"]
+    body: Any = (
+        {n: values[n] for n in body_names}
+        if named
+        else [values[n] for n in sorted(body_names, key=lambda n: int(n) if n.isdigit() else 0)]
+    )
+    header = values.get(fields["header_param"]) if fields["header_param"] else None
+    return TemplateMessage(
+        name=template.name, language=template.language, body_params=body, header=header
+    )

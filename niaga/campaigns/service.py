@@ -1,0 +1,211 @@
+"""Campaign commands (create, schedule, pause, resume, cancel) and the report."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import and_, exists, func, select, update
+from sqlalchemy.orm import Session, aliased
+
+from niaga.campaigns import personalise, segments
+from niaga.campaigns.models import Campaign, CampaignRecipient, Segment
+from niaga.core import clock, events
+from niaga.core.errors import ConflictError, DomainError, NotFoundError
+from niaga.inbox.models import Message
+from niaga.templates import service as templates
+from niaga.templates.models import MessageTemplate
+
+
+class CampaignInvalid(DomainError):
+    """A campaign that cannot be sent as asked (template, audience, parameters)."""
+
+
+class CampaignStateError(ConflictError):
+    """The campaign is not in a state that allows this."""
+
+    def __init__(self, status: str, action: str) -> None:
+        super().__init__(
+            "campaign_state",
+            "A {status} campaign cannot be {action}.",
+            status=status,
+            action=action,
+        )
+
+
+def get(session: Session, campaign_id: int) -> Campaign:
+    campaign = session.get(Campaign, campaign_id) if campaign_id < 2**63 else None
+    if campaign is None:
+        raise NotFoundError("campaign_not_found", "Campaign not found.")
+    return campaign
+
+
+def do_create(
+    session: Session,
+    *,
+    name: str,
+    template_id: int,
+    params: dict[str, personalise.ParameterValue],
+    phone_number_id: str,
+    rule: segments.SegmentRule | None = None,
+    segment_id: int | None = None,
+    require_consent: bool = True,
+    user_id: int | None = None,
+) -> Campaign:
+    """A draft campaign: an approved template, an audience and a value for every parameter."""
+    template = session.get(MessageTemplate, template_id) if template_id < 2**63 else None
+    if template is None:
+        raise CampaignInvalid(
+            "campaign_template_missing", "Template not found.", field="template_id"
+        )
+    if template.status != "APPROVED":
+        raise CampaignInvalid(
+            "campaign_template_not_approved",
+            "The template {name} is {status} at WhatsApp; only approved templates can be sent.",
+            field="template_id",
+            name=template.name,
+            status=template.status,
+        )
+    fields = templates.composer_fields(template)
+    needed = [*fields["body_params"], *([fields["header_param"]] if fields["header_param"] else [])]
+    for name_ in needed:
+        if name_ not in params:
+            raise CampaignInvalid(
+                "campaign_param_missing",
+                "Say where {{{{{param}}}}} comes from.",
+                field=f"params.{name_}",
+                param=name_,
+            )
+    if segment_id is not None:
+        segment = session.get(Segment, segment_id) if segment_id < 2**63 else None
+        if segment is None:
+            raise CampaignInvalid(
+                "campaign_segment_missing", "Segment not found.", field="segment_id"
+            )
+        rule = segments.SegmentRule.model_validate(segment.rule)
+    if rule is None:
+        raise CampaignInvalid(
+            "campaign_audience_missing", "Choose a segment or give a rule.", field="rule"
+        )
+    campaign = Campaign(
+        name=name,
+        template_id=template.id,
+        params={k: v.model_dump(mode="json") for k, v in params.items()},
+        rule=rule.model_dump(mode="json"),
+        segment_id=segment_id,
+        phone_number_id=phone_number_id,
+        status="draft",
+        require_consent=require_consent,
+        created_by_user_id=user_id,
+    )
+    session.add(campaign)
+    session.flush()
+    return campaign
+
+
+def do_schedule(session: Session, campaign: Campaign, at: datetime | None) -> Campaign:
+    """Send at ``at`` (business time zone handled by the caller) or now."""
+    if campaign.status not in ("draft", "scheduled"):
+        raise CampaignStateError(campaign.status, "scheduled")
+    campaign.status = "scheduled"
+    campaign.scheduled_at = clock.as_utc(at) if at else clock.now()
+    session.flush()
+    return campaign
+
+
+def do_pause(session: Session, campaign: Campaign) -> Campaign:
+    if campaign.status not in ("running", "scheduled"):
+        raise CampaignStateError(campaign.status, "paused")
+    campaign.status = "paused"
+    session.flush()
+    return campaign
+
+
+def do_resume(session: Session, campaign: Campaign) -> Campaign:
+    if campaign.status != "paused":
+        raise CampaignStateError(campaign.status, "resumed")
+    campaign.status = "running" if campaign.started_at else "scheduled"
+    campaign.note = None
+    session.flush()
+    return campaign
+
+
+def do_cancel(session: Session, campaign: Campaign) -> Campaign:
+    """Stop for good: whoever is still queued is skipped (what was handed over stays sent)."""
+    if campaign.status in ("completed", "cancelled"):
+        raise CampaignStateError(campaign.status, "cancelled")
+    campaign.status = "cancelled"
+    campaign.finished_at = clock.now()
+    session.execute(
+        update(CampaignRecipient)
+        .where(CampaignRecipient.campaign_id == campaign.id, CampaignRecipient.state == "queued")
+        .values(state="skipped", reason="cancelled")
+    )
+    session.flush()
+    events.emit_on_commit(session, "campaign.cancelled", campaign_id=campaign.id)
+    return campaign
+
+
+def report(session: Session, campaign: Campaign) -> dict[str, Any]:
+    """The funnel: recipients, skipped by reason, sent, delivered, read, replied, failed by
+    Meta's code; open rate = read / sent × 100 %, response rate = replied / sent × 100 %."""
+    r = CampaignRecipient
+    by_state = dict(
+        session.execute(
+            select(r.state, func.count()).where(r.campaign_id == campaign.id).group_by(r.state)
+        ).all()
+    )
+    skipped = dict(
+        session.execute(
+            select(r.reason, func.count())
+            .where(r.campaign_id == campaign.id, r.state == "skipped")
+            .group_by(r.reason)
+        ).all()
+    )
+    statuses = dict(
+        session.execute(
+            select(Message.status, func.count())
+            .join(r, r.message_id == Message.id)
+            .where(r.campaign_id == campaign.id)
+            .group_by(Message.status)
+        ).all()
+    )
+    failures = dict(
+        session.execute(
+            select(Message.error_code, func.count())
+            .join(r, r.message_id == Message.id)
+            .where(r.campaign_id == campaign.id, Message.status == "failed")
+            .group_by(Message.error_code)
+        ).all()
+    )
+    reply = aliased(Message)
+    replied = session.scalar(
+        select(func.count())
+        .select_from(r)
+        .join(Message, Message.id == r.message_id)
+        .where(
+            r.campaign_id == campaign.id,
+            exists().where(
+                and_(
+                    reply.conversation_id == Message.conversation_id,
+                    reply.direction == "in",
+                    reply.created_at > Message.created_at,
+                )
+            ),
+        )
+    )
+    sent = int(by_state.get("sent", 0))
+    delivered = sum(int(statuses.get(s, 0)) for s in ("delivered", "read", "played"))
+    read = sum(int(statuses.get(s, 0)) for s in ("read", "played"))
+    return {
+        "recipients": sum(int(v) for v in by_state.values()),
+        "queued": int(by_state.get("queued", 0)),
+        "skipped": {str(k): int(v) for k, v in skipped.items()},
+        "sent": sent,
+        "delivered": delivered,
+        "read": read,
+        "replied": int(replied or 0),
+        "failed": {str(k): int(v) for k, v in failures.items()},
+        "open_rate": round(read * 100 / sent, 1) if sent else None,
+        "response_rate": round(int(replied or 0) * 100 / sent, 1) if sent else None,
+    }

@@ -1,0 +1,127 @@
+"""``/api/v1/campaigns``: a template to an audience, scheduled, paused, cancelled, reported."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from fastapi import APIRouter, Request
+from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy import select
+
+from niaga.campaigns import personalise, segments
+from niaga.campaigns import service as campaigns
+from niaga.campaigns.models import Campaign
+from niaga.web.deps import CanRead, SessionDep
+from niaga.web.errors import PROBLEM_RESPONSES
+from niaga.web.routers.catalog_api.common import CanManage, settings_of
+
+router = APIRouter(prefix="/api/v1/campaigns", tags=["campaigns"], responses=PROBLEM_RESPONSES)
+
+
+class CampaignIn(BaseModel):
+    """An approved template, an audience (a saved segment or a rule) and where each of the
+    template's parameters comes from."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(min_length=1, max_length=100)
+    template_id: int
+    segment_id: int | None = None
+    rule: segments.SegmentRule | None = None
+    params: dict[str, personalise.ParameterValue] = Field(default_factory=dict)
+    require_consent: bool = Field(
+        True, description="Marketing only to customers whose consent is recorded"
+    )
+
+
+class ScheduleIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    at: datetime | None = Field(None, description="When (with its time zone); none: now")
+
+
+class CampaignPublic(BaseModel):
+    id: int
+    name: str
+    template_id: int
+    segment_id: int | None
+    status: str
+    require_consent: bool
+    scheduled_at: datetime | None
+    started_at: datetime | None
+    finished_at: datetime | None
+    note: str | None = Field(description="Why it waits: quiet hours, the messaging limit…")
+    report: dict[str, Any]
+
+
+def _public(session: SessionDep, campaign: Campaign) -> CampaignPublic:
+    return CampaignPublic(
+        id=campaign.id,
+        name=campaign.name,
+        template_id=campaign.template_id,
+        segment_id=campaign.segment_id,
+        status=campaign.status,
+        require_consent=campaign.require_consent,
+        scheduled_at=campaign.scheduled_at,
+        started_at=campaign.started_at,
+        finished_at=campaign.finished_at,
+        note=campaign.note,
+        report=campaigns.report(session, campaign),
+    )
+
+
+@router.get("", response_model=list[CampaignPublic])
+def list_campaigns(session: SessionDep, token: CanRead) -> list[CampaignPublic]:
+    rows = session.scalars(select(Campaign).order_by(Campaign.created_at.desc()))
+    return [_public(session, c) for c in rows]
+
+
+@router.post("", response_model=CampaignPublic, status_code=201)
+def create_campaign(
+    data: CampaignIn, request: Request, session: SessionDep, token: CanManage
+) -> CampaignPublic:
+    """A draft; nothing is sent until it is scheduled."""
+    campaign = campaigns.do_create(
+        session,
+        name=data.name,
+        template_id=data.template_id,
+        params=data.params,
+        phone_number_id=settings_of(request).wa_phone_number_id,
+        rule=data.rule,
+        segment_id=data.segment_id,
+        require_consent=data.require_consent,
+        user_id=token.user_id,
+    )
+    return _public(session, campaign)
+
+
+@router.get("/{campaign_id}", response_model=CampaignPublic)
+def get_campaign(campaign_id: int, session: SessionDep, token: CanRead) -> CampaignPublic:
+    """The campaign with its funnel: recipients, skipped by reason, sent, delivered, read,
+    replied, failed by Meta's code, open and response rates."""
+    return _public(session, campaigns.get(session, campaign_id))
+
+
+@router.post("/{campaign_id}/schedule", response_model=CampaignPublic)
+def schedule(
+    campaign_id: int, data: ScheduleIn, session: SessionDep, token: CanManage
+) -> CampaignPublic:
+    return _public(
+        session, campaigns.do_schedule(session, campaigns.get(session, campaign_id), data.at)
+    )
+
+
+@router.post("/{campaign_id}/pause", response_model=CampaignPublic)
+def pause(campaign_id: int, session: SessionDep, token: CanManage) -> CampaignPublic:
+    return _public(session, campaigns.do_pause(session, campaigns.get(session, campaign_id)))
+
+
+@router.post("/{campaign_id}/resume", response_model=CampaignPublic)
+def resume(campaign_id: int, session: SessionDep, token: CanManage) -> CampaignPublic:
+    return _public(session, campaigns.do_resume(session, campaigns.get(session, campaign_id)))
+
+
+@router.post("/{campaign_id}/cancel", response_model=CampaignPublic)
+def cancel(campaign_id: int, session: SessionDep, token: CanManage) -> CampaignPublic:
+    return _public(session, campaigns.do_cancel(session, campaigns.get(session, campaign_id)))

@@ -1,0 +1,359 @@
+"""Campaigns: an approved template to an audience through the live server and the sandbox
+(each consenting customer once, every other one skipped with the reason, the funnel), and the
+sender's guarantees on a database of its own (bounded hand-over, an opt-out mid-campaign,
+quiet hours, exactly once across a failure and concurrent rounds)."""
+
+from __future__ import annotations
+
+import threading
+from collections import Counter
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+from sqlalchemy import func, select, update
+from sqlalchemy.orm import Session, sessionmaker
+
+from niaga.campaigns import sender
+from niaga.campaigns import service as campaigns
+from niaga.campaigns.models import Campaign, CampaignRecipient
+from niaga.campaigns.personalise import ParameterValue
+from niaga.campaigns.segments import SegmentRule
+from niaga.contacts import consent
+from niaga.contacts.models import Contact
+from niaga.core import clock
+from niaga.core.db import transaction
+from niaga.inbox.models import Message
+from niaga.outbox.models import OutboxMessage
+from niaga.templates.models import MessageTemplate
+from tests.catalog.helpers import api, token
+from tests.conftest import LiveServer, make_settings, wait_for
+from tests.sandbox_client import SandboxControl
+
+BODY = "Hai {{nama}}! Dapatkan diskon 20% untuk {{produk}} minggu ini."
+PARAMS = {
+    "nama": {"source": "first_name", "fallback": "Kak"},
+    "produk": {"source": "attribute", "key": "produk", "if_missing": "skip"},
+}
+
+
+def approved_template(niaga: LiveServer, admin: dict[str, str]) -> int:
+    draft = {
+        "name": "promo_pekan_ini",
+        "language": "id",
+        "category": "MARKETING",
+        "body": BODY,
+        "footer": "Balas BERHENTI untuk berhenti menerima promo",
+        "samples": {"nama": "Siti", "produk": "gamis"},
+    }
+    template = api(niaga, "POST", "/templates", admin, json=draft).json()
+    assert api(niaga, "POST", f"/templates/{template['id']}/submit", admin).status_code == 200
+    wait_for(
+        lambda: (
+            api(niaga, "GET", f"/templates/{template['id']}", admin).json()["status"] == "APPROVED"
+        ),
+        timeout=15,
+    )
+    return int(template["id"])
+
+
+def audience(factory: Any) -> dict[str, int]:
+    """Customers in Jakarta: four who agreed, and one each who opted out, never agreed, lack
+    the product attribute, or already had this week's two promotions."""
+    ids: dict[str, int] = {}
+    with transaction(factory) as s:
+
+        def customer(key: str, n: int, *, agreed: bool | None, **attrs: str) -> Contact:
+            c = Contact(
+                phone=f"+628123999{n:04d}",
+                wa_id=f"628123999{n:04d}",
+                display_name=f"{key.title()} Pelanggan",
+                attributes={"kota": "Jakarta", **attrs},
+            )
+            s.add(c)
+            s.flush()
+            if agreed is not None:
+                consent.do_record(s, c, granted=agreed, source="import", proof="daftar")
+            ids[key] = c.id
+            return c
+
+        for n, key in enumerate(("ani", "bayu", "citra", "dodi")):
+            customer(key, n + 1, agreed=True, produk="gamis navy")
+        customer("eko", 5, agreed=False, produk="gamis")
+        customer("fani", 6, agreed=None, produk="gamis")
+        customer("gita", 7, agreed=True)
+        customer("hadi", 8, agreed=True, produk="gamis")
+    return ids
+
+
+def test_a_campaign_reaches_each_consenting_customer_once_and_reports_its_funnel(
+    niaga: LiveServer, factory: Any
+) -> None:
+    admin = token(factory, "admin")
+    template_id = approved_template(niaga, admin)
+    ids = audience(factory)
+    rule = {"conditions": [{"field": "attribute", "key": "kota", "value": "Jakarta"}]}
+    # Hadi already had two promotions this week (the default cap).
+    with transaction(factory) as s:
+        for days in (1, 3):
+            earlier = Campaign(
+                name=f"{days} hari lalu",
+                template_id=template_id,
+                params={},
+                rule={},
+                phone_number_id="106540352242922",
+                status="completed",
+                audience_built=True,
+            )
+            s.add(earlier)
+            s.flush()
+            s.add(
+                CampaignRecipient(
+                    campaign_id=earlier.id,
+                    contact_id=ids["hadi"],
+                    state="sent",
+                    sent_at=clock.now() - timedelta(days=days),
+                )
+            )
+
+    r = api(
+        niaga,
+        "POST",
+        "/campaigns",
+        admin,
+        json={
+            "name": "Diskon pekan ini",
+            "template_id": template_id,
+            "rule": rule,
+            "params": PARAMS,
+        },
+    )
+    assert r.status_code == 201, r.text
+    campaign = r.json()
+    assert campaign["status"] == "draft"
+    assert api(niaga, "POST", f"/campaigns/{campaign['id']}/schedule", admin, json={}).json()[
+        "status"
+    ] in ("scheduled", "running")
+
+    def finished() -> dict[str, Any] | None:
+        got = api(niaga, "GET", f"/campaigns/{campaign['id']}", admin).json()
+        done = got["status"] == "completed" and got["report"]["read"] == 4
+        return got if done else None
+
+    got = wait_for(finished, timeout=30)
+    report = got["report"]
+    assert (report["recipients"], report["sent"], report["queued"]) == (8, 4, 0)
+    assert report["skipped"] == {
+        "opted_out": 1,
+        "no_consent": 1,
+        "missing_value": 1,
+        "frequency_cap": 1,
+    }
+    assert report["open_rate"] == 100.0
+    accepted = SandboxControl(niaga.url).messages(type="template")
+    keys = Counter(m["biz_opaque_callback_data"] for m in accepted)
+    expected = {f"camp{campaign['id']}-c{ids[k]}" for k in ("ani", "bayu", "citra", "dodi")}
+    assert {k for k in keys if k.startswith(f"camp{campaign['id']}-")} == expected
+    assert all(keys[k] == 1 for k in expected)
+    body = next(m for m in accepted if m["biz_opaque_callback_data"] in expected)["body"]
+    params = body["template"]["components"][0]["parameters"]
+    assert {p["parameter_name"]: p["text"] for p in params}["produk"] == "gamis navy"
+    # A finished campaign cannot be scheduled again, nor paused.
+    assert api(niaga, "POST", f"/campaigns/{campaign['id']}/pause", admin).status_code == 409
+
+
+def test_only_an_approved_template_with_every_parameter_can_make_a_campaign(
+    niaga: LiveServer, factory: Any
+) -> None:
+    admin = token(factory, "admin")
+    with transaction(factory) as s:
+        pending = MessageTemplate(
+            name="belum", language="id", status="PENDING", category="MARKETING", components=[]
+        )
+        s.add(pending)
+    with factory() as s:
+        pending_id = s.scalars(select(MessageTemplate.id)).one()
+    rule = {"conditions": []}
+    r = api(
+        niaga,
+        "POST",
+        "/campaigns",
+        admin,
+        json={"name": "x", "template_id": pending_id, "rule": rule},
+    )
+    assert r.status_code == 422 and r.json()["field"] == "template_id"
+    template_id = approved_template(niaga, admin)
+    r = api(
+        niaga,
+        "POST",
+        "/campaigns",
+        admin,
+        json={
+            "name": "x",
+            "template_id": template_id,
+            "rule": rule,
+            "params": {"nama": {"source": "name"}},
+        },
+    )
+    assert r.status_code == 422 and r.json()["field"] == "params.produk"
+    assert (
+        api(
+            niaga,
+            "POST",
+            "/campaigns",
+            token(factory, "analyst"),
+            json={"name": "x", "template_id": template_id, "rule": rule},
+        ).status_code
+        == 403
+    )
+
+
+# ---------------------------------------------------------------------- the sender alone
+
+
+@pytest.fixture
+def shop(own_factory: sessionmaker[Session]) -> tuple[sessionmaker[Session], int, list[int]]:
+    """An approved utility-free marketing template, 30 consenting customers, a campaign."""
+    with transaction(own_factory) as s:
+        template = MessageTemplate(
+            name="promo",
+            language="id",
+            status="APPROVED",
+            category="MARKETING",
+            parameter_format="NAMED",
+            components=[{"type": "BODY", "text": "Hai {{nama}}, promo minggu ini!"}],
+        )
+        s.add(template)
+        ids = []
+        for n in range(30):
+            c = Contact(phone=f"+628123888{n:04d}", wa_id=f"628123888{n:04d}", display_name=f"P{n}")
+            s.add(c)
+            s.flush()
+            consent.do_record(s, c, granted=True, source="import", proof="daftar")
+            ids.append(c.id)
+        campaign = campaigns.do_create(
+            s,
+            name="Promo",
+            template_id=template.id,
+            params={"nama": ParameterValue(source="name")},
+            phone_number_id="106540352242922",
+            rule=SegmentRule(),
+        )
+        campaigns.do_schedule(s, campaign, None)
+        campaign_id = campaign.id
+    return own_factory, campaign_id, ids
+
+
+def slow(**kw: Any) -> Any:
+    """Five messages a second, two seconds of them in the outbox: ten per hand-over."""
+    values: dict[str, Any] = {"wa_messages_per_second": 5, "campaign_window_seconds": 2}
+    return make_settings("sqlite://", 1, **{**values, **kw})
+
+
+def delivered(factory: Any) -> None:
+    """What the dispatcher would do: the outbox hands everything waiting to Meta."""
+    with transaction(factory) as s:
+        s.execute(update(Message).where(Message.status == "pending").values(status="sent"))
+
+
+def recipients(factory: Any, campaign_id: int) -> dict[int, tuple[str, str | None]]:
+    with factory() as s:
+        rows = s.execute(
+            select(
+                CampaignRecipient.contact_id, CampaignRecipient.state, CampaignRecipient.reason
+            ).where(CampaignRecipient.campaign_id == campaign_id)
+        )
+        return {c: (state, reason) for c, state, reason in rows}
+
+
+def test_hand_over_is_bounded_so_an_opt_out_mid_campaign_is_honoured(shop: Any) -> None:
+    factory, campaign_id, ids = shop
+    settings = slow()
+    sender.tick(factory, settings)  # starts and builds the audience
+    assert sender.tick(factory, settings) == 10
+    assert sender.tick(factory, settings) == 0  # ten still waiting in the outbox: no more
+    with transaction(factory) as s:  # the 20th customer writes STOP meanwhile
+        consent.do_record(
+            s, s.get_one(Contact, ids[19]), granted=False, source="chat", proof="STOP"
+        )
+    while True:
+        delivered(factory)
+        if not sender.tick(factory, settings):
+            delivered(factory)
+            if not sender.tick(factory, settings):
+                break
+    states = recipients(factory, campaign_id)
+    assert states[ids[19]] == ("skipped", "opted_out")
+    assert Counter(state for state, _ in states.values()) == {"sent": 29, "skipped": 1}
+    with factory() as s:
+        assert s.get_one(Campaign, campaign_id).status == "completed"
+        keys = s.scalars(select(OutboxMessage.idempotency_key)).all()
+    assert len(keys) == len(set(keys)) == 29
+
+
+def test_nothing_is_sent_in_quiet_hours(shop: Any) -> None:
+    factory, campaign_id, _ = shop
+    settings = slow(campaign_quiet_hours="21:00-08:00")
+    night = datetime(2026, 12, 7, 15, 0, tzinfo=UTC)  # 22.00 in Jakarta
+    assert sender.quiet_now(settings, night) == datetime(2026, 12, 8, 1, 0, tzinfo=UTC)
+    assert sender.quiet_now(settings, datetime(2026, 12, 7, 3, 0, tzinfo=UTC)) is None
+    clock.advance(night - clock.now())
+    try:
+        sender.tick(factory, settings)
+        assert sender.tick(factory, settings) == 0
+        with factory() as s:
+            assert (s.get_one(Campaign, campaign_id).note or "").startswith("quiet_hours_until")
+    finally:
+        clock.reset()
+
+
+def test_a_failure_mid_hand_over_sends_nobody_twice(
+    shop: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    factory, campaign_id, _ = shop
+    settings = slow(wa_messages_per_second=100)
+    sender.tick(factory, settings)
+    real = sender.inbox.do_send_messages
+
+    def crash(*args: Any, **kw: Any) -> Any:
+        real(*args, **kw)
+        raise RuntimeError("worker killed after queueing, before commit")
+
+    monkeypatch.setattr(sender.inbox, "do_send_messages", crash)
+    with pytest.raises(RuntimeError):
+        sender.tick(factory, settings)
+    monkeypatch.undo()
+    assert Counter(s for s, _ in recipients(factory, campaign_id).values()) == {"queued": 30}
+    while sender.tick(factory, settings):
+        delivered(factory)
+    with factory() as s:
+        assert s.scalar(select(func.count()).select_from(OutboxMessage)) == 30
+        assert s.scalar(select(func.count(func.distinct(Message.contact_id)))) == 30
+
+
+def test_concurrent_rounds_share_the_work_and_send_each_customer_once(shop: Any) -> None:
+    factory, campaign_id, ids = shop
+    settings = slow(wa_messages_per_second=100)
+    sender.tick(factory, settings)
+    errors: list[BaseException] = []
+
+    def worker() -> None:
+        try:
+            for _ in range(10):
+                sender.tick(factory, settings)
+                delivered(factory)
+        except BaseException as exc:  # a lost race is allowed; a duplicate is not
+            errors.append(exc)
+
+    threads = [threading.Thread(target=worker) for _ in range(3)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    while sender.tick(factory, settings):
+        delivered(factory)
+    states = recipients(factory, campaign_id)
+    assert Counter(s for s, _ in states.values()) == {"sent": 30}
+    with factory() as s:
+        keys = s.scalars(select(OutboxMessage.idempotency_key)).all()
+    assert sorted(keys) == sorted(f"camp{campaign_id}-c{i}" for i in ids)
