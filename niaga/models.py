@@ -14,6 +14,7 @@ from niaga.campaigns.models import (
     CampaignRecipient,
     ChatLink,
     ChatLinkStart,
+    PricingRate,
     Segment,
 )
 from niaga.catalog.models import (
@@ -85,6 +86,7 @@ __all__ = [
     "OrderStatusReply",
     "OutboxMessage",
     "PeriodicRun",
+    "PricingRate",
     "Product",
     "ProductCollection",
     "ProductImage",

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import Float, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from niaga.core import clock
@@ -100,3 +100,21 @@ class CampaignRecipient(Base):
         ForeignKey("messages.id", ondelete="SET NULL"), index=True
     )
     sent_at: Mapped[datetime | None]
+
+
+PRICING_CATEGORIES = ("marketing", "utility", "authentication")
+
+
+class PricingRate(Timestamps, Base):
+    """Meta's price of one delivered template message of a category to a country (its calling
+    code; ``*`` for every other), as the owner copied it from Meta's rate card."""
+
+    __tablename__ = "pricing_rates"
+    __table_args__ = (UniqueConstraint("country_code", "category"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    country_code: Mapped[str] = mapped_column(String(4))
+    category: Mapped[str] = mapped_column(String(16))
+    currency: Mapped[str] = mapped_column(String(3))  # USD | IDR
+    rate: Mapped[float] = mapped_column(Float)
+    source: Mapped[str | None] = mapped_column(String(200))

@@ -21,6 +21,7 @@ a couple of seconds of sending.
 from __future__ import annotations
 
 import logging
+from collections import Counter
 from datetime import datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -28,7 +29,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import and_, func, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
-from niaga.campaigns import personalise, segments
+from niaga.campaigns import personalise, pricing, segments
 from niaga.campaigns.models import Campaign, CampaignRecipient
 from niaga.channels.whatsapp.outgoing import TemplateMessage
 from niaga.contacts.models import ConsentEvent, Contact
@@ -296,3 +297,60 @@ def _message(template: MessageTemplate, fields: dict[str, Any], values: dict[str
     return TemplateMessage(
         name=template.name, language=template.language, body_params=body, header=header
     )
+
+
+def plan(session: Session, campaign: Campaign, settings: Settings) -> dict[str, Any]:
+    """Before sending: who the campaign would reach now, who it would skip and why, how many
+    Meta's messaging limit would hold back, and the estimated cost (rate card × charged
+    messages: marketing always, utility outside the 24-hour window)."""
+    template = session.get_one(MessageTemplate, campaign.template_id)
+    category = (template.category or "MARKETING").lower()
+    marketing = category == "marketing"
+    rule = segments.SegmentRule.model_validate(campaign.rule)
+    fields = templates.composer_fields(template)
+    texts = [fields["header"], fields["body"]]
+    params = {
+        k: personalise.ParameterValue.model_validate(v) for k, v in (campaign.params or {}).items()
+    }
+    card = pricing.rates(session)
+    cost = pricing.Cost()
+    audience, sending = 0, 0
+    skipped: Counter[str] = Counter()
+    window_start = clock.now() - DAY
+    for ids in segments.stream(session, rule):
+        audience += len(ids)
+        contacts = {c.id: c for c in session.scalars(select(Contact).where(Contact.id.in_(ids)))}
+        granted = _granted(session, ids) if marketing and campaign.require_consent else None
+        capped = _capped(session, ids, settings) if marketing else set()
+        filled = {f.contact_id: f for f in personalise.fill(session, ids, texts, params)}
+        charged: Counter[str] = Counter()
+        for contact_id in ids:
+            contact = contacts.get(contact_id)
+            reason = _why_not(contact, granted, capped, filled.get(contact_id), marketing)
+            if reason is not None:
+                skipped[reason] += 1
+                continue
+            assert contact is not None
+            sending += 1
+            in_window = contact.last_inbound_at and clock.as_utc(contact.last_inbound_at) > (
+                window_start
+            )
+            if category != "utility" or not in_window:
+                charged[pricing.country_of(contact.phone or f"+{contact.wa_id}")] += 1
+        for country, n in charged.items():
+            pricing.add(cost, card, country, category, n, settings)
+    held = 0
+    if settings.wa_messaging_limit:
+        used = session.scalar(
+            select(func.count(func.distinct(CampaignRecipient.contact_id))).where(
+                CampaignRecipient.state == "sent", CampaignRecipient.sent_at >= window_start
+            )
+        )
+        held = max(0, sending - max(0, settings.wa_messaging_limit - int(used or 0)))
+    return {
+        "audience": audience,
+        "will_send": sending,
+        "skipped": dict(skipped),
+        "held_by_messaging_limit": held,
+        "estimate": cost.as_dict(card),
+    }

@@ -94,6 +94,8 @@ class Settings(BaseSettings):
     # How many seconds of sending a campaign may have waiting in the outbox: an opt-out or a
     # pause reaches every message not yet handed over.
     campaign_window_seconds: float = Field(2.0, ge=0.5, le=60)
+    # Rupiah per US dollar, for rate cards in USD.
+    pricing_usd_idr: float = Field(16_300.0, gt=0)
 
     # Sandbox (the Graph API emulator)
     sandbox: bool = True

@@ -142,6 +142,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(contacts_import_api.router)
     app.include_router(segments_api.router)
     app.include_router(campaigns_api.router)
+    app.include_router(campaigns_api.rates_router)
     for router in catalog_api.ROUTERS:
         app.include_router(router)
     app.include_router(catalog_pages.router)

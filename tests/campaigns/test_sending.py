@@ -14,7 +14,7 @@ import pytest
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
-from niaga.campaigns import sender
+from niaga.campaigns import pricing, sender
 from niaga.campaigns import service as campaigns
 from niaga.campaigns.models import Campaign, CampaignRecipient
 from niaga.campaigns.personalise import ParameterValue
@@ -357,3 +357,73 @@ def test_concurrent_rounds_share_the_work_and_send_each_customer_once(shop: Any)
     with factory() as s:
         keys = s.scalars(select(OutboxMessage.idempotency_key)).all()
     assert sorted(keys) == sorted(f"camp{campaign_id}-c{i}" for i in ids)
+
+
+def test_the_cost_is_estimated_before_and_counted_after(shop: Any) -> None:
+    factory, campaign_id, ids = shop
+    settings = slow(wa_messaging_limit=10, wa_messages_per_second=100)
+    with transaction(factory) as s:  # one customer opted out meanwhile
+        consent.do_record(s, s.get_one(Contact, ids[0]), granted=False, source="chat", proof="STOP")
+    with factory() as s:
+        plan = sender.plan(s, s.get_one(Campaign, campaign_id), settings)
+    assert (plan["audience"], plan["will_send"], plan["skipped"]) == (30, 29, {"opted_out": 1})
+    assert plan["held_by_messaging_limit"] == 19
+    (line,) = plan["estimate"]["lines"]
+    assert (line["country_code"], line["category"], line["messages"]) == ("62", "marketing", 29)
+    assert plan["estimate"]["total_usd"] == round(29 * 0.0411, 4)
+    assert plan["estimate"]["total_idr"] == round(29 * 0.0411 * settings.pricing_usd_idr)
+    with transaction(factory) as s:
+        pricing.do_replace_rates(
+            s, [{"country_code": "62", "category": "marketing", "currency": "IDR", "rate": 600}]
+        )
+    with factory() as s:
+        plan = sender.plan(s, s.get_one(Campaign, campaign_id), settings)
+    assert plan["estimate"]["total_idr"] == 29 * 600
+
+    sender.tick(factory, settings)  # starts and builds the audience
+    while sender.tick(factory, settings):
+        delivered(factory)
+    billable = {"billable": True, "pricing_model": "PMP", "category": "marketing"}
+    with transaction(factory) as s:
+        s.execute(update(Message).values(pricing=billable))
+    with factory() as s:
+        actual = pricing.actual(s, s.get_one(Campaign, campaign_id), settings)
+    assert actual["lines"][0]["messages"] == 10  # the limit held the rest back
+    assert actual["total_idr"] == 10 * 600
+
+
+def test_the_rate_card_and_the_cost_preview_through_the_api(
+    niaga: LiveServer, factory: Any
+) -> None:
+    admin = token(factory, "admin")
+    shipped = api(niaga, "GET", "/pricing/rates", token(factory, "analyst")).json()
+    assert {(r["country_code"], r["category"]) for r in shipped} >= {("62", "marketing")}
+    assert all("estimate" in (r["source"] or "") for r in shipped)
+    card = [
+        {
+            "country_code": "62",
+            "category": "marketing",
+            "currency": "IDR",
+            "rate": 586.5,
+            "source": "Meta rate card 2026-10",
+        }
+    ]
+    assert (
+        api(niaga, "PUT", "/pricing/rates", token(factory, "analyst"), json=card).status_code == 403
+    )
+    assert api(niaga, "PUT", "/pricing/rates", admin, json=card).json()[0]["rate"] == 586.5
+    bad = [{**card[0], "category": "gratis"}]
+    assert api(niaga, "PUT", "/pricing/rates", admin, json=bad).status_code == 422
+    template_id = approved_template(niaga, admin)
+    audience(factory)
+    rule = {"conditions": [{"field": "attribute", "key": "kota", "value": "Jakarta"}]}
+    campaign = api(
+        niaga,
+        "POST",
+        "/campaigns",
+        admin,
+        json={"name": "Cek biaya", "template_id": template_id, "rule": rule, "params": PARAMS},
+    ).json()
+    plan = api(niaga, "GET", f"/campaigns/{campaign['id']}/cost", admin).json()
+    assert plan["will_send"] == 5 and plan["estimate"]["total_idr"] == round(5 * 586.5)
+    assert plan["skipped"] == {"opted_out": 1, "no_consent": 1, "missing_value": 1}

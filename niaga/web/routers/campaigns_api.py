@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 
 from fastapi import APIRouter, Request
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import select
 
-from niaga.campaigns import personalise, segments
+from niaga.campaigns import personalise, pricing, segments, sender
 from niaga.campaigns import service as campaigns
 from niaga.campaigns.models import Campaign
 from niaga.web.deps import CanRead, SessionDep
@@ -17,6 +17,7 @@ from niaga.web.errors import PROBLEM_RESPONSES
 from niaga.web.routers.catalog_api.common import CanManage, settings_of
 
 router = APIRouter(prefix="/api/v1/campaigns", tags=["campaigns"], responses=PROBLEM_RESPONSES)
+rates_router = APIRouter(prefix="/api/v1/pricing", tags=["campaigns"], responses=PROBLEM_RESPONSES)
 
 
 class CampaignIn(BaseModel):
@@ -53,9 +54,20 @@ class CampaignPublic(BaseModel):
     finished_at: datetime | None
     note: str | None = Field(description="Why it waits: quiet hours, the messaging limit…")
     report: dict[str, Any]
+    cost: dict[str, Any] = Field(description="What Meta charges so far (billable statuses)")
 
 
-def _public(session: SessionDep, campaign: Campaign) -> CampaignPublic:
+class RateIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    country_code: str = Field(pattern=r"^(\*|[1-9][0-9]{0,3})$", examples=["62"])
+    category: Literal["marketing", "utility", "authentication"]
+    currency: Literal["USD", "IDR"]
+    rate: float = Field(ge=0, le=100_000)
+    source: str | None = Field(None, max_length=200)
+
+
+def _public(session: SessionDep, campaign: Campaign, request: Request) -> CampaignPublic:
     return CampaignPublic(
         id=campaign.id,
         name=campaign.name,
@@ -68,13 +80,14 @@ def _public(session: SessionDep, campaign: Campaign) -> CampaignPublic:
         finished_at=campaign.finished_at,
         note=campaign.note,
         report=campaigns.report(session, campaign),
+        cost=pricing.actual(session, campaign, settings_of(request)),
     )
 
 
 @router.get("", response_model=list[CampaignPublic])
-def list_campaigns(session: SessionDep, token: CanRead) -> list[CampaignPublic]:
+def list_campaigns(request: Request, session: SessionDep, token: CanRead) -> list[CampaignPublic]:
     rows = session.scalars(select(Campaign).order_by(Campaign.created_at.desc()))
-    return [_public(session, c) for c in rows]
+    return [_public(session, c, request) for c in rows]
 
 
 @router.post("", response_model=CampaignPublic, status_code=201)
@@ -93,35 +106,77 @@ def create_campaign(
         require_consent=data.require_consent,
         user_id=token.user_id,
     )
-    return _public(session, campaign)
+    return _public(session, campaign, request)
 
 
 @router.get("/{campaign_id}", response_model=CampaignPublic)
-def get_campaign(campaign_id: int, session: SessionDep, token: CanRead) -> CampaignPublic:
+def get_campaign(
+    campaign_id: int, request: Request, session: SessionDep, token: CanRead
+) -> CampaignPublic:
     """The campaign with its funnel: recipients, skipped by reason, sent, delivered, read,
     replied, failed by Meta's code, open and response rates."""
-    return _public(session, campaigns.get(session, campaign_id))
+    return _public(session, campaigns.get(session, campaign_id), request)
 
 
 @router.post("/{campaign_id}/schedule", response_model=CampaignPublic)
 def schedule(
-    campaign_id: int, data: ScheduleIn, session: SessionDep, token: CanManage
+    campaign_id: int, data: ScheduleIn, request: Request, session: SessionDep, token: CanManage
 ) -> CampaignPublic:
-    return _public(
-        session, campaigns.do_schedule(session, campaigns.get(session, campaign_id), data.at)
-    )
+    campaign = campaigns.do_schedule(session, campaigns.get(session, campaign_id), data.at)
+    return _public(session, campaign, request)
 
 
 @router.post("/{campaign_id}/pause", response_model=CampaignPublic)
-def pause(campaign_id: int, session: SessionDep, token: CanManage) -> CampaignPublic:
-    return _public(session, campaigns.do_pause(session, campaigns.get(session, campaign_id)))
+def pause(
+    campaign_id: int, request: Request, session: SessionDep, token: CanManage
+) -> CampaignPublic:
+    campaign = campaigns.do_pause(session, campaigns.get(session, campaign_id))
+    return _public(session, campaign, request)
 
 
 @router.post("/{campaign_id}/resume", response_model=CampaignPublic)
-def resume(campaign_id: int, session: SessionDep, token: CanManage) -> CampaignPublic:
-    return _public(session, campaigns.do_resume(session, campaigns.get(session, campaign_id)))
+def resume(
+    campaign_id: int, request: Request, session: SessionDep, token: CanManage
+) -> CampaignPublic:
+    campaign = campaigns.do_resume(session, campaigns.get(session, campaign_id))
+    return _public(session, campaign, request)
 
 
 @router.post("/{campaign_id}/cancel", response_model=CampaignPublic)
-def cancel(campaign_id: int, session: SessionDep, token: CanManage) -> CampaignPublic:
-    return _public(session, campaigns.do_cancel(session, campaigns.get(session, campaign_id)))
+def cancel(
+    campaign_id: int, request: Request, session: SessionDep, token: CanManage
+) -> CampaignPublic:
+    campaign = campaigns.do_cancel(session, campaigns.get(session, campaign_id))
+    return _public(session, campaign, request)
+
+
+@router.get("/{campaign_id}/cost")
+def cost(campaign_id: int, request: Request, session: SessionDep, token: CanRead) -> Any:
+    """Before sending: the audience now, who would be skipped and why, how many the messaging
+    limit would hold back, and the estimated cost from the rate card."""
+    campaign = campaigns.get(session, campaign_id)
+    return sender.plan(session, campaign, settings_of(request))
+
+
+@rates_router.get("/rates", response_model=list[RateIn])
+def list_rates(session: SessionDep, token: CanRead) -> list[RateIn]:
+    """The rate card used for estimates and actual costs."""
+    card = pricing.rates(session)
+    return [
+        RateIn(
+            country_code=r.country_code,
+            category=r.category,
+            currency=r.currency,
+            rate=r.rate,
+            source=r.source,
+        )  # type: ignore[arg-type]
+        for r in sorted(card.values(), key=lambda r: (r.country_code, r.category))
+    ]
+
+
+@rates_router.put("/rates", response_model=list[RateIn])
+def replace_rates(data: list[RateIn], session: SessionDep, token: CanManage) -> list[RateIn]:
+    """Replace the rate card with your copy of Meta's current one (per calling code and
+    category, in USD or IDR; ``*`` for every other country)."""
+    pricing.do_replace_rates(session, [r.model_dump() for r in data])
+    return list_rates(session, token)

@@ -1,0 +1,143 @@
+"""What a campaign costs at Meta: an estimate before sending, the actual after.
+
+Since July 2025 Meta charges per delivered template message by category and the recipient's
+country (FACTS.md §5): marketing always, utility only outside the customer's 24-hour window,
+authentication always. The rates are data the owner keeps from Meta's published rate card
+(:class:`~niaga.campaigns.models.PricingRate`, in USD or IDR); the shipped figures are 2024
+estimates for Indonesia and say so. The actual cost counts the messages Meta's status webhooks
+reported as billable.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Any
+
+import phonenumbers
+from sqlalchemy import delete, select
+from sqlalchemy.orm import Session
+
+from niaga.campaigns.models import Campaign, CampaignRecipient, PricingRate
+from niaga.contacts.models import Contact
+from niaga.core.config import Settings
+from niaga.inbox.models import Message
+
+DEFAULT_RATES = (
+    ("62", "marketing", "USD", 0.0411),
+    ("62", "utility", "USD", 0.02),
+    ("62", "authentication", "USD", 0.03),
+    ("*", "marketing", "USD", 0.0411),
+    ("*", "utility", "USD", 0.02),
+    ("*", "authentication", "USD", 0.03),
+)
+DEFAULT_SOURCE = "estimate (2024 figures for Indonesia); copy Meta's current rate card"
+
+
+@dataclass
+class Cost:
+    """Messages and money per (country, category), in IDR and USD."""
+
+    lines: Counter[tuple[str, str]] = field(default_factory=Counter)
+    idr: float = 0.0
+    usd: float = 0.0
+    unpriced: int = 0
+
+    def as_dict(self, card: dict[tuple[str, str], PricingRate]) -> dict[str, Any]:
+        lines = []
+        for (country, category), n in sorted(self.lines.items()):
+            rate = _rate_of(card, country, category)
+            lines.append(
+                {
+                    "country_code": country,
+                    "category": category,
+                    "messages": n,
+                    "rate": rate.rate if rate else None,
+                    "currency": rate.currency if rate else None,
+                    "source": rate.source if rate else None,
+                }
+            )
+        return {
+            "lines": lines,
+            "total_idr": round(self.idr),
+            "total_usd": round(self.usd, 4),
+            "unpriced_messages": self.unpriced,
+        }
+
+
+def rates(session: Session) -> dict[tuple[str, str], PricingRate]:
+    """The rate card by (calling code, category); the shipped estimates when it is empty."""
+    card = {(r.country_code, r.category): r for r in session.scalars(select(PricingRate))}
+    if card:
+        return card
+    return {
+        (country, category): PricingRate(
+            country_code=country,
+            category=category,
+            currency=currency,
+            rate=rate,
+            source=DEFAULT_SOURCE,
+        )
+        for country, category, currency, rate in DEFAULT_RATES
+    }
+
+
+def do_replace_rates(session: Session, rows: list[dict[str, Any]]) -> None:
+    """The owner's copy of Meta's rate card replaces the previous one."""
+    session.execute(delete(PricingRate))
+    session.add_all(PricingRate(**row) for row in rows)
+    session.flush()
+
+
+def _rate_of(
+    card: dict[tuple[str, str], PricingRate], country: str, category: str
+) -> PricingRate | None:
+    return card.get((country, category)) or card.get(("*", category))
+
+
+def country_of(phone: str | None) -> str:
+    """The calling code of an E.164 number ("62"), or ``*`` when unknown."""
+    try:
+        return str(phonenumbers.parse(phone or "", None).country_code)
+    except phonenumbers.NumberParseException:
+        return "*"
+
+
+def add(
+    cost: Cost,
+    card: dict[tuple[str, str], PricingRate],
+    country: str,
+    category: str,
+    n: int,
+    settings: Settings,
+) -> None:
+    """``n`` charged messages of ``category`` to ``country``."""
+    cost.lines[(country, category)] += n
+    rate = _rate_of(card, country, category)
+    if rate is None:
+        cost.unpriced += n
+        return
+    usd = rate.rate if rate.currency == "USD" else rate.rate / settings.pricing_usd_idr
+    cost.usd += usd * n
+    cost.idr += usd * settings.pricing_usd_idr * n
+
+
+def actual(session: Session, campaign: Campaign, settings: Settings) -> dict[str, Any]:
+    """What Meta charges for the campaign so far: its messages Meta reported billable."""
+    card = rates(session)
+    cost = Cost()
+    rows = session.execute(
+        select(Contact.phone, Contact.wa_id, Message.pricing)
+        .join(CampaignRecipient, CampaignRecipient.message_id == Message.id)
+        .join(Contact, Contact.id == CampaignRecipient.contact_id)
+        .where(CampaignRecipient.campaign_id == campaign.id, Message.pricing.is_not(None))
+    )
+    counted: Counter[tuple[str, str]] = Counter()
+    for phone, wa_id, pricing in rows:
+        if not isinstance(pricing, dict) or pricing.get("billable") is False:
+            continue
+        category = str(pricing.get("category") or "marketing").lower()
+        counted[(country_of(phone or ("+" + wa_id if wa_id else None)), category)] += 1
+    for (country, category), n in counted.items():
+        add(cost, card, country, category, n, settings)
+    return cost.as_dict(card)
