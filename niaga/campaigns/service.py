@@ -13,6 +13,8 @@ from niaga.campaigns.models import Campaign, CampaignRecipient, Segment
 from niaga.core import clock, events
 from niaga.core.errors import ConflictError, DomainError, NotFoundError
 from niaga.inbox.models import Message
+from niaga.orders.attribution import LOOKBACK as CONVERSION_WINDOW
+from niaga.orders.models import Order
 from niaga.templates import service as templates
 from niaga.templates.models import MessageTemplate
 
@@ -195,6 +197,7 @@ def report(session: Session, campaign: Campaign) -> dict[str, Any]:
         )
     )
     sent = int(by_state.get("sent", 0))
+    orders, revenue = conversions(session, campaign)
     delivered = sum(int(statuses.get(s, 0)) for s in ("delivered", "read", "played"))
     read = sum(int(statuses.get(s, 0)) for s in ("read", "played"))
     return {
@@ -206,6 +209,25 @@ def report(session: Session, campaign: Campaign) -> dict[str, Any]:
         "read": read,
         "replied": int(replied or 0),
         "failed": {str(k): int(v) for k, v in failures.items()},
+        "orders": orders,
+        "revenue": revenue,
         "open_rate": round(read * 100 / sent, 1) if sent else None,
         "response_rate": round(int(replied or 0) * 100 / sent, 1) if sent else None,
+        "conversion_rate": round(orders * 100 / sent, 1) if sent else None,
     }
+
+
+def conversions(session: Session, campaign: Campaign) -> tuple[int, int]:
+    """Orders (not cancelled) a recipient made within :data:`CONVERSION_WINDOW` after the
+    campaign reached them, and their revenue in rupiah (each order once)."""
+    r = CampaignRecipient
+    rows = session.execute(
+        select(r.sent_at, Order.id, Order.total, Order.created_at)
+        .join(Order, and_(Order.contact_id == r.contact_id, Order.created_at >= r.sent_at))
+        .where(r.campaign_id == campaign.id, r.state == "sent", Order.status != "dibatalkan")
+    )
+    found: dict[int, int] = {}
+    for sent_at, order_id, total, created_at in rows:
+        if clock.as_utc(created_at) - clock.as_utc(sent_at) <= CONVERSION_WINDOW:
+            found[order_id] = int(total or 0)
+    return len(found), sum(found.values())

@@ -158,6 +158,19 @@ def test_a_campaign_reaches_each_consenting_customer_once_and_reports_its_funnel
     body = next(m for m in accepted if m["biz_opaque_callback_data"] in expected)["body"]
     params = body["template"]["components"][0]["parameters"]
     assert {p["parameter_name"]: p["text"] for p in params}["produk"] == "gamis navy"
+    # Ani orders from the catalog after the promotion: a conversion, with its revenue.
+    sb = SandboxControl(niaga.url)
+    sb.customer("6281239990001", "Ani")
+    sb.send("6281239990001", type="order", items=[{"sku": "GMS", "quantity": 1, "price": 150000}])
+    got = wait_for(
+        lambda: (
+            (g := api(niaga, "GET", f"/campaigns/{campaign['id']}", admin).json())["report"][
+                "orders"
+            ]
+            and g
+        )
+    )
+    assert (got["report"]["revenue"], got["report"]["conversion_rate"]) == (150_000, 25.0)
     # A finished campaign cannot be scheduled again, nor paused.
     assert api(niaga, "POST", f"/campaigns/{campaign['id']}/pause", admin).status_code == 409
 
