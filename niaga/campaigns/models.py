@@ -78,6 +78,8 @@ class Campaign(Timestamps, Base):
     finished_at: Mapped[datetime | None]
     audience_built: Mapped[bool] = mapped_column(default=False)
     note: Mapped[str | None] = mapped_column(Text)  # why it waits (quiet hours, the limit)
+    # Where the template's tracked link button leads (each recipient's /l/<code> redirects here).
+    link_url: Mapped[str | None] = mapped_column(String(2000))
     created_by_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
 
 
@@ -100,6 +102,9 @@ class CampaignRecipient(Base):
         ForeignKey("messages.id", ondelete="SET NULL"), index=True
     )
     sent_at: Mapped[datetime | None]
+    link_code: Mapped[str | None] = mapped_column(String(16), unique=True)
+    clicked_at: Mapped[datetime | None]
+    clicks: Mapped[int] = mapped_column(default=0)
 
 
 PRICING_CATEGORIES = ("marketing", "utility", "authentication")

@@ -21,6 +21,7 @@ a couple of seconds of sending.
 from __future__ import annotations
 
 import logging
+import secrets
 from collections import Counter
 from datetime import datetime, time, timedelta
 from typing import Any
@@ -209,7 +210,9 @@ def _send(
             continue
         assert contact is not None
         values = filled[recipient.contact_id].values
-        message = _message(template, fields, values)
+        if campaign.link_url:
+            recipient.link_code = secrets.token_urlsafe(8)[:11]
+        message = _message(template, fields, values, recipient.link_code)
         conversation = inbox.do_get_or_create_conversation(
             session, contact, campaign.phone_number_id
         )
@@ -285,7 +288,9 @@ def _capped(session: Session, ids: list[int], settings: Settings) -> set[int]:
     return {cid for cid, n in rows if n >= settings.campaign_frequency_cap}
 
 
-def _message(template: MessageTemplate, fields: dict[str, Any], values: dict[str, str]) -> Any:
+def _message(
+    template: MessageTemplate, fields: dict[str, Any], values: dict[str, str], code: str | None
+) -> Any:
     named = fields["named"]
     body_names = fields["body_params"]
     body: Any = (
@@ -294,8 +299,17 @@ def _message(template: MessageTemplate, fields: dict[str, Any], values: dict[str
         else [values[n] for n in sorted(body_names, key=lambda n: int(n) if n.isdigit() else 0)]
     )
     header = values.get(fields["header_param"]) if fields["header_param"] else None
+    buttons = [
+        {"sub_type": "url", "index": b["index"], "text": code}
+        for b in fields["url_buttons"]
+        if code and str(b["url"]).endswith("/l/{{1}}")
+    ]
     return TemplateMessage(
-        name=template.name, language=template.language, body_params=body, header=header
+        name=template.name,
+        language=template.language,
+        body_params=body,
+        header=header,
+        buttons=buttons,
     )
 
 

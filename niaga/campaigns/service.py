@@ -53,8 +53,11 @@ def do_create(
     segment_id: int | None = None,
     require_consent: bool = True,
     user_id: int | None = None,
+    link_url: str | None = None,
 ) -> Campaign:
-    """A draft campaign: an approved template, an audience and a value for every parameter."""
+    """A draft campaign: an approved template, an audience and a value for every parameter;
+    ``link_url`` is where the template's tracked link button leads (its URL must end in
+    ``/l/{{1}}`` on this Niaga: each recipient gets their own code, counted when clicked)."""
     template = session.get(MessageTemplate, template_id) if template_id < 2**63 else None
     if template is None:
         raise CampaignInvalid(
@@ -78,6 +81,7 @@ def do_create(
                 field=f"params.{name_}",
                 param=name_,
             )
+    _check_link(fields, link_url)
     if segment_id is not None:
         segment = session.get(Segment, segment_id) if segment_id < 2**63 else None
         if segment is None:
@@ -99,10 +103,35 @@ def do_create(
         status="draft",
         require_consent=require_consent,
         created_by_user_id=user_id,
+        link_url=link_url,
     )
     session.add(campaign)
     session.flush()
     return campaign
+
+
+def _check_link(fields: dict[str, Any], link_url: str | None) -> None:
+    tracked = [b for b in fields["url_buttons"] if str(b["url"]).endswith("/l/{{1}}")]
+    if fields["url_buttons"] and not tracked:
+        raise CampaignInvalid(
+            "campaign_link_button",
+            "The template's link button must lead to this Niaga's /l/{parameter} to be tracked.",
+            field="template_id",
+            parameter="{{1}}",
+        )
+    if tracked and not link_url:
+        raise CampaignInvalid(
+            "campaign_link_missing", "Say where the link button leads.", field="link_url"
+        )
+    if link_url and not tracked:
+        raise CampaignInvalid(
+            "campaign_link_unused",
+            "The template has no tracked link button (a URL ending in /l/{parameter}).",
+            field="link_url",
+            parameter="{{1}}",
+        )
+    if link_url and not link_url.startswith(("https://", "http://")):
+        raise CampaignInvalid("campaign_link_invalid", "Give an http(s) link.", field="link_url")
 
 
 def do_schedule(session: Session, campaign: Campaign, at: datetime | None) -> Campaign:
@@ -198,6 +227,9 @@ def report(session: Session, campaign: Campaign) -> dict[str, Any]:
     )
     sent = int(by_state.get("sent", 0))
     orders, revenue = conversions(session, campaign)
+    clicked = session.scalar(
+        select(func.count()).where(r.campaign_id == campaign.id, r.clicked_at.is_not(None))
+    )
     delivered = sum(int(statuses.get(s, 0)) for s in ("delivered", "read", "played"))
     read = sum(int(statuses.get(s, 0)) for s in ("read", "played"))
     return {
@@ -209,10 +241,12 @@ def report(session: Session, campaign: Campaign) -> dict[str, Any]:
         "read": read,
         "replied": int(replied or 0),
         "failed": {str(k): int(v) for k, v in failures.items()},
+        "clicked": int(clicked or 0),
         "orders": orders,
         "revenue": revenue,
         "open_rate": round(read * 100 / sent, 1) if sent else None,
         "response_rate": round(int(replied or 0) * 100 / sent, 1) if sent else None,
+        "click_through_rate": round(int(clicked or 0) * 100 / sent, 1) if sent else None,
         "conversion_rate": round(orders * 100 / sent, 1) if sent else None,
     }
 
@@ -231,3 +265,36 @@ def conversions(session: Session, campaign: Campaign) -> tuple[int, int]:
         if clock.as_utc(created_at) - clock.as_utc(sent_at) <= CONVERSION_WINDOW:
             found[order_id] = int(total or 0)
     return len(found), sum(found.values())
+
+
+def do_click(session: Session, code: str) -> str | None:
+    """A recipient opened their tracked link: counted, and where to send them (the campaign's
+    destination with UTM parameters), or None for an unknown code."""
+    recipient = session.scalars(
+        select(CampaignRecipient).where(CampaignRecipient.link_code == code[:16])
+    ).first()
+    if recipient is None:
+        return None
+    campaign = session.get_one(Campaign, recipient.campaign_id)
+    if not campaign.link_url:
+        return None
+    recipient.clicks = (recipient.clicks or 0) + 1
+    recipient.clicked_at = recipient.clicked_at or clock.now()
+    session.flush()
+    return with_utm(campaign.link_url, campaign)
+
+
+def with_utm(url: str, campaign: Campaign) -> str:
+    """``url`` with utm_source, utm_medium and utm_campaign (kept if the owner set them)."""
+    from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+    parts = urlsplit(url)
+    query = dict(parse_qsl(parts.query, keep_blank_values=True))
+    slug = "-".join(campaign.name.lower().split())[:60] or "campaign"
+    for key, value in (
+        ("utm_source", "whatsapp"),
+        ("utm_medium", "campaign"),
+        ("utm_campaign", f"{slug}-{campaign.id}"),
+    ):
+        query.setdefault(key, value)
+    return urlunsplit(parts._replace(query=urlencode(query)))

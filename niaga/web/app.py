@@ -181,11 +181,13 @@ def _add_pages(app: FastAPI) -> None:
         rules_pages,
         settings_pages,
         templates_pages,
+        tracking,
     )
 
     app.include_router(auth_pages.router)
     app.include_router(templates_pages.router)
     app.include_router(links_pages.router)
+    app.include_router(tracking.router)
     for router in inbox.ROUTERS:
         app.include_router(router)
     app.include_router(settings_pages.router)

@@ -440,3 +440,79 @@ def test_the_rate_card_and_the_cost_preview_through_the_api(
     plan = api(niaga, "GET", f"/campaigns/{campaign['id']}/cost", admin).json()
     assert plan["will_send"] == 5 and plan["estimate"]["total_idr"] == round(5 * 586.5)
     assert plan["skipped"] == {"opted_out": 1, "no_consent": 1, "missing_value": 1}
+
+
+def test_each_recipient_gets_a_tracked_link_counted_when_clicked(
+    niaga: LiveServer, factory: Any
+) -> None:
+    import httpx
+
+    admin = token(factory, "admin")
+    draft = {
+        "name": "promo_dengan_tautan",
+        "language": "id",
+        "body": BODY,
+        "footer": "Balas BERHENTI untuk berhenti menerima promo",
+        "buttons": [
+            {
+                "kind": "url",
+                "text": "Lihat promo",
+                "url": f"{niaga.url}/l/{{{{1}}}}",
+                "sample": f"{niaga.url}/l/contoh",
+            }
+        ],
+        "samples": {"nama": "Siti", "produk": "gamis"},
+    }
+    template = api(niaga, "POST", "/templates", admin, json=draft).json()
+    assert api(niaga, "POST", f"/templates/{template['id']}/submit", admin).status_code == 200
+    wait_for(
+        lambda: (
+            api(niaga, "GET", f"/templates/{template['id']}", admin).json()["status"] == "APPROVED"
+        ),
+        timeout=15,
+    )
+    ids = audience(factory)
+    rule = {
+        "conditions": [
+            {"field": "attribute", "key": "produk", "value": "gamis navy"},
+        ]
+    }
+    body = {
+        "name": "Promo Akhir Tahun",
+        "template_id": template["id"],
+        "rule": rule,
+        "params": PARAMS,
+    }
+    missing = api(niaga, "POST", "/campaigns", admin, json=body)
+    assert missing.status_code == 422 and missing.json()["field"] == "link_url"
+    campaign = api(
+        niaga,
+        "POST",
+        "/campaigns",
+        admin,
+        json={**body, "link_url": "https://toko.example/promo?ref=wa"},
+    ).json()
+    api(niaga, "POST", f"/campaigns/{campaign['id']}/schedule", admin, json={})
+    wait_for(
+        lambda: (
+            api(niaga, "GET", f"/campaigns/{campaign['id']}", admin).json()["status"] == "completed"
+        ),
+        timeout=30,
+    )
+    sent = [
+        m
+        for m in SandboxControl(niaga.url).messages(type="template")
+        if m["biz_opaque_callback_data"] == f"camp{campaign['id']}-c{ids['ani']}"
+    ]
+    button = sent[0]["body"]["template"]["components"][-1]
+    assert button["sub_type"] == "url"
+    code = button["parameters"][0]["text"]
+    for _ in range(2):
+        r = httpx.get(f"{niaga.url}/l/{code}", follow_redirects=False, timeout=10)
+        assert r.status_code == 302
+    location = r.headers["location"]
+    assert location.startswith("https://toko.example/promo?ref=wa&utm_source=whatsapp")
+    assert f"utm_campaign=promo-akhir-tahun-{campaign['id']}" in location
+    report = api(niaga, "GET", f"/campaigns/{campaign['id']}", admin).json()["report"]
+    assert (report["clicked"], report["sent"], report["click_through_rate"]) == (1, 4, 25.0)
+    assert httpx.get(f"{niaga.url}/l/tidakada123", timeout=10).status_code == 404

@@ -18,7 +18,15 @@ from niaga.security.tokens import do_create_token
 from tests.conftest import LiveServer
 from tests.security.test_accounts import page_routes
 
-PUBLIC_PAGES = {"/login", "/logout", "/invite/{secret}", "/", "/media/out/{name}", "/healthz"}
+PUBLIC_PAGES = {
+    "/login",
+    "/logout",
+    "/invite/{secret}",
+    "/",
+    "/media/out/{name}",
+    "/healthz",
+    "/l/{code}",  # a campaign recipient's tracked link (tests/campaigns)
+}
 # POSTed only because their input is a rule: they simulate, they change nothing.
 # POSTs that only read (a body too rich for a query string): analysts may use them.
 READ_ONLY_POSTS = {

@@ -156,7 +156,15 @@ def _filled(body: Any, role: str) -> Any:
 
 
 # Routes a person may use without signing in, and the streaming/media routes tested elsewhere.
-PUBLIC = {"/login", "/logout", "/invite/{secret}", "/", "/media/out/{name}", "/healthz"}
+PUBLIC = {
+    "/login",
+    "/logout",
+    "/invite/{secret}",
+    "/",
+    "/media/out/{name}",
+    "/healthz",
+    "/l/{code}",  # a campaign recipient's tracked link
+}
 OTHER_TESTS = {
     "/inbox/events",
     "/inbox/media/{message_id}",

@@ -34,6 +34,11 @@ class CampaignIn(BaseModel):
     require_consent: bool = Field(
         True, description="Marketing only to customers whose consent is recorded"
     )
+    link_url: str | None = Field(
+        None,
+        max_length=2000,
+        description="Where the template's tracked link button (…/l/{{1}}) leads",
+    )
 
 
 class ScheduleIn(BaseModel):
@@ -49,6 +54,7 @@ class CampaignPublic(BaseModel):
     segment_id: int | None
     status: str
     require_consent: bool
+    link_url: str | None
     scheduled_at: datetime | None
     started_at: datetime | None
     finished_at: datetime | None
@@ -75,6 +81,7 @@ def _public(session: SessionDep, campaign: Campaign, request: Request) -> Campai
         segment_id=campaign.segment_id,
         status=campaign.status,
         require_consent=campaign.require_consent,
+        link_url=campaign.link_url,
         scheduled_at=campaign.scheduled_at,
         started_at=campaign.started_at,
         finished_at=campaign.finished_at,
@@ -105,6 +112,7 @@ def create_campaign(
         segment_id=data.segment_id,
         require_consent=data.require_consent,
         user_id=token.user_id,
+        link_url=data.link_url,
     )
     return _public(session, campaign, request)
 
