@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import and_, exists, func, select, update
@@ -17,6 +17,8 @@ from niaga.orders.attribution import LOOKBACK as CONVERSION_WINDOW
 from niaga.orders.models import Order
 from niaga.templates import service as templates
 from niaga.templates.models import MessageTemplate
+
+SAME_SECOND = timedelta(seconds=1)
 
 
 class CampaignInvalid(DomainError):
@@ -54,8 +56,10 @@ def do_create(
     require_consent: bool = True,
     user_id: int | None = None,
     link_url: str | None = None,
+    draft: Campaign | None = None,
 ) -> Campaign:
-    """A draft campaign: an approved template, an audience and a value for every parameter;
+    """A draft campaign (or ``draft`` changed): an approved template, an audience and a value
+    for every parameter;
     ``link_url`` is where the template's tracked link button leads (its URL must end in
     ``/l/{{1}}`` on this Niaga: each recipient gets their own code, counted when clicked)."""
     template = session.get(MessageTemplate, template_id) if template_id < 2**63 else None
@@ -93,19 +97,19 @@ def do_create(
         raise CampaignInvalid(
             "campaign_audience_missing", "Choose a segment or give a rule.", field="rule"
         )
-    campaign = Campaign(
-        name=name,
-        template_id=template.id,
-        params={k: v.model_dump(mode="json") for k, v in params.items()},
-        rule=rule.model_dump(mode="json"),
-        segment_id=segment_id,
-        phone_number_id=phone_number_id,
-        status="draft",
-        require_consent=require_consent,
-        created_by_user_id=user_id,
-        link_url=link_url,
-    )
-    session.add(campaign)
+    if draft is not None and draft.status != "draft":
+        raise CampaignStateError(draft.status, "changed")
+    campaign = draft or Campaign(status="draft", created_by_user_id=user_id)
+    campaign.name = name
+    campaign.template_id = template.id
+    campaign.params = {k: v.model_dump(mode="json") for k, v in params.items()}
+    campaign.rule = rule.model_dump(mode="json")
+    campaign.segment_id = segment_id
+    campaign.phone_number_id = phone_number_id
+    campaign.require_consent = require_consent
+    campaign.link_url = link_url
+    if draft is None:
+        session.add(campaign)
     session.flush()
     return campaign
 
@@ -253,16 +257,18 @@ def report(session: Session, campaign: Campaign) -> dict[str, Any]:
 
 def conversions(session: Session, campaign: Campaign) -> tuple[int, int]:
     """Orders (not cancelled) a recipient made within :data:`CONVERSION_WINDOW` after the
-    campaign reached them, and their revenue in rupiah (each order once)."""
+    campaign reached them, and their revenue in rupiah (each order once). WhatsApp's times
+    have whole seconds, so an order in the same second as the send counts too."""
     r = CampaignRecipient
     rows = session.execute(
         select(r.sent_at, Order.id, Order.total, Order.created_at)
-        .join(Order, and_(Order.contact_id == r.contact_id, Order.created_at >= r.sent_at))
+        .join(Order, Order.contact_id == r.contact_id)
         .where(r.campaign_id == campaign.id, r.state == "sent", Order.status != "dibatalkan")
     )
     found: dict[int, int] = {}
     for sent_at, order_id, total, created_at in rows:
-        if clock.as_utc(created_at) - clock.as_utc(sent_at) <= CONVERSION_WINDOW:
+        after = clock.as_utc(created_at) - clock.as_utc(sent_at)
+        if -SAME_SECOND <= after <= CONVERSION_WINDOW:
             found[order_id] = int(total or 0)
     return len(found), sum(found.values())
 
