@@ -8,14 +8,14 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from niaga.channels.template_definition import TemplateDefinition
+from niaga.channels.template_definition import TemplateDefinition, UrlButton
 from niaga.channels.whatsapp.template_rules import problems
 from niaga.channels.whatsapp.types import TemplateListing
 from niaga.core.errors import ConflictError, DomainError, NotFoundError
 from niaga.core.i18n import gettext
 from niaga.templates import service
 from niaga.templates.models import MessageTemplate
-from niaga.templates.presets import PRESETS
+from niaga.templates.presets import BASE, PRESETS
 
 SHORT_BODY = 300  # the guide: short and clear; most customers read the first lines only
 CALL_TO_ACTION = re.compile(
@@ -121,11 +121,26 @@ def advice(definition: TemplateDefinition, locale: str) -> list[str]:
     return tips
 
 
-def presets(language: str) -> dict[str, TemplateDefinition]:
-    """The guide's templates to start from, in ``language`` (Indonesian when unknown)."""
-    return {
-        key: by_language.get(language) or by_language["id"] for key, by_language in PRESETS.items()
-    }
+def presets(language: str, base_url: str = BASE) -> dict[str, TemplateDefinition]:
+    """The guide's templates to start from, in ``language`` (Indonesian when unknown), their
+    link buttons pointing at ``base_url``'s tracked links (``/l/{{1}}``)."""
+    out: dict[str, TemplateDefinition] = {}
+    for key, by_language in PRESETS.items():
+        preset = by_language.get(language) or by_language["id"]
+        buttons = [_based(b, base_url.rstrip("/")) for b in preset.buttons]
+        out[key] = preset.model_copy(update={"buttons": buttons})
+    return out
+
+
+def _based(button: Any, base_url: str) -> Any:
+    if not isinstance(button, UrlButton):
+        return button
+    return button.model_copy(
+        update={
+            "url": button.url.replace(BASE, base_url),
+            "sample": (button.sample or "").replace(BASE, base_url) or None,
+        }
+    )
 
 
 def do_save_draft(

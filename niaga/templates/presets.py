@@ -9,6 +9,10 @@ from niaga.channels.template_definition import (
     UrlButton,
 )
 
+# Stands for this Niaga's public address: :func:`niaga.templates.authoring.presets` puts the
+# real one in, so a preset's link button is a tracked campaign link (/l/<code>).
+BASE = "https://niaga.invalid"
+
 PRESETS: dict[str, dict[str, TemplateDefinition]] = {
     "discount": {
         "id": TemplateDefinition(
@@ -25,8 +29,8 @@ PRESETS: dict[str, dict[str, TemplateDefinition]] = {
             buttons=[
                 UrlButton(
                     text="Belanja sekarang",
-                    url="https://toko.example/promo/{{1}}",
-                    sample="https://toko.example/promo/lebaran",
+                    url=f"{BASE}/l/{{{{1}}}}",
+                    sample=f"{BASE}/l/lebaran",
                 ),
                 QuickReplyButton(text="Berhenti promo"),
             ],
@@ -46,8 +50,8 @@ PRESETS: dict[str, dict[str, TemplateDefinition]] = {
             buttons=[
                 UrlButton(
                     text="Shop now",
-                    url="https://shop.example/promo/{{1}}",
-                    sample="https://shop.example/promo/year-end",
+                    url=f"{BASE}/l/{{{{1}}}}",
+                    sample=f"{BASE}/l/year-end",
                 ),
                 QuickReplyButton(text="Stop promotions"),
             ],

@@ -175,6 +175,7 @@ def _add_pages(app: FastAPI) -> None:
     from niaga.web.auth import LoginRequired
     from niaga.web.routers import (
         auth_pages,
+        campaigns_pages,
         catalog_admin_pages,
         inbox,
         links_pages,
@@ -188,6 +189,7 @@ def _add_pages(app: FastAPI) -> None:
     app.include_router(templates_pages.router)
     app.include_router(links_pages.router)
     app.include_router(tracking.router)
+    app.include_router(campaigns_pages.router)
     for router in inbox.ROUTERS:
         app.include_router(router)
     app.include_router(settings_pages.router)

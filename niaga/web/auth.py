@@ -34,6 +34,7 @@ CAPABILITIES: dict[str, tuple[str, ...]] = {
     "manage_users": ("owner", "admin"),
     "manage_templates": ("owner", "admin"),
     "manage_links": ("owner", "admin"),
+    "manage_campaigns": ("owner", "admin"),
 }
 
 

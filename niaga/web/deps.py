@@ -97,3 +97,9 @@ def require_role(*roles: str) -> Callable[..., ApiToken]:
 
 CanRead = Annotated[ApiToken, Depends(require_role("owner", "admin", "agent", "analyst"))]
 CanSend = Annotated[ApiToken, Depends(require_role("owner", "admin", "agent"))]
+
+
+def public_base(request: Request) -> str:
+    """Where customers reach this Niaga: ``NIAGA_PUBLIC_URL``, else the address asked."""
+    configured = request.app.state.settings.public_url
+    return (configured or str(request.base_url)).rstrip("/")

@@ -112,7 +112,7 @@ def test_button_rules_name_the_button(buttons: list[Any], field: str) -> None:
 
 
 def test_the_creation_request_carries_every_part_with_samples() -> None:
-    request = creation_request(PRESETS["discount"]["id"])
+    request = creation_request(authoring.presets("id", "https://toko.example")["discount"])
     assert (request["name"], request["category"], request["parameter_format"]) == (
         "promo_diskon",
         "MARKETING",
@@ -129,8 +129,8 @@ def test_the_creation_request_carries_every_part_with_samples() -> None:
     assert buttons["buttons"][0] == {
         "type": "URL",
         "text": "Belanja sekarang",
-        "url": "https://toko.example/promo/{{1}}",
-        "example": ["https://toko.example/promo/lebaran"],
+        "url": "https://toko.example/l/{{1}}",
+        "example": ["https://toko.example/l/lebaran"],
     }
     assert buttons["buttons"][1] == {"type": "QUICK_REPLY", "text": "Berhenti promo"}
 

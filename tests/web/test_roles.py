@@ -66,6 +66,20 @@ ROUTES: list[tuple[str, str, str, Any, set[str]]] = [
     ("GET", "/settings/rules", "", None, READ),
     ("GET", "/settings/templates", "", None, READ),
     ("GET", "/settings/links", "", None, READ),
+    ("GET", "/campaigns", "", None, READ),
+    ("GET", "/campaigns/999", "", None, READ),
+    ("GET", "/campaigns/999/estimate", "", None, READ),
+    (
+        "POST",
+        "/campaigns/drafts?ref=999",
+        "json",
+        {"id": 999, "name": "x", "template_id": 1, "rule": {"conditions": []}},
+        MANAGE,
+    ),
+    ("POST", "/campaigns/999/schedule", "json", {}, MANAGE),
+    ("POST", "/campaigns/999/pause", "form", {}, MANAGE),
+    ("POST", "/campaigns/999/resume", "form", {}, MANAGE),
+    ("POST", "/campaigns/999/cancel", "form", {}, MANAGE),
     (
         "POST",
         "/settings/links",
@@ -193,7 +207,9 @@ def test_every_page_route_is_in_the_role_table(live: LiveServer) -> None:
         if path in ("/openapi.json", "/me/locale") or path in PUBLIC or path in OTHER_TESTS:
             continue
         generic = re.sub(
-            r"\{(team|label|quick_reply|invite|rule|order|token|template|link)_id\}", "{id}", path
+            r"\{(team|label|quick_reply|invite|rule|order|token|template|link|campaign)_id\}",
+            "{id}",
+            path,
         )
         if generic not in table:
             missing.append(path)

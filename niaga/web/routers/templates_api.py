@@ -14,7 +14,7 @@ from niaga.core.errors import NotFoundError
 from niaga.templates import authoring, service
 from niaga.templates import sync as template_sync
 from niaga.templates.models import MessageTemplate
-from niaga.web.deps import CanRead, LocaleDep, SessionDep
+from niaga.web.deps import CanRead, LocaleDep, SessionDep, public_base
 from niaga.web.errors import PROBLEM_RESPONSES
 from niaga.web.routers.catalog_api.common import CanManage, settings_of
 
@@ -85,9 +85,9 @@ def list_templates(session: SessionDep, token: CanRead) -> list[TemplateDetail]:
 
 
 @router.get("/presets", response_model=dict[str, TemplateDefinition])
-def presets(token: CanRead, language: str = Query("id", max_length=20)) -> Any:
+def presets(request: Request, token: CanRead, language: str = Query("id", max_length=20)) -> Any:
     """The guide's templates to start from (discount promo, new arrival, order reminder)."""
-    return authoring.presets(language)
+    return authoring.presets(language, public_base(request))
 
 
 @router.post("/check", response_model=TemplateCheck)

@@ -18,7 +18,7 @@ from niaga.templates import authoring
 from niaga.templates import sync as template_sync
 from niaga.templates.models import MessageTemplate
 from niaga.web.auth import Actor, CanReadInbox, may, require, require_detached
-from niaga.web.deps import SessionDep
+from niaga.web.deps import SessionDep, public_base
 from niaga.web.templating import render
 
 router = APIRouter(prefix="/settings/templates", include_in_schema=False)
@@ -52,7 +52,7 @@ def templates_page(request: Request, session: SessionDep, user: CanReadInbox) ->
         editor_data={
             "presets": {
                 key: preset.model_dump(mode="json")
-                for key, preset in authoring.presets(locale).items()
+                for key, preset in authoring.presets(locale, public_base(request)).items()
             },
             "drafts": drafts,
         },
