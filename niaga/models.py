@@ -12,6 +12,7 @@ from niaga.automation.models import (
 from niaga.campaigns.models import (
     Campaign,
     CampaignRecipient,
+    CampaignVariant,
     ChatLink,
     ChatLinkStart,
     PricingRate,
@@ -62,6 +63,7 @@ __all__ = [
     "BusinessProfile",
     "Campaign",
     "CampaignRecipient",
+    "CampaignVariant",
     "CatalogSettings",
     "ChatLink",
     "ChatLinkStart",

@@ -80,7 +80,23 @@ class Campaign(Timestamps, Base):
     note: Mapped[str | None] = mapped_column(Text)  # why it waits (quiet hours, the limit)
     # Where the template's tracked link button leads (each recipient's /l/<code> redirects here).
     link_url: Mapped[str | None] = mapped_column(String(2000))
+    # What an A/B test compares: read | replied | clicked | orders (per message sent).
+    ab_metric: Mapped[str] = mapped_column(String(16), default="read")
     created_by_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+
+
+class CampaignVariant(Base):
+    """One arm of an A/B test: its own template and parameters, and its share of recipients."""
+
+    __tablename__ = "campaign_variants"
+    __table_args__ = (UniqueConstraint("campaign_id", "label"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    campaign_id: Mapped[int] = mapped_column(ForeignKey("campaigns.id", ondelete="CASCADE"))
+    label: Mapped[str] = mapped_column(String(8))  # A, B, C…
+    template_id: Mapped[int] = mapped_column(ForeignKey("message_templates.id"))
+    params: Mapped[dict[str, Any]]
+    share: Mapped[int] = mapped_column(default=1)  # relative weight
 
 
 class CampaignRecipient(Base):
@@ -102,6 +118,9 @@ class CampaignRecipient(Base):
         ForeignKey("messages.id", ondelete="SET NULL"), index=True
     )
     sent_at: Mapped[datetime | None]
+    variant_id: Mapped[int | None] = mapped_column(
+        ForeignKey("campaign_variants.id", ondelete="SET NULL")
+    )
     link_code: Mapped[str | None] = mapped_column(String(16), unique=True)
     clicked_at: Mapped[datetime | None]
     clicks: Mapped[int] = mapped_column(default=0)

@@ -20,6 +20,7 @@ a couple of seconds of sending.
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import secrets
 from collections import Counter
@@ -31,7 +32,7 @@ from sqlalchemy import and_, func, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from niaga.campaigns import personalise, pricing, segments
-from niaga.campaigns.models import Campaign, CampaignRecipient
+from niaga.campaigns.models import Campaign, CampaignRecipient, CampaignVariant
 from niaga.channels.whatsapp.outgoing import TemplateMessage
 from niaga.contacts.models import ConsentEvent, Contact
 from niaga.core import clock
@@ -124,13 +125,36 @@ def _build(session: Session, campaign: Campaign) -> None:
     )
     ids = segments.page(session, rule, after=after or 0, limit=BUILD_PAGE)
     if ids:
+        arms = variants_of(session, campaign.id)
         table = CampaignRecipient.__table__
         session.execute(
             insert_ignoring_conflicts(session, table),
-            [{"campaign_id": campaign.id, "contact_id": i, "state": "queued"} for i in ids],
+            [
+                {
+                    "campaign_id": campaign.id,
+                    "contact_id": i,
+                    "state": "queued",
+                    "variant_id": assign(arms, campaign.id, i),
+                }
+                for i in ids
+            ],
         )
     if len(ids) < BUILD_PAGE:
         campaign.audience_built = True
+
+
+def assign(arms: list[CampaignVariant], campaign_id: int, contact_id: int) -> int | None:
+    """A variant for the contact: random by weight, the same on every run (a hash)."""
+    if not arms:
+        return None
+    total = sum(max(1, a.share) for a in arms)
+    digest = hashlib.sha256(f"{campaign_id}:{contact_id}".encode()).digest()
+    point = int.from_bytes(digest[:8], "big") % total
+    for arm in arms:
+        point -= max(1, arm.share)
+        if point < 0:
+            return arm.id
+    return arms[-1].id
 
 
 def _room(session: Session, campaign: Campaign, settings: Settings) -> int:
@@ -183,11 +207,44 @@ def _queued_left(session: Session, campaign_id: int) -> bool:
 def _send(
     session: Session, campaign: Campaign, claimed: list[CampaignRecipient], settings: Settings
 ) -> int:
-    template = session.get_one(MessageTemplate, campaign.template_id)
-    if template.status != "APPROVED":
-        campaign.status = "paused"
-        campaign.note = f"template_{template.status.lower()}"
-        return 0
+    """Hand the claimed recipients over, each with their variant's template and parameters."""
+    arms = {v.id: v for v in variants_of(session, campaign.id)}
+    groups: dict[int | None, list[CampaignRecipient]] = {}
+    for recipient in claimed:
+        groups.setdefault(recipient.variant_id, []).append(recipient)
+    handed = 0
+    for variant_id, group in groups.items():
+        arm = arms.get(variant_id) if variant_id is not None else None
+        template_id = arm.template_id if arm else campaign.template_id
+        params = arm.params if arm else campaign.params
+        template = session.get_one(MessageTemplate, template_id)
+        if template.status != "APPROVED":
+            campaign.status = "paused"
+            campaign.note = f"template_{template.status.lower()}"
+            return handed
+        handed += _send_group(session, campaign, template, params or {}, group, settings)
+    return handed
+
+
+def variants_of(session: Session, campaign_id: int) -> list[CampaignVariant]:
+    """The campaign's A/B variants, by label (none: a plain campaign)."""
+    return list(
+        session.scalars(
+            select(CampaignVariant)
+            .where(CampaignVariant.campaign_id == campaign_id)
+            .order_by(CampaignVariant.label)
+        )
+    )
+
+
+def _send_group(
+    session: Session,
+    campaign: Campaign,
+    template: MessageTemplate,
+    raw_params: dict[str, Any],
+    claimed: list[CampaignRecipient],
+    settings: Settings,
+) -> int:
     marketing = (template.category or "MARKETING").upper() == "MARKETING"
     ids = [r.contact_id for r in claimed]
     contacts = {c.id: c for c in session.scalars(select(Contact).where(Contact.id.in_(ids)))}
@@ -195,9 +252,7 @@ def _send(
     capped = _capped(session, ids, settings) if marketing else set()
     fields = templates.composer_fields(template)
     texts = [fields["header"], fields["body"]]
-    params = {
-        k: personalise.ParameterValue.model_validate(v) for k, v in (campaign.params or {}).items()
-    }
+    params = {k: personalise.ParameterValue.model_validate(v) for k, v in raw_params.items()}
     filled = {f.contact_id: f for f in personalise.fill(session, ids, texts, params)}
     now = clock.now()
     sends: list[inbox.Send] = []

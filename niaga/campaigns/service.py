@@ -5,11 +5,14 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, exists, func, select, update
+from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy import and_, delete, exists, func, select, update
 from sqlalchemy.orm import Session, aliased
 
 from niaga.campaigns import personalise, segments
-from niaga.campaigns.models import Campaign, CampaignRecipient, Segment
+from niaga.campaigns.abtest import Arm, compare
+from niaga.campaigns.models import Campaign, CampaignRecipient, CampaignVariant, Segment
+from niaga.campaigns.sender import variants_of
 from niaga.core import clock, events
 from niaga.core.errors import ConflictError, DomainError, NotFoundError
 from niaga.inbox.models import Message
@@ -57,35 +60,25 @@ def do_create(
     user_id: int | None = None,
     link_url: str | None = None,
     draft: Campaign | None = None,
+    variants: list[VariantSpec] | None = None,
+    ab_metric: str = "read",
 ) -> Campaign:
     """A draft campaign (or ``draft`` changed): an approved template, an audience and a value
     for every parameter;
     ``link_url`` is where the template's tracked link button leads (its URL must end in
-    ``/l/{{1}}`` on this Niaga: each recipient gets their own code, counted when clicked)."""
-    template = session.get(MessageTemplate, template_id) if template_id < 2**63 else None
-    if template is None:
-        raise CampaignInvalid(
-            "campaign_template_missing", "Template not found.", field="template_id"
-        )
-    if template.status != "APPROVED":
-        raise CampaignInvalid(
-            "campaign_template_not_approved",
-            "The template {name} is {status} at WhatsApp; only approved templates can be sent.",
-            field="template_id",
-            name=template.name,
-            status=template.status,
-        )
-    fields = templates.composer_fields(template)
-    needed = [*fields["body_params"], *([fields["header_param"]] if fields["header_param"] else [])]
-    for name_ in needed:
-        if name_ not in params:
-            raise CampaignInvalid(
-                "campaign_param_missing",
-                "Say where {{{{{param}}}}} comes from.",
-                field=f"params.{name_}",
-                param=name_,
-            )
+    ``/l/{{1}}`` on this Niaga: each recipient gets their own code, counted when clicked).
+    ``variants`` (two or more) make it an A/B test: each recipient gets one variant at random,
+    by the variants' shares, and the report compares them on ``ab_metric``."""
+    fields = _checked(session, template_id, params, "")
     _check_link(fields, link_url)
+    if variants is not None and len(variants) == 1:
+        raise CampaignInvalid(
+            "campaign_one_variant", "An A/B test needs two variants or more.", field="variants"
+        )
+    for i, variant in enumerate(variants or []):
+        _check_link(
+            _checked(session, variant.template_id, variant.params, f"variants.{i}."), link_url
+        )
     if segment_id is not None:
         segment = session.get(Segment, segment_id) if segment_id < 2**63 else None
         if segment is None:
@@ -101,17 +94,74 @@ def do_create(
         raise CampaignStateError(draft.status, "changed")
     campaign = draft or Campaign(status="draft", created_by_user_id=user_id)
     campaign.name = name
-    campaign.template_id = template.id
+    campaign.template_id = template_id
     campaign.params = {k: v.model_dump(mode="json") for k, v in params.items()}
     campaign.rule = rule.model_dump(mode="json")
     campaign.segment_id = segment_id
     campaign.phone_number_id = phone_number_id
     campaign.require_consent = require_consent
     campaign.link_url = link_url
+    campaign.ab_metric = ab_metric
     if draft is None:
         session.add(campaign)
     session.flush()
+    session.execute(delete(CampaignVariant).where(CampaignVariant.campaign_id == campaign.id))
+    for variant in variants or []:
+        session.add(
+            CampaignVariant(
+                campaign_id=campaign.id,
+                label=variant.label,
+                template_id=variant.template_id,
+                params={k: v.model_dump(mode="json") for k, v in variant.params.items()},
+                share=variant.share,
+            )
+        )
+    session.flush()
     return campaign
+
+
+class VariantSpec(BaseModel):
+    """One arm of an A/B test."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    label: str = Field(min_length=1, max_length=8, pattern=r"^[A-Za-z0-9]+$")
+    template_id: int
+    params: dict[str, personalise.ParameterValue] = Field(default_factory=dict)
+    share: int = Field(1, ge=1, le=100)
+
+
+def _checked(
+    session: Session,
+    template_id: int,
+    params: dict[str, personalise.ParameterValue],
+    prefix: str,
+) -> dict[str, Any]:
+    """An approved template's fields, with a source for each of its parameters."""
+    template = session.get(MessageTemplate, template_id) if template_id < 2**63 else None
+    if template is None:
+        raise CampaignInvalid(
+            "campaign_template_missing", "Template not found.", field=f"{prefix}template_id"
+        )
+    if template.status != "APPROVED":
+        raise CampaignInvalid(
+            "campaign_template_not_approved",
+            "The template {name} is {status} at WhatsApp; only approved templates can be sent.",
+            field=f"{prefix}template_id",
+            name=template.name,
+            status=template.status,
+        )
+    fields = templates.composer_fields(template)
+    needed = [*fields["body_params"], *([fields["header_param"]] if fields["header_param"] else [])]
+    for name_ in needed:
+        if name_ not in params:
+            raise CampaignInvalid(
+                "campaign_param_missing",
+                "Say where {{{{{param}}}}} comes from.",
+                field=f"{prefix}params.{name_}",
+                param=name_,
+            )
+    return fields
 
 
 def _check_link(fields: dict[str, Any], link_url: str | None) -> None:
@@ -181,27 +231,24 @@ def do_cancel(session: Session, campaign: Campaign) -> Campaign:
     return campaign
 
 
-def report(session: Session, campaign: Campaign) -> dict[str, Any]:
+def report(session: Session, campaign: Campaign, variant_id: int | None = None) -> dict[str, Any]:
     """The funnel: recipients, skipped by reason, sent, delivered, read, replied, failed by
     Meta's code; open rate = read / sent × 100 %, response rate = replied / sent × 100 %."""
     r = CampaignRecipient
+    mine = _mine(campaign.id, variant_id)
     by_state = dict(
-        session.execute(
-            select(r.state, func.count()).where(r.campaign_id == campaign.id).group_by(r.state)
-        ).all()
+        session.execute(select(r.state, func.count()).where(mine).group_by(r.state)).all()
     )
     skipped = dict(
         session.execute(
-            select(r.reason, func.count())
-            .where(r.campaign_id == campaign.id, r.state == "skipped")
-            .group_by(r.reason)
+            select(r.reason, func.count()).where(mine, r.state == "skipped").group_by(r.reason)
         ).all()
     )
     statuses = dict(
         session.execute(
             select(Message.status, func.count())
             .join(r, r.message_id == Message.id)
-            .where(r.campaign_id == campaign.id)
+            .where(mine)
             .group_by(Message.status)
         ).all()
     )
@@ -209,7 +256,7 @@ def report(session: Session, campaign: Campaign) -> dict[str, Any]:
         session.execute(
             select(Message.error_code, func.count())
             .join(r, r.message_id == Message.id)
-            .where(r.campaign_id == campaign.id, Message.status == "failed")
+            .where(mine, Message.status == "failed")
             .group_by(Message.error_code)
         ).all()
     )
@@ -219,7 +266,7 @@ def report(session: Session, campaign: Campaign) -> dict[str, Any]:
         .select_from(r)
         .join(Message, Message.id == r.message_id)
         .where(
-            r.campaign_id == campaign.id,
+            mine,
             exists().where(
                 and_(
                     reply.conversation_id == Message.conversation_id,
@@ -230,10 +277,8 @@ def report(session: Session, campaign: Campaign) -> dict[str, Any]:
         )
     )
     sent = int(by_state.get("sent", 0))
-    orders, revenue = conversions(session, campaign)
-    clicked = session.scalar(
-        select(func.count()).where(r.campaign_id == campaign.id, r.clicked_at.is_not(None))
-    )
+    orders, revenue = conversions(session, campaign, variant_id)
+    clicked = session.scalar(select(func.count()).where(mine, r.clicked_at.is_not(None)))
     delivered = sum(int(statuses.get(s, 0)) for s in ("delivered", "read", "played"))
     read = sum(int(statuses.get(s, 0)) for s in ("read", "played"))
     return {
@@ -255,15 +300,50 @@ def report(session: Session, campaign: Campaign) -> dict[str, Any]:
     }
 
 
-def conversions(session: Session, campaign: Campaign) -> tuple[int, int]:
+def _mine(campaign_id: int, variant_id: int | None) -> Any:
+    r = CampaignRecipient
+    if variant_id is None:
+        return r.campaign_id == campaign_id
+    return and_(r.campaign_id == campaign_id, r.variant_id == variant_id)
+
+
+METRICS = {"read": "read", "replied": "replied", "clicked": "clicked", "orders": "orders"}
+
+
+def ab_report(session: Session, campaign: Campaign) -> dict[str, Any] | None:
+    """Each variant's funnel and the verdict on the campaign's metric (None: no A/B test)."""
+    arms = variants_of(session, campaign.id)
+    if not arms:
+        return None
+    per = {a.label: report(session, campaign, a.id) for a in arms}
+    metric = METRICS.get(campaign.ab_metric, "read")
+    verdict = compare([Arm(label, int(f[metric]), int(f["sent"])) for label, f in per.items()])
+    return {
+        "metric": metric,
+        "variants": [
+            {"label": a.label, "template_id": a.template_id, "share": a.share, **per[a.label]}
+            for a in arms
+        ],
+        "leader": verdict.leader,
+        "p_value": verdict.p_value,
+        "significant": verdict.significant,
+        "more_needed_per_variant": verdict.more_needed,
+        "verdict": verdict.text(),
+    }
+
+
+def conversions(
+    session: Session, campaign: Campaign, variant_id: int | None = None
+) -> tuple[int, int]:
     """Orders (not cancelled) a recipient made within :data:`CONVERSION_WINDOW` after the
     campaign reached them, and their revenue in rupiah (each order once). WhatsApp's times
     have whole seconds, so an order in the same second as the send counts too."""
     r = CampaignRecipient
+    mine = _mine(campaign.id, variant_id)
     rows = session.execute(
         select(r.sent_at, Order.id, Order.total, Order.created_at)
         .join(Order, Order.contact_id == r.contact_id)
-        .where(r.campaign_id == campaign.id, r.state == "sent", Order.status != "dibatalkan")
+        .where(mine, r.state == "sent", Order.status != "dibatalkan")
     )
     found: dict[int, int] = {}
     for sent_at, order_id, total, created_at in rows:

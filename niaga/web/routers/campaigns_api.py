@@ -39,6 +39,10 @@ class CampaignIn(BaseModel):
         max_length=2000,
         description="Where the template's tracked link button (…/l/{{1}}) leads",
     )
+    variants: list[campaigns.VariantSpec] | None = Field(
+        None, max_length=5, description="Two or more make it an A/B test"
+    )
+    ab_metric: Literal["read", "replied", "clicked", "orders"] = "read"
 
 
 class ScheduleIn(BaseModel):
@@ -61,6 +65,9 @@ class CampaignPublic(BaseModel):
     note: str | None = Field(description="Why it waits: quiet hours, the messaging limit…")
     report: dict[str, Any]
     cost: dict[str, Any] = Field(description="What Meta charges so far (billable statuses)")
+    ab: dict[str, Any] | None = Field(
+        None, description="Each variant's funnel and the verdict: 'variant B wins (p = 0.01)'"
+    )
 
 
 class RateIn(BaseModel):
@@ -88,6 +95,7 @@ def _public(session: SessionDep, campaign: Campaign, request: Request) -> Campai
         note=campaign.note,
         report=campaigns.report(session, campaign),
         cost=pricing.actual(session, campaign, settings_of(request)),
+        ab=campaigns.ab_report(session, campaign),
     )
 
 
@@ -113,6 +121,8 @@ def create_campaign(
         require_consent=data.require_consent,
         user_id=token.user_id,
         link_url=data.link_url,
+        variants=data.variants,
+        ab_metric=data.ab_metric,
     )
     return _public(session, campaign, request)
 
