@@ -16,11 +16,11 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import Select, and_, exists, false, func, not_, or_, select, true
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 from sqlalchemy.sql.elements import ColumnElement
 
 from niaga.automation.models import CsatSurvey
-from niaga.campaigns.models import ChatLink, ChatLinkStart
+from niaga.campaigns.models import CampaignRecipient, ChatLink, ChatLinkStart
 from niaga.contacts.models import ConsentEvent, Contact, ContactLabel, Label
 from niaga.core import clock
 from niaga.inbox.models import Conversation, ConversationLabel, Message
@@ -102,6 +102,15 @@ class Consent(_Condition):
     state: Literal["granted", "withdrawn", "unknown"]
 
 
+class FromCampaign(_Condition):
+    """How the customer answered a campaign: got it, did not read it, read it but did not
+    reply, clicked its link but did not order (within the conversion window)."""
+
+    field: Literal["campaign"] = "campaign"
+    campaign_id: int
+    outcome: Literal["received", "not_read", "read_no_reply", "clicked_no_order"] = "received"
+
+
 class WindowOpen(_Condition):
     """The 24-hour window is open (the customer wrote within a day): free-form is allowed."""
 
@@ -117,6 +126,7 @@ Condition = Annotated[
     | CameFrom
     | Csat
     | Consent
+    | FromCampaign
     | WindowOpen,
     Field(discriminator="field"),
 ]
@@ -224,6 +234,34 @@ def _consent(c: Consent) -> ColumnElement[bool]:
     return and_(Contact.marketing_opt_out.is_(False), not_(recorded))
 
 
+def _campaign(c: FromCampaign) -> ColumnElement[bool]:
+    r = CampaignRecipient
+    got = [r.campaign_id == c.campaign_id, r.contact_id == Contact.id, r.state == "sent"]
+    if c.outcome == "received":
+        return exists().where(*got)
+    message = [Message.id == r.message_id]
+    if c.outcome == "not_read":
+        return exists().where(*got, *message, Message.status.not_in(("read", "played")))
+    if c.outcome == "read_no_reply":
+        reply = aliased(
+            Message
+        )  # received_at: when Niaga got it (WhatsApp's times are whole seconds)
+        answered = exists().where(
+            reply.conversation_id == Message.conversation_id,
+            reply.direction == "in",
+            reply.received_at > Message.created_at,
+        )
+        return exists().where(
+            *got, *message, Message.status.in_(("read", "played")), not_(answered)
+        )
+    ordered = exists().where(
+        Order.contact_id == Contact.id,
+        Order.status.not_in(NOT_SOLD),
+        Order.created_at >= r.sent_at,
+    )
+    return exists().where(*got, r.clicked_at.is_not(None), not_(ordered))
+
+
 def predicate(c: Any) -> ColumnElement[bool]:
     """One condition as a predicate on ``contacts``."""
     match c:
@@ -250,6 +288,8 @@ def predicate(c: Any) -> ColumnElement[bool]:
             found = _consent(c)
         case WindowOpen():
             found = Contact.last_inbound_at >= clock.now() - WINDOW
+        case FromCampaign():
+            found = _campaign(c)
         case _:
             found = false()
     return not_(found) if c.negate else found

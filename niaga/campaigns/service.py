@@ -271,7 +271,7 @@ def report(session: Session, campaign: Campaign, variant_id: int | None = None) 
                 and_(
                     reply.conversation_id == Message.conversation_id,
                     reply.direction == "in",
-                    reply.created_at > Message.created_at,
+                    reply.received_at > Message.created_at,
                 )
             ),
         )
@@ -384,3 +384,29 @@ def with_utm(url: str, campaign: Campaign) -> str:
     ):
         query.setdefault(key, value)
     return urlunsplit(parts._replace(query=urlencode(query)))
+
+
+OUTCOME_NAMES = {
+    "not_read": "{name}: belum dibaca",
+    "read_no_reply": "{name}: dibaca, belum membalas",
+    "clicked_no_order": "{name}: klik, belum membeli",
+}
+
+
+def do_retarget(
+    session: Session, campaign: Campaign, outcome: str, name: str | None = None
+) -> Segment:
+    """A saved segment of the campaign's recipients with that outcome (named after it)."""
+    rule = segments.SegmentRule(
+        conditions=[
+            segments.FromCampaign(campaign_id=campaign.id, outcome=outcome)  # type: ignore[arg-type]
+        ]
+    )
+    title = (name or OUTCOME_NAMES[outcome].format(name=campaign.name))[:100]
+    existing = session.scalars(select(Segment).where(Segment.name == title)).first()
+    segment = existing or Segment(name=title, rule={})
+    segment.rule = rule.model_dump(mode="json")
+    if existing is None:
+        session.add(segment)
+    session.flush()
+    return segment

@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
 
-from niaga.campaigns import sender
+from niaga.campaigns import segments, sender
 from niaga.campaigns import service as campaigns
 from niaga.campaigns.abtest import Arm, compare, needed_per_arm, z_test
 from niaga.campaigns.models import CampaignRecipient, CampaignVariant
@@ -148,6 +148,15 @@ def test_the_report_names_the_winner_on_the_chosen_metric(ab_shop: Any) -> None:
     assert ab["significant"] and ab["p_value"] < 0.001
     assert ab["verdict"].startswith("variant B wins (p = ")
     assert [v["label"] for v in ab["variants"]] == ["A", "B"]
+    # One click to the next audience: who did not read, who read but did not reply.
+    read = sum(v["read"] for v in ab["variants"])
+    with transaction(factory) as s:
+        campaign = s.get_one(campaigns.Campaign, campaign_id)
+        unread = campaigns.do_retarget(s, campaign, "not_read")
+        quiet = campaigns.do_retarget(s, campaign, "read_no_reply")
+        assert unread.name == "Uji pesan: belum dibaca"
+        assert segments.count(s, SegmentRule.model_validate(unread.rule)) == 400 - read
+        assert segments.count(s, SegmentRule.model_validate(quiet.rule)) == read
 
 
 def test_an_ab_test_needs_two_variants(own_factory: Any) -> None:

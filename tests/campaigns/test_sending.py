@@ -171,6 +171,14 @@ def test_a_campaign_reaches_each_consenting_customer_once_and_reports_its_funnel
         )
     )
     assert (got["report"]["revenue"], got["report"]["conversion_rate"]) == (150_000, 25.0)
+    retarget = api(
+        niaga,
+        "POST",
+        f"/campaigns/{campaign['id']}/retarget",
+        admin,
+        json={"outcome": "read_no_reply"},
+    )
+    assert retarget.status_code == 201 and retarget.json()["count"] == 3  # Ani replied (ordered)
     # A finished campaign cannot be scheduled again, nor paused.
     assert api(niaga, "POST", f"/campaigns/{campaign['id']}/pause", admin).status_code == 409
 

@@ -198,3 +198,22 @@ def replace_rates(data: list[RateIn], session: SessionDep, token: CanManage) -> 
     category, in USD or IDR; ``*`` for every other country)."""
     pricing.do_replace_rates(session, [r.model_dump() for r in data])
     return list_rates(session, token)
+
+
+class RetargetIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    outcome: Literal["not_read", "read_no_reply", "clicked_no_order"]
+    name: str | None = Field(None, max_length=100)
+
+
+@router.post("/{campaign_id}/retarget", status_code=201)
+def retarget(
+    campaign_id: int, data: RetargetIn, session: SessionDep, token: CanManage
+) -> dict[str, Any]:
+    """One click from the report to a saved segment: who did not read, read but did not reply,
+    or clicked but did not buy."""
+    campaign = campaigns.get(session, campaign_id)
+    segment = campaigns.do_retarget(session, campaign, data.outcome, data.name)
+    rule = segments.SegmentRule.model_validate(segment.rule)
+    return {"id": segment.id, "name": segment.name, "count": segments.count(session, rule)}
