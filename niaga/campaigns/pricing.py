@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 from niaga.campaigns.models import Campaign, CampaignRecipient, PricingRate
 from niaga.contacts.models import Contact
 from niaga.core.config import Settings
+from niaga.core.errors import DomainError
 from niaga.inbox.models import Message
 
 DEFAULT_RATES = (
@@ -84,6 +85,18 @@ def rates(session: Session) -> dict[tuple[str, str], PricingRate]:
 
 def do_replace_rates(session: Session, rows: list[dict[str, Any]]) -> None:
     """The owner's copy of Meta's rate card replaces the previous one."""
+    seen: set[tuple[str, str]] = set()
+    for i, row in enumerate(rows):
+        key = (row["country_code"], row["category"])
+        if key in seen:
+            raise DomainError(
+                "rate_duplicate",
+                "The rate card names {category} for +{country} twice.",
+                field=f"{i}.country_code",
+                category=key[1],
+                country=key[0],
+            )
+        seen.add(key)
     session.execute(delete(PricingRate))
     session.add_all(PricingRate(**row) for row in rows)
     session.flush()
