@@ -82,6 +82,8 @@ class Campaign(Timestamps, Base):
     link_url: Mapped[str | None] = mapped_column(String(2000))
     # What an A/B test compares: read | replied | clicked | orders (per message sent).
     ab_metric: Mapped[str] = mapped_column(String(16), default="read")
+    # Send again, once, 24 h after Meta's 131049 (its per-customer marketing limit).
+    retry_limited: Mapped[bool] = mapped_column(default=False)
     created_by_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
 
 
@@ -122,6 +124,7 @@ class CampaignRecipient(Base):
         ForeignKey("campaign_variants.id", ondelete="SET NULL")
     )
     link_code: Mapped[str | None] = mapped_column(String(16), unique=True)
+    attempt: Mapped[int] = mapped_column(default=0)  # 1: sent again after Meta's 131049
     clicked_at: Mapped[datetime | None]
     clicks: Mapped[int] = mapped_column(default=0)
 

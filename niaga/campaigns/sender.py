@@ -34,6 +34,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from niaga.campaigns import personalise, pricing, segments
 from niaga.campaigns.models import Campaign, CampaignRecipient, CampaignVariant
 from niaga.channels.whatsapp.outgoing import TemplateMessage
+from niaga.contacts import consent
 from niaga.contacts.models import ConsentEvent, Contact
 from niaga.core import clock
 from niaga.core.config import Settings
@@ -83,6 +84,8 @@ def tick(factory: sessionmaker[Session], settings: Settings) -> int:
                 select(Campaign.id).where(Campaign.status == "running").order_by(Campaign.id)
             )
         )
+    with factory() as session, session.begin():
+        settle_meta_refusals(session)
     sent = 0
     for campaign_id in running:
         with factory() as session, session.begin():
@@ -113,6 +116,64 @@ def _advance(session: Session, campaign_id: int, settings: Settings) -> int:
         return 0
     campaign.note = None
     return _send(session, campaign, claimed, settings)
+
+
+LIMITED = 131049  # Meta's per-customer marketing limit: not before 24 h
+OPTED_OUT = 131050  # the customer stopped marketing messages in WhatsApp: never again
+RECENT = timedelta(days=3)
+
+
+def settle_meta_refusals(session: Session) -> None:
+    """What Meta refused by status webhook: 131050 withdraws marketing consent (the ledger
+    keeps Meta's word as proof); 131049 is recorded as limited by Meta and, for campaigns that
+    want it, queued once more 24 hours after the send."""
+    r = CampaignRecipient
+    now = clock.now()
+    refused = session.execute(
+        select(r, Message.error_code)
+        .join(Message, Message.id == r.message_id)
+        .where(
+            r.state == "sent",
+            r.reason.is_(None),
+            r.sent_at >= now - RECENT,
+            Message.status == "failed",
+            Message.error_code.in_((LIMITED, OPTED_OUT)),
+        )
+        .limit(1000)
+    ).all()
+    for recipient, code in refused:
+        if code == OPTED_OUT:
+            recipient.reason = "meta_opted_out"
+            contact = session.get(Contact, recipient.contact_id)
+            if contact is not None and not contact.marketing_opt_out:
+                consent.do_record(
+                    session,
+                    contact,
+                    granted=False,
+                    source="whatsapp",
+                    proof=f"Meta refused a campaign message: {OPTED_OUT}",
+                )
+        else:
+            recipient.reason = "limited_by_meta"
+    again = session.scalars(
+        select(r)
+        .join(Campaign, Campaign.id == r.campaign_id)
+        .where(
+            Campaign.retry_limited.is_(True),
+            Campaign.status.in_(("running", "completed")),
+            r.reason == "limited_by_meta",
+            r.attempt == 0,
+            r.sent_at <= now - DAY,
+        )
+        .limit(1000)
+    ).all()
+    for recipient in again:
+        recipient.state, recipient.reason, recipient.attempt = "queued", None, 1
+        recipient.message_id, recipient.link_code = None, None
+        campaign = session.get_one(Campaign, recipient.campaign_id)
+        if campaign.status == "completed":
+            campaign.status, campaign.finished_at = "running", None
+    session.flush()
 
 
 def _build(session: Session, campaign: Campaign) -> None:
@@ -275,7 +336,8 @@ def _send_group(
             inbox.Send(
                 conversation=conversation,
                 outgoing=message,
-                key=f"camp{campaign.id}-c{contact.id}",
+                key=f"camp{campaign.id}-c{contact.id}"
+                + (f"-a{recipient.attempt}" if recipient.attempt else ""),
                 recipient=contact.wa_id or contact.user_id or "",
                 origin="campaign",
             )

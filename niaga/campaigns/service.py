@@ -62,6 +62,7 @@ def do_create(
     draft: Campaign | None = None,
     variants: list[VariantSpec] | None = None,
     ab_metric: str = "read",
+    retry_limited: bool = False,
 ) -> Campaign:
     """A draft campaign (or ``draft`` changed): an approved template, an audience and a value
     for every parameter;
@@ -102,6 +103,7 @@ def do_create(
     campaign.require_consent = require_consent
     campaign.link_url = link_url
     campaign.ab_metric = ab_metric
+    campaign.retry_limited = retry_limited
     if draft is None:
         session.add(campaign)
     session.flush()

@@ -524,3 +524,44 @@ def test_each_recipient_gets_a_tracked_link_counted_when_clicked(
     report = api(niaga, "GET", f"/campaigns/{campaign['id']}", admin).json()["report"]
     assert (report["clicked"], report["sent"], report["click_through_rate"]) == (1, 4, 25.0)
     assert httpx.get(f"{niaga.url}/l/tidakada123", timeout=10).status_code == 404
+
+
+def test_metas_refusals_131049_once_more_after_a_day_131050_never(shop: Any) -> None:
+    factory, campaign_id, ids = shop
+    settings = slow(wa_messages_per_second=100)
+    with transaction(factory) as s:
+        s.get_one(Campaign, campaign_id).retry_limited = True
+    sender.tick(factory, settings)
+    while sender.tick(factory, settings):
+        delivered(factory)
+    limited, stopped = ids[3], ids[4]
+    with transaction(factory) as s:
+        for contact_id, code in ((limited, 131049), (stopped, 131050)):
+            s.execute(
+                update(Message)
+                .where(Message.contact_id == contact_id)
+                .values(status="failed", error_code=code)
+            )
+    sender.tick(factory, settings)
+    states = recipients(factory, campaign_id)
+    assert states[limited] == ("sent", "limited_by_meta")
+    assert states[stopped] == ("sent", "meta_opted_out")
+    with factory() as s:
+        assert consent.state(s, stopped).granted is False
+        assert consent.history(s, stopped)[-1].source == "whatsapp"
+    assert sender.tick(factory, settings) == 0  # not within 24 hours
+    clock.advance(timedelta(hours=25))
+    try:
+        sender.tick(factory, settings)  # queued once more
+        assert recipients(factory, campaign_id)[limited] == ("queued", None)
+        assert sender.tick(factory, settings) == 1
+        clock.advance(timedelta(hours=25))
+        delivered(factory)
+        sender.tick(factory, settings)
+    finally:
+        clock.reset()
+    with factory() as s:
+        keys = set(s.scalars(select(OutboxMessage.idempotency_key)))
+        assert f"camp{campaign_id}-c{limited}-a1" in keys
+        assert not any(k.startswith(f"camp{campaign_id}-c{stopped}-a") for k in keys)
+        assert s.get_one(Campaign, campaign_id).status == "completed"

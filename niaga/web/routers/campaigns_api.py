@@ -43,6 +43,9 @@ class CampaignIn(BaseModel):
         None, max_length=5, description="Two or more make it an A/B test"
     )
     ab_metric: Literal["read", "replied", "clicked", "orders"] = "read"
+    retry_limited: bool = Field(
+        False, description="Send once more 24 h after Meta's 131049 (per-customer limit)"
+    )
 
 
 class ScheduleIn(BaseModel):
@@ -123,6 +126,7 @@ def create_campaign(
         link_url=data.link_url,
         variants=data.variants,
         ab_metric=data.ab_metric,
+        retry_limited=data.retry_limited,
     )
     return _public(session, campaign, request)
 
