@@ -84,6 +84,11 @@ class Campaign(Timestamps, Base):
     ab_metric: Mapped[str] = mapped_column(String(16), default="read")
     # Send again, once, 24 h after Meta's 131049 (its per-customer marketing limit).
     retry_limited: Mapped[bool] = mapped_column(default=False)
+    # A/B test on a share first (per cent of the audience); the rest is held and gets the
+    # winning variant after ``winner_after_hours`` (or when the owner says so).
+    test_share: Mapped[int | None]
+    winner_after_hours: Mapped[float | None] = mapped_column(Float)
+    winner_label: Mapped[str | None] = mapped_column(String(8))
     created_by_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
 
 

@@ -100,6 +100,7 @@ def _advance(session: Session, campaign_id: int, settings: Settings) -> int:
     if not campaign.audience_built:
         _build(session, campaign)
         return 0
+    _winner_due(session, campaign)
     ends = quiet_now(settings)
     if ends is not None:
         campaign.note = f"quiet_hours_until {ends.isoformat()}"
@@ -109,7 +110,7 @@ def _advance(session: Session, campaign_id: int, settings: Settings) -> int:
         return 0
     claimed = _claim(session, campaign.id, room)
     if not claimed:
-        if not _queued_left(session, campaign.id):
+        if not _queued_left(session, campaign.id) and not _held(session, campaign.id):
             campaign.status = "completed"
             campaign.finished_at = clock.now()
             campaign.note = None
@@ -188,18 +189,19 @@ def _build(session: Session, campaign: Campaign) -> None:
     if ids:
         arms = variants_of(session, campaign.id)
         table = CampaignRecipient.__table__
-        session.execute(
-            insert_ignoring_conflicts(session, table),
-            [
+        share = campaign.test_share if arms else None
+        rows = []
+        for i in ids:
+            tested = share is None or _bucket(campaign.id, i, 100) < share
+            rows.append(
                 {
                     "campaign_id": campaign.id,
                     "contact_id": i,
-                    "state": "queued",
-                    "variant_id": assign(arms, campaign.id, i),
+                    "state": "queued" if tested else "held",
+                    "variant_id": assign(arms, campaign.id, i) if tested else None,
                 }
-                for i in ids
-            ],
-        )
+            )
+        session.execute(insert_ignoring_conflicts(session, table), rows)
     if len(ids) < BUILD_PAGE:
         campaign.audience_built = True
 
@@ -209,13 +211,50 @@ def assign(arms: list[CampaignVariant], campaign_id: int, contact_id: int) -> in
     if not arms:
         return None
     total = sum(max(1, a.share) for a in arms)
-    digest = hashlib.sha256(f"{campaign_id}:{contact_id}".encode()).digest()
-    point = int.from_bytes(digest[:8], "big") % total
+    point = _bucket(campaign_id, contact_id, total)
     for arm in arms:
         point -= max(1, arm.share)
         if point < 0:
             return arm.id
     return arms[-1].id
+
+
+def _bucket(campaign_id: int, contact_id: int, size: int, salt: str = "") -> int:
+    digest = hashlib.sha256(f"{campaign_id}:{contact_id}{salt}".encode()).digest()
+    return int.from_bytes(digest[:8], "big") % size
+
+
+def do_send_winner(session: Session, campaign: Campaign, label: str | None = None) -> str | None:
+    """The held rest of an A/B test gets the winning variant (``label``, else the leader on
+    the campaign's metric, else the first); which one it was."""
+    from niaga.campaigns.service import ab_report
+
+    arms = {a.label: a for a in variants_of(session, campaign.id)}
+    if not arms:
+        return None
+    if label is None:
+        verdict = ab_report(session, campaign)
+        label = (verdict or {}).get("leader") or sorted(arms)[0]
+    if label not in arms:
+        return None
+    session.execute(
+        update(CampaignRecipient)
+        .where(CampaignRecipient.campaign_id == campaign.id, CampaignRecipient.state == "held")
+        .values(state="queued", variant_id=arms[label].id)
+    )
+    campaign.winner_label = label
+    session.flush()
+    return label
+
+
+def _winner_due(session: Session, campaign: Campaign) -> None:
+    if campaign.winner_label or not campaign.test_share or campaign.winner_after_hours is None:
+        return
+    started = campaign.started_at
+    if started is None:
+        return
+    if clock.as_utc(started) + timedelta(hours=campaign.winner_after_hours) <= clock.now():
+        do_send_winner(session, campaign)
 
 
 def _room(session: Session, campaign: Campaign, settings: Settings) -> int:
@@ -252,6 +291,18 @@ def _claim(session: Session, campaign_id: int, limit: int) -> list[CampaignRecip
     if session.get_bind().dialect.name == "postgresql":
         query = query.with_for_update(skip_locked=True)
     return list(session.scalars(query))
+
+
+def _held(session: Session, campaign_id: int) -> bool:
+    """Recipients waiting for an A/B test's winner."""
+    return (
+        session.scalars(
+            select(CampaignRecipient.id).where(
+                CampaignRecipient.campaign_id == campaign_id, CampaignRecipient.state == "held"
+            )
+        ).first()
+        is not None
+    )
 
 
 def _queued_left(session: Session, campaign_id: int) -> bool:

@@ -63,6 +63,8 @@ def do_create(
     variants: list[VariantSpec] | None = None,
     ab_metric: str = "read",
     retry_limited: bool = False,
+    test_share: int | None = None,
+    winner_after_hours: float | None = None,
 ) -> Campaign:
     """A draft campaign (or ``draft`` changed): an approved template, an audience and a value
     for every parameter;
@@ -104,6 +106,14 @@ def do_create(
     campaign.link_url = link_url
     campaign.ab_metric = ab_metric
     campaign.retry_limited = retry_limited
+    if test_share is not None and not variants:
+        raise CampaignInvalid(
+            "campaign_test_share_alone",
+            "A test share needs two variants or more.",
+            field="test_share",
+        )
+    campaign.test_share = test_share
+    campaign.winner_after_hours = winner_after_hours
     if draft is None:
         session.add(campaign)
     session.flush()
@@ -225,7 +235,10 @@ def do_cancel(session: Session, campaign: Campaign) -> Campaign:
     campaign.finished_at = clock.now()
     session.execute(
         update(CampaignRecipient)
-        .where(CampaignRecipient.campaign_id == campaign.id, CampaignRecipient.state == "queued")
+        .where(
+            CampaignRecipient.campaign_id == campaign.id,
+            CampaignRecipient.state.in_(("queued", "held")),
+        )
         .values(state="skipped", reason="cancelled")
     )
     session.flush()
@@ -286,6 +299,7 @@ def report(session: Session, campaign: Campaign, variant_id: int | None = None) 
     return {
         "recipients": sum(int(v) for v in by_state.values()),
         "queued": int(by_state.get("queued", 0)),
+        "held": int(by_state.get("held", 0)),
         "skipped": {str(k): int(v) for k, v in skipped.items()},
         "sent": sent,
         "delivered": delivered,

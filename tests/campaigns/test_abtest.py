@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import math
 from collections import Counter
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -20,6 +21,7 @@ from niaga.campaigns.segments import SegmentRule
 from niaga.campaigns.service import CampaignInvalid, VariantSpec
 from niaga.contacts import consent
 from niaga.contacts.models import Contact
+from niaga.core import clock
 from niaga.core.db import transaction
 from niaga.inbox.models import Message
 from niaga.outbox.models import OutboxMessage
@@ -197,3 +199,83 @@ def _queued(factory: Any, campaign_id: int) -> bool:
             )
             or s.get_one(campaigns.Campaign, campaign_id).status != "completed"
         )
+
+
+def test_a_test_share_first_then_the_winner_to_the_rest(own_factory: Any) -> None:
+    with transaction(own_factory) as s:
+        a = MessageTemplate(
+            name="a",
+            language="id",
+            status="APPROVED",
+            category="MARKETING",
+            parameter_format="NAMED",
+            components=[{"type": "BODY", "text": "Halo semua, promo A"}],
+        )
+        b = MessageTemplate(
+            name="b",
+            language="id",
+            status="APPROVED",
+            category="MARKETING",
+            parameter_format="NAMED",
+            components=[{"type": "BODY", "text": "Halo semua, promo B"}],
+        )
+        s.add_all([a, b])
+        s.flush()
+        for n in range(200):
+            c = Contact(phone=f"+628123555{n:04d}", wa_id=f"628123555{n:04d}")
+            s.add(c)
+            s.flush()
+            consent.do_record(s, c, granted=True, source="import", proof="daftar")
+        campaign = campaigns.do_create(
+            s,
+            name="Uji dulu",
+            template_id=a.id,
+            params={},
+            phone_number_id="1",
+            rule=SegmentRule(),
+            test_share=20,
+            winner_after_hours=2,
+            variants=[
+                VariantSpec(label="A", template_id=a.id),
+                VariantSpec(label="B", template_id=b.id),
+            ],
+        )
+        campaigns.do_schedule(s, campaign, None)
+        campaign_id = campaign.id
+    settings = make_settings("sqlite://", 1, wa_messages_per_second=1000)
+    for _ in range(5):  # the test share goes; the rest stays held
+        sender.tick(own_factory, settings)
+        _queued(own_factory, campaign_id)
+    with own_factory() as s:
+        c = s.get_one(campaigns.Campaign, campaign_id)
+        report = campaigns.report(s, c)
+        assert c.status == "running"  # the rest waits for the winner
+        assert 20 <= report["sent"] <= 60 and report["sent"] + report["held"] == 200
+    with transaction(own_factory) as s:  # B's readers answer far better
+        labels = dict(s.execute(select(CampaignVariant.id, CampaignVariant.label)).all())
+        for variant_id, message_id in s.execute(
+            select(CampaignRecipient.variant_id, CampaignRecipient.message_id).where(
+                CampaignRecipient.message_id.is_not(None)
+            )
+        ):
+            s.execute(
+                update(Message)
+                .where(Message.id == message_id)
+                .values(status="read" if labels[variant_id] == "B" else "delivered")
+            )
+
+    clock.advance(timedelta(hours=3))
+    try:
+        while sender.tick(own_factory, settings) or _queued(own_factory, campaign_id):
+            pass
+    finally:
+        clock.reset()
+    with own_factory() as s:
+        c = s.get_one(campaigns.Campaign, campaign_id)
+        assert (c.status, c.winner_label) == ("completed", "B")
+        rest = s.scalars(
+            select(CampaignVariant.label).join(
+                CampaignRecipient, CampaignRecipient.variant_id == CampaignVariant.id
+            )
+        ).all()
+        assert rest.count("B") > 150 and len(rest) == 200

@@ -46,6 +46,12 @@ class CampaignIn(BaseModel):
     retry_limited: bool = Field(
         False, description="Send once more 24 h after Meta's 131049 (per-customer limit)"
     )
+    test_share: int | None = Field(
+        None, ge=1, le=90, description="A/B test on this per cent first; the rest is held"
+    )
+    winner_after_hours: float | None = Field(
+        None, gt=0, le=720, description="Then the winning variant goes to the rest"
+    )
 
 
 class ScheduleIn(BaseModel):
@@ -127,6 +133,8 @@ def create_campaign(
         variants=data.variants,
         ab_metric=data.ab_metric,
         retry_limited=data.retry_limited,
+        test_share=data.test_share,
+        winner_after_hours=data.winner_after_hours,
     )
     return _public(session, campaign, request)
 
@@ -221,3 +229,22 @@ def retarget(
     segment = campaigns.do_retarget(session, campaign, data.outcome, data.name)
     rule = segments.SegmentRule.model_validate(segment.rule)
     return {"id": segment.id, "name": segment.name, "count": segments.count(session, rule)}
+
+
+class WinnerIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    label: str | None = Field(None, max_length=8, description="None: the leader on the metric")
+
+
+@router.post("/{campaign_id}/send-winner", response_model=CampaignPublic)
+def send_winner(
+    campaign_id: int, data: WinnerIn, request: Request, session: SessionDep, token: CanManage
+) -> CampaignPublic:
+    """Send the held rest of an A/B test the winning variant now."""
+    campaign = campaigns.get(session, campaign_id)
+    if sender.do_send_winner(session, campaign, data.label) is None:
+        raise campaigns.CampaignInvalid(
+            "campaign_no_such_variant", "No such variant in this campaign.", field="label"
+        )
+    return _public(session, campaign, request)
