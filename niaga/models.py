@@ -15,6 +15,7 @@ from niaga.campaigns.models import (
     CampaignVariant,
     ChatLink,
     ChatLinkStart,
+    MessagingLimit,
     PricingRate,
     Segment,
 )
@@ -82,6 +83,7 @@ __all__ = [
     "Message",
     "MessageStatusEvent",
     "MessageTemplate",
+    "MessagingLimit",
     "Order",
     "OrderItem",
     "OrderStatusChange",

@@ -10,9 +10,18 @@ from collections.abc import Callable
 from sqlalchemy.orm import Session
 
 from niaga.campaigns import links, optout, sender
+from niaga.campaigns.models import MessagingLimit
+from niaga.core import clock
 from niaga.core.config import Settings
-from niaga.core.db import is_transient
-from niaga.core.jobs.registry import PROCESSING, JobContext, LoopSpec, Registry
+from niaga.core.db import is_transient, transaction
+from niaga.core.jobs.registry import (
+    DISPATCH,
+    PROCESSING,
+    JobContext,
+    LoopSpec,
+    PeriodicSpec,
+    Registry,
+)
 from niaga.core.jobs.waker import Waker
 from niaga.inbox.models import Message
 
@@ -58,6 +67,25 @@ class SendLoop:
         self._waker.wake()
 
 
+async def _read_limit(ctx: JobContext) -> None:
+    """Meta's messaging limit of the business number, hourly (it moves with quality)."""
+    number = ctx.settings.wa_phone_number_id
+    tier, limit = await ctx.channel().messaging_limit(number)
+
+    def store() -> None:
+        with transaction(ctx.factory) as session:
+            row = session.get(MessagingLimit, number) or MessagingLimit(phone_number_id=number)
+            row.tier, row.limit, row.checked_at = tier or "unknown", limit, clock.now()
+            session.merge(row)
+
+    await asyncio.to_thread(store)
+
+
 def register(registry: Registry) -> None:
-    """The campaign sender, in the processing role."""
+    """The campaign sender (processing role) and the messaging limit, read hourly."""
     registry.add_loop(LoopSpec("campaigns.send", SendLoop, role=PROCESSING))
+    registry.add_periodic(
+        PeriodicSpec(
+            "campaigns.messaging_limit", 3600.0, _read_limit, role=DISPATCH, retry_after=1.0
+        )
+    )

@@ -150,3 +150,14 @@ class PricingRate(Timestamps, Base):
     currency: Mapped[str] = mapped_column(String(3))  # USD | IDR
     rate: Mapped[float] = mapped_column(Float)
     source: Mapped[str | None] = mapped_column(String(200))
+
+
+class MessagingLimit(Base):
+    """Meta's messaging limit of a business number, as last read through the Graph API."""
+
+    __tablename__ = "messaging_limits"
+
+    phone_number_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    tier: Mapped[str] = mapped_column(String(16))
+    limit: Mapped[int | None]  # None: unlimited
+    checked_at: Mapped[datetime] = mapped_column(default=clock.now)

@@ -32,7 +32,7 @@ from sqlalchemy import and_, func, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from niaga.campaigns import personalise, pricing, segments
-from niaga.campaigns.models import Campaign, CampaignRecipient, CampaignVariant
+from niaga.campaigns.models import Campaign, CampaignRecipient, CampaignVariant, MessagingLimit
 from niaga.channels.whatsapp.outgoing import TemplateMessage
 from niaga.contacts import consent
 from niaga.contacts.models import ConsentEvent, Contact
@@ -267,18 +267,27 @@ def _room(session: Session, campaign: Campaign, settings: Settings) -> int:
         .where(CampaignRecipient.campaign_id == campaign.id, Message.status == "pending")
     )
     room = window - int(waiting or 0)
-    if settings.wa_messaging_limit:
+    limit = messaging_limit(session, campaign.phone_number_id, settings)
+    if limit:
         used = session.scalar(
             select(func.count(func.distinct(CampaignRecipient.contact_id))).where(
                 CampaignRecipient.state == "sent",
                 CampaignRecipient.sent_at >= clock.now() - DAY,
             )
         )
-        left = settings.wa_messaging_limit - int(used or 0)
+        left = limit - int(used or 0)
         if left <= 0:
             campaign.note = "messaging_limit"
         room = min(room, left)
     return room
+
+
+def messaging_limit(session: Session, phone_number_id: str, settings: Settings) -> int:
+    """Meta's limit for the number as last read (0: unlimited), else the configured one."""
+    known = session.get(MessagingLimit, phone_number_id)
+    if known is None or known.tier == "unknown":
+        return settings.wa_messaging_limit
+    return known.limit or 0
 
 
 def _claim(session: Session, campaign_id: int, limit: int) -> list[CampaignRecipient]:
@@ -522,14 +531,16 @@ def plan(session: Session, campaign: Campaign, settings: Settings) -> dict[str, 
         for country, n in charged.items():
             pricing.add(cost, card, country, category, n, settings)
     held = 0
-    if settings.wa_messaging_limit:
+    limit = messaging_limit(session, campaign.phone_number_id, settings)
+    if limit:
         used = session.scalar(
             select(func.count(func.distinct(CampaignRecipient.contact_id))).where(
                 CampaignRecipient.state == "sent", CampaignRecipient.sent_at >= window_start
             )
         )
-        held = max(0, sending - max(0, settings.wa_messaging_limit - int(used or 0)))
+        held = max(0, sending - max(0, limit - int(used or 0)))
     return {
+        "messaging_limit": limit or None,
         "audience": audience,
         "will_send": sending,
         "skipped": dict(skipped),

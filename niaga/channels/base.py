@@ -88,6 +88,10 @@ class Channel(Protocol):
         """Details of a business phone number."""
         ...
 
+    async def messaging_limit(self, phone_number_id: str) -> tuple[str, int | None]:
+        """The messaging limit tier and the unique customers it allows in 24 h (None: none)."""
+        ...
+
     async def get_business_profile(self, phone_number_id: str) -> dict[str, Any]:
         """The business profile customers see."""
         ...

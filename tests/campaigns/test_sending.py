@@ -565,3 +565,40 @@ def test_metas_refusals_131049_once_more_after_a_day_131050_never(shop: Any) -> 
         assert f"camp{campaign_id}-c{limited}-a1" in keys
         assert not any(k.startswith(f"camp{campaign_id}-c{stopped}-a") for k in keys)
         assert s.get_one(Campaign, campaign_id).status == "completed"
+
+
+def test_the_messaging_limit_is_read_from_whatsapp(niaga: LiveServer, factory: Any) -> None:
+    """The sandbox reports a tier like Meta; the hourly job stores it and campaigns obey it."""
+    import asyncio
+
+    from niaga.campaigns.models import MessagingLimit
+    from niaga.core.jobs.registry import JobContext
+
+    SandboxControl(niaga.url).configure(messaging_limit_tier="TIER_250")
+    ctx = JobContext(
+        settings=niaga.app.state.settings,
+        factory=factory,
+        read_factory=factory,
+        worker_id="test",
+        channel_factory=lambda: _channel(niaga),
+    )
+    asyncio.run(_run(ctx))
+    with factory() as s:
+        row = s.get_one(MessagingLimit, niaga.app.state.settings.wa_phone_number_id)
+        assert (row.tier, row.limit) == ("TIER_250", 250)
+        assert sender.messaging_limit(s, row.phone_number_id, niaga.app.state.settings) == 250
+
+
+def _channel(niaga: LiveServer) -> Any:
+    from niaga.channels.whatsapp.channel import make_channel
+
+    return make_channel(niaga.app.state.settings)
+
+
+async def _run(ctx: Any) -> None:
+    from niaga.campaigns.jobs import _read_limit
+
+    try:
+        await _read_limit(ctx)
+    finally:
+        await ctx.close()

@@ -276,6 +276,7 @@ class Sandbox:
                     "display_phone_number": self.config.display_phone_number,
                     "verified_name": self.config.verified_name,
                     "quality_rating": "GREEN",
+                    "messaging_limit_tier": self.config.messaging_limit_tier,
                     "code_verification_status": "VERIFIED",
                     "platform_type": "CLOUD_API",
                     "throughput": {

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -35,6 +35,10 @@ class SandboxConfig(BaseModel):
     pair_rate_burst: int = 45
     pair_rate_seconds: float = 6.0
     window_hours: float = 24.0
+    # What GET /{phone-number-id} reports as Meta's messaging limit tier.
+    messaging_limit_tier: Literal[
+        "TIER_50", "TIER_250", "TIER_1K", "TIER_2K", "TIER_10K", "TIER_100K", "TIER_UNLIMITED"
+    ] = "TIER_1K"
     not_on_whatsapp_suffix: str = Field(
         "0000", description="Numbers ending like this are not on WhatsApp (131026)"
     )

@@ -19,7 +19,21 @@ from niaga.channels.whatsapp.template_list import listing_of, submitted_listing
 from niaga.channels.whatsapp.template_rules import creation_request
 from niaga.channels.whatsapp.types import TemplateListing
 
-__all__ = ["WhatsAppChannel"]
+__all__ = ["WhatsAppChannel", "tier_limit"]
+
+TIERS = {
+    "TIER_50": 50,
+    "TIER_250": 250,
+    "TIER_1K": 1_000,
+    "TIER_2K": 2_000,
+    "TIER_10K": 10_000,
+    "TIER_100K": 100_000,
+}
+
+
+def tier_limit(tier: str) -> int | None:
+    """The number of customers a ``messaging_limit_tier`` allows (None: unlimited or unknown)."""
+    return TIERS.get(tier.upper())
 
 
 if TYPE_CHECKING:
@@ -103,6 +117,13 @@ class WhatsAppChannel:
     ) -> dict[str, Any]:
         """Details of a business phone number."""
         return await self.client.get_phone_number(phone_number_id, fields)
+
+    async def messaging_limit(self, phone_number_id: str) -> tuple[str, int | None]:
+        """Meta's messaging limit tier of the number and the unique customers it allows to be
+        contacted first in a moving 24 h (None: unlimited)."""
+        found = await self.client.get_phone_number(phone_number_id, ("messaging_limit_tier",))
+        tier = str(found.get("messaging_limit_tier") or "")
+        return tier, tier_limit(tier)
 
     async def get_business_profile(self, phone_number_id: str) -> dict[str, Any]:
         """The business profile customers see."""
