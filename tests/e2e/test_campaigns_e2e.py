@@ -79,6 +79,10 @@ def test_owner_runs_a_campaign_from_a_preset_to_its_report(
     tanggal.locator('input[name="extra.tanggal"]').fill("31 Desember")
     page.get_by_label("Tombol tautan menuju").fill("https://toko.example/promo")
 
+    page.get_by_label("Nama segmen").fill("Pelanggan Jakarta")
+    page.get_by_role("button", name="Simpan sebagai segmen").click()
+    expect(page.locator("#camp-segment-state")).to_have_text("Tersimpan: 3 pelanggan saat ini.")
+
     page.get_by_role("button", name="Periksa audiens dan biaya").click()
     plan = page.locator("#camp-plan")
     expect(plan).to_contain_text("Audiens")
@@ -100,3 +104,7 @@ def test_owner_runs_a_campaign_from_a_preset_to_its_report(
     expect(page.locator('[data-figure="sent"]')).to_have_text("3")
     expect(page.locator('[data-figure="read"]')).to_contain_text("tingkat dibaca 100.0%")
     screenshot(page, "campaign-report.png", full_page=True)
+    page.goto(f"{niaga.url}/campaigns/segments")
+    saved = page.locator('tr[data-segment="Pelanggan Jakarta"]')
+    expect(saved.locator("[data-count]")).to_have_text("3")
+    expect(saved).to_contain_text("kota Jakarta")

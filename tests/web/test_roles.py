@@ -67,6 +67,15 @@ ROUTES: list[tuple[str, str, str, Any, set[str]]] = [
     ("GET", "/settings/templates", "", None, READ),
     ("GET", "/settings/links", "", None, READ),
     ("GET", "/campaigns", "", None, READ),
+    ("GET", "/campaigns/segments", "", None, READ),
+    (
+        "POST",
+        "/campaigns/segments",
+        "json",
+        {"name": "S {role}", "rule": {"conditions": []}},
+        MANAGE,
+    ),
+    ("POST", "/campaigns/segments/999/delete", "form", {}, MANAGE),
     ("GET", "/campaigns/999", "", None, READ),
     ("GET", "/campaigns/999/estimate", "", None, READ),
     (
@@ -207,7 +216,7 @@ def test_every_page_route_is_in_the_role_table(live: LiveServer) -> None:
         if path in ("/openapi.json", "/me/locale") or path in PUBLIC or path in OTHER_TESTS:
             continue
         generic = re.sub(
-            r"\{(team|label|quick_reply|invite|rule|order|token|template|link|campaign)_id\}",
+            r"\{(team|label|quick_reply|invite|rule|order|token|template|link|campaign|segment)_id\}",
             "{id}",
             path,
         )

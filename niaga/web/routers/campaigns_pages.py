@@ -14,7 +14,7 @@ from sqlalchemy import select
 
 from niaga.campaigns import personalise, pricing, segments, sender
 from niaga.campaigns import service as campaigns
-from niaga.campaigns.models import Campaign
+from niaga.campaigns.models import Campaign, Segment
 from niaga.contacts.models import Label
 from niaga.core.i18n import format_idr
 from niaga.templates import service as templates
@@ -94,6 +94,46 @@ def save_draft(
         draft=draft,
     )
     return {"id": campaign.id}
+
+
+class SegmentIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(min_length=1, max_length=100)
+    rule: segments.SegmentRule
+
+
+@router.get("/segments", response_class=HTMLResponse)
+def segments_page(request: Request, session: SessionDep, user: CanReadInbox) -> HTMLResponse:
+    """Saved audiences with their live counts."""
+    rows = [
+        {
+            "segment": seg,
+            "count": segments.count(session, segments.SegmentRule.model_validate(seg.rule)),
+            "conditions": segments.SegmentRule.model_validate(seg.rule).conditions,
+        }
+        for seg in session.scalars(select(Segment).order_by(Segment.name))
+    ]
+    return render(request, "segments.html", rows=rows, can_edit=may(user, "manage_campaigns"))
+
+
+@router.post("/segments")
+def save_segment(data: SegmentIn, session: SessionDep, user: CanManageCampaigns) -> Any:
+    """Keep the editor's audience as a named segment (the same name: its rule changes)."""
+    row = session.scalars(select(Segment).where(Segment.name == data.name)).first()
+    row = row or Segment(name=data.name, rule={})
+    row.rule = data.rule.model_dump(mode="json")
+    session.add(row)
+    session.flush()
+    return {"id": row.id, "count": segments.count(session, data.rule)}
+
+
+@router.post("/segments/{segment_id}/delete")
+def delete_segment(segment_id: int, session: SessionDep, user: CanManageCampaigns) -> Response:
+    row = session.get(Segment, segment_id) if segment_id < 2**63 else None
+    if row is not None:
+        session.delete(row)
+    return RedirectResponse("/campaigns/segments", status_code=303)
 
 
 @router.get("/{campaign_id}/estimate")

@@ -181,6 +181,15 @@
     document.getElementById("camp-schedule").disabled = true;
   });
   document.getElementById("camp-check").addEventListener("click", check);
+  document.getElementById("camp-save-segment").addEventListener("click", async () => {
+    const name = field("segment_name").value.trim();
+    const out = document.getElementById("camp-segment-state");
+    if (!name) { field("segment_name").focus(); return; }
+    const res = await post("/campaigns/segments", { name, rule: { conditions: conditions() } });
+    const body = await res.json();
+    out.textContent = res.ok ? texts.segment_saved.replace("{count}", body.count)
+      : texts.failed.replace("{reason}", body.detail || res.status);
+  });
   document.getElementById("camp-send").addEventListener("click", () => schedule(null));
   document.getElementById("camp-schedule").addEventListener("click", () => schedule(field("at").value || null));
   renderTemplate();
