@@ -20,7 +20,6 @@ a couple of seconds of sending.
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import secrets
 from collections import Counter
@@ -32,7 +31,9 @@ from sqlalchemy import and_, func, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from niaga.campaigns import personalise, pricing, segments
-from niaga.campaigns.models import Campaign, CampaignRecipient, CampaignVariant, MessagingLimit
+from niaga.campaigns import service as campaign_service
+from niaga.campaigns.models import Campaign, CampaignRecipient, MessagingLimit
+from niaga.campaigns.variants import assign, bucket, variants_of
 from niaga.channels.whatsapp.outgoing import TemplateMessage
 from niaga.contacts import consent
 from niaga.contacts.models import ConsentEvent, Contact
@@ -192,7 +193,7 @@ def _build(session: Session, campaign: Campaign) -> None:
         share = campaign.test_share if arms else None
         rows = []
         for i in ids:
-            tested = share is None or _bucket(campaign.id, i, 100) < share
+            tested = share is None or bucket(campaign.id, i, 100) < share
             rows.append(
                 {
                     "campaign_id": campaign.id,
@@ -206,47 +207,6 @@ def _build(session: Session, campaign: Campaign) -> None:
         campaign.audience_built = True
 
 
-def assign(arms: list[CampaignVariant], campaign_id: int, contact_id: int) -> int | None:
-    """A variant for the contact: random by weight, the same on every run (a hash)."""
-    if not arms:
-        return None
-    total = sum(max(1, a.share) for a in arms)
-    point = _bucket(campaign_id, contact_id, total)
-    for arm in arms:
-        point -= max(1, arm.share)
-        if point < 0:
-            return arm.id
-    return arms[-1].id
-
-
-def _bucket(campaign_id: int, contact_id: int, size: int, salt: str = "") -> int:
-    digest = hashlib.sha256(f"{campaign_id}:{contact_id}{salt}".encode()).digest()
-    return int.from_bytes(digest[:8], "big") % size
-
-
-def do_send_winner(session: Session, campaign: Campaign, label: str | None = None) -> str | None:
-    """The held rest of an A/B test gets the winning variant (``label``, else the leader on
-    the campaign's metric, else the first); which one it was."""
-    from niaga.campaigns.service import ab_report
-
-    arms = {a.label: a for a in variants_of(session, campaign.id)}
-    if not arms:
-        return None
-    if label is None:
-        verdict = ab_report(session, campaign)
-        label = (verdict or {}).get("leader") or sorted(arms)[0]
-    if label not in arms:
-        return None
-    session.execute(
-        update(CampaignRecipient)
-        .where(CampaignRecipient.campaign_id == campaign.id, CampaignRecipient.state == "held")
-        .values(state="queued", variant_id=arms[label].id)
-    )
-    campaign.winner_label = label
-    session.flush()
-    return label
-
-
 def _winner_due(session: Session, campaign: Campaign) -> None:
     if campaign.winner_label or not campaign.test_share or campaign.winner_after_hours is None:
         return
@@ -254,7 +214,7 @@ def _winner_due(session: Session, campaign: Campaign) -> None:
     if started is None:
         return
     if clock.as_utc(started) + timedelta(hours=campaign.winner_after_hours) <= clock.now():
-        do_send_winner(session, campaign)
+        campaign_service.do_send_winner(session, campaign)
 
 
 def _room(session: Session, campaign: Campaign, settings: Settings) -> int:
@@ -345,17 +305,6 @@ def _send(
             return handed
         handed += _send_group(session, campaign, template, params or {}, group, settings)
     return handed
-
-
-def variants_of(session: Session, campaign_id: int) -> list[CampaignVariant]:
-    """The campaign's A/B variants, by label (none: a plain campaign)."""
-    return list(
-        session.scalars(
-            select(CampaignVariant)
-            .where(CampaignVariant.campaign_id == campaign_id)
-            .order_by(CampaignVariant.label)
-        )
-    )
 
 
 def _send_group(

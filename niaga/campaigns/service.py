@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session, aliased
 from niaga.campaigns import personalise, segments
 from niaga.campaigns.abtest import Arm, compare
 from niaga.campaigns.models import Campaign, CampaignRecipient, CampaignVariant, Segment
-from niaga.campaigns.sender import variants_of
+from niaga.campaigns.variants import variants_of
 from niaga.core import clock, events
 from niaga.core.errors import ConflictError, DomainError, NotFoundError
 from niaga.inbox.models import Message
@@ -426,3 +426,24 @@ def do_retarget(
         session.add(segment)
     session.flush()
     return segment
+
+
+def do_send_winner(session: Session, campaign: Campaign, label: str | None = None) -> str | None:
+    """The held rest of an A/B test gets the winning variant (``label``, else the leader on
+    the campaign's metric, else the first); which one it was."""
+    arms = {a.label: a for a in variants_of(session, campaign.id)}
+    if not arms:
+        return None
+    if label is None:
+        verdict = ab_report(session, campaign)
+        label = (verdict or {}).get("leader") or sorted(arms)[0]
+    if label not in arms:
+        return None
+    session.execute(
+        update(CampaignRecipient)
+        .where(CampaignRecipient.campaign_id == campaign.id, CampaignRecipient.state == "held")
+        .values(state="queued", variant_id=arms[label].id)
+    )
+    campaign.winner_label = label
+    session.flush()
+    return label

@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
 
-from niaga.campaigns import segments, sender
+from niaga.campaigns import segments, sender, variants
 from niaga.campaigns import service as campaigns
 from niaga.campaigns.abtest import Arm, compare, needed_per_arm, z_test
 from niaga.campaigns.models import CampaignRecipient, CampaignVariant
@@ -120,9 +120,9 @@ def test_recipients_are_split_by_share_and_get_their_variants_template(ab_shop: 
             ("B", "promo_panjang"),
         }
         # The split is the same on every run (a hash of campaign and customer).
-        arms = sender.variants_of(s, campaign_id)
+        arms = variants.variants_of(s, campaign_id)
         again = Counter(
-            labels[sender.assign(arms, campaign_id, c)]  # type: ignore[index]
+            labels[variants.assign(arms, campaign_id, c)]  # type: ignore[index]
             for c in s.scalars(select(CampaignRecipient.contact_id))
         )
         assert again == split

@@ -243,7 +243,7 @@ def send_winner(
 ) -> CampaignPublic:
     """Send the held rest of an A/B test the winning variant now."""
     campaign = campaigns.get(session, campaign_id)
-    if sender.do_send_winner(session, campaign, data.label) is None:
+    if campaigns.do_send_winner(session, campaign, data.label) is None:
         raise campaigns.CampaignInvalid(
             "campaign_no_such_variant", "No such variant in this campaign.", field="label"
         )
