@@ -104,6 +104,23 @@ def engine(database_url: str) -> Iterator[Any]:
     eng.dispose()
 
 
+def _used_tables(conn: Any, tables: list[str]) -> list[str]:
+    """Tables with rows or an id sequence that moved (one round trip): TRUNCATE-ing only those
+    makes a PostgreSQL wipe several times faster, with ids starting at 1 as before."""
+    probes = " UNION ALL ".join(
+        f"SELECT '{name}' WHERE EXISTS (SELECT 1 FROM {name})" for name in tables
+    )
+    found = set(conn.execute(text(probes)).scalars())
+    moved = conn.execute(
+        text(
+            "SELECT sequencename FROM pg_sequences "
+            "WHERE schemaname = current_schema() AND last_value IS NOT NULL"
+        )
+    ).scalars()
+    found |= {name.removesuffix("_id_seq") for name in moved}
+    return [name for name in tables if name in found]
+
+
 def wipe(engine: Any) -> None:
     """Empty every table (the schema stays).
 
@@ -117,7 +134,9 @@ def wipe(engine: Any) -> None:
         try:
             with engine.begin() as conn:
                 if engine.dialect.name == "postgresql":
-                    conn.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
+                    used = _used_tables(conn, tables)
+                    if used:
+                        conn.execute(text(f"TRUNCATE {', '.join(used)} RESTART IDENTITY CASCADE"))
                 else:
                     for name in tables:
                         conn.execute(text(f"DELETE FROM {name}"))
