@@ -126,6 +126,8 @@ def main() -> None:
             "NIAGA_WA_MESSAGES_PER_SECOND": str(a.rate),
             "NIAGA_CAMPAIGN_QUIET_HOURS": "",
             "NIAGA_WA_MESSAGING_LIMIT": "0",
+            # A number of Meta's unlimited tier: the campaign runs at the throughput rate alone.
+            "NIAGA_SANDBOX_MESSAGING_LIMIT_TIER": "TIER_UNLIMITED",
             "NIAGA_SANDBOX_CUSTOMERS": "0",
         }
         with niaga_process(["serve"], env) as url:

@@ -102,6 +102,10 @@ class Settings(BaseSettings):
     sandbox_webhook_url: str = ""
     sandbox_status_delay: float = 0.2
     sandbox_customers: bool = True
+    # The messaging limit tier the sandbox reports for its number (TIER_1K, …, TIER_UNLIMITED).
+    sandbox_messaging_limit_tier: str = Field(
+        "TIER_1K", pattern=r"^TIER_(50|250|1K|2K|10K|100K|UNLIMITED)$"
+    )
     # The sandbox's control API (/sandbox/_control) answers only this token, only on loopback.
     # Empty: a random one is made once and kept in data_dir/sandbox-control-token.
     sandbox_control_token: str = ""

@@ -99,6 +99,7 @@ class SandboxConfig(BaseModel):
             display_phone_number=settings.wa_display_phone_number,
             waba_id=settings.wa_business_account_id,
             state_file=str(settings.data_dir / "sandbox-customers.json"),
+            messaging_limit_tier=settings.sandbox_messaging_limit_tier,
             status_delays={
                 "sent": settings.sandbox_status_delay,
                 "delivered": settings.sandbox_status_delay * 2,
