@@ -111,7 +111,7 @@ def _advance(session: Session, campaign_id: int, settings: Settings) -> int:
         return 0
     claimed = _claim(session, campaign.id, room)
     if not claimed:
-        if not _queued_left(session, campaign.id) and not _held(session, campaign.id):
+        if not _any(session, campaign.id, "queued") and not _any(session, campaign.id, "held"):
             campaign.status = "completed"
             campaign.finished_at = clock.now()
             campaign.note = None
@@ -262,23 +262,12 @@ def _claim(session: Session, campaign_id: int, limit: int) -> list[CampaignRecip
     return list(session.scalars(query))
 
 
-def _held(session: Session, campaign_id: int) -> bool:
-    """Recipients waiting for an A/B test's winner."""
+def _any(session: Session, campaign_id: int, state: str) -> bool:
+    """Whether the campaign has a recipient in ``state`` (queued; held for an A/B winner)."""
     return (
         session.scalars(
             select(CampaignRecipient.id).where(
-                CampaignRecipient.campaign_id == campaign_id, CampaignRecipient.state == "held"
-            )
-        ).first()
-        is not None
-    )
-
-
-def _queued_left(session: Session, campaign_id: int) -> bool:
-    return (
-        session.scalars(
-            select(CampaignRecipient.id).where(
-                CampaignRecipient.campaign_id == campaign_id, CampaignRecipient.state == "queued"
+                CampaignRecipient.campaign_id == campaign_id, CampaignRecipient.state == state
             )
         ).first()
         is not None
@@ -315,26 +304,19 @@ def _send_group(
     claimed: list[CampaignRecipient],
     settings: Settings,
 ) -> int:
-    marketing = (template.category or "MARKETING").upper() == "MARKETING"
-    ids = [r.contact_id for r in claimed]
-    contacts = {c.id: c for c in session.scalars(select(Contact).where(Contact.id.in_(ids)))}
-    granted = _granted(session, ids) if marketing and campaign.require_consent else None
-    capped = _capped(session, ids, settings) if marketing else set()
     fields = templates.composer_fields(template)
-    texts = [fields["header"], fields["body"]]
-    params = {k: personalise.ParameterValue.model_validate(v) for k, v in raw_params.items()}
-    filled = {f.contact_id: f for f in personalise.fill(session, ids, texts, params)}
+    vetted = _vet(
+        session, campaign, template, fields, raw_params, [r.contact_id for r in claimed], settings
+    )
     now = clock.now()
     sends: list[inbox.Send] = []
     sending: list[CampaignRecipient] = []
     for recipient in claimed:
-        contact = contacts.get(recipient.contact_id)
-        reason = _why_not(contact, granted, capped, filled.get(recipient.contact_id), marketing)
+        contact, reason, values = vetted[recipient.contact_id]
         if reason is not None:
             recipient.state, recipient.reason = "skipped", reason
             continue
         assert contact is not None
-        values = filled[recipient.contact_id].values
         if campaign.link_url:
             recipient.link_code = secrets.token_urlsafe(8)[:11]
         message = _message(template, fields, values, recipient.link_code)
@@ -359,6 +341,32 @@ def _send_group(
         recipient.state, recipient.message_id, recipient.sent_at = "sent", message.id, now
     session.flush()
     return len(messages)
+
+
+def _vet(
+    session: Session,
+    campaign: Campaign,
+    template: MessageTemplate,
+    fields: dict[str, Any],
+    raw_params: dict[str, Any],
+    ids: list[int],
+    settings: Settings,
+) -> dict[int, tuple[Contact | None, str | None, dict[str, str]]]:
+    """Each contact of ``ids`` with why it would be skipped (None: it goes) and its filled
+    parameters: the checks a hand-over makes and the cost preview counts."""
+    marketing = (template.category or "MARKETING").upper() == "MARKETING"
+    contacts = {c.id: c for c in session.scalars(select(Contact).where(Contact.id.in_(ids)))}
+    granted = _granted(session, ids) if marketing and campaign.require_consent else None
+    capped = _capped(session, ids, settings) if marketing else set()
+    params = {k: personalise.ParameterValue.model_validate(v) for k, v in raw_params.items()}
+    texts = [fields["header"], fields["body"]]
+    filled = {f.contact_id: f for f in personalise.fill(session, ids, texts, params)}
+    out: dict[int, tuple[Contact | None, str | None, dict[str, str]]] = {}
+    for contact_id in ids:
+        contact, found = contacts.get(contact_id), filled.get(contact_id)
+        reason = _why_not(contact, granted, capped, found, marketing)
+        out[contact_id] = (contact, reason, found.values if found else {})
+    return out
 
 
 def _why_not(
@@ -445,13 +453,8 @@ def plan(session: Session, campaign: Campaign, settings: Settings) -> dict[str, 
     messages: marketing always, utility outside the 24-hour window)."""
     template = session.get_one(MessageTemplate, campaign.template_id)
     category = (template.category or "MARKETING").lower()
-    marketing = category == "marketing"
     rule = segments.SegmentRule.model_validate(campaign.rule)
     fields = templates.composer_fields(template)
-    texts = [fields["header"], fields["body"]]
-    params = {
-        k: personalise.ParameterValue.model_validate(v) for k, v in (campaign.params or {}).items()
-    }
     card = pricing.rates(session)
     cost = pricing.Cost()
     audience, sending = 0, 0
@@ -459,14 +462,9 @@ def plan(session: Session, campaign: Campaign, settings: Settings) -> dict[str, 
     window_start = clock.now() - DAY
     for ids in segments.stream(session, rule):
         audience += len(ids)
-        contacts = {c.id: c for c in session.scalars(select(Contact).where(Contact.id.in_(ids)))}
-        granted = _granted(session, ids) if marketing and campaign.require_consent else None
-        capped = _capped(session, ids, settings) if marketing else set()
-        filled = {f.contact_id: f for f in personalise.fill(session, ids, texts, params)}
+        vetted = _vet(session, campaign, template, fields, campaign.params or {}, ids, settings)
         charged: Counter[str] = Counter()
-        for contact_id in ids:
-            contact = contacts.get(contact_id)
-            reason = _why_not(contact, granted, capped, filled.get(contact_id), marketing)
+        for contact, reason, _ in vetted.values():
             if reason is not None:
                 skipped[reason] += 1
                 continue
