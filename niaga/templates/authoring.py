@@ -181,6 +181,14 @@ def do_record_submitted(
     return template
 
 
+def draft_definition(template: MessageTemplate) -> TemplateDefinition:
+    """The definition of a draft about to be submitted (only drafts are submitted)."""
+    definition = definition_of(template)
+    if definition is None or template.status != "DRAFT":
+        raise TemplateNotEditable(template.status)
+    return definition
+
+
 def definition_of(template: MessageTemplate) -> TemplateDefinition | None:
     """The template as written in Niaga, when it was (drafts and our submissions)."""
     if not template.definition:

@@ -16,6 +16,7 @@ from niaga.channels.base import Channel
 from niaga.channels.template_definition import TemplateDefinition
 from niaga.channels.whatsapp.errors import GraphError, GraphTransportError
 from niaga.channels.whatsapp.types import TemplateListing
+from niaga.core.config import Settings
 from niaga.core.db import transaction
 from niaga.core.errors import DomainError, UpstreamError
 from niaga.templates import service
@@ -57,6 +58,17 @@ async def submit(
         except GraphTransportError as exc:
             return Submission(accepted, definition.name, str(exc)[:300])
     return Submission(accepted)
+
+
+async def submit_with(settings: Settings, definitions: Sequence[TemplateDefinition]) -> Submission:
+    """:func:`submit` through a channel made from ``settings`` for the call, then closed."""
+    from niaga.channels.whatsapp.channel import make_channel
+
+    channel = make_channel(settings)
+    try:
+        return await submit(channel, settings.wa_business_account_id, definitions)
+    finally:
+        await channel.close()
 
 
 def raise_if_refused(result: Submission) -> None:

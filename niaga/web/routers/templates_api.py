@@ -127,25 +127,9 @@ def submit(
 ) -> TemplateDetail:
     """Check a draft against Meta's rules (422 naming each field), then submit it for review;
     Meta's answer comes back by webhook (approved, or rejected with the reason)."""
-    from niaga.channels.whatsapp.channel import make_channel
-
-    template = _template(session, template_id)
-    definition = authoring.definition_of(template)
-    if definition is None or template.status != "DRAFT":
-        raise authoring.TemplateNotEditable(template.status)
+    definition = authoring.draft_definition(_template(session, template_id))
     authoring.require_valid(definition, locale)
-    settings = settings_of(request)
-
-    async def send() -> template_sync.Submission:
-        channel = make_channel(settings)
-        try:
-            return await template_sync.submit(
-                channel, settings.wa_business_account_id, [definition]
-            )
-        finally:
-            await channel.close()
-
-    result = asyncio.run(send())
+    result = asyncio.run(template_sync.submit_with(settings_of(request), [definition]))
     template_sync.raise_if_refused(result)
     ((_, listing),) = result.accepted
     return _detail(session, authoring.do_record_submitted(session, definition, listing))

@@ -84,8 +84,6 @@ async def submit(
     user: Annotated[Actor, Depends(require_detached("manage_templates"))],
 ) -> JSONResponse:
     """Check the draft, submit it to WhatsApp, keep what WhatsApp answered."""
-    from niaga.channels.whatsapp.channel import make_channel
-
     state = request.app.state
 
     def load() -> Any:
@@ -93,19 +91,11 @@ async def submit(
             template = session.get(MessageTemplate, template_id) if template_id < 2**63 else None
             if template is None:
                 raise NotFoundError("template_not_found", "Template not found.")
-            if template.status != "DRAFT" or not template.definition:
-                raise authoring.TemplateNotEditable(template.status)
-            return authoring.definition_of(template)
+            return authoring.draft_definition(template)
 
     definition = await asyncio.to_thread(load)
     authoring.require_valid(definition, user.locale)
-    channel = make_channel(state.settings)
-    try:
-        result = await template_sync.submit(
-            channel, state.settings.wa_business_account_id, [definition]
-        )
-    finally:
-        await channel.close()
+    result = await template_sync.submit_with(state.settings, [definition])
     template_sync.raise_if_refused(result)
     ((_, listing),) = result.accepted
 

@@ -114,19 +114,12 @@ def submit_order_templates(
     request: Request, session: SessionDep, token: CanManage
 ) -> dict[str, Any]:
     """Submit the order notification templates Meta has not seen yet (reviewed by Meta)."""
-    from niaga.channels.whatsapp.channel import make_channel
-
-    settings = settings_of(request)
     wanted = order_templates.missing(session)
-
-    async def submit() -> template_sync.Submission:
-        channel = make_channel(settings)
-        try:
-            return await template_sync.submit(channel, settings.wa_business_account_id, wanted)
-        finally:
-            await channel.close()
-
-    result = asyncio.run(submit()) if wanted else template_sync.Submission([])
+    result = (
+        asyncio.run(template_sync.submit_with(settings_of(request), wanted))
+        if wanted
+        else template_sync.Submission([])
+    )
     if result.refused and not result.accepted:
         raise UpstreamError(
             "template_submit_failed",
