@@ -16,6 +16,7 @@ from niaga.core import events
 from niaga.core.db import transaction
 from tests.conftest import LiveServer, wait_for
 from tests.factories import envelope
+from tests.heard import heard
 from tests.intake import drain, store
 from tests.sandbox_client import SandboxControl
 
@@ -129,8 +130,6 @@ def _messages(factory: Any) -> int:
 def test_metas_preference_webhook_lands_in_the_ledger_once_per_change(
     own_factory: Any,
 ) -> None:
-    announced: list[events.Event] = []
-    events.subscribe(events.CONTACT_CONSENT_CHANGED, announced.append)
     value = {
         "messaging_product": "whatsapp",
         "metadata": {"display_phone_number": "6281100000000", "phone_number_id": "106540352242922"},
@@ -144,12 +143,10 @@ def test_metas_preference_webhook_lands_in_the_ledger_once_per_change(
             }
         ],
     }
-    try:
+    with heard(events.CONTACT_CONSENT_CHANGED) as announced:
         store(own_factory, envelope(value, field="user_preferences"))
         store(own_factory, envelope(value, field="user_preferences"))  # Meta sends it twice
         drain(own_factory)
-    finally:
-        events.unsubscribe(events.CONTACT_CONSENT_CHANGED, announced.append)
     assert opted_out(own_factory)
     assert ledger(own_factory) == [
         (False, "whatsapp", "User requested to stop marketing messages"),

@@ -21,6 +21,7 @@ from niaga.inbox import processing
 from niaga.inbox.models import Conversation, Message, MessageStatusEvent
 from niaga.outbox.models import OutboxMessage
 from tests.factories import PHONE_NUMBER_ID, envelope, messages_value, status, text_message
+from tests.heard import heard
 from tests.intake import drain, store
 from tests.statements import Statements
 
@@ -56,9 +57,7 @@ def many_messages(n: int, customers: int, ts: int = 1764300000) -> dict[str, Any
 def test_a_batch_stores_each_message_once_and_refreshes_its_threads(
     db: sessionmaker[Session],
 ) -> None:
-    received: list[events.Event] = []
-    events.subscribe(events.MESSAGE_RECEIVED, received.append)
-    try:
+    with heard(events.MESSAGE_RECEIVED) as received:
         with db() as s, s.begin():  # known by number only (added by hand), and a resolved chat
             known = Contact(phone="+6281234500002")
             old = Contact(phone="+6281234500003", wa_id="6281234500003")
@@ -77,8 +76,6 @@ def test_a_batch_stores_each_message_once_and_refreshes_its_threads(
             text_message("wamid.B1", "6281234500001", "pertama", ts=1764300010),  # Meta again
         )
         assert drain(db) == 5
-    finally:
-        events.unsubscribe(events.MESSAGE_RECEIVED, received.append)
     with db() as s:
         assert s.scalar(select(func.count()).select_from(Message)) == 4
         assert s.scalar(select(func.count()).select_from(Contact)) == 3

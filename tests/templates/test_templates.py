@@ -20,6 +20,7 @@ from niaga.orders import templates as order_templates
 from niaga.templates import service
 from niaga.templates.models import MessageTemplate
 from tests.factories import envelope
+from tests.heard import heard
 from tests.intake import drain, store
 
 BODY = [{"type": "BODY", "text": "Halo {{nama}}, pesanan {{nomor}} sudah dikirim."}]
@@ -79,9 +80,7 @@ def submitted(db: sessionmaker[Session]) -> None:
 def test_review_and_quality_move_the_template_and_keep_its_history(
     db: sessionmaker[Session],
 ) -> None:
-    announced: list[events.Event] = []
-    events.subscribe(events.TEMPLATE_STATUS_CHANGED, announced.append)
-    try:
+    with heard(events.TEMPLATE_STATUS_CHANGED) as announced:
         submitted(db)
         store(db, review("APPROVED"))
         drain(db)
@@ -89,8 +88,6 @@ def test_review_and_quality_move_the_template_and_keep_its_history(
             assert order_templates.approved(s, "pesanan_dikirim")
         store(db, quality("RED"), review("PAUSED", reason="Kualitas rendah"))
         drain(db)
-    finally:
-        events.unsubscribe(events.TEMPLATE_STATUS_CHANGED, announced.append)
     with db() as s:
         template = s.scalars(select(MessageTemplate)).one()
         assert (template.status, template.quality, template.reason) == (
