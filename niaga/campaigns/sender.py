@@ -309,6 +309,10 @@ def _send_group(
         session, campaign, template, fields, raw_params, [r.contact_id for r in claimed], settings
     )
     now = clock.now()
+    going = [r for r in claimed if vetted[r.contact_id][1] is None]
+    threads = inbox.do_conversations(
+        session, {(r.contact_id, campaign.phone_number_id) for r in going}
+    )
     sends: list[inbox.Send] = []
     sending: list[CampaignRecipient] = []
     for recipient in claimed:
@@ -320,9 +324,7 @@ def _send_group(
         if campaign.link_url:
             recipient.link_code = secrets.token_urlsafe(8)[:11]
         message = _message(template, fields, values, recipient.link_code)
-        conversation = inbox.do_get_or_create_conversation(
-            session, contact, campaign.phone_number_id
-        )
+        conversation = threads[(contact.id, campaign.phone_number_id)]
         sends.append(
             inbox.Send(
                 conversation=conversation,

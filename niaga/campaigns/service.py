@@ -341,6 +341,7 @@ def ab_report(session: Session, campaign: Campaign) -> dict[str, Any] | None:
             for a in arms
         ],
         "leader": verdict.leader,
+        "runner_up": verdict.runner_up,
         "p_value": verdict.p_value,
         "significant": verdict.significant,
         "more_needed_per_variant": verdict.more_needed,

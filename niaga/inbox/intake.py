@@ -264,42 +264,7 @@ def _threads_for(
 ) -> dict[tuple[int, str], _Thread]:
     """Each (contact, business number)'s conversation, created where missing."""
     wanted = {(by_wa_id[m.from_wa_id or ""].id, m.phone_number_id or "") for m in msgs}
-    contact_ids = sorted({c for c, _ in wanted})
-
-    def load() -> dict[tuple[int, str], Conversation]:
-        found: dict[tuple[int, str], Conversation] = {}
-        for part in chunks(contact_ids):
-            for conv in session.scalars(
-                select(Conversation).where(Conversation.contact_id.in_(part))
-            ):
-                found[(conv.contact_id, conv.phone_number_id)] = conv
-        return found
-
-    convs = load()
-    missing = sorted(wanted - set(convs))
-    if missing:
-        now = clock.now()
-        table = Conversation.__table__
-        stmt = insert_ignoring_conflicts(session, table).returning(table.c.id)
-        created = session.execute(
-            stmt,
-            [
-                {
-                    "contact_id": c,
-                    "phone_number_id": p,
-                    "status": "open",
-                    "unread_count": 0,
-                    "created_at": now,
-                    "updated_at": now,
-                }
-                for c, p in missing
-            ],
-        ).all()
-        for (conversation_id,) in created:
-            events.emit_on_commit(
-                session, events.CONVERSATION_CREATED, conversation_id=conversation_id
-            )
-        convs = load()
+    convs = inbox.do_conversations(session, wanted)
     contacts_by_id = {c.id: c for c in by_wa_id.values()}
     return {key: _Thread(contacts_by_id[key[0]], convs[key]) for key in sorted(wanted)}
 

@@ -18,8 +18,10 @@ from niaga.channels.whatsapp.types import InboundMessage
 from niaga.contacts import service as contacts
 from niaga.contacts.models import Contact
 from niaga.core import clock, events
+from niaga.core.db import insert_ignoring_conflicts
 from niaga.core.errors import ConflictError, DomainError
 from niaga.inbox.models import Conversation, Message
+from niaga.inbox.statuses import chunks
 from niaga.inbox.window import window_expiry, window_open
 from niaga.outbox import service as outbox
 
@@ -79,6 +81,49 @@ def do_get_or_create_conversation(
         return session.scalars(stmt).one()
     events.emit_on_commit(session, events.CONVERSATION_CREATED, conversation_id=conversation.id)
     return conversation
+
+
+def do_conversations(
+    session: Session, wanted: set[tuple[int, str]]
+) -> dict[tuple[int, str], Conversation]:
+    """The thread of each (contact id, business number) in ``wanted``, the missing ones
+    created in one statement (a concurrent creator wins the unique key; its row is used)."""
+
+    def load() -> dict[tuple[int, str], Conversation]:
+        found: dict[tuple[int, str], Conversation] = {}
+        for part in chunks(sorted({c for c, _ in wanted})):
+            for conv in session.scalars(
+                select(Conversation).where(Conversation.contact_id.in_(part))
+            ):
+                found[(conv.contact_id, conv.phone_number_id)] = conv
+        return found
+
+    convs = load()
+    missing = sorted(wanted - set(convs))
+    if missing:
+        now = clock.now()
+        table = Conversation.__table__
+        stmt = insert_ignoring_conflicts(session, table).returning(table.c.id)
+        created = session.execute(
+            stmt,
+            [
+                {
+                    "contact_id": c,
+                    "phone_number_id": p,
+                    "status": "open",
+                    "unread_count": 0,
+                    "created_at": now,
+                    "updated_at": now,
+                }
+                for c, p in missing
+            ],
+        ).all()
+        for (conversation_id,) in created:
+            events.emit_on_commit(
+                session, events.CONVERSATION_CREATED, conversation_id=conversation_id
+            )
+        convs = load()
+    return {key: convs[key] for key in wanted}
 
 
 def do_record_inbound(session: Session, msg: InboundMessage) -> Message | None:

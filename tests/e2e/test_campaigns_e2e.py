@@ -12,7 +12,8 @@ from playwright.sync_api import Page, expect
 from niaga.contacts import consent
 from niaga.contacts.models import Contact
 from niaga.core.db import transaction
-from tests.conftest import LiveServer
+from tests.catalog.helpers import api, token
+from tests.conftest import LiveServer, wait_for
 from tests.e2e.test_inbox_e2e import screenshot, sign_in
 from tests.web.web_helpers import make_user
 
@@ -108,3 +109,90 @@ def test_owner_runs_a_campaign_from_a_preset_to_its_report(
     saved = page.locator('tr[data-segment="Pelanggan Jakarta"]')
     expect(saved.locator("[data-count]")).to_have_text("3")
     expect(saved).to_contain_text("kota Jakarta")
+
+
+def approved(niaga: LiveServer, headers: dict[str, str], name: str, body: str) -> None:
+    """A marketing template submitted through the API and approved by the sandbox."""
+    draft = {
+        "name": name,
+        "language": "id",
+        "category": "MARKETING",
+        "body": body,
+        "samples": {"nama": "Siti"},
+    }
+    template = api(niaga, "POST", "/templates", headers, json=draft).json()
+    assert api(niaga, "POST", f"/templates/{template['id']}/submit", headers).status_code == 200
+    wait_for(
+        lambda: (
+            api(niaga, "GET", f"/templates/{template['id']}", headers).json()["status"]
+            == "APPROVED"
+        ),
+        timeout=15,
+    )
+
+
+def test_owner_tests_two_versions_sends_the_winner_and_follows_up(
+    niaga: LiveServer, factory: Any, page: Page
+) -> None:
+    make_user(factory, "owner", email="sari@toko.test", name="Sari")
+    headers = token(factory)
+    approved(niaga, headers, "promo_pendek", "Hai {{nama}}, diskon 20% hari ini!")
+    approved(niaga, headers, "promo_panjang", "Halo {{nama}}, koleksi baru datang dan diskon 20%.")
+    with transaction(factory) as s:
+        for n in range(1, 13):  # (a number ending 0000 is not on WhatsApp in the sandbox)
+            c = Contact(phone=f"+628123888{n:04d}", wa_id=f"628123888{n:04d}", display_name="Pe")
+            s.add(c)
+            s.flush()
+            consent.do_record(s, c, granted=True, source="import", proof="daftar toko")
+    sign_in(page, niaga.url, "sari@toko.test")
+
+    page.goto(f"{niaga.url}/campaigns")
+    page.get_by_label("Nama", exact=True).fill("Uji dua versi")
+    page.locator("select[name=template_id]").select_option(label="promo_pendek (id)")
+    page.get_by_label("Uji versi kedua (B) melawan versi ini (A)").check()
+    page.get_by_label("Template versi B").select_option(label="promo_panjang (id)")
+    expect(page.locator("#camp-params-b .camp-param[data-param=nama]")).to_be_visible()
+    page.get_by_label("Bandingkan berdasarkan").select_option("replied")
+    page.get_by_label("Uji dulu pada (persen audiens)").fill("50")
+    page.get_by_role("button", name="Periksa audiens dan biaya").click()
+    expect(page.locator("#camp-plan tr", has_text="Akan menerima")).to_contain_text("12")
+    page.get_by_role("button", name="Kirim sekarang").click()
+    expect(page).to_have_url(re.compile(r"/campaigns/\d+$"))
+
+    # Half the audience gets the test, split between A and B; the rest waits for the winner.
+    ab = page.locator("#ab")
+    tested = 0
+    for _ in range(120):
+        page.reload()
+        sent = [int(ab.locator(f'tr[data-variant="{v}"] td').nth(2).inner_text()) for v in "AB"]
+        tested = sum(sent)
+        if (
+            tested
+            and page.locator("#send-winner").count()
+            and not int(page.locator('[data-figure="queued"]').inner_text())
+        ):
+            break
+        page.wait_for_timeout(250)
+    assert all(sent), sent
+    held = 12 - tested
+    assert held > 0
+    expect(page.locator("#ab-verdict")).to_contain_text("p = ")
+    page.on("dialog", lambda dialog: dialog.accept())
+    page.get_by_role("button", name="Kirim pemenang ke sisanya sekarang").click()
+    for _ in range(120):
+        if page.locator('[data-figure="sent"]').inner_text() == "12" and page.locator(
+            '[data-figure="read"]'
+        ).inner_text().startswith("12"):
+            break
+        page.wait_for_timeout(250)
+        page.reload()
+    expect(page.locator('[data-figure="sent"]')).to_have_text("12")
+    expect(page.locator("#ab .badge")).to_have_text("dikirim ke sisanya")
+    screenshot(page, "campaign-ab.png", full_page=True)
+
+    # Nobody replied: one click keeps them as a segment for the next campaign.
+    page.get_by_role("button", name="Membaca, belum membalas").click()
+    expect(page).to_have_url(re.compile(r"/campaigns/segments#segment-\d+$"))
+    saved = page.locator('tr[data-segment="Uji dua versi: dibaca, belum membalas"]')
+    expect(saved).to_contain_text("Membaca, belum membalas")
+    expect(saved.locator("[data-count]")).to_have_text("12")

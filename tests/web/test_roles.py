@@ -89,6 +89,8 @@ ROUTES: list[tuple[str, str, str, Any, set[str]]] = [
     ("POST", "/campaigns/999/pause", "form", {}, MANAGE),
     ("POST", "/campaigns/999/resume", "form", {}, MANAGE),
     ("POST", "/campaigns/999/cancel", "form", {}, MANAGE),
+    ("POST", "/campaigns/999/send-winner", "form", {}, MANAGE),
+    ("POST", "/campaigns/999/retarget", "form", {"outcome": "not_read"}, MANAGE),
     (
         "POST",
         "/settings/links",

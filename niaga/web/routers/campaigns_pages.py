@@ -4,10 +4,10 @@ audience and cost check, send now or schedule) and a campaign's report."""
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import select
@@ -39,6 +39,10 @@ class DraftIn(BaseModel):
     params: dict[str, personalise.ParameterValue] = Field(default_factory=dict)
     require_consent: bool = True
     link_url: str | None = Field(None, max_length=2000)
+    variants: list[campaigns.VariantSpec] | None = Field(None, max_length=5)
+    ab_metric: Literal["read", "replied", "clicked", "orders"] = "read"
+    test_share: int | None = Field(None, ge=1, le=90)
+    winner_after_hours: float | None = Field(None, gt=0, le=720)
 
 
 class ScheduleIn(BaseModel):
@@ -92,6 +96,10 @@ def save_draft(
         user_id=user.id,
         link_url=data.link_url or None,
         draft=draft,
+        variants=data.variants,
+        ab_metric=data.ab_metric,
+        test_share=data.test_share,
+        winner_after_hours=data.winner_after_hours,
     )
     return {"id": campaign.id}
 
@@ -168,6 +176,15 @@ def campaign_page(
     campaign = campaigns.get(session, campaign_id)
     template = session.get(MessageTemplate, campaign.template_id)
     cost = pricing.actual(session, campaign, request.app.state.settings)
+    ab = campaigns.ab_report(session, campaign)
+    names = {
+        t.id: f"{t.name} ({t.language})"
+        for t in session.scalars(
+            select(MessageTemplate).where(
+                MessageTemplate.id.in_([v["template_id"] for v in (ab or {}).get("variants", [])])
+            )
+        )
+    }
     return render(
         request,
         "campaign.html",
@@ -175,8 +192,33 @@ def campaign_page(
         template=template,
         report=campaigns.report(session, campaign),
         cost=cost,
+        ab=ab,
+        template_names=names,
         can_edit=may(user, "manage_campaigns"),
     )
+
+
+@router.post("/{campaign_id}/send-winner")
+def send_winner(campaign_id: int, session: SessionDep, user: CanManageCampaigns) -> Response:
+    """The held rest of the A/B test gets the leading version now."""
+    campaigns.do_send_winner(session, campaigns.get(session, campaign_id))
+    return RedirectResponse(f"/campaigns/{campaign_id}", status_code=303)
+
+
+@router.post("/{campaign_id}/retarget")
+def retarget(
+    campaign_id: int,
+    outcome: Annotated[str, Form()],
+    session: SessionDep,
+    user: CanManageCampaigns,
+) -> Response:
+    """One click from the report to a saved segment of the recipients with that outcome."""
+    if outcome not in campaigns.OUTCOME_NAMES:
+        raise campaigns.CampaignInvalid(
+            "campaign_unknown_outcome", "Unknown outcome.", field="outcome"
+        )
+    segment = campaigns.do_retarget(session, campaigns.get(session, campaign_id), outcome)
+    return RedirectResponse(f"/campaigns/segments#segment-{segment.id}", status_code=303)
 
 
 def _act(session: SessionDep, campaign_id: int, action: str) -> Response:

@@ -9,6 +9,7 @@
   const texts = JSON.parse(document.getElementById("camp-texts").textContent);
   const conditionsBox = document.getElementById("camp-conditions");
   const paramsBox = document.getElementById("camp-params");
+  const paramsBoxB = document.getElementById("camp-params-b");
   const state = document.getElementById("camp-state");
   const estimateBox = document.getElementById("camp-estimate");
   let draftId = null;
@@ -31,18 +32,18 @@
     });
   }
 
-  function template() {
-    return data.templates.find((t) => String(t.id) === field("template_id").value);
+  function templateOf(select) {
+    return data.templates.find((t) => String(t.id) === select.value);
   }
 
-  function renderTemplate() {
-    const t = template();
-    document.getElementById("camp-template-body").textContent = t ? t.body : "";
-    paramsBox.textContent = "";
+  // The parameters of one version's template: where each value comes from.
+  function renderParams(t, box, bodyNode) {
+    bodyNode.textContent = t ? t.body : "";
+    box.textContent = "";
     if (!t) return;
     const names = [...t.body_params, ...(t.header_param ? [t.header_param] : [])];
     for (const name of names) {
-      const source = el("select", { name: `source.${name}` });
+      const source = el("select", { name: `source.${name}`, ariaLabel: `${name}` });
       for (const s of ["name", "first_name", "phone", "attribute", "last_order", "last_order_total", "text"]) {
         source.append(el("option", { value: s, textContent: texts[`source.${s}`] }));
       }
@@ -53,10 +54,30 @@
         el("input", { name: `extra.${name}`, placeholder: `${texts.key} / ${texts.value}`, ariaLabel: `${name} ${texts.value}` }),
         el("input", { name: `fallback.${name}`, placeholder: texts.fallback, ariaLabel: `${name} ${texts.fallback}` }),
         el("label", { className: "check" }, el("input", { type: "checkbox", name: `skip.${name}` }), ` ${texts.skip}`));
-      paramsBox.append(row);
+      box.append(row);
     }
-    const tracked = t.url_buttons.some((b) => String(b.url).endsWith("/l/{{1}}"));
-    document.getElementById("camp-link").hidden = !tracked;
+  }
+
+  function tracked(t) {
+    return Boolean(t) && t.url_buttons.some((b) => String(b.url).endsWith("/l/{{1}}"));
+  }
+
+  function renderTemplate() {
+    const a = templateOf(field("template_id"));
+    renderParams(a, paramsBox, document.getElementById("camp-template-body"));
+    const b = abOn() ? templateOf(field("b_template_id")) : null;
+    document.getElementById("camp-link").hidden = !(tracked(a) || tracked(b));
+  }
+
+  function abOn() {
+    return field("ab_on").checked;
+  }
+
+  function renderVersionB() {
+    document.getElementById("camp-ab-fields").hidden = !abOn();
+    renderParams(abOn() ? templateOf(field("b_template_id")) : null, paramsBoxB,
+      document.getElementById("camp-template-body-b"));
+    renderTemplate();
   }
 
   function addCondition(kind) {
@@ -94,9 +115,9 @@
     });
   }
 
-  function params() {
+  function params(box) {
     const out = {};
-    for (const row of paramsBox.querySelectorAll(".camp-param")) {
+    for (const row of box.querySelectorAll(".camp-param")) {
       const name = row.dataset.param;
       const source = row.querySelector(`[name="source.${name}"]`).value;
       const extra = row.querySelector(`[name="extra.${name}"]`).value;
@@ -136,10 +157,19 @@
       name: field("name").value.trim(),
       template_id: Number(field("template_id").value),
       rule: { conditions: conditions() },
-      params: params(),
+      params: params(paramsBox),
       require_consent: field("require_consent").checked,
       link_url: field("link_url").value || null,
     };
+    if (abOn()) {
+      body.variants = [
+        { label: "A", template_id: body.template_id, params: body.params },
+        { label: "B", template_id: Number(field("b_template_id").value), params: params(paramsBoxB) },
+      ];
+      body.ab_metric = field("ab_metric").value;
+      body.test_share = field("test_share").value ? Number(field("test_share").value) : null;
+      body.winner_after_hours = field("winner_after_hours").value ? Number(field("winner_after_hours").value) : null;
+    }
     const res = await post("/campaigns/drafts", body);
     const answer = await res.json();
     if (!res.ok) {
@@ -177,6 +207,7 @@
   });
   form.addEventListener("change", (event) => {
     if (event.target.name === "template_id") renderTemplate();
+    if (event.target.name === "ab_on" || event.target.name === "b_template_id") renderVersionB();
     document.getElementById("camp-send").disabled = true;
     document.getElementById("camp-schedule").disabled = true;
   });
