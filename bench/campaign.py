@@ -91,17 +91,17 @@ def seed(database_url: str, n: int) -> str:
     return secret
 
 
-def peak_rss_mb(pid: int) -> float:
-    """VmHWM (peak resident memory) of a process and, for the web process, its children."""
-    total = 0.0
-    for p in [pid, *_children(pid)]:
+def peak_rss_mb(pid: int) -> dict[str, float]:
+    """VmHWM (peak resident memory) of the web process and of each of its children."""
+    out: dict[str, float] = {}
+    for name, p in [("web", pid), *(("worker", c) for c in _children(pid))]:
         try:
             for line in Path(f"/proc/{p}/status").read_text().splitlines():
                 if line.startswith("VmHWM:"):
-                    total = max(total, int(line.split()[1]) / 1024)
+                    out[name] = max(out.get(name, 0.0), int(line.split()[1]) / 1024)
         except OSError:
             continue
-    return total
+    return out
 
 
 def _children(pid: int) -> list[int]:
@@ -198,13 +198,14 @@ def main() -> None:
         if len(steady) > 1
         else float("nan")
     )
+    peaks = ", ".join(f"{k} {v:.0f} MB" for k, v in memory.items())
     duplicates = max(0, samples[-1][1] - report["sent"]) if samples else -1
     print(
         f"campaign db={a.db} recipients={n} target={a.rate}/s faults={not a.no_faults}: "
         f"recipient list {built_at or float('nan'):.1f} s; sent {report.get('sent')} "
         f"at {achieved:.0f}/s (error {(achieved - a.rate) / a.rate * 100:+.1f}%, per-second "
         f"median {statistics.median(rates):.0f}); status lag {lag:.1f} s; "
-        f"peak memory {memory:.0f} MB; accepted beyond one per recipient {duplicates}; "
+        f"peak memory {peaks}; accepted beyond one per recipient {duplicates}; "
         f"delivered {report.get('delivered')}, read {report.get('read')}, "
         f"failed {report.get('failed')}, skipped {report.get('skipped')}, "
         f"queued {report.get('queued')}"

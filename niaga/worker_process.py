@@ -27,11 +27,13 @@ from niaga.core.write_priority import WritePriority
 
 log = logging.getLogger(__name__)
 
+EVENT_BATCH_SECONDS = 0.05  # live events wait at most this long to share one pipe message
+
 
 class WorkerProcess:
     """The parent's side: start the child, forward wake-ups, deliver the child's live events."""
 
-    def __init__(self, settings: Settings, deliver: Callable[[dict[str, Any]], None]) -> None:
+    def __init__(self, settings: Settings, deliver: Callable[[list[dict[str, Any]]], None]) -> None:
         self.settings = settings
         self._deliver = deliver
         self._conn: Connection | None = None
@@ -80,7 +82,7 @@ class WorkerProcess:
                 kind, payload = conn.recv()
             except (EOFError, OSError):
                 return
-            if kind == "event":
+            if kind == "events":
                 try:
                     self._deliver(payload)
                 except Exception:
@@ -127,11 +129,23 @@ async def _run_child(settings: Settings, conn: Connection) -> None:
     factory = make_sessionmaker(engine)
     listeners.register(settings, factory)
     send_lock = threading.Lock()
+    pending: list[dict[str, Any]] = []
+    done = threading.Event()
 
     def to_parent(event: events.Event) -> None:
         payload = {"type": event.name, **live.plain(event.data)}
-        with send_lock, suppress(OSError, ValueError):
-            conn.send(("event", payload))
+        with send_lock:
+            pending.append(payload)
+
+    def send_events() -> None:
+        """A campaign's thousand statuses a second cross the pipe as a few batches."""
+        while not done.wait(EVENT_BATCH_SECONDS):
+            with send_lock:
+                batch = pending.copy()
+                pending.clear()
+            if batch:
+                with suppress(OSError, ValueError):
+                    conn.send(("events", batch))
 
     hub = live.LiveHub(redis_url=settings.redis_url) if settings.redis_url else None
     if hub is not None:
@@ -157,6 +171,9 @@ async def _run_child(settings: Settings, conn: Connection) -> None:
         loop.call_soon_threadsafe(stop.set)
 
     threading.Thread(target=read, name="niaga-worker-pipe", daemon=True).start()
+    if hub is None:
+        threading.Thread(target=send_events, name="niaga-worker-events", daemon=True).start()
     await stop.wait()
     await worker.stop()
+    done.set()
     engine.dispose()

@@ -133,8 +133,8 @@ class Batch:
         self.write_labels(session)
         ids: dict[str, int] = {}
         if self.sends:
-            messages = inbox.do_send_messages(session, self.sends)
-            ids = {s.key: m.id for s, m in zip(self.sends, messages, strict=True)}
+            sent = inbox.do_send_messages(session, self.sends)
+            ids = {s.key: message_id for s, message_id in zip(self.sends, sent, strict=True)}
         for entry in self.actions:
             key = entry.detail.get(SEND_KEY)
             if key is not None:

@@ -338,11 +338,11 @@ def _send_group(
         sending.append(recipient)
     if not sends:
         return 0
-    messages = inbox.do_send_messages(session, sends)
-    for recipient, message in zip(sending, messages, strict=True):
-        recipient.state, recipient.message_id, recipient.sent_at = "sent", message.id, now
+    sent = inbox.do_send_messages(session, sends)
+    for recipient, message_id in zip(sending, sent, strict=True):
+        recipient.state, recipient.message_id, recipient.sent_at = "sent", message_id, now
     session.flush()
-    return len(messages)
+    return len(sent)
 
 
 def _vet(

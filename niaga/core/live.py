@@ -126,6 +126,18 @@ class LiveHub:
         else:
             loop.call_soon_threadsafe(self._deliver, payload)
 
+    def deliver_many_threadsafe(self, payloads: list[dict[str, Any]]) -> None:
+        """Deliver a batch (a worker child's) in one turn of the loop; nothing when no browser
+        is connected (live events are best effort: a page loads the state it shows)."""
+        loop = self.loop
+        if not self.clients or loop is None or loop.is_closed():
+            return
+        loop.call_soon_threadsafe(self._deliver_many, payloads)
+
+    def _deliver_many(self, payloads: list[dict[str, Any]]) -> None:
+        for payload in payloads:
+            self._deliver(payload)
+
     def _deliver(self, payload: dict[str, Any]) -> None:
         if payload.get("type") == "presence" and "viewers" not in payload:
             payload = {**payload, "viewers": self._apply_presence(payload)}

@@ -5,9 +5,10 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 import msgspec
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -277,6 +278,30 @@ def check_sendable(conversation: Conversation, outgoing: OutgoingMessage) -> str
     return to
 
 
+def _outbound_row(
+    conversation: Conversation,
+    outgoing: OutgoingMessage,
+    origin: str,
+    user_id: int | None = None,
+    reply_to_wamid: str | None = None,
+) -> dict[str, Any]:
+    now = clock.now()
+    return {
+        "conversation_id": conversation.id,
+        "contact_id": conversation.contact_id,
+        "direction": "out",
+        "type": outgoing.message_type,
+        "text": outgoing.summary_text(),
+        "content": outgoing.model_dump(mode="json"),
+        "context_wamid": reply_to_wamid,
+        "status": "pending",
+        "origin": origin,
+        "sent_by_user_id": user_id,
+        "created_at": now,
+        "received_at": now,
+    }
+
+
 def _outbound(
     conversation: Conversation,
     outgoing: OutgoingMessage,
@@ -284,33 +309,30 @@ def _outbound(
     user_id: int | None = None,
     reply_to_wamid: str | None = None,
 ) -> Message:
-    now = clock.now()
-    return Message(
-        conversation_id=conversation.id,
-        contact_id=conversation.contact_id,
-        direction="out",
-        type=outgoing.message_type,
-        text=outgoing.summary_text(),
-        content=outgoing.model_dump(mode="json"),
-        context_wamid=reply_to_wamid,
-        status="pending",
-        origin=origin,
-        sent_by_user_id=user_id,
-        created_at=now,
-        received_at=now,
-    )
+    return Message(**_outbound_row(conversation, outgoing, origin, user_id, reply_to_wamid))
 
 
 def _queued(session: Session, conversation: Conversation, message: Message) -> None:
+    _touch_thread(session, conversation, message.id, message.type, message.text, message.origin)
     conversation.last_message_at = message.created_at
-    conversation.last_message_preview = preview(message.type, message.text)
+
+
+def _touch_thread(
+    session: Session,
+    conversation: Conversation,
+    message_id: int,
+    kind: str,
+    text: str | None,
+    origin: str,
+) -> None:
+    conversation.last_message_preview = preview(kind, text)
     conversation.last_message_direction = "out"
     events.emit_on_commit(
         session,
         events.MESSAGE_QUEUED,
-        message_id=message.id,
+        message_id=message_id,
         conversation_id=conversation.id,
-        origin=message.origin,
+        origin=origin,
     )
 
 
@@ -325,12 +347,19 @@ class Send:
     origin: str = "automation"
 
 
-def do_send_messages(session: Session, sends: list[Send]) -> list[Message]:
+def do_send_messages(session: Session, sends: list[Send]) -> list[int]:
     """Queue many messages at once (keys the caller knows are new): one insert of the
-    messages, one of their outbox rows; same result as :func:`do_send_message` for each."""
-    messages = [_outbound(s.conversation, s.outgoing, s.origin) for s in sends]
-    session.add_all(messages)
-    session.flush()
+    messages, one of their outbox rows; same result as :func:`do_send_message` for each.
+    Returns the new messages' ids, in the order of ``sends``."""
+    if not sends:
+        return []
+    rows = [_outbound_row(s.conversation, s.outgoing, s.origin) for s in sends]
+    table = Message.__table__
+    ids = list(
+        session.execute(
+            insert(table).returning(table.c.id, sort_by_parameter_order=True), rows
+        ).scalars()
+    )
     outbox.do_enqueue_many(
         session,
         [
@@ -338,15 +367,16 @@ def do_send_messages(session: Session, sends: list[Send]) -> list[Message]:
                 "idempotency_key": s.key,
                 "phone_number_id": s.conversation.phone_number_id,
                 "recipient": s.recipient,
-                "message": m.content,
-                "message_id": m.id,
+                "message": row["content"],
+                "message_id": message_id,
             }
-            for s, m in zip(sends, messages, strict=True)
+            for s, row, message_id in zip(sends, rows, ids, strict=True)
         ],
     )
-    for s, m in zip(sends, messages, strict=True):
-        _queued(session, s.conversation, m)
-    return messages
+    for s, row, message_id in zip(sends, rows, ids, strict=True):
+        _touch_thread(session, s.conversation, message_id, row["type"], row["text"], s.origin)
+        s.conversation.last_message_at = row["created_at"]
+    return ids
 
 
 def do_mark_read(session: Session, conversation: Conversation) -> None:

@@ -60,7 +60,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         worker: Worker | None = None
         child: WorkerProcess | None = None
         if settings.embedded_worker and settings.worker_process:
-            child = WorkerProcess(settings, hub.deliver_threadsafe)
+            child = WorkerProcess(settings, hub.deliver_many_threadsafe)
         elif settings.embedded_worker:
             worker = Worker(settings, factory, dispatch=settings.embedded_dispatch)
         intake = await asyncio.to_thread(intake_db.open_intake, settings, engine)
@@ -119,6 +119,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.read_session_factory = make_sessionmaker(engine, read_only=True)
     app.state.sandbox = sandbox
     app.state.live_hub = live.LiveHub()
+    if sandbox is not None:
+        # First among the routes: the sandbox's Graph API calls (a campaign's thousand a
+        # second) are matched at once instead of after every page and API route.
+        app.mount("/sandbox", sandbox.app)
     from niaga.web import errors as web_errors
 
     web_errors.install(app)
@@ -158,8 +162,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             return JSONResponse({"status": "error", "database": str(exc)}, status_code=503)
         return JSONResponse({"status": "ok", "version": __version__})
 
-    if sandbox is not None:
-        app.mount("/sandbox", sandbox.app)
     return app
 
 

@@ -60,13 +60,14 @@ def test_the_whole_loop_runs_across_the_web_and_the_worker_process(
     server = LiveServer(make_settings(fresh_database_url, free_port(), worker_process=True))
     hub = server.app.state.live_hub
     seen: list[dict[str, Any]] = []
-    original = hub.deliver_threadsafe
+    original = hub.deliver_many_threadsafe
 
-    def watch(payload: dict[str, Any]) -> None:
-        seen.append(payload)
-        original(payload)
+    def watch(payloads: list[dict[str, Any]]) -> None:
+        seen.extend(payloads)
+        original(payloads)
 
-    hub.deliver_threadsafe = watch  # what the child sends, delivered to this process's browsers
+    # What the child sends, in batches, for this process's browsers.
+    hub.deliver_many_threadsafe = watch
     server.start()
     try:
         child = server.app.state.worker_process
@@ -166,7 +167,7 @@ def test_a_wake_up_through_the_pipe_processes_stored_webhooks_at_once(
         fresh_database_url, free_port(), worker_process=True, embedded_dispatch=False
     )
     seen: list[dict[str, Any]] = []
-    child = WorkerProcess(settings, seen.append)
+    child = WorkerProcess(settings, seen.extend)
     child.start()
     try:
         with intake_of(factory)() as s, s.begin():  # where the server would store it
