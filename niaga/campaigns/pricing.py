@@ -11,15 +11,18 @@ reported as billable.
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from typing import Any
 
 import phonenumbers
-from sqlalchemy import delete, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from niaga.campaigns.models import Campaign, CampaignRecipient, PricingRate
 from niaga.contacts.models import Contact
+from niaga.core import clock
 from niaga.core.config import Settings
 from niaga.core.errors import DomainError
 from niaga.inbox.models import Message
@@ -109,11 +112,48 @@ def _rate_of(
 
 
 def country_of(phone: str | None) -> str:
-    """The calling code of an E.164 number ("62"), or ``*`` when unknown."""
-    try:
-        return str(phonenumbers.parse(phone or "", None).country_code)
-    except phonenumbers.NumberParseException:
-        return "*"
+    """The calling code of an E.164 number ("62"), or ``*`` when unknown (calling codes are
+    prefix-free, so the first one to three digits decide; a report counts 100,000 of them)."""
+    digits = (phone or "").lstrip("+")
+    for size in (1, 2, 3):
+        code = digits[:size]
+        if code.isdigit() and int(code) in phonenumbers.COUNTRY_CODE_TO_REGION_CODE:
+            return code
+    return "*"
+
+
+FEP_REPLY = timedelta(hours=24)
+FEP_WINDOW = timedelta(hours=72)
+
+
+def free_entry_open(session: Session, contact_ids: Sequence[int], at: datetime) -> set[int]:
+    """Contacts inside a free entry point (FACTS.md §3.4): they wrote from a Click-to-WhatsApp
+    ad or a Page button, the business answered within 24 hours, and the 72 hours that answer
+    opened have not passed. Every message to them is free then, templates included."""
+    if not contact_ids:
+        return set()
+    entries = session.execute(
+        select(Message.contact_id, Message.conversation_id, Message.created_at).where(
+            Message.contact_id.in_(contact_ids),
+            Message.direction == "in",
+            Message.referral.is_not(None),
+            Message.created_at >= at - FEP_REPLY - FEP_WINDOW,
+        )
+    ).all()
+    open_now: set[int] = set()
+    for contact_id, conversation_id, entered in entries:
+        answered = session.scalar(
+            select(func.min(Message.created_at)).where(
+                Message.conversation_id == conversation_id,
+                Message.direction == "out",
+                Message.status != "failed",
+                Message.created_at >= entered,
+                Message.created_at <= clock.as_utc(entered) + FEP_REPLY,
+            )
+        )
+        if answered is not None and clock.as_utc(at) < clock.as_utc(answered) + FEP_WINDOW:
+            open_now.add(contact_id)
+    return open_now
 
 
 def add(

@@ -452,7 +452,8 @@ def _message(
 def plan(session: Session, campaign: Campaign, settings: Settings) -> dict[str, Any]:
     """Before sending: who the campaign would reach now, who it would skip and why, how many
     Meta's messaging limit would hold back, and the estimated cost (rate card × charged
-    messages: marketing always, utility outside the 24-hour window)."""
+    messages: marketing always, utility outside the 24-hour window; nothing to a customer in
+    an open free entry point)."""
     template = session.get_one(MessageTemplate, campaign.template_id)
     category = (template.category or "MARKETING").lower()
     rule = segments.SegmentRule.model_validate(campaign.rule)
@@ -462,9 +463,11 @@ def plan(session: Session, campaign: Campaign, settings: Settings) -> dict[str, 
     audience, sending = 0, 0
     skipped: Counter[str] = Counter()
     window_start = clock.now() - DAY
+    free = 0
     for ids in segments.stream(session, rule):
         audience += len(ids)
         vetted = _vet(session, campaign, template, fields, campaign.params or {}, ids, settings)
+        fep = pricing.free_entry_open(session, ids, clock.now())
         charged: Counter[str] = Counter()
         for contact, reason, _ in vetted.values():
             if reason is not None:
@@ -472,6 +475,9 @@ def plan(session: Session, campaign: Campaign, settings: Settings) -> dict[str, 
                 continue
             assert contact is not None
             sending += 1
+            if contact.id in fep:
+                free += 1
+                continue
             in_window = contact.last_inbound_at and clock.as_utc(contact.last_inbound_at) > (
                 window_start
             )
@@ -494,5 +500,6 @@ def plan(session: Session, campaign: Campaign, settings: Settings) -> dict[str, 
         "will_send": sending,
         "skipped": dict(skipped),
         "held_by_messaging_limit": held,
+        "free_entry_point": free,
         "estimate": cost.as_dict(card),
     }

@@ -23,6 +23,7 @@ from niaga.contacts import consent
 from niaga.contacts.models import Contact
 from niaga.core import clock
 from niaga.core.db import transaction
+from niaga.inbox import service as inbox
 from niaga.inbox.models import Message
 from niaga.outbox.models import OutboxMessage
 from niaga.templates.models import MessageTemplate
@@ -411,6 +412,58 @@ def test_the_cost_is_estimated_before_and_counted_after(shop: Any) -> None:
         actual = pricing.actual(s, s.get_one(Campaign, campaign_id), settings)
     assert actual["lines"][0]["messages"] == 10  # the limit held the rest back
     assert actual["total_idr"] == 10 * 600
+
+
+def test_a_customer_in_a_free_entry_point_costs_nothing_in_the_estimate(shop: Any) -> None:
+    """Wrote from a Click-to-WhatsApp ad, answered within 24 hours: the next 72 hours are free
+    (FACTS.md §3.4). Not answered in time, or the 72 hours over: charged as usual."""
+    factory, campaign_id, ids = shop
+    settings = slow(wa_messages_per_second=100)
+    now = clock.now()
+    ad = {"source_kind": "ad", "source_ref": "120226305854810726"}
+
+    def entry(contact_id: int, wrote: timedelta, answered: timedelta | None) -> None:
+        with transaction(factory) as s:
+            contact = s.get_one(Contact, contact_id)
+            conversation = inbox.do_get_or_create_conversation(s, contact, "106540352242922")
+            s.add(
+                Message(
+                    conversation_id=conversation.id,
+                    contact_id=contact_id,
+                    direction="in",
+                    wamid=f"wamid.AD{contact_id}",
+                    type="text",
+                    text="Halo, saya lihat iklannya",
+                    referral=ad,
+                    status="received",
+                    created_at=now - wrote,
+                )
+            )
+            if answered is not None:
+                s.add(
+                    Message(
+                        conversation_id=conversation.id,
+                        contact_id=contact_id,
+                        direction="out",
+                        type="text",
+                        text="Halo kak!",
+                        status="read",
+                        created_at=now - wrote + answered,
+                    )
+                )
+
+    entry(ids[0], timedelta(hours=30), timedelta(hours=2))  # free until 70 h after the ad
+    entry(ids[1], timedelta(hours=2), timedelta(minutes=5))  # free
+    entry(ids[2], timedelta(hours=40), timedelta(hours=25))  # answered too late: charged
+    entry(ids[3], timedelta(hours=80), timedelta(hours=1))  # 72 hours over: charged
+    entry(ids[4], timedelta(hours=3), None)  # not answered yet: charged
+    with factory() as s:
+        plan = sender.plan(s, s.get_one(Campaign, campaign_id), settings)
+        assert pricing.free_entry_open(s, ids, now) == {ids[0], ids[1]}
+    assert (plan["will_send"], plan["free_entry_point"]) == (30, 2)
+    (line,) = plan["estimate"]["lines"]
+    assert line["messages"] == 28
+    assert plan["estimate"]["total_usd"] == round(28 * 0.0411, 4)
 
 
 def test_the_rate_card_and_the_cost_preview_through_the_api(

@@ -183,7 +183,8 @@ def cancel(
 @router.get("/{campaign_id}/cost")
 def cost(campaign_id: int, request: Request, session: SessionDep, token: CanRead) -> Any:
     """Before sending: the audience now, who would be skipped and why, how many the messaging
-    limit would hold back, and the estimated cost from the rate card."""
+    limit would hold back, how many are in a free entry point (free for 72 hours after an
+    answered Click-to-WhatsApp ad), and the estimated cost from the rate card."""
     campaign = campaigns.get(session, campaign_id)
     return sender.plan(session, campaign, settings_of(request))
 

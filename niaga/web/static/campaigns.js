@@ -142,6 +142,7 @@
       [texts.will_send, plan.will_send],
       [texts.skipped, skipped || "0"],
       [texts.held, plan.held_by_messaging_limit],
+      ...(plan.free_entry_point ? [[texts.free_entry_point, plan.free_entry_point]] : []),
       [texts.cost, plan.estimate.total_idr_display],
     ];
     const table = el("table", { className: "table", id: "camp-plan" });
