@@ -140,6 +140,8 @@ def main() -> None:
                 headers=CONTROL,
                 timeout=10,
                 json={
+                    # Meta's stand-in keeps a short log: the web process's memory is Niaga's.
+                    "max_log": 2000,
                     "messages_per_second": a.rate * 3,
                     "template_review_seconds": 0.1,
                     **({} if a.no_faults else FAULTS),

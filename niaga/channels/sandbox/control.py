@@ -116,6 +116,7 @@ def control_router(sandbox: SandboxPort) -> APIRouter:
             return _unprocessable(exc.errors(include_url=False, include_context=False))
         for key in changes:
             setattr(sandbox.config, key, getattr(checked, key))
+        sandbox.state.max_log = sandbox.config.max_log  # the logs shrink at their next entry
         return sandbox.config.public()
 
     @router.post("/reset")
