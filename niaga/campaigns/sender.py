@@ -34,7 +34,7 @@ from niaga.campaigns import personalise, pricing, segments
 from niaga.campaigns import service as campaign_service
 from niaga.campaigns.models import Campaign, CampaignRecipient, MessagingLimit
 from niaga.campaigns.variants import assign, bucket, variants_of
-from niaga.channels.whatsapp.outgoing import TemplateMessage
+from niaga.channels.whatsapp.outgoing import TemplateMediaHeader, TemplateMessage
 from niaga.contacts import consent
 from niaga.contacts.models import ConsentEvent, Contact
 from niaga.core import clock
@@ -304,7 +304,7 @@ def _send_group(
     claimed: list[CampaignRecipient],
     settings: Settings,
 ) -> int:
-    fields = templates.composer_fields(template)
+    fields = templates.composer_fields(template, settings.public_url)
     vetted = _vet(
         session, campaign, template, fields, raw_params, [r.contact_id for r in claimed], settings
     )
@@ -434,7 +434,9 @@ def _message(
         if named
         else [values[n] for n in sorted(body_names, key=lambda n: int(n) if n.isdigit() else 0)]
     )
-    header = values.get(fields["header_param"]) if fields["header_param"] else None
+    header: Any = values.get(fields["header_param"]) if fields["header_param"] else None
+    if fields["header_media"] and fields["header_sample_url"]:
+        header = TemplateMediaHeader(type=fields["header_media"], link=fields["header_sample_url"])
     buttons = [
         {"sub_type": "url", "index": b["index"], "text": code}
         for b in fields["url_buttons"]

@@ -164,6 +164,14 @@ def _checked(
             status=template.status,
         )
     fields = templates.composer_fields(template)
+    if fields["header_media"] and not fields["header_sample"]:
+        raise CampaignInvalid(
+            "campaign_header_file",
+            "The template {name} shows a file in its header; write it in Niaga with its "
+            "example file to send it in a campaign.",
+            field=f"{prefix}template_id",
+            name=template.name,
+        )
     needed = [*fields["body_params"], *([fields["header_param"]] if fields["header_param"] else [])]
     for name_ in needed:
         if name_ not in params:

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any, Protocol, runtime_checkable
 
-from niaga.channels.template_definition import TemplateDefinition
+from niaga.channels.template_definition import MediaSample, TemplateDefinition
 from niaga.channels.whatsapp.errors import UnsendableMessage
 from niaga.channels.whatsapp.graph import MediaInfo, SentMessage
 from niaga.channels.whatsapp.types import TemplateListing
@@ -73,9 +73,16 @@ class Channel(Protocol):
         ...
 
     async def submit_template(
-        self, waba_id: str, definition: TemplateDefinition
+        self, waba_id: str, definition: TemplateDefinition, sample: MediaSample | None = None
     ) -> TemplateListing:
-        """Submit a template written in Niaga's terms; what was accepted."""
+        """Submit a template written in Niaga's terms (a media header with its example file);
+        what was accepted."""
+        ...
+
+    async def edit_template(
+        self, template_id: str, definition: TemplateDefinition, sample: MediaSample | None = None
+    ) -> None:
+        """Change a template the channel holds; it is reviewed again."""
         ...
 
     async def delete_template(self, waba_id: str, name: str, hsm_id: str | None = None) -> None:

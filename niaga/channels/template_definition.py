@@ -9,6 +9,7 @@ sample, as Meta's review requires.
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -18,8 +19,17 @@ PARAMETER = re.compile(r"\{\{\s*([^{}]*?)\s*\}\}")
 # Authentication templates use Meta's one-time-password format, which Niaga does not write yet.
 Category = Literal["MARKETING", "UTILITY"]
 ParameterFormat = Literal["NAMED", "POSITIONAL"]
-# Media headers need a sample uploaded through Meta's Resumable Upload API first (not yet).
-HeaderKind = Literal["none", "text", "location"]
+HeaderKind = Literal["none", "text", "image", "video", "document", "location"]
+MEDIA_HEADERS = ("image", "video", "document")
+
+
+@dataclass(frozen=True)
+class MediaSample:
+    """The example file of a media header, handed to the channel at submission."""
+
+    data: bytes
+    mime_type: str
+    file_name: str
 
 
 class _Strict(BaseModel):
@@ -71,6 +81,12 @@ class TemplateDefinition(_Strict):
     parameter_format: ParameterFormat = "NAMED"
     header: HeaderKind = "none"
     header_text: str | None = Field(None, max_length=1000)
+    header_sample: str | None = Field(
+        None,
+        max_length=200,
+        description="An image, video or PDF header's example file, as stored by Niaga "
+        "(POST /api/v1/templates/samples); each message then carries it as the header",
+    )
     body: str = Field(max_length=5000)
     footer: str | None = Field(None, max_length=1000)
     buttons: list[Button] = Field(default_factory=list, max_length=50)

@@ -67,6 +67,8 @@ class Settings(BaseSettings):
     wa_phone_number_id: str = "106540352242922"
     wa_display_phone_number: str = "6281100000000"
     wa_business_account_id: str = "102290129340398"
+    # Meta's app (App Dashboard): media header examples go through its Resumable Upload API.
+    wa_app_id: str = "1234567890123456"
     wa_access_token: str = DEFAULT_ACCESS_TOKEN
     wa_app_secret: str = DEFAULT_APP_SECRET
     wa_verify_token: str = DEFAULT_VERIFY_TOKEN

@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from niaga.channels.template_definition import TemplateDefinition, UrlButton
-from niaga.channels.whatsapp.template_rules import problems
+from niaga.channels.whatsapp.template_rules import creation_request, problems
 from niaga.channels.whatsapp.types import TemplateListing
 from niaga.core.errors import ConflictError, DomainError, NotFoundError
 from niaga.core.i18n import gettext
@@ -178,6 +178,40 @@ def do_record_submitted(
     assert template is not None
     template.definition = definition.model_dump(mode="json")
     session.flush()
+    return template
+
+
+EDITABLE = ("APPROVED", "REJECTED", "PAUSED")
+
+
+def edited_definition(template: MessageTemplate, definition: TemplateDefinition) -> None:
+    """Check that ``definition`` may replace what Meta holds for ``template``: Meta edits an
+    approved, rejected or paused template, never its name or language (those make a new
+    template), nor the category of an approved one."""
+    if template.status not in EDITABLE or not template.meta_id:
+        raise TemplateNotEditable(template.status)
+    if (definition.name, definition.language) != (template.name, template.language):
+        raise DomainError(
+            "template_rename",
+            "A template's name and language stay; write a new template for another.",
+            field="name",
+        )
+    if template.status == "APPROVED" and definition.category != (template.category or "").upper():
+        raise DomainError(
+            "template_recategorise",
+            "An approved template keeps its category.",
+            field="category",
+        )
+
+
+def do_record_edited(
+    session: Session, template: MessageTemplate, definition: TemplateDefinition
+) -> MessageTemplate:
+    """Meta took the edit: the new definition, and the template is in review again."""
+    template.definition = definition.model_dump(mode="json")
+    template.category = definition.category
+    template.components = creation_request(definition)["components"]
+    service.do_mark_in_review(session, template)
     return template
 
 

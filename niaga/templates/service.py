@@ -23,6 +23,7 @@ from niaga.channels.whatsapp.types import (
     TemplateStatusUpdate,
 )
 from niaga.core import clock, events
+from niaga.templates import samples
 from niaga.templates.models import MessageTemplate, TemplateChange
 
 PARAM = re.compile(r"\{\{\s*([A-Za-z0-9_]+)\s*\}\}")
@@ -118,6 +119,11 @@ def do_record_review(session: Session, update: TemplateStatusUpdate) -> MessageT
     return template
 
 
+def do_mark_in_review(session: Session, template: MessageTemplate) -> None:
+    """Our edit went to Meta: PENDING until the review webhook says otherwise."""
+    _move(session, template, status="PENDING", source="submit")
+
+
 def do_record_quality(session: Session, update: TemplateQualityUpdate) -> MessageTemplate:
     """Meta changed a template's quality score (GREEN, YELLOW, RED)."""
     template = _find_or_add(session, update.template_id, update.name, update.language)
@@ -182,8 +188,9 @@ def composer_templates(session: Session) -> list[dict[str, Any]]:
     return [composer_fields(t) for t in rows]
 
 
-def composer_fields(template: MessageTemplate) -> dict[str, Any]:
-    """Body text and its parameters, a text header's parameter, media header, buttons."""
+def composer_fields(template: MessageTemplate, public_url: str | None = None) -> dict[str, Any]:
+    """Body text and its parameters, a text header's parameter, media header (with the link
+    of its example file under ``public_url``, when written in Niaga), buttons."""
     body, header, footer = "", None, None
     body_params: list[str] = []
     header_param: str | None = None
@@ -211,6 +218,7 @@ def composer_fields(template: MessageTemplate) -> dict[str, Any]:
                 url = str(button.get("url") or "")
                 if str(button.get("type", "")).upper() == "URL" and PARAM.search(url):
                     url_buttons.append({"index": index, "text": button.get("text"), "url": url})
+    sample = (template.definition or {}).get("header_sample") if header_media else None
     return {
         "id": template.id,
         "name": template.name,
@@ -223,6 +231,8 @@ def composer_fields(template: MessageTemplate) -> dict[str, Any]:
         "body_params": list(dict.fromkeys(body_params)),
         "header_param": header_param,
         "header_media": header_media,
+        "header_sample": sample,
+        "header_sample_url": samples.url_of(sample, public_url) if sample and public_url else None,
         "url_buttons": url_buttons,
         "buttons": buttons,
     }

@@ -136,12 +136,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         contacts_import_api,
         links_api,
         segments_api,
+        template_media,
         templates_api,
     )
 
     app.include_router(api.router)
     app.include_router(automation_api.router)
     app.include_router(templates_api.router)
+    app.include_router(template_media.router)
     app.include_router(links_api.router)
     app.include_router(contacts_import_api.router)
     app.include_router(segments_api.router)

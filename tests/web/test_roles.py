@@ -187,6 +187,7 @@ PUBLIC = {
     "/invite/{secret}",
     "/",
     "/media/out/{name}",
+    "/media/templates/{key}",  # a media header's example, fetched by Meta
     "/healthz",
     "/l/{code}",  # a campaign recipient's tracked link
 }

@@ -34,6 +34,7 @@ from niaga.channels.sandbox.phone import phone_router
 from niaga.channels.sandbox.ratelimit import Limits
 from niaga.channels.sandbox.state import Customer, SandboxState, new_wamid
 from niaga.channels.sandbox.statuses import StatusPlanner
+from niaga.channels.sandbox.uploads import Uploads
 from niaga.channels.sandbox.validation import normalise_recipient, validate_message
 from niaga.channels.sandbox.webhooks import WebhookSender, envelope, messages_value
 from niaga.core.tokens import tokens_equal
@@ -87,6 +88,7 @@ class Sandbox:
         self.state.messages.clear()
         self.state.inbound.clear()
         self.state.media.clear()
+        self.state.uploads = Uploads()
         self.state.webhook_log.clear()
         self.state.stats.clear()
         self.state.errors.clear()
@@ -243,7 +245,7 @@ class Sandbox:
         async def create_template(version: str, waba_id: str, request: Request) -> Any:
             self._check(version, None, request, waba_id=waba_id)
             body = await request.json()
-            template, rejection = tpl.review(body)
+            template, rejection = tpl.review(body, self.state.uploads)
             if self.state.template(template.name, template.language) is not None:
                 raise SandboxError(100, "a template with this name and language already exists")
             self.state.templates.append(template)
@@ -267,8 +269,50 @@ class Sandbox:
                 raise SandboxError(100, f"template {name} does not exist")
             return {"success": True}
 
+        @app.post("/{version}/{app_id}/uploads", tags=["graph"])
+        async def open_upload(
+            version: str,
+            app_id: str,
+            request: Request,
+            file_name: str = "",
+            file_length: str | None = None,
+            file_type: str | None = None,
+        ) -> dict[str, str]:
+            """Resumable Upload API, step 1: a session for one file of this app."""
+            self._check(version, None, request)
+            if app_id != self.config.app_id:
+                raise SandboxError(100, f"Object with ID '{app_id}' does not exist")
+            return {"id": self.state.uploads.open(file_name, file_length, file_type)}
+
+        @app.post("/{version}/{object_id}", tags=["graph"])
+        async def post_object(version: str, object_id: str, request: Request) -> Any:
+            """The bytes of an upload session (from ``file_offset``), or a template edit."""
+            if object_id.startswith("upload:"):
+                self._check_upload(version, request)
+                handle = self.state.uploads.write(
+                    object_id, request.headers.get("file_offset"), await request.body()
+                )
+                if handle is None:
+                    return {"id": object_id, "file_offset": self.state.uploads.offset(object_id)}
+                return {"h": handle}
+            self._check(version, None, request)
+            template = next((t for t in self.state.templates if t.id == object_id), None)
+            if template is None:
+                raise SandboxError(
+                    100, f"Unsupported post request. Object with ID '{object_id}' does not exist"
+                )
+            body = await request.json()
+            rejection = tpl.edit(template, body, self.state.uploads, time.time())
+            self._later(
+                self.config.template_review_seconds, self._finish_review(template, rejection)
+            )
+            return {"success": True}
+
         @app.get("/{version}/{object_id}", tags=["graph"])
         async def get_object(version: str, object_id: str, request: Request) -> Any:
+            if object_id.startswith("upload:"):  # where a broken upload resumes
+                self._check_upload(version, request)
+                return {"id": object_id, "file_offset": self.state.uploads.offset(object_id)}
             self._check(version, None, request)
             if object_id == self.config.phone_number_id:
                 return {
@@ -306,6 +350,14 @@ class Sandbox:
             if self.state.media.pop(object_id, None) is None:
                 raise SandboxError(100, f"media {object_id} does not exist")
             return {"success": True}
+
+    def _check_upload(self, version: str, request: Request) -> None:
+        """Upload sessions take the token as ``Authorization: OAuth …``, like Meta's."""
+        if not re.match(self.config.api_versions, version):
+            raise SandboxError(100, f"Unknown path components: /{version}")
+        header = request.headers.get("authorization", "")
+        if not tokens_equal(header, f"OAuth {self.config.access_token}"):
+            raise SandboxError(190, "Invalid OAuth access token - Cannot parse access token")
 
     def _check(
         self,

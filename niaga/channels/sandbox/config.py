@@ -27,6 +27,7 @@ class SandboxConfig(BaseModel):
     display_phone_number: str = "6281100000000"
     verified_name: str = "Toko Sari"
     waba_id: str = "102290129340398"
+    app_id: str = "1234567890123456"
     api_versions: str = Field(r"^v\d+\.\d+$", description="Regex of accepted Graph versions")
 
     # Meta's limits (FACTS.md §3.3)
@@ -98,6 +99,7 @@ class SandboxConfig(BaseModel):
             phone_number_id=settings.wa_phone_number_id,
             display_phone_number=settings.wa_display_phone_number,
             waba_id=settings.wa_business_account_id,
+            app_id=settings.wa_app_id,
             state_file=str(settings.data_dir / "sandbox-customers.json"),
             messaging_limit_tier=settings.sandbox_messaging_limit_tier,
             status_delays={

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from niaga.channels.sandbox.templates import Template, seed_templates
+from niaga.channels.sandbox.uploads import Uploads
 
 
 def bsuid_for(phone: str) -> str:
@@ -118,6 +119,7 @@ class SandboxState:
     messages: deque[dict[str, Any]] = field(default_factory=deque)
     inbound: dict[str, dict[str, Any]] = field(default_factory=dict)
     media: dict[str, Media] = field(default_factory=dict)
+    uploads: Uploads = field(default_factory=Uploads)
     templates: list[Template] = field(default_factory=seed_templates)
     profile: dict[str, Any] = field(
         default_factory=lambda: {

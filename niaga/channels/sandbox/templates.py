@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from niaga.channels.sandbox.errors import SandboxError
+from niaga.channels.sandbox.uploads import FORMAT_TYPES, Uploads
 
 POSITIONAL = re.compile(r"\{\{\s*(\d+)\s*\}\}")
 NAMED = re.compile(r"\{\{\s*([a-z_][a-z0-9_]*)\s*\}\}")
@@ -28,6 +29,7 @@ class Template:
     status: str = "APPROVED"
     id: str = field(default_factory=lambda: str(next(_ids)))
     quality: str = "GREEN"
+    edited_at: list[float] = field(default_factory=list)
 
     def public(self) -> dict[str, Any]:
         return {
@@ -158,8 +160,9 @@ def seed_templates() -> list[Template]:
     ]
 
 
-def review(body: dict[str, Any]) -> tuple[Template, str | None]:
-    """Check a creation request like Meta: sync errors raise; returns (template, rejection)."""
+def review(body: dict[str, Any], uploads: Uploads | None = None) -> tuple[Template, str | None]:
+    """Check a creation request like Meta: sync errors raise; returns (template, rejection).
+    A media header's example must name a file ``uploads`` finished."""
     name = body.get("name")
     if not isinstance(name, str) or not NAME_RE.match(name):
         raise SandboxError(100, "name must be lowercase letters, digits and _ (max 512)")
@@ -182,6 +185,11 @@ def review(body: dict[str, Any]) -> tuple[Template, str | None]:
         text = comp.get("text", "") or ""
         if kind == "BODY":
             rejection = _check_body(text, fmt) or rejection
+        elif kind == "HEADER" and str(comp.get("format", "TEXT")).upper() in FORMAT_TYPES:
+            fmt_name = str(comp.get("format")).upper()
+            (uploads or Uploads()).check_example(
+                fmt_name, (comp.get("example") or {}).get("header_handle")
+            )
         elif kind == "HEADER" and comp.get("format", "TEXT").upper() == "TEXT":
             if len(text) > 60:
                 raise SandboxError(100, "header text is longer than 60 characters")
@@ -292,3 +300,37 @@ def check_send(template: Template | None, name: str, language: str, spec: dict[s
     for index in template.url_buttons_with_param():
         if len(buttons.get(index, [])) != 1:
             raise SandboxError(132000, f"URL button {index} needs one text parameter")
+
+
+EDITS_PER_DAY = 1
+EDITS_PER_MONTH = 10
+
+
+def edit(template: Template, body: dict[str, Any], uploads: Uploads, now: float) -> str | None:
+    """Change a template like Meta's ``POST /{template-id}``: only an approved, rejected or
+    paused one, at most once a day and ten times in 30 days when approved; it goes back to
+    review (PENDING). Returns the rejection the review will give, if any."""
+    if template.status not in ("APPROVED", "REJECTED", "PAUSED"):
+        raise SandboxError(100, f"A template that is {template.status} cannot be edited")
+    if template.status == "APPROVED":
+        day = [t for t in template.edited_at if now - t < 86400]
+        month = [t for t in template.edited_at if now - t < 30 * 86400]
+        if len(day) >= EDITS_PER_DAY or len(month) >= EDITS_PER_MONTH:
+            raise SandboxError(
+                100, "This template was edited too often: once a day, ten times in 30 days"
+            )
+    changed, rejection = review(
+        {
+            "name": template.name,
+            "language": template.language,
+            "category": body.get("category") or template.category,
+            "parameter_format": template.parameter_format,
+            "components": body.get("components", template.components),
+        },
+        uploads,
+    )
+    template.category = changed.category
+    template.components = changed.components
+    template.status = "PENDING"
+    template.edited_at.append(now)
+    return rejection

@@ -6,7 +6,7 @@ from collections.abc import Mapping, Sequence
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
-from niaga.channels.template_definition import TemplateDefinition
+from niaga.channels.template_definition import MediaSample, TemplateDefinition
 from niaga.channels.whatsapp.errors import UnsendableMessage
 from niaga.channels.whatsapp.graph import (
     DEFAULT_PHONE_FIELDS,
@@ -43,8 +43,9 @@ if TYPE_CHECKING:
 class WhatsAppChannel:
     """Implements :class:`~niaga.channels.base.Channel` by delegating to a :class:`GraphClient`."""
 
-    def __init__(self, client: GraphClient) -> None:
+    def __init__(self, client: GraphClient, app_id: str = "") -> None:
         self.client = client
+        self.app_id = app_id  # Meta's app: the Resumable Upload API works per app
 
     async def send_message(
         self,
@@ -103,10 +104,30 @@ class WhatsAppChannel:
         return submitted_listing(template, answer)
 
     async def submit_template(
-        self, waba_id: str, definition: TemplateDefinition
+        self, waba_id: str, definition: TemplateDefinition, sample: MediaSample | None = None
     ) -> TemplateListing:
-        """Submit a template written in Niaga's terms (rendered as Meta's creation request)."""
-        return await self.create_template(waba_id, creation_request(definition))
+        """Submit a template written in Niaga's terms (rendered as Meta's creation request);
+        a media header's example file is uploaded first (Resumable Upload API)."""
+        handle = await self._handle_of(sample)
+        return await self.create_template(waba_id, creation_request(definition, handle))
+
+    async def edit_template(
+        self, template_id: str, definition: TemplateDefinition, sample: MediaSample | None = None
+    ) -> None:
+        """Change a template Meta holds to ``definition`` (its name and language stay): the
+        components and the category go to review again."""
+        handle = await self._handle_of(sample)
+        request = creation_request(definition, handle)
+        await self.client.edit_template(
+            template_id, {"category": request["category"], "components": request["components"]}
+        )
+
+    async def _handle_of(self, sample: MediaSample | None) -> str | None:
+        if sample is None:
+            return None
+        return await self.client.upload_file(
+            self.app_id, sample.data, sample.mime_type, sample.file_name
+        )
 
     async def delete_template(self, waba_id: str, name: str, hsm_id: str | None = None) -> None:
         """Delete a template by name (optionally one language by ``hsm_id``)."""
@@ -159,4 +180,4 @@ def make_channel(settings: Settings) -> WhatsAppChannel:
         access_token=settings.wa_access_token,
         timeout=settings.wa_request_timeout,
     )
-    return WhatsAppChannel(client)
+    return WhatsAppChannel(client, app_id=settings.wa_app_id)

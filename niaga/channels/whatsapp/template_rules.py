@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from niaga.channels.template_definition import (
+    MEDIA_HEADERS,
     CopyCodeButton,
     PhoneButton,
     QuickReplyButton,
@@ -88,6 +89,10 @@ def _parameter_problems(d: TemplateDefinition, where: str, names: list[str]) -> 
 
 
 def _header(d: TemplateDefinition) -> list[RuleProblem]:
+    if d.header in MEDIA_HEADERS:
+        if not d.header_sample:
+            return [RuleProblem("header_sample", "Upload an example file for the header.")]
+        return []
     if d.header == "location":
         if d.category not in ("MARKETING", "UTILITY"):
             return [RuleProblem("header", "A location header is for marketing and utility only.")]
@@ -252,10 +257,16 @@ def _url_button(b: UrlButton, where: str) -> list[RuleProblem]:
     return out
 
 
-def creation_request(d: TemplateDefinition) -> dict[str, Any]:
-    """The body of ``POST /{waba-id}/message_templates`` for ``d`` (check it first)."""
+def creation_request(d: TemplateDefinition, header_handle: str | None = None) -> dict[str, Any]:
+    """The body of ``POST /{waba-id}/message_templates`` for ``d`` (check it first); a media
+    header's example is the ``header_handle`` the Resumable Upload API gave for its file."""
     named = d.parameter_format == "NAMED"
     components: list[dict[str, Any]] = []
+    if d.header in MEDIA_HEADERS:
+        media: dict[str, Any] = {"type": "HEADER", "format": d.header.upper()}
+        if header_handle:
+            media["example"] = {"header_handle": [header_handle]}
+        components.append(media)
     if d.header == "text" and d.header_text:
         header: dict[str, Any] = {"type": "HEADER", "format": "TEXT", "text": d.header_text}
         names = d.parameters(d.header_text)

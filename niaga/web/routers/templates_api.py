@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 import asyncio
-from typing import Any
+from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, File, Form, Query, Request, UploadFile
 from pydantic import BaseModel
 from sqlalchemy import select
 
 from niaga.channels.template_definition import TemplateDefinition
 from niaga.core.errors import NotFoundError
-from niaga.templates import authoring, service
+from niaga.templates import authoring, samples, service
 from niaga.templates import sync as template_sync
 from niaga.templates.models import MessageTemplate
 from niaga.web.deps import CanRead, LocaleDep, SessionDep, public_base
@@ -119,6 +119,60 @@ def edit_draft(
 ) -> TemplateDetail:
     """Change a draft."""
     return _detail(session, authoring.do_save_draft(session, definition, template_id))
+
+
+class SamplePublic(BaseModel):
+    """A stored example file: give ``key`` as the definition's ``header_sample``."""
+
+    key: str
+    kind: str
+    mime_type: str
+    size: int
+    url: str
+
+
+@router.post("/samples", response_model=SamplePublic, status_code=201)
+async def upload_sample(
+    request: Request,
+    token: CanManage,
+    file: Annotated[UploadFile, File(description="JPEG/PNG ≤ 5 MB, MP4 ≤ 16 MB, PDF ≤ 100 MB")],
+    kind: Annotated[Literal["image", "video", "document"], Form()],
+) -> SamplePublic:
+    """Keep the example file of an image, video or document header. Meta reviews the
+    template with it, and every message sends it as the header."""
+    settings = settings_of(request)
+    data = await file.read(samples.MAX_MB["document"] * 2**20 + 1)
+    stored = await asyncio.to_thread(samples.do_store, data, kind, settings.data_dir)
+    return SamplePublic(
+        key=stored.key,
+        kind=stored.kind,
+        mime_type=stored.mime_type,
+        size=stored.size,
+        url=samples.url_of(stored.key, settings.public_url),
+    )
+
+
+@router.post("/{template_id}/edit", response_model=TemplateDetail)
+def edit_held(
+    template_id: int,
+    definition: TemplateDefinition,
+    request: Request,
+    session: SessionDep,
+    token: CanManage,
+    locale: LocaleDep,
+) -> TemplateDetail:
+    """Change a template WhatsApp holds (approved, rejected or paused): checked against
+    Meta's rules, then sent to Meta, which reviews it again (an approved template: once a day,
+    ten times in 30 days; its name, language and category stay)."""
+    template = _template(session, template_id)
+    authoring.edited_definition(template, definition)
+    authoring.require_valid(definition, locale)
+    assert template.meta_id is not None
+    result = asyncio.run(
+        template_sync.edit_with(settings_of(request), template.meta_id, definition)
+    )
+    template_sync.raise_if_refused(result)
+    return _detail(session, authoring.do_record_edited(session, template, definition))
 
 
 @router.post("/{template_id}/submit", response_model=TemplateDetail)
