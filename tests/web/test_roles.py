@@ -115,6 +115,14 @@ ROUTES: list[tuple[str, str, str, Any, set[str]]] = [
         MANAGE,
     ),
     ("POST", "/settings/templates/999/submit", "json", {}, MANAGE),
+    ("POST", "/settings/templates/samples", "upload", {"kind": "image"}, MANAGE),
+    (
+        "POST",
+        "/settings/templates/999/edit",
+        "json",
+        {"name": "info", "language": "id", "body": "Halo kak"},
+        MANAGE,
+    ),
     ("GET", "/settings/rules/999", "", None, MANAGE),
     (
         "POST",
@@ -159,6 +167,10 @@ def test_every_route_checks_the_role(niaga: LiveServer, factory: Any, role: str)
                 **{k: v.format(role=role) for k, v in body.items()},
                 "csrf_token": token,
             }
+        elif kind == "upload":  # a file, as the template editor sends a header's example
+            kwargs["data"] = body
+            kwargs["files"] = {"file": ("contoh.png", PNG, "image/png")}
+            kwargs["headers"] = {"X-CSRF-Token": token, "Accept": "application/json"}
         r = client.request(method, url, **kwargs)
         if role in allowed:
             ok = r.status_code in (200, 303) or (
@@ -169,6 +181,13 @@ def test_every_route_checks_the_role(niaga: LiveServer, factory: Any, role: str)
         if not ok:
             problems.append((method, url, r.status_code))
     assert problems == []
+
+
+PNG = bytes.fromhex(
+    "89504e470d0a1a0a0000000d4948445200000001000000010806000000"
+    "1f15c4890000000d49444154789c6300010000050001"
+    "0d0a2db40000000049454e44ae426082"
+)
 
 
 def _filled(body: Any, role: str) -> Any:

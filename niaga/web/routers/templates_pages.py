@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
 from fastapi.responses import HTMLResponse, JSONResponse
 from pydantic import BaseModel
 from sqlalchemy import select
@@ -14,7 +14,7 @@ from sqlalchemy import select
 from niaga.channels.template_definition import TemplateDefinition
 from niaga.core.db import transaction
 from niaga.core.errors import NotFoundError
-from niaga.templates import authoring
+from niaga.templates import authoring, samples
 from niaga.templates import sync as template_sync
 from niaga.templates.models import MessageTemplate
 from niaga.web.auth import Actor, CanReadInbox, may, require, require_detached
@@ -44,6 +44,11 @@ def templates_page(request: Request, session: SessionDep, user: CanReadInbox) ->
         for t in rows
         if t.status == "DRAFT" and t.definition
     }
+    held = {
+        t.id: authoring.definition_of(t).model_dump(mode="json")  # type: ignore[union-attr]
+        for t in rows
+        if t.status in authoring.EDITABLE and t.definition and t.meta_id
+    }
     locale = request.state.locale
     return render(
         request,
@@ -55,6 +60,8 @@ def templates_page(request: Request, session: SessionDep, user: CanReadInbox) ->
                 for key, preset in authoring.presets(locale, public_base(request)).items()
             },
             "drafts": drafts,
+            "held": held,
+            "sample_base": samples.url_of("", request.app.state.settings.public_url),
         },
         can_edit=may(user, "manage_templates"),
     )
@@ -77,6 +84,57 @@ def save_draft(data: DraftIn, session: SessionDep, user: CanManageTemplates) -> 
     return {"id": template.id, "status": template.status}
 
 
+@router.post("/samples")
+async def upload_sample(
+    request: Request,
+    user: CanManageTemplates,
+    file: Annotated[UploadFile, File()],
+    kind: Annotated[str, Form()],
+) -> Any:
+    """Keep a media header's example file (the editor then names it in the definition)."""
+    data = await file.read(samples.MAX_MB["document"] * 2**20 + 1)
+    settings = request.app.state.settings
+    stored = await asyncio.to_thread(samples.do_store, data, kind, settings.data_dir)
+    return {"key": stored.key, "url": samples.url_of(stored.key, settings.public_url)}
+
+
+@router.post("/{template_id}/edit")
+async def edit_held(
+    template_id: int,
+    definition: TemplateDefinition,
+    request: Request,
+    user: Annotated[Actor, Depends(require_detached("manage_templates"))],
+) -> JSONResponse:
+    """Send a change of a template WhatsApp holds; it is reviewed again."""
+    state = request.app.state
+
+    def load() -> str:
+        with transaction(state.read_session_factory) as session:
+            template = _template(session, template_id)
+            authoring.edited_definition(template, definition)
+            assert template.meta_id is not None
+            return template.meta_id
+
+    meta_id = await asyncio.to_thread(load)
+    authoring.require_valid(definition, user.locale)
+    result = await template_sync.edit_with(state.settings, meta_id, definition)
+    template_sync.raise_if_refused(result)
+
+    def record() -> str:
+        with transaction(state.session_factory) as session:
+            template = _template(session, template_id)
+            return authoring.do_record_edited(session, template, definition).status
+
+    return JSONResponse({"id": template_id, "status": await asyncio.to_thread(record)})
+
+
+def _template(session: Any, template_id: int) -> MessageTemplate:
+    template = session.get(MessageTemplate, template_id) if template_id < 2**63 else None
+    if template is None:
+        raise NotFoundError("template_not_found", "Template not found.")
+    return template  # type: ignore[no-any-return]
+
+
 @router.post("/{template_id}/submit")
 async def submit(
     template_id: int,
@@ -88,10 +146,7 @@ async def submit(
 
     def load() -> Any:
         with transaction(state.read_session_factory) as session:
-            template = session.get(MessageTemplate, template_id) if template_id < 2**63 else None
-            if template is None:
-                raise NotFoundError("template_not_found", "Template not found.")
-            return authoring.draft_definition(template)
+            return authoring.draft_definition(_template(session, template_id))
 
     definition = await asyncio.to_thread(load)
     authoring.require_valid(definition, user.locale)

@@ -13,6 +13,8 @@
   const state = document.getElementById("tpl-state");
   const PARAM = /\{\{\s*([^{}]*?)\s*\}\}/g;
   let draftId = null;
+  let heldId = null; // a template WhatsApp holds, being changed
+  let headerSample = null;
   let samples = {};
   let timer = null;
   let checks = 0; // only the newest check's answer is shown
@@ -87,6 +89,7 @@
       parameter_format: field("parameter_format").value,
       header: field("header").value,
       header_text: field("header").value === "text" ? field("header_text").value : null,
+      header_sample: ["image", "video", "document"].includes(field("header").value) ? headerSample : null,
       body: field("body").value,
       footer: field("footer").value || null,
       buttons: buttons(),
@@ -100,6 +103,8 @@
       field(name).value = d[name] || field(name).value;
     }
     field("header_text").value = d.header_text || "";
+    headerSample = d.header_sample || null;
+    document.getElementById("tpl-header-file-state").textContent = headerSample || "";
     field("footer").value = d.footer || "";
     buttonsBox.textContent = "";
     (d.buttons || []).forEach(addButton);
@@ -112,6 +117,18 @@
     const box = document.getElementById("tpl-preview");
     const filled = (text) => (text || "").replace(PARAM, (all, name) => d.samples[name] || all);
     box.textContent = "";
+    if (d.header === "image" && d.header_sample) {
+      const img = document.createElement("img");
+      img.className = "hdr-media";
+      img.alt = "";
+      img.src = data.sample_base + d.header_sample;
+      box.appendChild(img);
+    } else if (["video", "document"].includes(d.header) && d.header_sample) {
+      const f = document.createElement("p");
+      f.className = "hdr";
+      f.textContent = `📎 ${d.header_sample}`;
+      box.appendChild(f);
+    }
     if (d.header === "text" && d.header_text) {
       const h = document.createElement("p");
       h.className = "hdr";
@@ -178,7 +195,8 @@
   }
 
   function changed() {
-    state.textContent = "";
+    state.textContent = heldId ? state.textContent : "";
+    document.getElementById("tpl-header-file").hidden = !["image", "video", "document"].includes(field("header").value);
     counters();
     renderSamples();
     preview(definition());
@@ -198,7 +216,41 @@
     return draftId;
   }
 
+  async function uploadHeader(file) {
+    const out = document.getElementById("tpl-header-file-state");
+    const body = new FormData();
+    body.append("file", file);
+    body.append("kind", field("header").value);
+    const res = await fetch("/settings/templates/samples", {
+      method: "POST",
+      headers: { "X-CSRF-Token": csrf, Accept: "application/json" },
+      body,
+    });
+    const answer = await res.json();
+    if (!res.ok) {
+      headerSample = null;
+      out.textContent = texts.failed.replace("{reason}", answer.detail || res.status);
+    } else {
+      headerSample = answer.key;
+      out.textContent = texts.uploaded;
+    }
+    changed();
+  }
+
+  async function submitChange() {
+    const res = await post(`/settings/templates/${heldId}/edit`, definition());
+    const body = await res.json();
+    if (!res.ok) {
+      state.textContent = body.detail || String(res.status);
+      if (body.problems) list("tpl-problems", texts.problems, body.problems, (p) => p.message);
+      return;
+    }
+    state.textContent = texts.changed;
+    window.location.assign(`/settings/templates?changed=${encodeURIComponent(definition().name)}`);
+  }
+
   async function submit() {
+    if (heldId) return submitChange();
     const id = await save();
     if (id === null) return;
     const res = await post(`/settings/templates/${id}/submit`);
@@ -235,10 +287,23 @@
   });
   document.addEventListener("click", (event) => {
     const edit = event.target.closest("[data-edit-draft]");
-    if (!edit) return;
-    draftId = Number(edit.dataset.editDraft);
-    fill(data.drafts[draftId]);
+    const held = event.target.closest("[data-edit-held]");
+    if (!edit && !held) return;
+    heldId = held ? Number(held.dataset.editHeld) : null;
+    draftId = edit ? Number(edit.dataset.editDraft) : null;
+    const d = held ? data.held[heldId] : data.drafts[draftId];
+    fill(d);
+    // WhatsApp keeps a template's name and language; a change goes straight to review.
+    field("name").readOnly = Boolean(held);
+    field("language").disabled = Boolean(held);
+    document.getElementById("tpl-save").hidden = Boolean(held);
+    document.getElementById("tpl-submit").textContent = held ? texts.submit_change : document.getElementById("tpl-submit").textContent;
+    if (held) state.textContent = texts.editing.replace("{name}", d.name);
     form.scrollIntoView();
+  });
+  field("header_file").addEventListener("change", (event) => {
+    event.stopPropagation();
+    if (event.target.files[0]) uploadHeader(event.target.files[0]);
   });
   document.getElementById("tpl-save").addEventListener("click", save);
   document.getElementById("tpl-submit").addEventListener("click", submit);
