@@ -18,6 +18,7 @@ import os
 import statistics
 import sys
 import time
+from contextlib import ExitStack
 from itertools import pairwise
 from pathlib import Path
 from typing import Any
@@ -26,7 +27,7 @@ import httpx
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-from bench._server import CONTROL, fresh_database, niaga_process
+from bench._server import CONTROL, free_port, fresh_database, niaga_process
 
 FAULTS = {
     "error_rates": {"130429": 0.01},
@@ -117,6 +118,12 @@ def main() -> None:
     ap.add_argument("--rate", type=int, default=1000)
     ap.add_argument("--db", choices=["sqlite", "postgres"], default="postgres")
     ap.add_argument("--no-faults", action="store_true")
+    ap.add_argument(
+        "--separate-sandbox",
+        action="store_true",
+        help="Meta's stand-in in a process of its own (``niaga sandbox``), as Meta is in "
+        "production: the web process's memory and CPU are then Niaga's alone",
+    )
     a = ap.parse_args()
     n = a.recipients
     with fresh_database(a.db) as db_url:
@@ -130,11 +137,28 @@ def main() -> None:
             "NIAGA_SANDBOX_MESSAGING_LIMIT_TIER": "TIER_UNLIMITED",
             "NIAGA_SANDBOX_CUSTOMERS": "0",
         }
-        with niaga_process(["serve"], env) as url:
+        with ExitStack() as stack:
+            if a.separate_sandbox:
+                port = free_port()
+                meta = stack.enter_context(
+                    niaga_process(
+                        ["sandbox"],
+                        {
+                            **env,
+                            "NIAGA_SANDBOX_WEBHOOK_URL": f"http://127.0.0.1:{port}/webhooks/whatsapp",
+                        },
+                        health_path="/_control/stats",
+                    )
+                )
+                env |= {"NIAGA_SANDBOX": "0", "NIAGA_WA_GRAPH_URL": str(meta)}
+                url = stack.enter_context(niaga_process(["serve"], env, port=port))
+                ctl = f"{meta}/_control"
+            else:
+                url = stack.enter_context(niaga_process(["serve"], env))
+                ctl = f"{url}/sandbox/_control"
             api = httpx.Client(
                 base_url=f"{url}/api/v1", timeout=60, headers={"Authorization": f"Bearer {token}"}
             )
-            ctl = f"{url}/sandbox/_control"
             httpx.patch(
                 f"{ctl}/config",
                 headers=CONTROL,
@@ -192,6 +216,8 @@ def main() -> None:
                 time.sleep(1.0)
             lag = time.monotonic() - last_send if last_send else float("nan")
             memory = peak_rss_mb(url.pid)  # type: ignore[attr-defined]
+            if a.separate_sandbox:
+                memory["sandbox"] = peak_rss_mb(meta.pid)["web"]  # type: ignore[attr-defined]
     moving = [s for s in samples if 0 < s[1] < n * 0.98]
     steady = moving[3:]
     rates = [(b[1] - x[1]) / (b[0] - x[0]) for x, b in pairwise(steady)] or [0.0]

@@ -4,8 +4,8 @@ little at a time, each checked just before it goes.
 Every tick (twice a second, in the worker):
 
 1. due scheduled campaigns start;
-2. a running campaign's audience is written as recipients (a page per tick; the unique
-   (campaign, contact) key makes a crash or a second worker harmless);
+2. a running campaign's audience is written as recipients (pages of it for up to two seconds
+   a tick; the unique (campaign, contact) key makes a crash or a second worker harmless);
 3. outside quiet hours and within Meta's messaging limit, queued recipients are claimed, at most
    :attr:`Settings.campaign_window_seconds` of sending beyond what is still waiting in the
    outbox, and each is checked at that moment: reachable, marketing consent, the frequency cap,
@@ -24,6 +24,7 @@ import logging
 import secrets
 from collections import Counter
 from datetime import datetime, time, timedelta
+from time import monotonic
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -48,6 +49,7 @@ from niaga.templates.models import MessageTemplate
 log = logging.getLogger(__name__)
 
 BUILD_PAGE = 5000
+BUILD_SECONDS = 2.0
 WEEK = timedelta(days=7)
 DAY = timedelta(days=1)
 
@@ -99,7 +101,11 @@ def _advance(session: Session, campaign_id: int, settings: Settings) -> int:
     if campaign is None or campaign.status != "running":
         return 0
     if not campaign.audience_built:
-        _build(session, campaign)
+        # Pages of the audience until it is written or the round's budget is spent: 100,000
+        # recipients take a few rounds, and a crash loses at most the round's pages.
+        started = monotonic()
+        while not campaign.audience_built and monotonic() - started < BUILD_SECONDS:
+            _build(session, campaign)
         return 0
     _winner_due(session, campaign)
     ends = quiet_now(settings)

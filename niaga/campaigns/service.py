@@ -163,6 +163,13 @@ def _checked(
             name=template.name,
             status=template.status,
         )
+    if (template.category or "").upper() == "AUTHENTICATION":
+        raise CampaignInvalid(
+            "campaign_authentication",
+            "Authentication templates carry one-time codes: your system sends them one by one "
+            "through the API, never as a campaign.",
+            field=f"{prefix}template_id",
+        )
     fields = templates.composer_fields(template)
     if fields["header_media"] and not fields["header_sample"]:
         raise CampaignInvalid(

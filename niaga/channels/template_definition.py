@@ -16,8 +16,8 @@ from pydantic import BaseModel, ConfigDict, Field
 
 PARAMETER = re.compile(r"\{\{\s*([^{}]*?)\s*\}\}")
 
-# Authentication templates use Meta's one-time-password format, which Niaga does not write yet.
-Category = Literal["MARKETING", "UTILITY"]
+# Authentication templates carry a one-time code in the channel's own fixed text.
+Category = Literal["MARKETING", "UTILITY", "AUTHENTICATION"]
 ParameterFormat = Literal["NAMED", "POSITIONAL"]
 HeaderKind = Literal["none", "text", "image", "video", "document", "location"]
 MEDIA_HEADERS = ("image", "video", "document")
@@ -93,6 +93,17 @@ class TemplateDefinition(_Strict):
     samples: dict[str, str] = Field(
         default_factory=dict,
         description="An example value per parameter (its name, or its number for {{1}}…)",
+    )
+    # AUTHENTICATION only: WhatsApp writes the text ("{{1}} is your verification code."),
+    # the business chooses these and a copy-code button's label.
+    security_recommendation: bool = Field(
+        False, description="Authentication: add 'do not share this code'"
+    )
+    code_expiration_minutes: int | None = Field(
+        None, ge=1, le=90, description="Authentication: 'this code expires in N minutes'"
+    )
+    otp_button_text: str | None = Field(
+        None, max_length=25, description="Authentication: the copy-code button's label"
     )
 
     def parameters(self, text: str | None) -> list[str]:

@@ -90,6 +90,13 @@ class SendMessageRequest(BaseModel):
     reply_to_wamid: str | None = Field(None, description="Quote this message")
 
 
+class SendToNumberRequest(BaseModel):
+    """Send a message to a phone number (the contact and the chat are made when new)."""
+
+    to: str = Field(max_length=40, examples=["+6281234567890"], description="E.164, or 08…")
+    message: OutgoingMessage
+
+
 class Page(BaseModel, Generic[T]):
     """A page of results, newest first, with a cursor for the next page."""
 

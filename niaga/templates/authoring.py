@@ -9,7 +9,11 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from niaga.channels.template_definition import TemplateDefinition, UrlButton
-from niaga.channels.whatsapp.template_rules import creation_request, problems
+from niaga.channels.whatsapp.template_rules import (
+    creation_request,
+    listed_components,
+    problems,
+)
 from niaga.channels.whatsapp.types import TemplateListing
 from niaga.core.errors import ConflictError, DomainError, NotFoundError
 from niaga.core.i18n import gettext
@@ -210,7 +214,7 @@ def do_record_edited(
     """Meta took the edit: the new definition, and the template is in review again."""
     template.definition = definition.model_dump(mode="json")
     template.category = definition.category
-    template.components = creation_request(definition)["components"]
+    template.components = listed_components(definition, creation_request(definition))
     service.do_mark_in_review(session, template)
     return template
 

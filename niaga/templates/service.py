@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from niaga.channels.whatsapp.types import (
@@ -182,7 +182,11 @@ def composer_templates(session: Session) -> list[dict[str, Any]]:
     """Approved templates with what the composer needs to fill them."""
     rows = session.scalars(
         select(MessageTemplate)
-        .where(MessageTemplate.status == "APPROVED")
+        .where(
+            MessageTemplate.status == "APPROVED",
+            # One-time codes come from the business's own system, through the API.
+            func.coalesce(MessageTemplate.category, "") != "AUTHENTICATION",
+        )
         .order_by(MessageTemplate.name, MessageTemplate.language)
     )
     return [composer_fields(t) for t in rows]

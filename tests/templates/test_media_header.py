@@ -212,3 +212,64 @@ def test_an_approved_template_is_edited_and_reviewed_again_within_metas_limits(
 def sb_templates(niaga: LiveServer) -> list[dict[str, Any]]:
     got = httpx.get(f"{niaga.url}/sandbox/_control/templates", headers=CONTROL, timeout=10)
     return list(got.json())
+
+
+def test_an_authentication_template_carries_a_code_sent_through_the_api(
+    niaga: LiveServer, factory: Any
+) -> None:
+    """WhatsApp writes the text; the business's system sends each code to a number."""
+    admin = token(factory, "admin")
+    otp = {
+        "name": "kode_masuk",
+        "language": "id",
+        "category": "AUTHENTICATION",
+        "body": "",
+        "security_recommendation": True,
+        "code_expiration_minutes": 10,
+    }
+    wrong = TemplateDefinition.model_validate(otp | {"body": "Kode Anda {{1}}", "footer": "x"})
+    assert [p.field for p in problems(wrong)] == ["body", "footer"]
+    request = creation_request(TemplateDefinition.model_validate(otp))
+    assert request["components"] == [
+        {"type": "BODY", "add_security_recommendation": True},
+        {"type": "FOOTER", "code_expiration_minutes": 10},
+        {
+            "type": "BUTTONS",
+            "buttons": [{"type": "OTP", "otp_type": "COPY_CODE", "text": "Salin kode"}],
+        },
+    ]
+    created = api(niaga, "POST", "/templates", admin, json=otp).json()
+    submitted = api(niaga, "POST", f"/templates/{created['id']}/submit", admin)
+    assert submitted.status_code == 200, submitted.text
+    wait_for(
+        lambda: (
+            api(niaga, "GET", f"/templates/{created['id']}", admin).json()["status"] == "APPROVED"
+        ),
+        timeout=15,
+    )
+    code = {
+        "type": "template",
+        "name": "kode_masuk",
+        "language": "id",
+        "body_params": ["482913"],
+        "buttons": [{"sub_type": "url", "index": 0, "text": "482913"}],
+    }
+    sent = api(niaga, "POST", "/messages", admin, json={"to": "0812-3457-7002", "message": code})
+    assert sent.status_code == 202, sent.text
+    sb = SandboxControl(niaga.url)
+    (got,) = wait_for(lambda: sb.messages(to="6281234577002"), timeout=20)
+    parts = got["body"]["template"]["components"]
+    assert {"type": "text", "text": "482913"} in parts[0]["parameters"]
+    assert (
+        api(niaga, "POST", "/messages", admin, json={"to": "12", "message": code}).status_code
+        == 422
+    )
+    # A code is never a campaign.
+    campaign = api(
+        niaga,
+        "POST",
+        "/campaigns",
+        admin,
+        json={"name": "x", "template_id": created["id"], "rule": {"conditions": []}},
+    )
+    assert campaign.status_code == 422 and campaign.json()["code"] == "campaign_authentication"

@@ -64,7 +64,8 @@ class Template:
         return [
             i
             for i, b in enumerate(comp.get("buttons", []))
-            if b.get("type", "").upper() == "URL" and "{{" in b.get("url", "")
+            if (b.get("type", "").upper() == "URL" and "{{" in b.get("url", ""))
+            or b.get("type", "").upper() == "OTP"  # the code again, for the copy button
         ]
 
 
@@ -179,6 +180,8 @@ def review(body: dict[str, Any], uploads: Uploads | None = None) -> tuple[Templa
     kinds = [str(c.get("type", "")).upper() for c in components if isinstance(c, dict)]
     if kinds.count("BODY") != 1:
         raise SandboxError(100, "a template needs exactly one BODY component")
+    if category == "AUTHENTICATION":
+        return _authentication(name, language, components), None
     rejection = None
     for comp in components:
         kind = str(comp.get("type", "")).upper()
@@ -208,6 +211,59 @@ def review(body: dict[str, Any], uploads: Uploads | None = None) -> tuple[Templa
         status="PENDING",
     )
     return template, rejection
+
+
+# Meta writes an authentication template's text itself, in the template's language.
+AUTH_BODY = {
+    "id": "*{{1}}* adalah kode verifikasi Anda.",
+    "en": "*{{1}}* is your verification code.",
+}
+AUTH_SECURITY = {
+    "id": " Demi keamanan, jangan bagikan kode ini.",
+    "en": " For your security, do not share this code.",
+}
+AUTH_EXPIRY = {
+    "id": "Kode ini kedaluwarsa dalam {n} menit.",
+    "en": "This code expires in {n} minutes.",
+}
+OTP_TYPES = ("COPY_CODE", "ONE_TAP", "ZERO_TAP")
+
+
+def _authentication(name: str, language: str, components: list[Any]) -> Template:
+    """An authentication template: no text of the business's, a copy-code (or one-tap)
+    button, an optional security line and expiry; Meta fills in its own words."""
+    lang = language.split("_")[0] if language.split("_")[0] in AUTH_BODY else "en"
+    out: list[dict[str, Any]] = []
+    for comp in components:
+        kind = str(comp.get("type", "")).upper()
+        if kind == "BODY":
+            if comp.get("text"):
+                raise SandboxError(100, "an authentication template's body has no text")
+            security = AUTH_SECURITY[lang] if comp.get("add_security_recommendation") else ""
+            out.append({**comp, "text": AUTH_BODY[lang] + security})
+        elif kind == "FOOTER":
+            minutes = comp.get("code_expiration_minutes")
+            if not isinstance(minutes, int) or not 1 <= minutes <= 90:
+                raise SandboxError(100, "code_expiration_minutes must be 1 to 90")
+            out.append({**comp, "text": AUTH_EXPIRY[lang].format(n=minutes)})
+        elif kind == "BUTTONS":
+            buttons = comp.get("buttons") or []
+            if len(buttons) != 1 or str(buttons[0].get("type", "")).upper() != "OTP":
+                raise SandboxError(100, "an authentication template has one OTP button")
+            if str(buttons[0].get("otp_type", "")).upper() not in OTP_TYPES:
+                raise SandboxError(100, f"otp_type must be one of {OTP_TYPES}")
+            out.append(comp)
+        else:
+            raise SandboxError(100, f"an authentication template cannot have a {kind}")
+    if not any(c["type"].upper() == "BUTTONS" for c in out):
+        raise SandboxError(100, "an authentication template needs its OTP button")
+    return Template(
+        name=name,
+        language=language,
+        category="AUTHENTICATION",
+        components=out,
+        status="PENDING",
+    )
 
 
 def _check_body(text: str, fmt: str) -> str | None:

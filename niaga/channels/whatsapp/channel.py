@@ -6,6 +6,8 @@ from collections.abc import Mapping, Sequence
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
+import msgspec
+
 from niaga.channels.template_definition import MediaSample, TemplateDefinition
 from niaga.channels.whatsapp.errors import UnsendableMessage
 from niaga.channels.whatsapp.graph import (
@@ -16,7 +18,7 @@ from niaga.channels.whatsapp.graph import (
 )
 from niaga.channels.whatsapp.outgoing import parse_outgoing
 from niaga.channels.whatsapp.template_list import listing_of, submitted_listing
-from niaga.channels.whatsapp.template_rules import creation_request
+from niaga.channels.whatsapp.template_rules import creation_request, listed_components
 from niaga.channels.whatsapp.types import TemplateListing
 
 __all__ = ["WhatsAppChannel", "tier_limit"]
@@ -109,7 +111,9 @@ class WhatsAppChannel:
         """Submit a template written in Niaga's terms (rendered as Meta's creation request);
         a media header's example file is uploaded first (Resumable Upload API)."""
         handle = await self._handle_of(sample)
-        return await self.create_template(waba_id, creation_request(definition, handle))
+        request = creation_request(definition, handle)
+        listing = await self.create_template(waba_id, request)
+        return msgspec.structs.replace(listing, components=listed_components(definition, request))
 
     async def edit_template(
         self, template_id: str, definition: TemplateDefinition, sample: MediaSample | None = None

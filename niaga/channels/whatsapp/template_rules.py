@@ -53,6 +53,43 @@ def _has_emoji(text: str) -> bool:
     return any(unicodedata.category(ch) == "So" for ch in text)
 
 
+# Meta's own text of authentication templates (the business writes none of it).
+AUTH_BODY = {
+    "id": "*{{1}}* adalah kode verifikasi Anda.",
+    "en": "*{{1}}* is your verification code.",
+}
+AUTH_SECURITY = {
+    "id": " Demi keamanan, jangan bagikan kode ini.",
+    "en": " For your security, do not share this code.",
+}
+AUTH_EXPIRY = {
+    "id": "Kode ini kedaluwarsa dalam {n} menit.",
+    "en": "This code expires in {n} minutes.",
+}
+AUTH_BUTTON = {"id": "Salin kode", "en": "Copy code"}
+
+
+def _auth_problems(d: TemplateDefinition) -> list[RuleProblem]:
+    out = []
+    if d.body.strip():
+        out.append(
+            RuleProblem(
+                "body", "WhatsApp writes an authentication template's text; leave it empty."
+            )
+        )
+    if d.header != "none":
+        out.append(RuleProblem("header", "An authentication template has no header."))
+    if d.footer:
+        out.append(
+            RuleProblem("footer", "An authentication template's footer is the code's expiry.")
+        )
+    if d.buttons:
+        out.append(
+            RuleProblem("buttons", "An authentication template has only its copy-code button.")
+        )
+    return out
+
+
 def problems(d: TemplateDefinition) -> list[RuleProblem]:
     """Every rule of Meta's review ``d`` breaks, in the order a person reads the form."""
     out: list[RuleProblem] = []
@@ -60,6 +97,8 @@ def problems(d: TemplateDefinition) -> list[RuleProblem]:
         out.append(RuleProblem("name", "Use lowercase letters, digits and _ only (at most 512)."))
     if not LANGUAGE.match(d.language):
         out.append(RuleProblem("language", "Use a language code such as id, en or en_US."))
+    if d.category == "AUTHENTICATION":
+        return out + _auth_problems(d)
     out += _header(d)
     out += _body(d)
     out += _footer(d)
@@ -260,6 +299,8 @@ def _url_button(b: UrlButton, where: str) -> list[RuleProblem]:
 def creation_request(d: TemplateDefinition, header_handle: str | None = None) -> dict[str, Any]:
     """The body of ``POST /{waba-id}/message_templates`` for ``d`` (check it first); a media
     header's example is the ``header_handle`` the Resumable Upload API gave for its file."""
+    if d.category == "AUTHENTICATION":
+        return _auth_request(d)
     named = d.parameter_format == "NAMED"
     components: list[dict[str, Any]] = []
     if d.header in MEDIA_HEADERS:
@@ -301,6 +342,40 @@ def creation_request(d: TemplateDefinition, header_handle: str | None = None) ->
     if named:
         request["parameter_format"] = "NAMED"
     return request
+
+
+def _auth_request(d: TemplateDefinition) -> dict[str, Any]:
+    components: list[dict[str, Any]] = [
+        {"type": "BODY", "add_security_recommendation": d.security_recommendation}
+    ]
+    if d.code_expiration_minutes:
+        components.append({"type": "FOOTER", "code_expiration_minutes": d.code_expiration_minutes})
+    label = d.otp_button_text or AUTH_BUTTON.get(d.language.split("_")[0], AUTH_BUTTON["en"])
+    components.append(
+        {"type": "BUTTONS", "buttons": [{"type": "OTP", "otp_type": "COPY_CODE", "text": label}]}
+    )
+    return {
+        "name": d.name,
+        "language": d.language,
+        "category": "AUTHENTICATION",
+        "components": components,
+    }
+
+
+def listed_components(d: TemplateDefinition, request: dict[str, Any]) -> list[dict[str, Any]]:
+    """The components as Meta will list them: an authentication template gets Meta's own
+    text (the code as its one parameter) and expiry footer."""
+    components = [dict(c) for c in request["components"]]
+    if d.category != "AUTHENTICATION":
+        return components
+    lang = d.language.split("_")[0] if d.language.split("_")[0] in AUTH_BODY else "en"
+    for comp in components:
+        if comp["type"] == "BODY":
+            security = AUTH_SECURITY[lang] if d.security_recommendation else ""
+            comp["text"] = AUTH_BODY[lang] + security
+        elif comp["type"] == "FOOTER" and comp.get("code_expiration_minutes"):
+            comp["text"] = AUTH_EXPIRY[lang].format(n=comp["code_expiration_minutes"])
+    return components
 
 
 def _named(name: str, d: TemplateDefinition) -> dict[str, str]:

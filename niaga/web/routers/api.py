@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Header, Query, status
+from fastapi import APIRouter, Header, Query, Request, status
 
+from niaga.contacts import service as contacts
 from niaga.contacts.models import Contact
 from niaga.core.errors import NotFoundError
-from niaga.core.phone import to_e164
+from niaga.core.phone import to_e164, wa_id_from_e164
 from niaga.inbox import queries
 from niaga.inbox import service as inbox
 from niaga.inbox.models import Conversation
@@ -18,6 +19,7 @@ from niaga.inbox.schemas import (
     MessagePublic,
     Page,
     SendMessageRequest,
+    SendToNumberRequest,
 )
 from niaga.web.deps import CanRead, CanSend, LocaleDep, SessionDep
 from niaga.web.errors import PROBLEM_RESPONSES
@@ -131,6 +133,38 @@ def send_message(
         user_id=token.user_id,
         idempotency_key=key,
         reply_to_wamid=request.reply_to_wamid,
+    )
+    return MessagePublic.model_validate(message)
+
+
+@router.post(
+    "/messages",
+    response_model=MessagePublic,
+    status_code=status.HTTP_202_ACCEPTED,
+    responses={409: {"description": "24-hour window closed: send a template"}},
+)
+def send_to_number(
+    request: SendToNumberRequest,
+    http: Request,
+    session: SessionDep,
+    token: CanSend,
+    idempotency_key: Annotated[str | None, Header(max_length=100)] = None,
+) -> MessagePublic:
+    """Send to a phone number, e.g. a one-time code from your own system with an approved
+    authentication template (``body_params`` and the copy button's ``text``: the code).
+    The contact and the chat are made on first use. ``Idempotency-Key`` as above."""
+    phone = to_e164(request.to)
+    contact = contacts.do_upsert_contact_from_whatsapp(session, wa_id=wa_id_from_e164(phone))
+    phone_number_id = http.app.state.settings.wa_phone_number_id
+    conversation = inbox.do_get_or_create_conversation(session, contact, phone_number_id)
+    key = f"api-{token.id}-{idempotency_key}" if idempotency_key else None
+    message = inbox.do_send_message(
+        session,
+        conversation,
+        request.message,
+        origin="api",
+        user_id=token.user_id,
+        idempotency_key=key,
     )
     return MessagePublic.model_validate(message)
 

@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from pydantic import BaseModel, ConfigDict, Field
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from niaga.campaigns import personalise, pricing, segments, sender
 from niaga.campaigns import service as campaigns
@@ -63,7 +63,10 @@ def campaigns_page(request: Request, session: SessionDep, user: CanReadInbox) ->
     ]
     approved = session.scalars(
         select(MessageTemplate)
-        .where(MessageTemplate.status == "APPROVED")
+        .where(
+            MessageTemplate.status == "APPROVED",
+            func.coalesce(MessageTemplate.category, "") != "AUTHENTICATION",
+        )
         .order_by(MessageTemplate.name, MessageTemplate.language)
     )
     editor = {
