@@ -179,11 +179,12 @@ def actual(session: Session, campaign: Campaign, settings: Settings) -> dict[str
     """What Meta charges for the campaign so far: its messages Meta reported billable."""
     card = rates(session)
     cost = Cost()
-    rows = session.execute(
+    rows = session.execute(  # streamed: a 100,000-recipient campaign is not held at once
         select(Contact.phone, Contact.wa_id, Message.pricing)
         .join(CampaignRecipient, CampaignRecipient.message_id == Message.id)
         .join(Contact, Contact.id == CampaignRecipient.contact_id)
         .where(CampaignRecipient.campaign_id == campaign.id, Message.pricing.is_not(None))
+        .execution_options(yield_per=2000)
     )
     counted: Counter[tuple[str, str]] = Counter()
     for phone, wa_id, pricing in rows:
