@@ -1,0 +1,283 @@
+"""The guide's figures for one period, each with how it is computed.
+
+- sent: messages the business sent that WhatsApp accepted (sent, delivered, read);
+- open rate = read / sent × 100 %;
+- response rate = business-initiated messages (templates) answered by the customer within
+  24 hours / business-initiated messages × 100 %;
+- click-through rate = campaign recipients who clicked / campaign recipients sent × 100 %;
+- conversion rate = orders / conversations the customer wrote in × 100 %;
+- CSAT: the average rating, the share of 4–5 and the distribution;
+- first response time: from the customer's first unanswered message to a person's reply,
+  the median and buckets (< 1 h, 1–4 h, 4–8 h, 8–24 h, > 24 h), in clock hours;
+- failures by Meta's error code; orders and revenue (cancelled orders left out).
+"""
+
+from __future__ import annotations
+
+import bisect
+import statistics
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy import and_, func, select
+from sqlalchemy.orm import Session
+
+from niaga.analytics.periods import Period
+from niaga.automation.models import CsatSurvey, ResponseSample
+from niaga.campaigns.models import CampaignRecipient
+from niaga.core import clock
+from niaga.inbox.models import Message
+from niaga.orders.models import Order
+
+ACCEPTED = ("sent", "delivered", "read", "played")
+DELIVERED = ("delivered", "read", "played")
+READ = ("read", "played")
+CANCELLED = "dibatalkan"
+REPLY_WINDOW = timedelta(hours=24)
+BUCKETS = (("lt_1h", 3600), ("1_4h", 4 * 3600), ("4_8h", 8 * 3600), ("8_24h", 24 * 3600))
+
+# How each figure is computed, as the page's footnote says it (translated there).
+FORMULAS = {
+    "sent": "Messages the business sent that WhatsApp accepted (sent, delivered or read).",
+    "received": "Messages customers sent.",
+    "delivered": "Sent messages that reached the customer's phone.",
+    "read": "Sent messages the customer opened.",
+    "failed": "Messages WhatsApp refused or could not deliver.",
+    "open_rate": "Read ÷ sent × 100 %.",
+    "response_rate": (
+        "Messages the business started (templates) that the customer answered within "
+        "24 hours ÷ those messages × 100 %."
+    ),
+    "click_rate": "Campaign recipients who opened their link ÷ campaign recipients sent × 100 %.",
+    "conversion_rate": "Orders ÷ conversations the customer wrote in × 100 %.",
+    "orders": "Orders made in the period, cancelled ones left out.",
+    "revenue": "The total of those orders, in rupiah.",
+    "csat_average": "The average of the satisfaction ratings answered (1 to 5).",
+    "csat_good_share": "Ratings of 4 or 5 ÷ ratings × 100 %.",
+    "first_response_median": (
+        "Half the customers waited less than this for a person's first reply (clock time)."
+    ),
+}
+
+
+@dataclass(frozen=True)
+class Figure:
+    """One figure: its value and, for a rate, what it is made of."""
+
+    key: str
+    value: float | None
+    numerator: int | None = None
+    denominator: int | None = None
+    unit: str = "count"  # count | percent | rating | seconds | idr
+
+
+@dataclass
+class Summary:
+    """Every figure of a period, with the breakdowns behind some of them."""
+
+    period: Period
+    figures: dict[str, Figure] = field(default_factory=dict)
+    failures: dict[str, int] = field(default_factory=dict)
+    csat_distribution: dict[int, int] = field(default_factory=dict)
+    response_buckets: dict[str, int] = field(default_factory=dict)
+    per_agent: list[dict[str, Any]] = field(default_factory=list)
+
+    def value(self, key: str) -> float | None:
+        figure = self.figures.get(key)
+        return figure.value if figure else None
+
+
+def _rate(key: str, part: int, whole: int) -> Figure:
+    value = round(part / whole * 100, 1) if whole else None
+    return Figure(key, value, part, whole, "percent")
+
+
+def _count(key: str, n: int | None, unit: str = "count") -> Figure:
+    return Figure(key, float(n or 0), unit=unit)
+
+
+def summary(session: Session, period: Period) -> Summary:
+    """Every figure of ``period`` from what the domains recorded."""
+    start, end = period.start, period.end
+    out = Summary(period)
+    in_period = and_(Message.created_at >= start, Message.created_at < end)
+    by_status = dict(
+        session.execute(
+            select(Message.status, func.count())
+            .where(Message.direction == "out", in_period)
+            .group_by(Message.status)
+        ).all()
+    )
+    sent = sum(int(by_status.get(s, 0)) for s in ACCEPTED)
+    delivered = sum(int(by_status.get(s, 0)) for s in DELIVERED)
+    read = sum(int(by_status.get(s, 0)) for s in READ)
+    failed = int(by_status.get("failed", 0))
+    received = session.scalar(
+        select(func.count()).select_from(Message).where(Message.direction == "in", in_period)
+    )
+    figures = [
+        _count("sent", sent),
+        _count("received", received),
+        _count("delivered", delivered),
+        _count("read", read),
+        _count("failed", failed),
+        _rate("open_rate", read, sent),
+        _response_rate(session, period),
+        _click_rate(session, period),
+    ]
+    out.failures = {
+        str(code or "unknown"): int(n)
+        for code, n in session.execute(
+            select(Message.error_code, func.count())
+            .where(Message.direction == "out", Message.status == "failed", in_period)
+            .group_by(Message.error_code)
+        )
+    }
+    orders, revenue = session.execute(
+        select(func.count(), func.coalesce(func.sum(Order.total), 0)).where(
+            Order.created_at >= start, Order.created_at < end, Order.status != CANCELLED
+        )
+    ).one()
+    chats = session.scalar(
+        select(func.count(func.distinct(Message.conversation_id))).where(
+            Message.direction == "in", in_period
+        )
+    )
+    figures += [
+        _count("orders", orders),
+        _count("revenue", revenue, "idr"),
+        _rate("conversion_rate", int(orders), int(chats or 0)),
+    ]
+    figures += _csat(session, period, out)
+    figures.append(_first_response(session, period, out))
+    out.figures = {f.key: f for f in figures}
+    out.per_agent = _per_agent(session, period)
+    return out
+
+
+def _response_rate(session: Session, period: Period) -> Figure:
+    """Templates the business sent in the period answered within 24 hours."""
+    started = session.execute(
+        select(Message.conversation_id, Message.created_at).where(
+            Message.direction == "out",
+            Message.type == "template",
+            Message.status.in_(ACCEPTED),
+            Message.created_at >= period.start,
+            Message.created_at < period.end,
+        )
+    ).all()
+    if not started:
+        return _rate("response_rate", 0, 0)
+    conversations = sorted({c for c, _ in started})
+    replies: dict[int, list[Any]] = defaultdict(list)
+    for part in _chunks(conversations):
+        for conversation_id, at in session.execute(
+            select(Message.conversation_id, Message.created_at).where(
+                Message.conversation_id.in_(part),
+                Message.direction == "in",
+                Message.created_at > period.start,
+                Message.created_at < period.end + REPLY_WINDOW,
+            )
+        ):
+            replies[conversation_id].append(clock.as_utc(at))
+    answered = 0
+    for conversation_id, at in started:
+        times = sorted(replies.get(conversation_id, []))
+        sent_at = clock.as_utc(at)
+        i = bisect.bisect_right(times, sent_at)
+        if i < len(times) and times[i] <= sent_at + REPLY_WINDOW:
+            answered += 1
+    return _rate("response_rate", answered, len(started))
+
+
+def _click_rate(session: Session, period: Period) -> Figure:
+    r = CampaignRecipient
+    sent, clicked = session.execute(
+        select(func.count(), func.count(r.clicked_at)).where(
+            r.state == "sent", r.sent_at >= period.start, r.sent_at < period.end
+        )
+    ).one()
+    return _rate("click_rate", int(clicked), int(sent))
+
+
+def _csat(session: Session, period: Period, out: Summary) -> list[Figure]:
+    rows = session.execute(
+        select(CsatSurvey.rating, func.count())
+        .where(
+            CsatSurvey.rating.is_not(None),
+            CsatSurvey.answered_at >= period.start,
+            CsatSurvey.answered_at < period.end,
+        )
+        .group_by(CsatSurvey.rating)
+    ).all()
+    out.csat_distribution = {score: 0 for score in range(1, 6)} | {
+        int(rating): int(n) for rating, n in rows
+    }
+    total = sum(out.csat_distribution.values())
+    points = sum(score * n for score, n in out.csat_distribution.items())
+    good = out.csat_distribution[4] + out.csat_distribution[5]
+    average = round(points / total, 2) if total else None
+    return [
+        Figure("csat_average", average, points, total, "rating"),
+        _rate("csat_good_share", good, total),
+    ]
+
+
+def _first_response(session: Session, period: Period, out: Summary) -> Figure:
+    waits = sorted(
+        float(s)
+        for s in session.scalars(
+            select(ResponseSample.seconds).where(
+                ResponseSample.created_at >= period.start, ResponseSample.created_at < period.end
+            )
+        )
+    )
+    buckets: Counter[str] = Counter({name: 0 for name, _ in BUCKETS} | {"gt_24h": 0})
+    for seconds in waits:
+        name = next((n for n, limit in BUCKETS if seconds < limit), "gt_24h")
+        buckets[name] += 1
+    out.response_buckets = dict(buckets)
+    median = round(statistics.median(waits)) if waits else None
+    return Figure("first_response_median", median, None, len(waits), "seconds")
+
+
+def _per_agent(session: Session, period: Period) -> list[dict[str, Any]]:
+    """Chats each person answered in the period and their median first response."""
+    chats = dict(
+        session.execute(
+            select(Message.sent_by_user_id, func.count(func.distinct(Message.conversation_id)))
+            .where(
+                Message.direction == "out",
+                Message.sent_by_user_id.is_not(None),
+                Message.created_at >= period.start,
+                Message.created_at < period.end,
+            )
+            .group_by(Message.sent_by_user_id)
+        ).all()
+    )
+    waits: dict[int, list[float]] = defaultdict(list)
+    for user_id, seconds in session.execute(
+        select(ResponseSample.user_id, ResponseSample.seconds).where(
+            ResponseSample.user_id.is_not(None),
+            ResponseSample.created_at >= period.start,
+            ResponseSample.created_at < period.end,
+        )
+    ):
+        waits[int(user_id)].append(float(seconds))
+    people = sorted(set(chats) | set(waits))
+    return [
+        {
+            "user_id": user_id,
+            "chats": int(chats.get(user_id, 0)),
+            "first_response_median": round(statistics.median(waits[user_id]))
+            if waits.get(user_id)
+            else None,
+        }
+        for user_id in people
+    ]
+
+
+def _chunks(values: list[int], size: int = 500) -> list[list[int]]:
+    return [values[i : i + size] for i in range(0, len(values), size)]

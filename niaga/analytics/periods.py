@@ -1,0 +1,61 @@
+"""Reporting periods in the business's time zone: a day, a week (Monday to Sunday) or a month,
+as half-open UTC ranges the queries use (a message at 23:30 WIB belongs to that WIB day)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Literal
+from zoneinfo import ZoneInfo
+
+Kind = Literal["day", "week", "month"]
+
+
+@dataclass(frozen=True)
+class Period:
+    """``[start, end)`` of local dates, and the same as UTC instants."""
+
+    kind: Kind
+    first: date  # the first local day
+    last: date  # the last local day (inclusive)
+    zone: str
+
+    @property
+    def start(self) -> datetime:
+        return _utc(self.first, self.zone)
+
+    @property
+    def end(self) -> datetime:
+        return _utc(self.last + timedelta(days=1), self.zone)
+
+    def previous(self) -> Period:
+        """The period of the same kind just before."""
+        return period_of(self.kind, self.first - timedelta(days=1), self.zone)
+
+    def label(self) -> str:
+        if self.kind == "day":
+            return self.first.isoformat()
+        if self.kind == "week":
+            return f"{self.first.isoformat()} – {self.last.isoformat()}"
+        return self.first.strftime("%Y-%m")
+
+
+def _utc(day: date, zone: str) -> datetime:
+    return datetime.combine(day, time(0), ZoneInfo(zone)).astimezone(UTC)
+
+
+def period_of(kind: Kind, day: date, zone: str) -> Period:
+    """The day, week or month that contains the local date ``day``."""
+    if kind == "day":
+        return Period(kind, day, day, zone)
+    if kind == "week":
+        first = day - timedelta(days=day.weekday())
+        return Period(kind, first, first + timedelta(days=6), zone)
+    first = day.replace(day=1)
+    following = (first + timedelta(days=32)).replace(day=1)
+    return Period(kind, first, following - timedelta(days=1), zone)
+
+
+def today(zone: str, now: datetime) -> date:
+    """The local date at ``now``."""
+    return now.astimezone(ZoneInfo(zone)).date()

@@ -1,0 +1,78 @@
+"""One period's figures as the dashboard and the API show them: each figure with its formula,
+its band, and its change against the previous period (or a chosen one)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from niaga.analytics import metrics, reading
+from niaga.analytics.periods import Period
+
+ORDER = (
+    "sent",
+    "delivered",
+    "read",
+    "open_rate",
+    "response_rate",
+    "click_rate",
+    "received",
+    "failed",
+    "orders",
+    "revenue",
+    "conversion_rate",
+    "csat_average",
+    "csat_good_share",
+    "first_response_median",
+)
+
+
+def build(session: Session, period: Period, against: Period | None = None) -> dict[str, Any]:
+    """The period's figures, compared with ``against`` (default: the period before)."""
+    other = against or period.previous()
+    now = metrics.summary(session, period)
+    before = metrics.summary(session, other)
+    figures = []
+    for key in ORDER:
+        figure = now.figures[key]
+        moved = reading.change(figure, before.figures.get(key))
+        figures.append(
+            {
+                "key": key,
+                "value": figure.value,
+                "unit": figure.unit,
+                "numerator": figure.numerator,
+                "denominator": figure.denominator,
+                "formula": metrics.FORMULAS[key],
+                "band": reading.band(key, figure.value),
+                "bands": reading.BANDS.get(key),
+                "previous": moved.previous,
+                "change_points": moved.points,
+                "change_percent": moved.percent,
+                "significant": moved.significant,
+                "p_value": None if moved.p_value is None else round(moved.p_value, 4),
+            }
+        )
+    return {
+        "period": _period(period),
+        "against": _period(other),
+        "figures": figures,
+        "failures": now.failures,
+        "csat_distribution": now.csat_distribution,
+        "response_buckets": now.response_buckets,
+        "per_agent": now.per_agent,
+        "recommendations": [
+            {"code": r.code, "evidence": r.evidence} for r in reading.recommendations(now)
+        ],
+    }
+
+
+def _period(p: Period) -> dict[str, str]:
+    return {
+        "kind": p.kind,
+        "first": p.first.isoformat(),
+        "last": p.last.isoformat(),
+        "label": p.label(),
+        "time_zone": p.zone,
+    }

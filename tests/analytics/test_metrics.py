@@ -1,0 +1,215 @@
+"""The guide's figures against a small shop's week computed by hand, in Jakarta time, on the
+real database (SQLite and PostgreSQL): the formulas, the week's edges in WIB, the bands, the
+change against the week before, and the recommendations with their evidence."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import pytest
+from sqlalchemy.orm import Session, sessionmaker
+
+from niaga.analytics import metrics, reading, report
+from niaga.analytics.periods import period_of
+from niaga.automation.models import CsatSurvey, ResponseSample
+from niaga.campaigns.models import Campaign, CampaignRecipient
+from niaga.contacts.models import Contact
+from niaga.core.db import transaction
+from niaga.inbox.models import Conversation, Message
+from niaga.orders.models import Order
+from niaga.security.models import User
+from niaga.templates.models import MessageTemplate
+
+WIB = ZoneInfo("Asia/Jakarta")
+WEEK = period_of("week", date(2026, 11, 4), "Asia/Jakarta")  # Mon 2 – Sun 8 November
+
+
+def wib(day: int, hour: int, minute: int = 0) -> datetime:
+    """A November 2026 time in Jakarta, as the UTC instant stored."""
+    return datetime(2026, 11, day, hour, minute, tzinfo=WIB).astimezone(UTC)
+
+
+@pytest.fixture
+def shop(own_factory: sessionmaker[Session]) -> sessionmaker[Session]:
+    with transaction(own_factory) as s:
+        agent = User(email="budi@toko.test", name="Budi", role="agent", password_hash="x")
+        s.add(agent)
+        chats: dict[str, Conversation] = {}
+        for n, key in enumerate("ABCDE"):
+            contact = Contact(phone=f"+62812340000{n}", wa_id=f"62812340000{n}")
+            s.add(contact)
+            s.flush()
+            chats[key] = Conversation(contact_id=contact.id, phone_number_id="1", status="open")
+            s.add(chats[key])
+        s.flush()
+
+        def msg(key: str, direction: str, at: datetime, **kw: Any) -> None:
+            c = chats[key]
+            s.add(
+                Message(
+                    conversation_id=c.id,
+                    contact_id=c.contact_id,
+                    direction=direction,
+                    type=kw.pop("type", "text"),
+                    status=kw.pop("status", "received" if direction == "in" else "read"),
+                    origin=kw.pop("origin", "customer" if direction == "in" else "campaign"),
+                    created_at=at,
+                    received_at=at,
+                    **kw,
+                )
+            )
+
+        # Templates the business started: answered in 2 h, in 48 h (too late), failed, and
+        # one at 23:30 WIB on Sunday (still this week) answered on Monday morning.
+        msg("A", "out", wib(2, 10), type="template", status="read")
+        msg("A", "in", wib(2, 12))
+        msg("B", "out", wib(3, 10), type="template", status="delivered")
+        msg("B", "in", wib(5, 10))
+        msg("C", "out", wib(4, 10), type="template", status="failed", error_code=131026)
+        msg("C", "in", wib(2, 6, 30))  # Monday 06:30 WIB is Sunday 23:30 UTC: this week
+        msg("D", "out", wib(8, 23, 30), type="template", status="read")
+        msg("D", "in", wib(9, 8))  # the answer, next week
+        msg("A", "out", wib(2, 12, 30), origin="agent", sent_by_user_id=1, status="read")
+        msg("B", "out", wib(9, 0, 30), origin="agent", status="read")  # next week in WIB
+        # The week before: two sent, one read.
+        msg("E", "out", datetime(2026, 10, 27, 10, tzinfo=WIB).astimezone(UTC), status="read")
+        msg("E", "out", wib(1, 10), status="delivered")
+
+        for key, total, status, day in (
+            ("A", 150_000, "selesai", 3),
+            ("C", 50_000, "dibatalkan", 4),
+            ("B", 200_000, "baru", 7),
+        ):
+            c = chats[key]
+            s.add(
+                Order(
+                    number=10000 + day,
+                    contact_id=c.contact_id,
+                    conversation_id=c.id,
+                    status=status,
+                    total=total,
+                    created_at=wib(day, 15),
+                )
+            )
+        for key, rating in (("A", 5), ("B", 4), ("C", 2)):
+            c = chats[key]
+            s.add(
+                CsatSurvey(
+                    conversation_id=c.id,
+                    contact_id=c.contact_id,
+                    rating=rating,
+                    asked_at=wib(6, 9),
+                    answered_at=wib(6, 10),
+                )
+            )
+        for n, (key, seconds) in enumerate((("A", 1800), ("B", 7200), ("C", 90000))):
+            s.add(
+                ResponseSample(
+                    conversation_id=chats[key].id,
+                    user_id=1,
+                    message_id=9000 + n,
+                    seconds=seconds,
+                    created_at=wib(5, 9),
+                )
+            )
+        template = MessageTemplate(name="promo", language="id", status="APPROVED")
+        s.add(template)
+        s.flush()
+        campaign = Campaign(
+            name="Promo", template_id=template.id, params={}, rule={}, phone_number_id="1"
+        )
+        s.add(campaign)
+        s.flush()
+        for n, key in enumerate("AB"):
+            s.add(
+                CampaignRecipient(
+                    campaign_id=campaign.id,
+                    contact_id=chats[key].contact_id,
+                    state="sent",
+                    sent_at=wib(2 + n, 10),
+                    clicked_at=wib(2, 11) if key == "A" else None,
+                )
+            )
+    return own_factory
+
+
+def test_every_figure_matches_the_week_computed_by_hand(shop: sessionmaker[Session]) -> None:
+    with shop() as s:
+        week = metrics.summary(s, WEEK)
+    values = {k: f.value for k, f in week.figures.items()}
+    assert values == {
+        "sent": 4,  # three templates that left and the agent's reply; not the failed one
+        "received": 3,  # A and B's answers and C's Monday 06:30 WIB
+        "delivered": 4,
+        "read": 3,
+        "failed": 1,
+        "open_rate": 75.0,  # 3 / 4
+        "response_rate": 66.7,  # A within 2 h, D on Monday morning; B after 48 h is not
+        "click_rate": 50.0,
+        "orders": 2,  # the cancelled one left out
+        "revenue": 350_000,
+        "conversion_rate": 66.7,  # 2 orders / 3 conversations the customer wrote in
+        "csat_average": 3.67,
+        "csat_good_share": 66.7,
+        "first_response_median": 7200,
+    }
+    assert week.figures["open_rate"].numerator == 3
+    assert week.figures["open_rate"].denominator == 4
+    assert week.failures == {"131026": 1}
+    assert week.csat_distribution == {1: 0, 2: 1, 3: 0, 4: 1, 5: 1}
+    assert week.response_buckets == {"lt_1h": 1, "1_4h": 1, "4_8h": 0, "8_24h": 0, "gt_24h": 1}
+    assert week.per_agent == [{"user_id": 1, "chats": 1, "first_response_median": 7200}]
+
+
+def test_the_reading_bands_compares_and_recommends(shop: sessionmaker[Session]) -> None:
+    with shop() as s:
+        out = report.build(s, WEEK)
+    assert out["period"]["first"] == "2026-11-02" and out["against"]["first"] == "2026-10-26"
+    figure = {f["key"]: f for f in out["figures"]}
+    assert figure["open_rate"]["band"] == "good"  # 75 %: the guide's good
+    assert figure["response_rate"]["band"] == "good"
+    assert figure["conversion_rate"]["band"] == "good"
+    assert figure["csat_average"]["band"] == "fair"
+    # The week before: 2 sent, 1 read (50 %): +25 points, +50 %, too few messages to be sure.
+    opened = figure["open_rate"]
+    assert (opened["previous"], opened["change_points"], opened["change_percent"]) == (
+        50.0,
+        25.0,
+        50.0,
+    )
+    assert opened["significant"] is False
+    assert figure["first_response_median"]["significant"] is None  # not a rate
+    assert [r["code"] for r in out["recommendations"]] == [
+        "slow_first_response",
+        "target_what_converts",
+    ]
+    assert out["recommendations"][0]["evidence"] == {"median_minutes": 120, "slow_share": 66.7}
+
+
+def test_a_low_open_rate_with_many_failures_points_at_delivery() -> None:
+    period = period_of("day", date(2026, 11, 2), "Asia/Jakarta")
+    summary = metrics.Summary(
+        period,
+        figures={
+            "sent": metrics.Figure("sent", 100),
+            "failed": metrics.Figure("failed", 30),
+            "open_rate": metrics.Figure("open_rate", 10.0, 10, 100, "percent"),
+        },
+        failures={"131026": 20, "131049": 10},
+    )
+    (first,) = reading.recommendations(summary)
+    assert first.code == "failures_not_message"
+    assert first.evidence == {"open_rate": 10.0, "failed_share": 23.1, "top_error": "131026"}
+    summary.figures["failed"] = metrics.Figure("failed", 1)
+    assert [r.code for r in reading.recommendations(summary)] == ["low_open_rate"]
+
+
+def test_periods_follow_the_business_time_zone() -> None:
+    month = period_of("month", date(2026, 2, 14), "Asia/Jakarta")
+    assert (month.first, month.last) == (date(2026, 2, 1), date(2026, 2, 28))
+    assert month.start == datetime(2026, 1, 31, 17, 0, tzinfo=UTC)  # 1 Feb 00:00 WIB
+    assert month.previous().first == date(2026, 1, 1)
+    week = period_of("week", date(2026, 11, 8), "Asia/Jakarta")  # a Sunday
+    assert week.first == date(2026, 11, 2) and week.previous().first == date(2026, 10, 26)
