@@ -30,6 +30,7 @@ from niaga.campaigns.models import CampaignRecipient
 from niaga.core import clock
 from niaga.inbox.models import Message
 from niaga.orders.models import Order
+from niaga.security.models import User
 
 ACCEPTED = ("sent", "delivered", "read", "played")
 DELIVERED = ("delivered", "read", "played")
@@ -267,9 +268,11 @@ def _per_agent(session: Session, period: Period) -> list[dict[str, Any]]:
     ):
         waits[int(user_id)].append(float(seconds))
     people = sorted(set(chats) | set(waits))
+    names = dict(session.execute(select(User.id, User.name).where(User.id.in_(people))).all())
     return [
         {
             "user_id": user_id,
+            "name": names.get(user_id),
             "chats": int(chats.get(user_id, 0)),
             "first_response_median": round(statistics.median(waits[user_id]))
             if waits.get(user_id)

@@ -128,6 +128,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     web_errors.install(app)
     app.include_router(webhook.router)
     from niaga.web.routers import (
+        analytics_api,
         api,
         automation_api,
         campaigns_api,
@@ -141,6 +142,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
 
     app.include_router(api.router)
+    app.include_router(analytics_api.router)
     app.include_router(automation_api.router)
     app.include_router(templates_api.router)
     app.include_router(template_media.router)
@@ -178,6 +180,7 @@ def _add_pages(app: FastAPI) -> None:
     from niaga.web import errors as web_errors
     from niaga.web.auth import LoginRequired
     from niaga.web.routers import (
+        analytics_pages,
         auth_pages,
         campaigns_pages,
         catalog_admin_pages,
@@ -194,6 +197,7 @@ def _add_pages(app: FastAPI) -> None:
     app.include_router(links_pages.router)
     app.include_router(tracking.router)
     app.include_router(campaigns_pages.router)
+    app.include_router(analytics_pages.router)
     for router in inbox.ROUTERS:
         app.include_router(router)
     app.include_router(settings_pages.router)

@@ -35,6 +35,7 @@ CAPABILITIES: dict[str, tuple[str, ...]] = {
     "manage_templates": ("owner", "admin"),
     "manage_links": ("owner", "admin"),
     "manage_campaigns": ("owner", "admin"),
+    "read_reports": ("owner", "admin", "analyst"),
 }
 
 

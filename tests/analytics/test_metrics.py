@@ -160,7 +160,9 @@ def test_every_figure_matches_the_week_computed_by_hand(shop: sessionmaker[Sessi
     assert week.failures == {"131026": 1}
     assert week.csat_distribution == {1: 0, 2: 1, 3: 0, 4: 1, 5: 1}
     assert week.response_buckets == {"lt_1h": 1, "1_4h": 1, "4_8h": 0, "8_24h": 0, "gt_24h": 1}
-    assert week.per_agent == [{"user_id": 1, "chats": 1, "first_response_median": 7200}]
+    assert week.per_agent == [
+        {"user_id": 1, "name": "Budi", "chats": 1, "first_response_median": 7200}
+    ]
 
 
 def test_the_reading_bands_compares_and_recommends(shop: sessionmaker[Session]) -> None:

@@ -24,6 +24,7 @@ PUBLIC_PAGES = {
     "/invite/{secret}",
     "/",
     "/media/out/{name}",
+    "/media/templates/{key}",  # a media header's example, fetched by Meta (tests/templates)
     "/healthz",
     "/l/{code}",  # a campaign recipient's tracked link (tests/campaigns)
 }

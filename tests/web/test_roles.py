@@ -17,6 +17,7 @@ ROLES = ("owner", "admin", "agent", "analyst")
 READ = {"owner", "admin", "agent", "analyst"}
 WORK = {"owner", "admin", "agent"}
 MANAGE = {"owner", "admin"}
+REPORTS = {"owner", "admin", "analyst"}
 
 # (method, path, body kind, body, roles allowed)
 ROUTES: list[tuple[str, str, str, Any, set[str]]] = [
@@ -89,6 +90,7 @@ ROUTES: list[tuple[str, str, str, Any, set[str]]] = [
     ("POST", "/campaigns/999/pause", "form", {}, MANAGE),
     ("POST", "/campaigns/999/resume", "form", {}, MANAGE),
     ("POST", "/campaigns/999/cancel", "form", {}, MANAGE),
+    ("GET", "/analytics", "", None, REPORTS),
     ("POST", "/campaigns/999/send-winner", "form", {}, MANAGE),
     ("POST", "/campaigns/999/retarget", "form", {"outcome": "not_read"}, MANAGE),
     (

@@ -1,0 +1,80 @@
+"""The dashboard and the API on a live server: the owner and the analyst read a week's figures
+in Bahasa Indonesia with their bands, formulas, change and recommendations; agents do not see
+it; a strategy-change period can be chosen to compare with."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from niaga.contacts.models import Contact
+from niaga.core import clock
+from niaga.core.db import transaction
+from niaga.inbox.models import Conversation, Message
+from tests.catalog.helpers import api, token
+from tests.conftest import LiveServer
+from tests.web.web_helpers import login, make_user
+
+
+def week_of_messages(factory: sessionmaker[Session]) -> None:
+    """Today: four messages sent, three read, one failed; last week nothing."""
+    now = clock.now()
+    with transaction(factory) as s:
+        contact = Contact(phone="+6281234588001", wa_id="6281234588001")
+        s.add(contact)
+        s.flush()
+        chat = Conversation(contact_id=contact.id, phone_number_id="1", status="open")
+        s.add(chat)
+        s.flush()
+        for status in ("read", "read", "read", "delivered", "failed"):
+            s.add(
+                Message(
+                    conversation_id=chat.id,
+                    contact_id=contact.id,
+                    direction="out",
+                    type="text",
+                    status=status,
+                    origin="agent",
+                    error_code=131026 if status == "failed" else None,
+                    created_at=now,
+                    received_at=now,
+                )
+            )
+
+
+def test_owner_and_analyst_read_the_dashboard_agents_do_not(
+    niaga: LiveServer, factory: Any
+) -> None:
+    week_of_messages(factory)
+    for role in ("owner", "analyst"):
+        make_user(factory, role)
+        page = login(niaga.url, f"{role}@toko.test").get("/analytics")
+        assert page.status_code == 200, page.text
+        assert 'data-figure="open_rate" data-band="good"' in page.text
+        assert "75.0%" in page.text and "Dibaca ÷ terkirim × 100 %. (3 / 4)" in page.text
+        assert "Tingkat dibaca" in page.text and ">Baik<" in page.text
+        assert "131026: 1" in page.text
+        assert '<svg class="bars"' in page.text
+    make_user(factory, "agent")
+    assert login(niaga.url, "agent@toko.test").get("/analytics").status_code == 403
+    month = login(niaga.url, "owner@toko.test").get("/analytics?period=month&against=2026-01-15")
+    assert month.status_code == 200 and "2026-01" in month.text
+
+
+def test_the_api_gives_figures_with_formulas_bands_and_change(
+    niaga: LiveServer, factory: Any
+) -> None:
+    week_of_messages(factory)
+    reader = token(factory, "analyst")
+    got = api(niaga, "GET", "/analytics/summary?period=week", reader | {"Accept-Language": "en"})
+    assert got.status_code == 200, got.text
+    body = got.json()
+    opened = next(f for f in body["figures"] if f["key"] == "open_rate")
+    assert opened["value"] == 75.0 and opened["band"] == "good" and opened["band_text"] == "Good"
+    assert opened["formula_text"] == "Read ÷ sent × 100 %."
+    assert opened["previous"] is None and opened["change_points"] is None  # nothing last week
+    assert body["failures"] == {"131026": 1}
+    bad = api(niaga, "GET", "/analytics/summary?period=year", reader)
+    assert bad.status_code == 422
+    assert api(niaga, "GET", "/analytics/summary?date=kemarin", reader).status_code == 422
