@@ -58,8 +58,12 @@ def test_owner_and_analyst_read_the_dashboard_agents_do_not(
         assert '<svg class="bars"' in page.text
     make_user(factory, "agent")
     assert login(niaga.url, "agent@toko.test").get("/analytics").status_code == 403
-    month = login(niaga.url, "owner@toko.test").get("/analytics?period=month&against=2026-01-15")
+    owner = login(niaga.url, "owner@toko.test")
+    month = owner.get("/analytics?period=month&against=2026-01-15")
     assert month.status_code == 200 and "2026-01" in month.text
+    assert owner.get("/analytics?date=&against=").status_code == 200  # the form, left empty
+    wrong = owner.get("/analytics?date=kemarin")
+    assert wrong.status_code == 422 and "TTTT-BB-HH" in wrong.text
 
 
 def test_the_api_gives_figures_with_formulas_bands_and_change(

@@ -12,6 +12,7 @@ from fastapi.responses import HTMLResponse
 from niaga.analytics import report, texts
 from niaga.analytics.periods import period_of, today
 from niaga.core import clock
+from niaga.core.errors import DomainError
 from niaga.web.auth import require
 from niaga.web.deps import SessionDep
 from niaga.web.templating import render
@@ -20,17 +21,29 @@ router = APIRouter(prefix="/analytics", include_in_schema=False)
 CanReadReports = Annotated[Any, Depends(require("read_reports"))]
 
 
+def _date(text: str, field: str) -> date | None:
+    """A form's date (empty: none chosen)."""
+    if not text.strip():
+        return None
+    try:
+        return date.fromisoformat(text.strip())
+    except ValueError:
+        raise DomainError("bad_date", "Give a date as YYYY-MM-DD.", field=field) from None
+
+
 @router.get("", response_class=HTMLResponse)
 def dashboard(
     request: Request,
     session: SessionDep,
     user: CanReadReports,
     period: Literal["day", "week", "month"] = "week",
-    day: date | None = Query(None, alias="date"),
-    against: date | None = None,
+    day_text: str = Query("", alias="date", max_length=20),
+    against_text: str = Query("", alias="against", max_length=20),
 ) -> HTMLResponse:
     zone = request.app.state.settings.timezone
-    chosen = period_of(period, day or today(zone, clock.now()), zone)
+    day, against = _date(day_text, "date"), _date(against_text, "against")
+    day = day or today(zone, clock.now())
+    chosen = period_of(period, day, zone)
     other = period_of(period, against, zone) if against else None
     data = texts.localise(report.build(session, chosen, other), request.state.locale)
     return render(
@@ -39,6 +52,6 @@ def dashboard(
         data=data,
         figures={f["key"]: f for f in data["figures"]},
         kind=period,
-        day=chosen.first.isoformat(),
+        day=day.isoformat(),
         against=against.isoformat() if against else "",
     )
