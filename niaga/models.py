@@ -1,5 +1,6 @@
 """Import every model so metadata (and Alembic) sees all tables."""
 
+from niaga.analytics.models import OwnerCost
 from niaga.automation.models import (
     AutomationAction,
     AutomationRule,
@@ -89,6 +90,7 @@ __all__ = [
     "OrderStatusChange",
     "OrderStatusReply",
     "OutboxMessage",
+    "OwnerCost",
     "PeriodicRun",
     "PricingRate",
     "Product",

@@ -7,8 +7,9 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from niaga.analytics import metrics, reading
+from niaga.analytics import metrics, reading, roi
 from niaga.analytics.periods import Period
+from niaga.core.config import Settings
 
 ORDER = (
     "sent",
@@ -28,8 +29,14 @@ ORDER = (
 )
 
 
-def build(session: Session, period: Period, against: Period | None = None) -> dict[str, Any]:
-    """The period's figures, compared with ``against`` (default: the period before)."""
+def build(
+    session: Session,
+    period: Period,
+    against: Period | None = None,
+    settings: Settings | None = None,
+) -> dict[str, Any]:
+    """The period's figures, compared with ``against`` (default: the period before); with
+    ``settings`` (the exchange rate for Meta's charges) the return on investment too."""
     other = against or period.previous()
     now = metrics.summary(session, period)
     before = metrics.summary(session, other)
@@ -65,6 +72,7 @@ def build(session: Session, period: Period, against: Period | None = None) -> di
         "recommendations": [
             {"code": r.code, "evidence": r.evidence} for r in reading.recommendations(now)
         ],
+        "roi": roi.roi(session, period, settings) if settings is not None else None,
     }
 
 

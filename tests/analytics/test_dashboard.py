@@ -82,3 +82,50 @@ def test_the_api_gives_figures_with_formulas_bands_and_change(
     bad = api(niaga, "GET", "/analytics/summary?period=year", reader)
     assert bad.status_code == 422
     assert api(niaga, "GET", "/analytics/summary?date=kemarin", reader).status_code == 422
+
+
+def test_the_owner_enters_costs_and_reads_the_return(niaga: LiveServer, factory: Any) -> None:
+    make_user(factory, "owner")
+    owner = login(niaga.url, "owner@toko.test")
+    page = owner.get("/analytics")
+    csrf = page.text.split('name="csrf_token" value="')[1].split('"')[0]
+    today = page.text.split('name="spent_on" value="')[1].split('"')[0]
+    added = owner.post(
+        "/analytics/costs",
+        data={"csrf_token": csrf, "spent_on": today, "kind": "ads", "amount": "Rp150.000"},
+    )
+    assert added.status_code == 303
+    shown = owner.get(added.headers["location"]).text
+    assert 'data-roi="costs">Rp150.000<' in shown and "Iklan" in shown
+    assert 'data-roi="profit">−Rp150.000<' in shown  # nothing sold yet
+    wrong = owner.post(  # the form again, with the reason; nothing recorded
+        "/analytics/costs",
+        data={"csrf_token": csrf, "spent_on": today, "kind": "sewa", "amount": "10"},
+        headers={"Referer": f"{niaga.url}/analytics"},
+    )
+    assert wrong.status_code == 303 and "flash=" in wrong.headers["location"]
+    assert "Pilih iklan, staf, atau lainnya." in owner.get(wrong.headers["location"]).text
+
+    admin = token(factory, "admin")
+    made = api(
+        niaga,
+        "POST",
+        "/analytics/costs",
+        admin,
+        json={"spent_on": today, "kind": "staff", "amount": 50_000, "note": "Gaji admin chat"},
+    )
+    assert made.status_code == 201, made.text
+    listed = api(niaga, "GET", f"/analytics/costs?first={today}&last={today}", admin).json()
+    assert [(c["kind"], c["amount"]) for c in listed] == [("staff", 50_000), ("ads", 150_000)]
+    summary = api(niaga, "GET", "/analytics/summary", admin).json()
+    assert summary["roi"]["owner_costs"] == {"ads": 150_000, "staff": 50_000}
+    assert api(niaga, "DELETE", f"/analytics/costs/{made.json()['id']}", admin).status_code == 204
+    assert api(niaga, "DELETE", "/analytics/costs/999999", admin).status_code == 404
+    bad = api(
+        niaga,
+        "POST",
+        "/analytics/costs",
+        admin,
+        json={"spent_on": today, "kind": "ads", "amount": -5},
+    )
+    assert bad.status_code == 422

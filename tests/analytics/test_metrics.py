@@ -9,18 +9,21 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
+from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from niaga.analytics import metrics, reading, report
+from niaga.analytics import costs, metrics, reading, report, roi
 from niaga.analytics.periods import period_of
 from niaga.automation.models import CsatSurvey, ResponseSample
 from niaga.campaigns.models import Campaign, CampaignRecipient
 from niaga.contacts.models import Contact
 from niaga.core.db import transaction
+from niaga.core.errors import DomainError
 from niaga.inbox.models import Conversation, Message
 from niaga.orders.models import Order
 from niaga.security.models import User
 from niaga.templates.models import MessageTemplate
+from tests.conftest import make_settings
 
 WIB = ZoneInfo("Asia/Jakarta")
 WEEK = period_of("week", date(2026, 11, 4), "Asia/Jakarta")  # Mon 2 – Sun 8 November
@@ -215,3 +218,35 @@ def test_periods_follow_the_business_time_zone() -> None:
     assert month.previous().first == date(2026, 1, 1)
     week = period_of("week", date(2026, 11, 8), "Asia/Jakarta")  # a Sunday
     assert week.first == date(2026, 11, 2) and week.previous().first == date(2026, 10, 26)
+
+
+def test_the_return_on_whatsapp_counts_revenue_new_customers_and_every_cost(
+    shop: sessionmaker[Session],
+) -> None:
+    settings = make_settings("sqlite://", 1)
+    billable = {"billable": True, "pricing_model": "PMP", "category": "marketing"}
+    with transaction(shop) as s:
+        templates = s.scalars(select(Message).where(Message.type == "template")).all()
+        for message in templates:  # A and D billed; B free (a free entry point); C failed
+            key = message.contact_id
+            if key in (1, 4):
+                message.pricing = billable
+            elif key == 2:
+                message.pricing = {"billable": False, "category": "referral_conversion"}
+        costs.do_add(s, spent_on=date(2026, 11, 3), kind="ads", amount=100_000, note="Instagram")
+        costs.do_add(s, spent_on=date(2026, 11, 10), kind="staff", amount=50_000)  # next week
+        with pytest.raises(DomainError):
+            costs.do_add(s, spent_on=date(2026, 11, 3), kind="rent", amount=1)
+        with pytest.raises(DomainError):
+            costs.do_add(s, spent_on=date(2026, 11, 3), kind="ads", amount=0)
+    with shop() as s:
+        got = roi.roi(s, WEEK, settings)
+    meta = round(2 * 0.0411 * settings.pricing_usd_idr)
+    assert got["by_source"] == {"conversation": {"orders": 2, "revenue": 350_000}}
+    assert got["new_customers"] == 2  # A and B ordered for the first time; C's was cancelled
+    assert got["meta_charges"] == {"messages": 2, "idr": meta, "usd": round(2 * 0.0411, 4)}
+    assert got["owner_costs"] == {"ads": 100_000}
+    assert got["costs"] == meta + 100_000
+    assert got["profit"] == 350_000 - meta - 100_000
+    assert got["roi_percent"] == round((350_000 - meta - 100_000) / (meta + 100_000) * 100, 1)
+    assert got["cost_per_acquisition"] == round((meta + 100_000) / 2)

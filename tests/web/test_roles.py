@@ -91,6 +91,14 @@ ROUTES: list[tuple[str, str, str, Any, set[str]]] = [
     ("POST", "/campaigns/999/resume", "form", {}, MANAGE),
     ("POST", "/campaigns/999/cancel", "form", {}, MANAGE),
     ("GET", "/analytics", "", None, REPORTS),
+    (
+        "POST",
+        "/analytics/costs",
+        "form",
+        {"spent_on": "2026-11-02", "kind": "ads", "amount": "1000"},
+        MANAGE,
+    ),
+    ("POST", "/analytics/costs/999/delete", "form", {}, MANAGE),
     ("POST", "/campaigns/999/send-winner", "form", {}, MANAGE),
     ("POST", "/campaigns/999/retarget", "form", {"outcome": "not_read"}, MANAGE),
     (
@@ -240,7 +248,7 @@ def test_every_page_route_is_in_the_role_table(live: LiveServer) -> None:
         if path in ("/openapi.json", "/me/locale") or path in PUBLIC or path in OTHER_TESTS:
             continue
         generic = re.sub(
-            r"\{(team|label|quick_reply|invite|rule|order|token|template|link|campaign|segment)_id\}",
+            r"\{(team|label|quick_reply|invite|rule|order|token|template|link|campaign|segment|cost)_id\}",
             "{id}",
             path,
         )

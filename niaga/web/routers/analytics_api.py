@@ -5,13 +5,15 @@ from __future__ import annotations
 from datetime import date
 from typing import Any, Literal
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Query, Request, Response
+from pydantic import BaseModel, ConfigDict, Field
 
-from niaga.analytics import report, texts
+from niaga.analytics import costs, report, texts
 from niaga.analytics.periods import period_of, today
 from niaga.core import clock
 from niaga.web.deps import CanRead, LocaleDep, SessionDep
 from niaga.web.errors import PROBLEM_RESPONSES
+from niaga.web.routers.catalog_api.common import CanManage
 
 router = APIRouter(prefix="/api/v1/analytics", tags=["analytics"], responses=PROBLEM_RESPONSES)
 
@@ -35,4 +37,48 @@ def summary(
     zone = request.app.state.settings.timezone
     chosen = period_of(period, day or today(zone, clock.now()), zone)
     other = period_of(period, against, zone) if against else None
-    return texts.localise(report.build(session, chosen, other), locale)
+    settings = request.app.state.settings
+    return texts.localise(report.build(session, chosen, other, settings), locale)
+
+
+class CostIn(BaseModel):
+    """A cost of the owner's besides Meta's charges, on a local day."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    spent_on: date
+    kind: Literal["ads", "staff", "other"]
+    amount: int = Field(gt=0, le=costs.MAX_AMOUNT, description="Rupiah")
+    note: str | None = Field(None, max_length=200)
+
+
+class CostPublic(CostIn):
+    id: int
+
+
+@router.get("/costs", response_model=list[CostPublic])
+def list_costs(
+    session: SessionDep,
+    token: CanRead,
+    first: date = Query(description="The first local day"),
+    last: date = Query(description="The last local day"),
+) -> list[CostPublic]:
+    """The owner's costs of those days (ads, staff, other), newest first."""
+    return [
+        CostPublic(id=c.id, spent_on=c.spent_on, kind=c.kind, amount=c.amount, note=c.note)  # type: ignore[arg-type]
+        for c in costs.between(session, first, last)
+    ]
+
+
+@router.post("/costs", response_model=CostPublic, status_code=201)
+def add_cost(data: CostIn, session: SessionDep, token: CanManage) -> CostPublic:
+    """Record a cost: it counts in the return on investment of its period."""
+    cost = costs.do_add(session, **data.model_dump(), user_id=token.user_id)
+    return CostPublic(id=cost.id, **data.model_dump())
+
+
+@router.delete("/costs/{cost_id}", status_code=204)
+def delete_cost(cost_id: int, session: SessionDep, token: CanManage) -> Response:
+    """Remove a cost entered by mistake."""
+    costs.do_delete(session, cost_id)
+    return Response(status_code=204)

@@ -1,0 +1,30 @@
+"""What the owner spends besides Meta's charges (ads, staff, other), for the return on it.
+
+The only table analytics writes: its own figures, never the other domains' records."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from sqlalchemy import Date, ForeignKey, Index, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from niaga.core.db import Base, Timestamps
+
+COST_KINDS = ("ads", "staff", "other")
+
+
+class OwnerCost(Timestamps, Base):
+    """A cost on a local day of the business, in rupiah."""
+
+    __tablename__ = "owner_costs"
+    __table_args__ = (Index("ix_owner_costs_spent_on", "spent_on"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    spent_on: Mapped[date] = mapped_column(Date)
+    kind: Mapped[str] = mapped_column(String(16))  # ads | staff | other
+    amount: Mapped[int]
+    note: Mapped[str | None] = mapped_column(String(200))
+    created_by_user_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL")
+    )
