@@ -4,8 +4,11 @@ it; a strategy-change period can be chosen to compare with."""
 
 from __future__ import annotations
 
+import csv
+import io
 from typing import Any
 
+import openpyxl
 from sqlalchemy.orm import Session, sessionmaker
 
 from niaga.contacts.models import Contact
@@ -129,3 +132,29 @@ def test_the_owner_enters_costs_and_reads_the_return(niaga: LiveServer, factory:
         json={"spent_on": today, "kind": "ads", "amount": -5},
     )
     assert bad.status_code == 422
+
+
+def test_the_report_downloads_as_a_spreadsheet_and_csv(niaga: LiveServer, factory: Any) -> None:
+    week_of_messages(factory)
+    make_user(factory, "analyst")
+    reader = login(niaga.url, "analyst@toko.test")
+    got = reader.get("/analytics/report.xlsx?period=week")
+    assert got.status_code == 200
+    assert got.headers["content-disposition"].startswith('attachment; filename="niaga-week-')
+    book = openpyxl.load_workbook(io.BytesIO(got.content), read_only=True)
+    assert book.sheetnames == [
+        "Ringkasan",
+        "Gagal",
+        "Nilai kepuasan",
+        "Respons pertama",
+        "Per agen",
+        "Hasil dari WhatsApp",
+    ]
+    rows = list(book["Ringkasan"].iter_rows(values_only=True))
+    opened = next(r for r in rows if r[0] == "Tingkat dibaca")
+    assert opened[1] == 75.0 and opened[3] == "Baik" and opened[7] == "Dibaca ÷ terkirim × 100 %."
+    assert list(book["Gagal"].iter_rows(values_only=True))[1] == ("131026", 1)
+    text = reader.get("/analytics/report.csv?period=week").text
+    table = list(csv.reader(io.StringIO(text)))
+    assert table[0][0] == "Angka"
+    assert next(r for r in table if r[0] == "Tingkat dibaca")[1] == "75.0"

@@ -91,6 +91,8 @@ ROUTES: list[tuple[str, str, str, Any, set[str]]] = [
     ("POST", "/campaigns/999/resume", "form", {}, MANAGE),
     ("POST", "/campaigns/999/cancel", "form", {}, MANAGE),
     ("GET", "/analytics", "", None, REPORTS),
+    ("GET", "/analytics/report.xlsx", "", None, REPORTS),
+    ("GET", "/analytics/report.csv", "", None, REPORTS),
     (
         "POST",
         "/analytics/costs",

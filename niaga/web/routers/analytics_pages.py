@@ -9,7 +9,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from niaga.analytics import costs, report, texts
+from niaga.analytics import costs, export, report, texts
 from niaga.analytics.periods import period_of, today
 from niaga.core import clock
 from niaga.core.errors import DomainError
@@ -20,6 +20,53 @@ from niaga.web.templating import render
 router = APIRouter(prefix="/analytics", include_in_schema=False)
 CanReadReports = Annotated[Any, Depends(require("read_reports"))]
 CanManageCosts = Annotated[Any, Depends(require("manage_costs"))]
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+@router.get("/report.xlsx")
+def download_xlsx(
+    request: Request,
+    session: SessionDep,
+    user: CanReadReports,
+    period: Literal["day", "week", "month"] = "week",
+    day_text: str = Query("", alias="date", max_length=20),
+    against_text: str = Query("", alias="against", max_length=20),
+) -> Response:
+    """The period's report as a spreadsheet (one sheet per table)."""
+    return _download("xlsx", request, session, period, day_text, against_text)
+
+
+@router.get("/report.csv")
+def download_csv(
+    request: Request,
+    session: SessionDep,
+    user: CanReadReports,
+    period: Literal["day", "week", "month"] = "week",
+    day_text: str = Query("", alias="date", max_length=20),
+    against_text: str = Query("", alias="against", max_length=20),
+) -> Response:
+    """The period's figures as CSV."""
+    return _download("csv", request, session, period, day_text, against_text)
+
+
+def _download(
+    fmt: str, request: Request, session: Any, period: Any, day_text: str, against_text: str
+) -> Response:
+    zone = request.app.state.settings.timezone
+    day = _date(day_text, "date") or today(zone, clock.now())
+    against = _date(against_text, "against")
+    chosen = period_of(period, day, zone)
+    other = period_of(period, against, zone) if against else None
+    locale = request.state.locale
+    settings = request.app.state.settings
+    data = texts.localise(report.build(session, chosen, other, settings), locale)
+    name = f"niaga-{period}-{chosen.first.isoformat()}.{fmt}"
+    headers = {"Content-Disposition": f'attachment; filename="{name}"'}
+    if fmt == "csv":
+        return Response(
+            export.to_csv(data, locale), media_type="text/csv; charset=utf-8", headers=headers
+        )
+    return Response(export.to_xlsx(data, locale), media_type=XLSX, headers=headers)
 
 
 @router.post("/costs")
