@@ -65,6 +65,10 @@ def test_owner_and_analyst_read_the_dashboard_agents_do_not(
     month = owner.get("/analytics?period=month&against=2026-01-15")
     assert month.status_code == 200 and "2026-01" in month.text
     assert owner.get("/analytics?date=&against=").status_code == 200  # the form, left empty
+    split = owner.get("/analytics?by=campaign").text
+    assert 'id="split" data-by="campaign"' in split and "Tidak ada di periode ini." in split
+    by_team = owner.get("/analytics").text  # by team: the chats without a team in one row
+    assert 'data-row="—"' in by_team and "75.0%" in by_team.split('id="split"')[1]
     wrong = owner.get("/analytics?date=kemarin")
     assert wrong.status_code == 422 and "TTTT-BB-HH" in wrong.text
 
@@ -82,6 +86,9 @@ def test_the_api_gives_figures_with_formulas_bands_and_change(
     assert opened["formula_text"] == "Read ÷ sent × 100 %."
     assert opened["previous"] is None and opened["change_points"] is None  # nothing last week
     assert body["failures"] == {"131026": 1}
+    split = api(niaga, "GET", "/analytics/breakdown?by=team", reader).json()
+    assert [(r["name"], r["sent"], r["open_rate"]) for r in split] == [("—", 4, 75.0)]
+    assert api(niaga, "GET", "/analytics/breakdown?by=city", reader).status_code == 422
     bad = api(niaga, "GET", "/analytics/summary?period=year", reader)
     assert bad.status_code == 422
     assert api(niaga, "GET", "/analytics/summary?date=kemarin", reader).status_code == 422

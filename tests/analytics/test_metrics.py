@@ -12,16 +12,16 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from niaga.analytics import costs, metrics, reading, report, roi
+from niaga.analytics import breakdowns, costs, metrics, reading, report, roi
 from niaga.analytics.periods import period_of
 from niaga.automation.models import CsatSurvey, ResponseSample
 from niaga.campaigns.models import Campaign, CampaignRecipient
-from niaga.contacts.models import Contact
+from niaga.contacts.models import Contact, Label
 from niaga.core.db import transaction
 from niaga.core.errors import DomainError
-from niaga.inbox.models import Conversation, Message
+from niaga.inbox.models import Conversation, ConversationLabel, Message
 from niaga.orders.models import Order
-from niaga.security.models import User
+from niaga.security.models import Team, User
 from niaga.templates.models import MessageTemplate
 from tests.conftest import make_settings
 
@@ -250,3 +250,70 @@ def test_the_return_on_whatsapp_counts_revenue_new_customers_and_every_cost(
     assert got["profit"] == 350_000 - meta - 100_000
     assert got["roi_percent"] == round((350_000 - meta - 100_000) / (meta + 100_000) * 100, 1)
     assert got["cost_per_acquisition"] == round((meta + 100_000) / 2)
+
+
+def test_the_figures_split_by_team_label_campaign_and_template(
+    shop: sessionmaker[Session],
+) -> None:
+    with transaction(shop) as s:
+        sales = Team(name="Penjualan")
+        vip, complaint = Label(name="vip"), Label(name="komplain")
+        s.add_all([sales, vip, complaint])
+        s.flush()
+        for chat in s.scalars(select(Conversation)):
+            if chat.contact_id in (1, 2):  # A and B
+                chat.team_id = sales.id
+                s.add(ConversationLabel(conversation_id=chat.id, label_id=vip.id))
+            elif chat.contact_id == 3:  # C
+                s.add(ConversationLabel(conversation_id=chat.id, label_id=complaint.id))
+        for message in s.scalars(select(Message).where(Message.type == "template")):
+            message.content = {"type": "template", "name": "promo_pekan", "language": "id"}
+    with shop() as s:
+        teams = breakdowns.breakdown(s, WEEK, "team")
+        labels = breakdowns.breakdown(s, WEEK, "label")
+        campaigns_ = breakdowns.breakdown(s, WEEK, "campaign")
+        templates = breakdowns.breakdown(s, WEEK, "template")
+    a_and_b = {
+        "sent": 3,  # A's template and reply, B's template (B's Monday-night reply is next week)
+        "read": 2,
+        "received": 2,
+        "chats": 2,
+        "orders": 2,
+        "revenue": 350_000,
+        "open_rate": 66.7,
+        "conversion_rate": 100.0,
+        "first_response_median": 4500,  # 1800 and 7200
+        "csat_average": 4.5,
+    }
+    assert teams[0] == {"id": 1, "name": "Penjualan", **a_and_b}
+    assert teams[1] | {"id": None} == {
+        "id": None,
+        "name": "—",
+        "sent": 1,  # D's template (C's failed)
+        "read": 1,
+        "received": 1,  # C's Monday 06:30 WIB
+        "chats": 1,
+        "orders": 0,
+        "revenue": 0,
+        "open_rate": 100.0,
+        "conversion_rate": 0.0,
+        "first_response_median": 90000,
+        "csat_average": 2.0,
+    }
+    assert [(r["name"], r["received"], r["csat_average"]) for r in labels] == [
+        ("vip", 2, 4.5),
+        ("komplain", 1, 2.0),
+    ]
+    assert [(r["name"], r["sent"], r["clicked"], r["click_rate"]) for r in campaigns_] == [
+        ("Promo", 2, 1, 50.0)
+    ]
+    assert templates == [
+        {
+            "name": "promo_pekan",
+            "sent": 3,
+            "read": 2,
+            "replied": 2,
+            "open_rate": 66.7,
+            "response_rate": 66.7,
+        }
+    ]

@@ -58,7 +58,7 @@ def test_owner_reads_the_week_switches_period_and_compares(
     expect(opened.locator("[data-change]")).to_have_count(0)  # nothing the week before
 
     page.locator("select[name=period]").select_option("month")
-    page.get_by_role("button", name="Tampilkan").click()
+    page.locator("#period-form").get_by_role("button", name="Tampilkan").click()
     expect(page).to_have_url(re.compile(r"period=month"))
     expect(page.locator("#period-label")).to_contain_text(clock.now().strftime("%Y-%m")[:4])
 
@@ -66,7 +66,7 @@ def test_owner_reads_the_week_switches_period_and_compares(
     earlier = (clock.now() - timedelta(days=14)).date().isoformat()
     page.locator("select[name=period]").select_option("week")
     page.get_by_label("Bandingkan dengan periode yang memuat").fill(earlier)
-    page.get_by_role("button", name="Tampilkan").click()
+    page.locator("#period-form").get_by_role("button", name="Tampilkan").click()
     change = page.locator('[data-figure="open_rate"] [data-change]')
     expect(change).to_contain_text("+60.0 poin")
     expect(change).to_contain_text("(+300.0%)")

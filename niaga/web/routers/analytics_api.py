@@ -8,7 +8,7 @@ from typing import Any, Literal
 from fastapi import APIRouter, Query, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
 
-from niaga.analytics import costs, report, texts
+from niaga.analytics import breakdowns, costs, report, texts
 from niaga.analytics.periods import period_of, today
 from niaga.core import clock
 from niaga.web.deps import CanRead, LocaleDep, SessionDep
@@ -39,6 +39,21 @@ def summary(
     other = period_of(period, against, zone) if against else None
     settings = request.app.state.settings
     return texts.localise(report.build(session, chosen, other, settings), locale)
+
+
+@router.get("/breakdown")
+def breakdown(
+    request: Request,
+    session: SessionDep,
+    token: CanRead,
+    by: Literal["team", "label", "campaign", "template"],
+    period: Literal["day", "week", "month"] = "week",
+    day: date | None = Query(None, alias="date", description="A day in the period (local)"),
+) -> list[dict[str, Any]]:
+    """The period's figures per team, label, campaign or template (the same formulas)."""
+    zone = request.app.state.settings.timezone
+    chosen = period_of(period, day or today(zone, clock.now()), zone)
+    return breakdowns.breakdown(session, chosen, by)
 
 
 class CostIn(BaseModel):

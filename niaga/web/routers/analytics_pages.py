@@ -9,7 +9,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from niaga.analytics import costs, export, report, texts
+from niaga.analytics import breakdowns, costs, export, report, texts
 from niaga.analytics.periods import period_of, today
 from niaga.core import clock
 from niaga.core.errors import DomainError
@@ -111,6 +111,7 @@ def dashboard(
     period: Literal["day", "week", "month"] = "week",
     day_text: str = Query("", alias="date", max_length=20),
     against_text: str = Query("", alias="against", max_length=20),
+    by: Literal["team", "label", "campaign", "template"] = "team",
 ) -> HTMLResponse:
     zone = request.app.state.settings.timezone
     day, against = _date(day_text, "date"), _date(against_text, "against")
@@ -124,6 +125,8 @@ def dashboard(
         "analytics.html",
         data=data,
         costs=costs.between(session, chosen.first, chosen.last),
+        by=by,
+        split=breakdowns.breakdown(session, chosen, by),
         can_edit=may(user, "manage_costs"),
         flash=request.query_params.get("flash"),
         figures={f["key"]: f for f in data["figures"]},

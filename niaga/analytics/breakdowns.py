@@ -1,0 +1,207 @@
+"""The period's figures split by team, label, campaign or template, with the same formulas as
+:mod:`niaga.analytics.metrics`: which team is slow, which label's customers buy, which campaign
+and which template are read and answered."""
+
+from __future__ import annotations
+
+import statistics
+from collections import defaultdict
+from typing import Any, Literal
+
+from sqlalchemy import and_, func, select
+from sqlalchemy.orm import Session
+
+from niaga.analytics.metrics import ACCEPTED, CANCELLED, READ, REPLY_WINDOW
+from niaga.analytics.periods import Period
+from niaga.automation.models import CsatSurvey, ResponseSample
+from niaga.campaigns import service as campaigns
+from niaga.campaigns.models import Campaign, CampaignRecipient
+from niaga.contacts.models import Label
+from niaga.core import clock
+from niaga.inbox.models import Conversation, ConversationLabel, Message
+from niaga.orders.models import Order
+from niaga.security.models import Team
+
+By = Literal["team", "label", "campaign", "template"]
+NONE = "—"
+
+
+def _rate(part: int, whole: int) -> float | None:
+    return round(part / whole * 100, 1) if whole else None
+
+
+def breakdown(session: Session, period: Period, by: By) -> list[dict[str, Any]]:
+    """One row per team, label, campaign or template that had activity in ``period``."""
+    if by == "campaign":
+        return _campaigns(session, period)
+    if by == "template":
+        return _templates(session, period)
+    return _conversation_groups(session, period, by)
+
+
+def _conversation_groups(session: Session, period: Period, by: By) -> list[dict[str, Any]]:
+    """Messages, reads, orders, first responses and ratings by the conversation's team or
+    label (a conversation with two labels counts in both)."""
+    start, end = period.start, period.end
+    if by == "team":
+        group = Conversation.team_id
+        names = dict(session.execute(select(Team.id, Team.name)).all())
+
+        def joined(stmt: Any, conversation_id: Any) -> Any:
+            return stmt.join(Conversation, Conversation.id == conversation_id)
+
+    else:
+        group = ConversationLabel.label_id
+        names = dict(session.execute(select(Label.id, Label.name)).all())
+
+        def joined(stmt: Any, conversation_id: Any) -> Any:
+            on = ConversationLabel.conversation_id == conversation_id
+            return stmt.join(ConversationLabel, on)
+
+    rows: dict[Any, dict[str, Any]] = defaultdict(
+        lambda: {"sent": 0, "read": 0, "received": 0, "orders": 0, "revenue": 0, "chats": 0}
+    )
+    in_period = and_(Message.created_at >= start, Message.created_at < end)
+    for key, direction, status, n in session.execute(
+        joined(
+            select(group, Message.direction, Message.status, func.count()).select_from(Message),
+            Message.conversation_id,
+        )
+        .where(in_period)
+        .group_by(group, Message.direction, Message.status)
+    ):
+        row = rows[key]
+        if direction == "in":
+            row["received"] += int(n)
+        elif status in ACCEPTED:
+            row["sent"] += int(n)
+            row["read"] += int(n) if status in READ else 0
+    for key, n in session.execute(
+        joined(
+            select(group, func.count(func.distinct(Message.conversation_id))).select_from(Message),
+            Message.conversation_id,
+        )
+        .where(in_period, Message.direction == "in")
+        .group_by(group)
+    ):
+        rows[key]["chats"] = int(n)
+    for key, n, total in session.execute(
+        joined(
+            select(group, func.count(func.distinct(Order.id)), func.sum(Order.total)).select_from(
+                Order
+            ),
+            Order.conversation_id,
+        )
+        .where(Order.created_at >= start, Order.created_at < end, Order.status != CANCELLED)
+        .group_by(group)
+    ):
+        rows[key]["orders"], rows[key]["revenue"] = int(n), int(total or 0)
+    waits: dict[Any, list[float]] = defaultdict(list)
+    for key, seconds in session.execute(
+        joined(
+            select(group, ResponseSample.seconds).select_from(ResponseSample),
+            ResponseSample.conversation_id,
+        ).where(ResponseSample.created_at >= start, ResponseSample.created_at < end)
+    ):
+        waits[key].append(float(seconds))
+    ratings: dict[Any, list[int]] = defaultdict(list)
+    for key, rating in session.execute(
+        joined(
+            select(group, CsatSurvey.rating).select_from(CsatSurvey), CsatSurvey.conversation_id
+        ).where(
+            CsatSurvey.rating.is_not(None),
+            CsatSurvey.answered_at >= start,
+            CsatSurvey.answered_at < end,
+        )
+    ):
+        ratings[key].append(int(rating))
+    out = []
+    for key in sorted(set(rows) | set(waits) | set(ratings), key=lambda k: (k is None, k or 0)):
+        row = rows[key]
+        out.append(
+            {
+                "id": key,
+                "name": names.get(key, NONE) if key is not None else NONE,
+                **row,
+                "open_rate": _rate(row["read"], row["sent"]),
+                "conversion_rate": _rate(row["orders"], row["chats"]),
+                "first_response_median": round(statistics.median(waits[key]))
+                if waits.get(key)
+                else None,
+                "csat_average": round(statistics.fmean(ratings[key]), 2)
+                if ratings.get(key)
+                else None,
+            }
+        )
+    return out
+
+
+def _campaigns(session: Session, period: Period) -> list[dict[str, Any]]:
+    """Each campaign that sent in the period, with its funnel (the campaign's own report)."""
+    ids = session.scalars(
+        select(func.distinct(CampaignRecipient.campaign_id)).where(
+            CampaignRecipient.sent_at >= period.start, CampaignRecipient.sent_at < period.end
+        )
+    ).all()
+    out = []
+    for campaign in session.scalars(select(Campaign).where(Campaign.id.in_(ids))):
+        funnel = campaigns.report(session, campaign)
+        out.append(
+            {
+                "id": campaign.id,
+                "name": campaign.name,
+                "sent": funnel["sent"],
+                "read": funnel["read"],
+                "open_rate": funnel["open_rate"],
+                "replied": funnel["replied"],
+                "response_rate": funnel["response_rate"],
+                "clicked": funnel["clicked"],
+                "click_rate": _rate(funnel["clicked"], funnel["sent"]),
+                "orders": funnel["orders"],
+                "revenue": funnel["revenue"],
+            }
+        )
+    return sorted(out, key=lambda r: -r["sent"])
+
+
+def _templates(session: Session, period: Period) -> list[dict[str, Any]]:
+    """Each template sent in the period: sent, read, answered within 24 hours."""
+    sent = session.execute(
+        select(Message.conversation_id, Message.created_at, Message.status, Message.content).where(
+            Message.direction == "out",
+            Message.type == "template",
+            Message.status.in_(ACCEPTED),
+            Message.created_at >= period.start,
+            Message.created_at < period.end,
+        )
+    ).all()
+    replies: dict[int, list[Any]] = defaultdict(list)
+    conversations = sorted({c for c, _, _, _ in sent})
+    for i in range(0, len(conversations), 500):
+        for conversation_id, at in session.execute(
+            select(Message.conversation_id, Message.created_at).where(
+                Message.conversation_id.in_(conversations[i : i + 500]),
+                Message.direction == "in",
+                Message.created_at > period.start,
+                Message.created_at < period.end + REPLY_WINDOW,
+            )
+        ):
+            replies[conversation_id].append(clock.as_utc(at))
+    rows: dict[str, dict[str, int]] = defaultdict(lambda: {"sent": 0, "read": 0, "replied": 0})
+    for conversation_id, at, status, content in sent:
+        name = str((content or {}).get("name") or NONE)
+        row = rows[name]
+        row["sent"] += 1
+        row["read"] += 1 if status in READ else 0
+        sent_at = clock.as_utc(at)
+        if any(sent_at < t <= sent_at + REPLY_WINDOW for t in replies.get(conversation_id, [])):
+            row["replied"] += 1
+    return [
+        {
+            "name": name,
+            **row,
+            "open_rate": _rate(row["read"], row["sent"]),
+            "response_rate": _rate(row["replied"], row["sent"]),
+        }
+        for name, row in sorted(rows.items(), key=lambda kv: -kv[1]["sent"])
+    ]
