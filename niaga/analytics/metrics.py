@@ -25,7 +25,9 @@ from sqlalchemy import and_, func, select
 from sqlalchemy.orm import Session
 
 from niaga.analytics.periods import Period
+from niaga.automation import hours
 from niaga.automation.models import CsatSurvey, ResponseSample
+from niaga.automation.profile import load_profile
 from niaga.campaigns.models import CampaignRecipient
 from niaga.core import clock
 from niaga.inbox.models import Message
@@ -59,6 +61,9 @@ FORMULAS = {
     "csat_good_share": "Ratings of 4 or 5 ÷ ratings × 100 %.",
     "first_response_median": (
         "Half the customers waited less than this for a person's first reply (clock time)."
+    ),
+    "first_response_business_median": (
+        "The same wait counting only the opening hours (nights, closed days and holidays left out)."
     ),
 }
 
@@ -152,7 +157,7 @@ def summary(session: Session, period: Period) -> Summary:
         _rate("conversion_rate", int(orders), int(chats or 0)),
     ]
     figures += _csat(session, period, out)
-    figures.append(_first_response(session, period, out))
+    figures += _first_response(session, period, out)
     out.figures = {f.key: f for f in figures}
     out.per_agent = _per_agent(session, period)
     return out
@@ -226,22 +231,37 @@ def _csat(session: Session, period: Period, out: Summary) -> list[Figure]:
     ]
 
 
-def _first_response(session: Session, period: Period, out: Summary) -> Figure:
-    waits = sorted(
-        float(s)
-        for s in session.scalars(
-            select(ResponseSample.seconds).where(
-                ResponseSample.created_at >= period.start, ResponseSample.created_at < period.end
-            )
+def _first_response(session: Session, period: Period, out: Summary) -> list[Figure]:
+    """The waits for a person's first reply: clock time, and business time by the profile's
+    opening hours and holidays."""
+    samples = session.execute(
+        select(ResponseSample.seconds, ResponseSample.created_at).where(
+            ResponseSample.created_at >= period.start, ResponseSample.created_at < period.end
         )
-    )
+    ).all()
+    waits = sorted(float(seconds) for seconds, _ in samples)
     buckets: Counter[str] = Counter({name: 0 for name, _ in BUCKETS} | {"gt_24h": 0})
     for seconds in waits:
         name = next((n for n, limit in BUCKETS if seconds < limit), "gt_24h")
         buckets[name] += 1
     out.response_buckets = dict(buckets)
+    profile = load_profile(session)
+    business = sorted(
+        hours.open_seconds(
+            profile.hours,
+            profile.holidays,
+            profile.timezone,
+            clock.as_utc(answered) - timedelta(seconds=float(seconds)),
+            clock.as_utc(answered),
+        )
+        for seconds, answered in samples
+    )
     median = round(statistics.median(waits)) if waits else None
-    return Figure("first_response_median", median, None, len(waits), "seconds")
+    business_median = round(statistics.median(business)) if business else None
+    return [
+        Figure("first_response_median", median, None, len(waits), "seconds"),
+        Figure("first_response_business_median", business_median, None, len(business), "seconds"),
+    ]
 
 
 def _per_agent(session: Session, period: Period) -> list[dict[str, Any]]:

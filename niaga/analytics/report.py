@@ -26,6 +26,7 @@ ORDER = (
     "csat_average",
     "csat_good_share",
     "first_response_median",
+    "first_response_business_median",
 )
 
 

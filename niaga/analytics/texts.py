@@ -23,6 +23,7 @@ NAMES = {
     "csat_average": "Satisfaction (CSAT)",
     "csat_good_share": "Satisfied (4–5)",
     "first_response_median": "First response (median)",
+    "first_response_business_median": "First response in opening hours (median)",
 }
 BANDS = {"good": "Good", "fair": "Fair", "poor": "Poor"}
 RECOMMENDATIONS = {

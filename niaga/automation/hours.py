@@ -74,6 +74,32 @@ def next_opening(
     return min(starts) if starts else None
 
 
+def open_seconds(
+    hours: Mapping[str, Any],
+    holidays: Sequence[str],
+    tz_name: str,
+    start: datetime,
+    end: datetime,
+) -> float:
+    """How many seconds of ``[start, end)`` (aware) the business was open: a customer who
+    wrote at 20:00 and was answered at 08:30 the next morning, with opening at 08:00, waited
+    half an hour of business time."""
+    if end <= start:
+        return 0.0
+    tz = ZoneInfo(tz_name)
+    holiday_set = {str(h) for h in holidays}
+    day = start.astimezone(tz).date() - timedelta(days=1)  # a night shift from the day before
+    last = end.astimezone(tz).date()
+    total = 0.0
+    while day <= last:
+        for a, b in _intervals_of_day(hours, holiday_set, day, tz):
+            lo, hi = max(a, start), min(b, end)
+            if hi > lo:
+                total += (hi - lo).total_seconds()
+        day += timedelta(days=1)
+    return total
+
+
 def weekly_summary(hours: Mapping[str, Any]) -> list[tuple[str, str]]:
     """(day, "08:00–17:00, 19:00–21:00" or "") for every weekday, Monday first."""
     return [(day, ", ".join(f"{a}–{b}" for a, b in (hours.get(day) or []))) for day in DAYS]

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from niaga.analytics import breakdowns, costs, metrics, reading, report, roi
 from niaga.analytics.periods import period_of
+from niaga.automation import hours
 from niaga.automation.models import CsatSurvey, ResponseSample
 from niaga.campaigns.models import Campaign, CampaignRecipient
 from niaga.contacts.models import Contact, Label
@@ -157,6 +158,9 @@ def test_every_figure_matches_the_week_computed_by_hand(shop: sessionmaker[Sessi
         "csat_average": 3.67,
         "csat_good_share": 66.7,
         "first_response_median": 7200,
+        # Answered Thursday 09:00 WIB, open 08:00–17:00 on weekdays: after 30 min (wrote at
+        # 08:30), 2 h (wrote at 07:00: 1 h open) and 25 h (Wednesday 08:00: 9 h + 1 h open).
+        "first_response_business_median": 3600,
     }
     assert week.figures["open_rate"].numerator == 3
     assert week.figures["open_rate"].denominator == 4
@@ -317,3 +321,15 @@ def test_the_figures_split_by_team_label_campaign_and_template(
             "response_rate": 66.7,
         }
     ]
+
+
+def test_business_time_leaves_out_nights_closed_days_and_holidays() -> None:
+    week = {d: [["08:00", "17:00"]] for d in ("mon", "tue", "wed", "thu", "fri")}
+    night = {"sat": [["20:00", "02:00"]]}
+    zone = "Asia/Jakarta"
+    assert hours.open_seconds(week, [], zone, wib(2, 20), wib(3, 8, 30)) == 1800
+    assert hours.open_seconds(week, [], zone, wib(6, 16), wib(9, 9)) == 2 * 3600  # weekend
+    holiday = ["2026-11-03"]  # Tuesday closed
+    assert hours.open_seconds(week, holiday, zone, wib(2, 16), wib(4, 9)) == 2 * 3600
+    assert hours.open_seconds(night, [], zone, wib(7, 23), wib(8, 1)) == 2 * 3600
+    assert hours.open_seconds(week, [], zone, wib(3, 10), wib(3, 9)) == 0
