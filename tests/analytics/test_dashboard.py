@@ -60,11 +60,19 @@ def test_owner_and_analyst_read_the_dashboard_agents_do_not(
         assert "131026: 1" in page.text
         assert '<svg class="bars"' in page.text
     make_user(factory, "agent")
-    assert login(niaga.url, "agent@toko.test").get("/analytics").status_code == 403
+    agent = login(niaga.url, "agent@toko.test")
+    assert agent.get("/analytics").status_code == 403
+    assert agent.get("/analytics/behind/failed").status_code == 403
     owner = login(niaga.url, "owner@toko.test")
     month = owner.get("/analytics?period=month&against=2026-01-15")
     assert month.status_code == 200 and "2026-01" in month.text
     assert owner.get("/analytics?date=&against=").status_code == 200  # the form, left empty
+    behind = owner.get("/analytics/behind/failed").text  # the figure's link leads here
+    assert 'href="/analytics/behind/failed?period=week' in owner.get("/analytics").text
+    assert "131026: " in behind and 'href="/inbox/c/' in behind
+    assert behind.count("<tr>") == 1 + 1  # the header and the one failed message
+    assert owner.get("/analytics/behind/read").text.count("<tr>") == 1 + 3
+    assert owner.get("/analytics/behind/nope").status_code == 404
     split = owner.get("/analytics?by=campaign").text
     assert 'id="split" data-by="campaign"' in split and "Tidak ada di periode ini." in split
     by_team = owner.get("/analytics").text  # by team: the chats without a team in one row

@@ -9,10 +9,11 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from niaga.analytics import breakdowns, costs, export, report, texts
+from niaga.analytics import behind, breakdowns, costs, export, report, texts
 from niaga.analytics.periods import period_of, today
 from niaga.core import clock
-from niaga.core.errors import DomainError
+from niaga.core.errors import DomainError, NotFoundError
+from niaga.core.i18n import gettext
 from niaga.web.auth import may, require
 from niaga.web.deps import SessionDep
 from niaga.web.templating import render
@@ -21,6 +22,34 @@ router = APIRouter(prefix="/analytics", include_in_schema=False)
 CanReadReports = Annotated[Any, Depends(require("read_reports"))]
 CanManageCosts = Annotated[Any, Depends(require("manage_costs"))]
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+@router.get("/behind/{key}", response_class=HTMLResponse)
+def behind_figure(
+    key: str,
+    request: Request,
+    session: SessionDep,
+    user: CanReadReports,
+    period: Literal["day", "week", "month"] = "week",
+    day_text: str = Query("", alias="date", max_length=20),
+) -> HTMLResponse:
+    """The messages, conversations, orders or answers a figure counts."""
+    if key not in behind.KEYS:
+        raise NotFoundError("figure_not_found", "Not found.")
+    zone = request.app.state.settings.timezone
+    day = _date(day_text, "date") or today(zone, clock.now())
+    chosen = period_of(period, day, zone)
+    return render(
+        request,
+        "analytics_behind.html",
+        key=key,
+        figure_name=gettext(texts.NAMES[key], request.state.locale),
+        period=chosen,
+        kind=period,
+        day=day.isoformat(),
+        rows=behind.rows(session, chosen, key),
+        limit=behind.LIMIT,
+    )
 
 
 @router.get("/report.xlsx")
@@ -127,6 +156,7 @@ def dashboard(
         costs=costs.between(session, chosen.first, chosen.last),
         by=by,
         split=breakdowns.breakdown(session, chosen, by),
+        behind_keys=behind.KEYS,
         can_edit=may(user, "manage_costs"),
         flash=request.query_params.get("flash"),
         figures={f["key"]: f for f in data["figures"]},

@@ -1,0 +1,123 @@
+"""What is behind a figure: the messages, conversations, orders or answers it counts, so the
+owner can open them (at most :data:`LIMIT`, newest first)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from niaga.analytics.metrics import ACCEPTED, CANCELLED, READ
+from niaga.analytics.periods import Period
+from niaga.automation.models import CsatSurvey, ResponseSample
+from niaga.contacts.models import Contact
+from niaga.inbox.models import Message
+from niaga.orders.models import Order
+
+LIMIT = 200
+KEYS = (
+    "sent",
+    "delivered",
+    "read",
+    "failed",
+    "received",
+    "orders",
+    "csat_average",
+    "first_response_median",
+)
+
+
+def rows(session: Session, period: Period, key: str) -> list[dict[str, Any]]:
+    """The records behind the figure ``key`` of ``period`` (each with its conversation)."""
+    start, end = period.start, period.end
+    if key in ("sent", "delivered", "read", "failed", "received"):
+        statuses = {
+            "sent": ACCEPTED,
+            "delivered": ("delivered", "read", "played"),
+            "read": READ,
+            "failed": ("failed",),
+        }.get(key)
+        stmt = (
+            select(Message, Contact)
+            .join(Contact, Contact.id == Message.contact_id)
+            .where(
+                Message.direction == ("in" if key == "received" else "out"),
+                Message.created_at >= start,
+                Message.created_at < end,
+            )
+        )
+        if statuses:
+            stmt = stmt.where(Message.status.in_(statuses))
+        found = session.execute(stmt.order_by(Message.created_at.desc()).limit(LIMIT))
+        return [
+            {
+                "conversation_id": m.conversation_id,
+                "who": c.display_name or c.phone,
+                "at": m.created_at,
+                "what": m.text or m.type,
+                "detail": (
+                    f"{m.error_code}: {m.error_title or ''}" if m.status == "failed" else m.status
+                ),
+            }
+            for m, c in found
+        ]
+    if key == "orders":
+        found = session.execute(
+            select(Order, Contact)
+            .join(Contact, Contact.id == Order.contact_id)
+            .where(Order.created_at >= start, Order.created_at < end, Order.status != CANCELLED)
+            .order_by(Order.created_at.desc())
+            .limit(LIMIT)
+        )
+        return [
+            {
+                "conversation_id": o.conversation_id,
+                "who": c.display_name or c.phone,
+                "at": o.created_at,
+                "what": f"#{o.number}",
+                "detail": o.status,
+                "amount": o.total,
+            }
+            for o, c in found
+        ]
+    if key == "csat_average":
+        found = session.execute(
+            select(CsatSurvey, Contact)
+            .join(Contact, Contact.id == CsatSurvey.contact_id)
+            .where(
+                CsatSurvey.rating.is_not(None),
+                CsatSurvey.answered_at >= start,
+                CsatSurvey.answered_at < end,
+            )
+            .order_by(CsatSurvey.rating, CsatSurvey.answered_at.desc())
+            .limit(LIMIT)
+        )
+        return [
+            {
+                "conversation_id": v.conversation_id,
+                "who": c.display_name or c.phone,
+                "at": v.answered_at,
+                "what": f"{v.rating}/5",
+                "detail": v.comment or "",
+            }
+            for v, c in found
+        ]
+    if key == "first_response_median":
+        found = session.execute(
+            select(ResponseSample)
+            .where(ResponseSample.created_at >= start, ResponseSample.created_at < end)
+            .order_by(ResponseSample.seconds.desc())
+            .limit(LIMIT)
+        )
+        return [
+            {
+                "conversation_id": r.conversation_id,
+                "who": None,
+                "at": r.created_at,
+                "what": f"{round(r.seconds / 60)} min",
+                "detail": "",
+            }
+            for (r,) in found
+        ]
+    return []
