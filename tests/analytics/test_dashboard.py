@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import csv
 import io
+from datetime import timedelta
 from typing import Any
 
 import openpyxl
@@ -173,3 +174,29 @@ def test_the_report_downloads_as_a_spreadsheet_and_csv(niaga: LiveServer, factor
     table = list(csv.reader(io.StringIO(text)))
     assert table[0][0] == "Angka"
     assert next(r for r in table if r[0] == "Tingkat dibaca")[1] == "75.0"
+
+
+def test_raw_records_export_streamed_as_csv_and_as_a_spreadsheet(
+    niaga: LiveServer, factory: Any
+) -> None:
+    week_of_messages(factory)
+    make_user(factory, "analyst")
+    reader = login(niaga.url, "analyst@toko.test")
+    today = clock.now().date()
+    span = (
+        f"first={(today.replace(day=1)).isoformat()}&last={(today + timedelta(days=1)).isoformat()}"
+    )
+    got = reader.get(f"/analytics/export.csv?kind=messages&{span}")
+    assert got.status_code == 200, got.text
+    table = list(csv.DictReader(io.StringIO(got.text)))
+    assert len(table) == 5 and {r["status"] for r in table} == {"read", "delivered", "failed"}
+    assert next(r for r in table if r["status"] == "failed")["error_code"] == "131026"
+    admin = token(factory, "admin")
+    book = api(niaga, "GET", f"/analytics/exports/conversations?{span}&format=xlsx", admin)
+    assert book.status_code == 200
+    sheet = openpyxl.load_workbook(io.BytesIO(book.content), read_only=True)["conversations"]
+    rows = list(sheet.iter_rows(values_only=True))
+    assert rows[0][:3] == ("id", "contact_id", "status") and len(rows) == 2
+    backwards = reader.get(f"/analytics/export.csv?kind=orders&first={today}&last=2020-01-01")
+    assert backwards.status_code in (303, 422)
+    assert api(niaga, "GET", f"/analytics/exports/secrets?{span}", admin).status_code == 422

@@ -94,6 +94,20 @@ ROUTES: list[tuple[str, str, str, Any, set[str]]] = [
     ("GET", "/analytics/report.xlsx", "", None, REPORTS),
     ("GET", "/analytics/report.csv", "", None, REPORTS),
     (
+        "GET",
+        "/analytics/export.csv?kind=orders&first=2026-11-01&last=2026-11-30",
+        "",
+        None,
+        REPORTS,
+    ),
+    (
+        "GET",
+        "/analytics/export.xlsx?kind=orders&first=2026-11-01&last=2026-11-30",
+        "",
+        None,
+        REPORTS,
+    ),
+    (
         "POST",
         "/analytics/costs",
         "form",

@@ -13,6 +13,7 @@ from niaga.analytics.periods import period_of, today
 from niaga.core import clock
 from niaga.web.deps import CanRead, LocaleDep, SessionDep
 from niaga.web.errors import PROBLEM_RESPONSES
+from niaga.web.routers.analytics_pages import export_response
 from niaga.web.routers.catalog_api.common import CanManage
 
 router = APIRouter(prefix="/api/v1/analytics", tags=["analytics"], responses=PROBLEM_RESPONSES)
@@ -54,6 +55,20 @@ def breakdown(
     zone = request.app.state.settings.timezone
     chosen = period_of(period, day or today(zone, clock.now()), zone)
     return breakdowns.breakdown(session, chosen, by)
+
+
+@router.get("/exports/{kind}")
+def export(
+    kind: Literal["messages", "conversations", "contacts", "orders", "recipients"],
+    request: Request,
+    token: CanRead,
+    first: date = Query(description="The first local day"),
+    last: date = Query(description="The last local day (at most 366 days later)"),
+    format: Literal["csv", "xlsx"] = "csv",
+) -> Response:
+    """Raw records created on those local days (campaign recipients: sent on them), as CSV
+    (streamed) or XLSX."""
+    return export_response(request, kind, first, last, format)
 
 
 class CostIn(BaseModel):

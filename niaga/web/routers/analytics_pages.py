@@ -3,13 +3,21 @@ change against the period before or a chosen "strategy change" period."""
 
 from __future__ import annotations
 
+import os
 from datetime import date
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Form, Query, Request
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.responses import (
+    FileResponse,
+    HTMLResponse,
+    RedirectResponse,
+    Response,
+    StreamingResponse,
+)
+from starlette.background import BackgroundTask
 
-from niaga.analytics import behind, breakdowns, costs, export, report, texts
+from niaga.analytics import behind, breakdowns, costs, export, exports, report, texts
 from niaga.analytics.periods import period_of, today
 from niaga.core import clock
 from niaga.core.errors import DomainError, NotFoundError
@@ -22,6 +30,7 @@ router = APIRouter(prefix="/analytics", include_in_schema=False)
 CanReadReports = Annotated[Any, Depends(require("read_reports"))]
 CanManageCosts = Annotated[Any, Depends(require("manage_costs"))]
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+MAX_EXPORT_DAYS = 366
 
 
 @router.get("/behind/{key}", response_class=HTMLResponse)
@@ -50,6 +59,30 @@ def behind_figure(
         rows=behind.rows(session, chosen, key),
         limit=behind.LIMIT,
     )
+
+
+@router.get("/export.csv")
+def export_csv(
+    request: Request,
+    user: CanReadReports,
+    kind: Literal["messages", "conversations", "contacts", "orders", "recipients"],
+    first: date,
+    last: date,
+) -> Response:
+    """Raw records of those local days as CSV, streamed."""
+    return export_response(request, kind, first, last, "csv")
+
+
+@router.get("/export.xlsx")
+def export_xlsx(
+    request: Request,
+    user: CanReadReports,
+    kind: Literal["messages", "conversations", "contacts", "orders", "recipients"],
+    first: date,
+    last: date,
+) -> Response:
+    """Raw records of those local days as a spreadsheet."""
+    return export_response(request, kind, first, last, "xlsx")
 
 
 @router.get("/report.xlsx")
@@ -120,6 +153,34 @@ def add_cost(
 def delete_cost(cost_id: int, session: SessionDep, user: CanManageCosts) -> Response:
     costs.do_delete(session, cost_id)
     return RedirectResponse("/analytics", status_code=303)
+
+
+def export_response(request: Request, kind: str, first: date, last: date, fmt: str) -> Response:
+    """A streamed CSV or an XLSX file (removed once sent) of the records of ``kind``."""
+    if last < first or (last - first).days > MAX_EXPORT_DAYS:
+        raise DomainError(
+            "export_span",
+            "Choose up to {days} days, the first before the last.",
+            field="last",
+            days=MAX_EXPORT_DAYS,
+        )
+    state = request.app.state
+    period = exports.span(first, last, state.settings.timezone)
+    name = f"niaga-{kind}-{first.isoformat()}-{last.isoformat()}.{fmt}"
+    headers = {"Content-Disposition": f'attachment; filename="{name}"'}
+    if fmt == "csv":
+        return StreamingResponse(
+            exports.csv_chunks(state.read_session_factory, kind, period),
+            media_type="text/csv; charset=utf-8",
+            headers=headers,
+        )
+    path = exports.xlsx_file(state.read_session_factory, kind, period)
+    return FileResponse(
+        path,
+        media_type=XLSX,
+        headers=headers,
+        background=BackgroundTask(os.unlink, path),
+    )
 
 
 def _date(text: str, field: str) -> date | None:
