@@ -303,6 +303,8 @@ def background_paused(live: LiveServer) -> Iterator[None]:
     jobs = live.app.state.worker.jobs
     for prefix in ("automation", "orders"):
         jobs.pause(prefix)
+    # A round or a catch-up already running finishes first: it must not take the test's rows.
+    wait_for(lambda: jobs.idle("automation") and jobs.idle("orders"), timeout=30)
     try:
         yield
     finally:

@@ -15,7 +15,7 @@ import xlsxwriter
 from sqlalchemy import Select, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from niaga.analytics.periods import Period
+from niaga.analytics.periods import Period, checked
 from niaga.campaigns.models import CampaignRecipient
 from niaga.contacts.models import Contact
 from niaga.core import clock
@@ -110,7 +110,7 @@ KINDS: dict[str, Callable[[Period], Select[Any]]] = {
 
 def span(first: date, last: date, zone: str) -> Period:
     """The local days ``first`` to ``last`` as one period."""
-    return Period("day", first, last, zone)
+    return Period("day", checked(first, "first"), checked(last, "last"), zone)
 
 
 def _rows(factory: sessionmaker[Session], kind: str, period: Period) -> Iterator[list[Any]]:

@@ -8,6 +8,8 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Literal
 from zoneinfo import ZoneInfo
 
+from niaga.core.errors import DomainError
+
 Kind = Literal["day", "week", "month"]
 
 
@@ -44,8 +46,25 @@ def _utc(day: date, zone: str) -> datetime:
     return datetime.combine(day, time(0), ZoneInfo(zone)).astimezone(UTC)
 
 
-def period_of(kind: Kind, day: date, zone: str) -> Period:
+EARLIEST, LATEST = date(2000, 1, 1), date(2100, 12, 31)
+
+
+def checked(day: date, field: str = "date") -> date:
+    """``day``, when it is a date a business's records can have (else a 422 naming ``field``)."""
+    if not EARLIEST <= day <= LATEST:
+        raise DomainError(
+            "date_range",
+            "Choose a date between {first} and {last}.",
+            field=field,
+            first=EARLIEST.isoformat(),
+            last=LATEST.isoformat(),
+        )
+    return day
+
+
+def period_of(kind: Kind, day: date, zone: str, field: str = "date") -> Period:
     """The day, week or month that contains the local date ``day``."""
+    checked(day, field)
     if kind == "day":
         return Period(kind, day, day, zone)
     if kind == "week":

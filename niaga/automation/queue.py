@@ -114,6 +114,7 @@ class AutomationQueue:
             budget = ROUND_BUDGET_POSTGRES if postgres else ROUND_BUDGET
         self.budget = budget
         self.paused = False
+        self.busy = False  # a round is running (pausing lets it finish)
         self._floor: int | None = None
         self._claim_size = batch
         self._given_up: set[int] = set()
@@ -238,11 +239,14 @@ class AutomationQueue:
             self._waker.clear()
             done = 0
             if not self.paused:
+                self.busy = True
                 try:
                     done = await asyncio.to_thread(self.run_round)
                 except Exception:
                     log.exception("automation round failed; trying again")
                     await asyncio.sleep(0.5)
+                finally:
+                    self.busy = False
             if done:
                 await asyncio.sleep(0)
                 continue

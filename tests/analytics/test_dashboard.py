@@ -200,3 +200,7 @@ def test_raw_records_export_streamed_as_csv_and_as_a_spreadsheet(
     backwards = reader.get(f"/analytics/export.csv?kind=orders&first={today}&last=2020-01-01")
     assert backwards.status_code in (303, 422)
     assert api(niaga, "GET", f"/analytics/exports/secrets?{span}", admin).status_code == 422
+    ancient = api(niaga, "GET", "/analytics/exports/orders?first=0001-01-01&last=0002-01-01", admin)
+    assert ancient.status_code == 422 and ancient.json()["field"] == "first"
+    far = api(niaga, "GET", "/analytics/summary?date=9999-12-31", admin)
+    assert far.status_code == 422 and far.json()["code"] == "date_range"

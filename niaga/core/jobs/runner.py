@@ -64,6 +64,16 @@ class JobRunner:
         self._apply_pause()
         self._waker.wake()
 
+    def idle(self, prefix: str) -> bool:
+        """Nothing named ``prefix``… is running here now: no periodic job, no loop's round
+        (a loop says so with ``busy``). After :meth:`pause`, work in flight finishes first."""
+        matching = [
+            n for n in (*self._running, *self.loops) if n == prefix or n.startswith(prefix + ".")
+        ]
+        return not any(
+            n in self._running or getattr(self.loops.get(n), "busy", False) for n in matching
+        )
+
     def is_paused(self, name: str) -> bool:
         """Whether ``name`` is paused."""
         return any(name == p or name.startswith(p + ".") for p in self._paused)

@@ -37,7 +37,7 @@ def summary(
     evidence. Times are the business's time zone."""
     zone = request.app.state.settings.timezone
     chosen = period_of(period, day or today(zone, clock.now()), zone)
-    other = period_of(period, against, zone) if against else None
+    other = period_of(period, against, zone, "against") if against else None
     settings = request.app.state.settings
     return texts.localise(report.build(session, chosen, other, settings), locale)
 

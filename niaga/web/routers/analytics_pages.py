@@ -118,7 +118,7 @@ def _download(
     day = _date(day_text, "date") or today(zone, clock.now())
     against = _date(against_text, "against")
     chosen = period_of(period, day, zone)
-    other = period_of(period, against, zone) if against else None
+    other = period_of(period, against, zone, "against") if against else None
     locale = request.state.locale
     settings = request.app.state.settings
     data = texts.localise(report.build(session, chosen, other, settings), locale)
@@ -207,7 +207,7 @@ def dashboard(
     day, against = _date(day_text, "date"), _date(against_text, "against")
     day = day or today(zone, clock.now())
     chosen = period_of(period, day, zone)
-    other = period_of(period, against, zone) if against else None
+    other = period_of(period, against, zone, "against") if against else None
     settings = request.app.state.settings
     data = texts.localise(report.build(session, chosen, other, settings), request.state.locale)
     return render(
