@@ -1,6 +1,6 @@
 """Import every model so metadata (and Alembic) sees all tables."""
 
-from niaga.analytics.models import OwnerCost
+from niaga.analytics.models import FigureBand, OwnerCost
 from niaga.automation.models import (
     AutomationAction,
     AutomationRule,
@@ -79,6 +79,7 @@ __all__ = [
     "ConversationLabel",
     "CsatSurvey",
     "DeadLetter",
+    "FigureBand",
     "Invite",
     "Label",
     "Message",

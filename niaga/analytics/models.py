@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from sqlalchemy import Date, ForeignKey, Index, String
+from sqlalchemy import Date, Float, ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from niaga.core.db import Base, Timestamps
@@ -28,3 +28,14 @@ class OwnerCost(Timestamps, Base):
     created_by_user_id: Mapped[int | None] = mapped_column(
         ForeignKey("users.id", ondelete="SET NULL")
     )
+
+
+class FigureBand(Base):
+    """The business's own band for a figure (the guide's when none is kept): at or above
+    ``good`` is good, at or below ``poor`` is poor, between is fair."""
+
+    __tablename__ = "analytics_bands"
+
+    key: Mapped[str] = mapped_column(String(40), primary_key=True)
+    good: Mapped[float] = mapped_column(Float)
+    poor: Mapped[float] = mapped_column(Float)

@@ -6,8 +6,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
 from niaga.analytics.metrics import Figure, Summary
+from niaga.analytics.models import FigureBand
 from niaga.campaigns.abtest import Arm, z_test
+from niaga.core.errors import DomainError
 
 # The guide's bands: (good from, poor up to). Between the two is fair.
 Bands = dict[str, tuple[float, float]]
@@ -18,6 +23,36 @@ BANDS: Bands = {
     "csat_average": (4.5, 3.0),
 }
 MANY_FAILURES = 5.0  # per cent of attempts
+
+
+def bands_of(session: Session) -> Bands:
+    """The guide's bands with the business's own in their place where it set them."""
+    own = {b.key: (b.good, b.poor) for b in session.scalars(select(FigureBand))}
+    return {key: own.get(key, value) for key, value in BANDS.items()}
+
+
+def do_set_bands(session: Session, changes: dict[str, tuple[float, float]]) -> Bands:
+    """Keep the business's bands (``good`` above ``poor``; a rate within 0–100, CSAT 1–5)."""
+    for key, (good, poor) in changes.items():
+        if key not in BANDS:
+            raise DomainError("band_unknown", "No band for {key}.", field="key", key=key)
+        top = 5.0 if key == "csat_average" else 100.0
+        low = 1.0 if key == "csat_average" else 0.0
+        if not low <= poor < good <= top:
+            raise DomainError(
+                "band_range",
+                "The good mark must be above the poor one, both within {low}–{top}.",
+                field=key,
+                low=low,
+                top=top,
+            )
+        band_row = session.get(FigureBand, key) or FigureBand(key=key)
+        band_row.good, band_row.poor = good, poor
+        session.add(band_row)
+    session.flush()
+    return bands_of(session)
+
+
 SLOW_FIRST_RESPONSE = 3600  # seconds
 ALPHA = 0.05
 

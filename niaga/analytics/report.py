@@ -41,6 +41,7 @@ def build(
     other = against or period.previous()
     now = metrics.summary(session, period)
     before = metrics.summary(session, other)
+    bands = reading.bands_of(session)
     figures = []
     for key in ORDER:
         figure = now.figures[key]
@@ -53,8 +54,8 @@ def build(
                 "numerator": figure.numerator,
                 "denominator": figure.denominator,
                 "formula": metrics.FORMULAS[key],
-                "band": reading.band(key, figure.value),
-                "bands": reading.BANDS.get(key),
+                "band": reading.band(key, figure.value, bands),
+                "bands": bands.get(key),
                 "previous": moved.previous,
                 "change_points": moved.points,
                 "change_percent": moved.percent,
@@ -71,7 +72,7 @@ def build(
         "response_buckets": now.response_buckets,
         "per_agent": now.per_agent,
         "recommendations": [
-            {"code": r.code, "evidence": r.evidence} for r in reading.recommendations(now)
+            {"code": r.code, "evidence": r.evidence} for r in reading.recommendations(now, bands)
         ],
         "roi": roi.roi(session, period, settings) if settings is not None else None,
     }

@@ -36,7 +36,7 @@ CAPABILITIES: dict[str, tuple[str, ...]] = {
     "manage_links": ("owner", "admin"),
     "manage_campaigns": ("owner", "admin"),
     "read_reports": ("owner", "admin", "analyst"),
-    "manage_costs": ("owner", "admin"),
+    "manage_analytics": ("owner", "admin"),
 }
 
 

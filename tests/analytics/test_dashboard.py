@@ -74,6 +74,14 @@ def test_owner_and_analyst_read_the_dashboard_agents_do_not(
     assert behind.count("<tr>") == 1 + 1  # the header and the one failed message
     assert owner.get("/analytics/behind/read").text.count("<tr>") == 1 + 3
     assert owner.get("/analytics/behind/nope").status_code == 404
+    page = owner.get("/analytics").text
+    csrf = page.split('name="csrf_token" value="')[1].split('"')[0]
+    saved = owner.post(
+        "/analytics/bands",
+        data={"csrf_token": csrf, "open_rate.good": "80", "open_rate.poor": "50,5"},
+    )
+    assert saved.status_code == 303
+    assert 'data-figure="open_rate" data-band="fair"' in owner.get("/analytics").text
     split = owner.get("/analytics?by=campaign").text
     assert 'id="split" data-by="campaign"' in split and "Tidak ada di periode ini." in split
     by_team = owner.get("/analytics").text  # by team: the chats without a team in one row
@@ -98,6 +106,16 @@ def test_the_api_gives_figures_with_formulas_bands_and_change(
     split = api(niaga, "GET", "/analytics/breakdown?by=team", reader).json()
     assert [(r["name"], r["sent"], r["open_rate"]) for r in split] == [("—", 4, 75.0)]
     assert api(niaga, "GET", "/analytics/breakdown?by=city", reader).status_code == 422
+    assert api(niaga, "GET", "/analytics/bands", reader).json()["open_rate"] == {
+        "good": 75.0,
+        "poor": 20.0,
+    }
+    manager = token(factory, "admin")
+    wrong = api(
+        niaga, "PUT", "/analytics/bands", manager, json={"open_rate": {"good": 1, "poor": 2}}
+    )
+    assert wrong.status_code == 422 and wrong.json()["field"] == "open_rate"
+    assert api(niaga, "PUT", "/analytics/bands", reader, json={}).status_code == 403
     bad = api(niaga, "GET", "/analytics/summary?period=year", reader)
     assert bad.status_code == 422
     assert api(niaga, "GET", "/analytics/summary?date=kemarin", reader).status_code == 422

@@ -333,3 +333,16 @@ def test_business_time_leaves_out_nights_closed_days_and_holidays() -> None:
     assert hours.open_seconds(week, holiday, zone, wib(2, 16), wib(4, 9)) == 2 * 3600
     assert hours.open_seconds(night, [], zone, wib(7, 23), wib(8, 1)) == 2 * 3600
     assert hours.open_seconds(week, [], zone, wib(3, 10), wib(3, 9)) == 0
+
+
+def test_the_business_sets_its_own_bands(shop: sessionmaker[Session]) -> None:
+    with transaction(shop) as s:
+        kept = reading.do_set_bands(s, {"open_rate": (80.0, 50.0)})
+        assert kept["open_rate"] == (80.0, 50.0) and kept["csat_average"] == (4.5, 3.0)
+        for wrong in ({"open_rate": (40.0, 50.0)}, {"csat_average": (6.0, 3.0)}, {"x": (1, 0)}):
+            with pytest.raises(DomainError):
+                reading.do_set_bands(s, wrong)
+    with shop() as s:
+        out = report.build(s, WEEK)
+    opened = next(f for f in out["figures"] if f["key"] == "open_rate")
+    assert (opened["band"], opened["bands"]) == ("fair", (80.0, 50.0))  # 75 %: not good here

@@ -115,6 +115,7 @@ ROUTES: list[tuple[str, str, str, Any, set[str]]] = [
         MANAGE,
     ),
     ("POST", "/analytics/costs/999/delete", "form", {}, MANAGE),
+    ("POST", "/analytics/bands", "form", {"open_rate.good": "75", "open_rate.poor": "20"}, MANAGE),
     ("POST", "/campaigns/999/send-winner", "form", {}, MANAGE),
     ("POST", "/campaigns/999/retarget", "form", {"outcome": "not_read"}, MANAGE),
     (

@@ -8,7 +8,7 @@ from typing import Any, Literal
 from fastapi import APIRouter, Query, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
 
-from niaga.analytics import breakdowns, costs, report, texts
+from niaga.analytics import breakdowns, costs, reading, report, texts
 from niaga.analytics.periods import period_of, today
 from niaga.core import clock
 from niaga.web.deps import CanRead, LocaleDep, SessionDep
@@ -69,6 +69,29 @@ def export(
     """Raw records created on those local days (campaign recipients: sent on them), as CSV
     (streamed) or XLSX."""
     return export_response(request, kind, first, last, format)
+
+
+class BandIn(BaseModel):
+    """Good from ``good``, poor up to ``poor`` (a rate in per cent; CSAT on 1–5)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    good: float
+    poor: float
+
+
+@router.get("/bands")
+def get_bands(session: SessionDep, token: CanRead) -> dict[str, BandIn]:
+    """The bands the dashboard reads the rates with: the guide's, or the business's own."""
+    return {k: BandIn(good=g, poor=p) for k, (g, p) in reading.bands_of(session).items()}
+
+
+@router.put("/bands")
+def set_bands(data: dict[str, BandIn], session: SessionDep, token: CanManage) -> dict[str, BandIn]:
+    """Set the business's own bands for some figures (open_rate, response_rate,
+    conversion_rate, csat_average)."""
+    kept = reading.do_set_bands(session, {k: (b.good, b.poor) for k, b in data.items()})
+    return {k: BandIn(good=g, poor=p) for k, (g, p) in kept.items()}
 
 
 class CostIn(BaseModel):

@@ -17,7 +17,16 @@ from fastapi.responses import (
 )
 from starlette.background import BackgroundTask
 
-from niaga.analytics import behind, breakdowns, costs, export, exports, report, texts
+from niaga.analytics import (
+    behind,
+    breakdowns,
+    costs,
+    export,
+    exports,
+    reading,
+    report,
+    texts,
+)
 from niaga.analytics.periods import period_of, today
 from niaga.core import clock
 from niaga.core.errors import DomainError, NotFoundError
@@ -28,7 +37,7 @@ from niaga.web.templating import render
 
 router = APIRouter(prefix="/analytics", include_in_schema=False)
 CanReadReports = Annotated[Any, Depends(require("read_reports"))]
-CanManageCosts = Annotated[Any, Depends(require("manage_costs"))]
+CanManageAnalytics = Annotated[Any, Depends(require("manage_analytics"))]
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 MAX_EXPORT_DAYS = 366
 
@@ -134,7 +143,7 @@ def _download(
 @router.post("/costs")
 def add_cost(
     session: SessionDep,
-    user: CanManageCosts,
+    user: CanManageAnalytics,
     spent_on: Annotated[str, Form(max_length=20)],
     kind: Annotated[str, Form(max_length=16)],
     amount: Annotated[str, Form(max_length=20)],
@@ -149,8 +158,24 @@ def add_cost(
     return RedirectResponse(f"/analytics?date={day.isoformat()}", status_code=303)
 
 
+@router.post("/bands")
+async def set_bands(request: Request, session: SessionDep, user: CanManageAnalytics) -> Response:
+    """The business's own good and poor marks for the banded figures."""
+    form = await request.form()
+    changes: dict[str, tuple[float, float]] = {}
+    for key in reading.BANDS:
+        good, poor = str(form.get(f"{key}.good") or ""), str(form.get(f"{key}.poor") or "")
+        if good.strip() or poor.strip():
+            try:
+                changes[key] = (float(good.replace(",", ".")), float(poor.replace(",", ".")))
+            except ValueError:
+                raise DomainError("band_number", "Give both marks as numbers.", field=key) from None
+    reading.do_set_bands(session, changes)
+    return RedirectResponse("/analytics#bands", status_code=303)
+
+
 @router.post("/costs/{cost_id}/delete")
-def delete_cost(cost_id: int, session: SessionDep, user: CanManageCosts) -> Response:
+def delete_cost(cost_id: int, session: SessionDep, user: CanManageAnalytics) -> Response:
     costs.do_delete(session, cost_id)
     return RedirectResponse("/analytics", status_code=303)
 
@@ -218,7 +243,8 @@ def dashboard(
         by=by,
         split=breakdowns.breakdown(session, chosen, by),
         behind_keys=behind.KEYS,
-        can_edit=may(user, "manage_costs"),
+        bands=reading.bands_of(session),
+        can_edit=may(user, "manage_analytics"),
         flash=request.query_params.get("flash"),
         figures={f["key"]: f for f in data["figures"]},
         kind=period,
