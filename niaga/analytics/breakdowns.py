@@ -11,23 +11,18 @@ from typing import Any, Literal
 from sqlalchemy import and_, func, select
 from sqlalchemy.orm import Session
 
-from niaga.analytics.metrics import ACCEPTED, CANCELLED, READ, REPLY_WINDOW
+from niaga.analytics.metrics import ACCEPTED, CANCELLED, READ, answered_within, percent
 from niaga.analytics.periods import Period
 from niaga.automation.models import CsatSurvey, ResponseSample
 from niaga.campaigns import service as campaigns
 from niaga.campaigns.models import Campaign, CampaignRecipient
 from niaga.contacts.models import Label
-from niaga.core import clock
 from niaga.inbox.models import Conversation, ConversationLabel, Message
 from niaga.orders.models import Order
 from niaga.security.models import Team
 
 By = Literal["team", "label", "campaign", "template"]
 NONE = "—"
-
-
-def _rate(part: int, whole: int) -> float | None:
-    return round(part / whole * 100, 1) if whole else None
 
 
 def breakdown(session: Session, period: Period, by: By) -> list[dict[str, Any]]:
@@ -123,8 +118,8 @@ def _conversation_groups(session: Session, period: Period, by: By) -> list[dict[
                 "id": key,
                 "name": names.get(key, NONE) if key is not None else NONE,
                 **row,
-                "open_rate": _rate(row["read"], row["sent"]),
-                "conversion_rate": _rate(row["orders"], row["chats"]),
+                "open_rate": percent(row["read"], row["sent"]),
+                "conversion_rate": percent(row["orders"], row["chats"]),
                 "first_response_median": round(statistics.median(waits[key]))
                 if waits.get(key)
                 else None,
@@ -156,7 +151,7 @@ def _campaigns(session: Session, period: Period) -> list[dict[str, Any]]:
                 "replied": funnel["replied"],
                 "response_rate": funnel["response_rate"],
                 "clicked": funnel["clicked"],
-                "click_rate": _rate(funnel["clicked"], funnel["sent"]),
+                "click_rate": percent(funnel["clicked"], funnel["sent"]),
                 "orders": funnel["orders"],
                 "revenue": funnel["revenue"],
             }
@@ -175,33 +170,19 @@ def _templates(session: Session, period: Period) -> list[dict[str, Any]]:
             Message.created_at < period.end,
         )
     ).all()
-    replies: dict[int, list[Any]] = defaultdict(list)
-    conversations = sorted({c for c, _, _, _ in sent})
-    for i in range(0, len(conversations), 500):
-        for conversation_id, at in session.execute(
-            select(Message.conversation_id, Message.created_at).where(
-                Message.conversation_id.in_(conversations[i : i + 500]),
-                Message.direction == "in",
-                Message.created_at > period.start,
-                Message.created_at < period.end + REPLY_WINDOW,
-            )
-        ):
-            replies[conversation_id].append(clock.as_utc(at))
+    answers = answered_within(session, period, [(c, at) for c, at, _, _ in sent])
     rows: dict[str, dict[str, int]] = defaultdict(lambda: {"sent": 0, "read": 0, "replied": 0})
-    for conversation_id, at, status, content in sent:
-        name = str((content or {}).get("name") or NONE)
-        row = rows[name]
+    for (_, _, status, content), answered in zip(sent, answers, strict=True):
+        row = rows[str((content or {}).get("name") or NONE)]
         row["sent"] += 1
         row["read"] += 1 if status in READ else 0
-        sent_at = clock.as_utc(at)
-        if any(sent_at < t <= sent_at + REPLY_WINDOW for t in replies.get(conversation_id, [])):
-            row["replied"] += 1
+        row["replied"] += 1 if answered else 0
     return [
         {
             "name": name,
             **row,
-            "open_rate": _rate(row["read"], row["sent"]),
-            "response_rate": _rate(row["replied"], row["sent"]),
+            "open_rate": percent(row["read"], row["sent"]),
+            "response_rate": percent(row["replied"], row["sent"]),
         }
         for name, row in sorted(rows.items(), key=lambda kv: -kv[1]["sent"])
     ]

@@ -17,6 +17,7 @@ from __future__ import annotations
 import bisect
 import statistics
 from collections import Counter, defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
@@ -31,6 +32,7 @@ from niaga.automation.profile import load_profile
 from niaga.campaigns.models import CampaignRecipient
 from niaga.core import clock
 from niaga.inbox.models import Message
+from niaga.inbox.statuses import chunks
 from niaga.orders.models import Order
 from niaga.security.models import User
 
@@ -95,9 +97,13 @@ class Summary:
         return figure.value if figure else None
 
 
+def percent(part: int, whole: int) -> float | None:
+    """``part`` ÷ ``whole`` × 100, to one decimal (None without a whole)."""
+    return round(part / whole * 100, 1) if whole else None
+
+
 def _rate(key: str, part: int, whole: int) -> Figure:
-    value = round(part / whole * 100, 1) if whole else None
-    return Figure(key, value, part, whole, "percent")
+    return Figure(key, percent(part, whole), part, whole, "percent")
 
 
 def _count(key: str, n: int | None, unit: str = "count") -> Figure:
@@ -174,11 +180,17 @@ def _response_rate(session: Session, period: Period) -> Figure:
             Message.created_at < period.end,
         )
     ).all()
-    if not started:
-        return _rate("response_rate", 0, 0)
-    conversations = sorted({c for c, _ in started})
+    answers = answered_within(session, period, [(c, at) for c, at in started])
+    return _rate("response_rate", sum(answers), len(started))
+
+
+def answered_within(
+    session: Session, period: Period, started: Sequence[tuple[int, Any]]
+) -> list[bool]:
+    """For each (conversation, time the business wrote) of ``period``: whether the customer
+    wrote in that conversation within :data:`REPLY_WINDOW` after it."""
     replies: dict[int, list[Any]] = defaultdict(list)
-    for part in _chunks(conversations):
+    for part in chunks(sorted({c for c, _ in started})):
         for conversation_id, at in session.execute(
             select(Message.conversation_id, Message.created_at).where(
                 Message.conversation_id.in_(part),
@@ -188,14 +200,14 @@ def _response_rate(session: Session, period: Period) -> Figure:
             )
         ):
             replies[conversation_id].append(clock.as_utc(at))
-    answered = 0
+    for times in replies.values():
+        times.sort()
+    out = []
     for conversation_id, at in started:
-        times = sorted(replies.get(conversation_id, []))
-        sent_at = clock.as_utc(at)
+        times, sent_at = replies.get(conversation_id, []), clock.as_utc(at)
         i = bisect.bisect_right(times, sent_at)
-        if i < len(times) and times[i] <= sent_at + REPLY_WINDOW:
-            answered += 1
-    return _rate("response_rate", answered, len(started))
+        out.append(i < len(times) and times[i] <= sent_at + REPLY_WINDOW)
+    return out
 
 
 def _click_rate(session: Session, period: Period) -> Figure:
@@ -300,7 +312,3 @@ def _per_agent(session: Session, period: Period) -> list[dict[str, Any]]:
         }
         for user_id in people
     ]
-
-
-def _chunks(values: list[int], size: int = 500) -> list[list[int]]:
-    return [values[i : i + size] for i in range(0, len(values), size)]

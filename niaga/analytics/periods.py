@@ -75,6 +75,16 @@ def period_of(kind: Kind, day: date, zone: str, field: str = "date") -> Period:
     return Period(kind, first, following - timedelta(days=1), zone)
 
 
+def choose(
+    kind: Kind, day: date | None, against: date | None, zone: str, now: datetime
+) -> tuple[date, Period, Period | None]:
+    """What a reader asked for: the day (today when none), the period containing it, and the
+    period containing ``against`` to compare with (None: the period before)."""
+    day = day or today(zone, now)
+    other = period_of(kind, against, zone, "against") if against else None
+    return day, period_of(kind, day, zone), other
+
+
 def today(zone: str, now: datetime) -> date:
     """The local date at ``now``."""
     return now.astimezone(ZoneInfo(zone)).date()

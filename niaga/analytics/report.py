@@ -7,7 +7,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from niaga.analytics import metrics, reading, roi
+from niaga.analytics import metrics, reading, roi, texts
 from niaga.analytics.periods import Period
 from niaga.core.config import Settings
 
@@ -76,6 +76,13 @@ def build(
         ],
         "roi": roi.roi(session, period, settings) if settings is not None else None,
     }
+
+
+def for_reader(
+    session: Session, period: Period, against: Period | None, settings: Settings, locale: str
+) -> dict[str, Any]:
+    """:func:`build` with the return on investment, in the reader's words."""
+    return texts.localise(build(session, period, against, settings), locale)
 
 
 def _period(p: Period) -> dict[str, str]:

@@ -8,8 +8,8 @@ from typing import Any, Literal
 from fastapi import APIRouter, Query, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
 
-from niaga.analytics import breakdowns, costs, reading, report, texts
-from niaga.analytics.periods import period_of, today
+from niaga.analytics import breakdowns, costs, reading, report
+from niaga.analytics.periods import choose
 from niaga.core import clock
 from niaga.web.deps import CanRead, LocaleDep, SessionDep
 from niaga.web.errors import PROBLEM_RESPONSES
@@ -35,11 +35,9 @@ def summary(
     the other period, and whether that change is more than chance), failures by Meta's code,
     CSAT distribution, first-response buckets, per agent, and recommendations with their
     evidence. Times are the business's time zone."""
-    zone = request.app.state.settings.timezone
-    chosen = period_of(period, day or today(zone, clock.now()), zone)
-    other = period_of(period, against, zone, "against") if against else None
     settings = request.app.state.settings
-    return texts.localise(report.build(session, chosen, other, settings), locale)
+    _, chosen, other = choose(period, day, against, settings.timezone, clock.now())
+    return report.for_reader(session, chosen, other, settings, locale)
 
 
 @router.get("/breakdown")
@@ -53,7 +51,7 @@ def breakdown(
 ) -> list[dict[str, Any]]:
     """The period's figures per team, label, campaign or template (the same formulas)."""
     zone = request.app.state.settings.timezone
-    chosen = period_of(period, day or today(zone, clock.now()), zone)
+    _, chosen, _ = choose(period, day, None, zone, clock.now())
     return breakdowns.breakdown(session, chosen, by)
 
 

@@ -27,7 +27,7 @@ from niaga.analytics import (
     report,
     texts,
 )
-from niaga.analytics.periods import period_of, today
+from niaga.analytics.periods import choose
 from niaga.core import clock
 from niaga.core.errors import DomainError, NotFoundError
 from niaga.core.i18n import gettext
@@ -55,8 +55,7 @@ def behind_figure(
     if key not in behind.KEYS:
         raise NotFoundError("figure_not_found", "Not found.")
     zone = request.app.state.settings.timezone
-    day = _date(day_text, "date") or today(zone, clock.now())
-    chosen = period_of(period, day, zone)
+    day, chosen, _ = choose(period, _date(day_text, "date"), None, zone, clock.now())
     return render(
         request,
         "analytics_behind.html",
@@ -123,14 +122,15 @@ def download_csv(
 def _download(
     fmt: str, request: Request, session: Any, period: Any, day_text: str, against_text: str
 ) -> Response:
-    zone = request.app.state.settings.timezone
-    day = _date(day_text, "date") or today(zone, clock.now())
-    against = _date(against_text, "against")
-    chosen = period_of(period, day, zone)
-    other = period_of(period, against, zone, "against") if against else None
-    locale = request.state.locale
-    settings = request.app.state.settings
-    data = texts.localise(report.build(session, chosen, other, settings), locale)
+    settings, locale = request.app.state.settings, request.state.locale
+    _, chosen, other = choose(
+        period,
+        _date(day_text, "date"),
+        _date(against_text, "against"),
+        settings.timezone,
+        clock.now(),
+    )
+    data = report.for_reader(session, chosen, other, settings, locale)
     name = f"niaga-{period}-{chosen.first.isoformat()}.{fmt}"
     headers = {"Content-Disposition": f'attachment; filename="{name}"'}
     if fmt == "csv":
@@ -228,13 +228,12 @@ def dashboard(
     against_text: str = Query("", alias="against", max_length=20),
     by: Literal["team", "label", "campaign", "template"] = "team",
 ) -> HTMLResponse:
-    zone = request.app.state.settings.timezone
-    day, against = _date(day_text, "date"), _date(against_text, "against")
-    day = day or today(zone, clock.now())
-    chosen = period_of(period, day, zone)
-    other = period_of(period, against, zone, "against") if against else None
     settings = request.app.state.settings
-    data = texts.localise(report.build(session, chosen, other, settings), request.state.locale)
+    against = _date(against_text, "against")
+    day, chosen, other = choose(
+        period, _date(day_text, "date"), against, settings.timezone, clock.now()
+    )
+    data = report.for_reader(session, chosen, other, settings, request.state.locale)
     return render(
         request,
         "analytics.html",

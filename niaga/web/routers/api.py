@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Header, Query, Request, status
 
@@ -124,17 +124,9 @@ def send_message(
     Send the same ``Idempotency-Key`` header again to retry safely: the message is queued once.
     """
     conversation = _conversation(session, conversation_id, locale)
-    key = f"api-{token.id}-{idempotency_key}" if idempotency_key else None
-    message = inbox.do_send_message(
-        session,
-        conversation,
-        request.message,
-        origin="api",
-        user_id=token.user_id,
-        idempotency_key=key,
-        reply_to_wamid=request.reply_to_wamid,
+    return _send(
+        session, conversation, request.message, token, idempotency_key, request.reply_to_wamid
     )
-    return MessagePublic.model_validate(message)
 
 
 @router.post(
@@ -157,16 +149,29 @@ def send_to_number(
     contact = contacts.do_upsert_contact_from_whatsapp(session, wa_id=wa_id_from_e164(phone))
     phone_number_id = http.app.state.settings.wa_phone_number_id
     conversation = inbox.do_get_or_create_conversation(session, contact, phone_number_id)
+    return _send(session, conversation, request.message, token, idempotency_key)
+
+
+def _send(
+    session: SessionDep,
+    conversation: Conversation,
+    message: Any,
+    token: Any,
+    idempotency_key: str | None,
+    reply_to_wamid: str | None = None,
+) -> MessagePublic:
+    """Queue ``message`` from the API (once per ``Idempotency-Key`` of this token)."""
     key = f"api-{token.id}-{idempotency_key}" if idempotency_key else None
-    message = inbox.do_send_message(
+    sent = inbox.do_send_message(
         session,
         conversation,
-        request.message,
+        message,
         origin="api",
         user_id=token.user_id,
         idempotency_key=key,
+        reply_to_wamid=reply_to_wamid,
     )
-    return MessagePublic.model_validate(message)
+    return MessagePublic.model_validate(sent)
 
 
 @router.get("/messages/{wamid:path}", response_model=MessagePublic)
