@@ -6,6 +6,7 @@ process's roles allow.
 
 from __future__ import annotations
 
+from niaga.analytics import jobs as analytics_jobs
 from niaga.automation import jobs as automation_jobs
 from niaga.campaigns import jobs as campaign_jobs
 from niaga.core.config import Settings
@@ -31,5 +32,6 @@ def build_registry(settings: Settings) -> Registry:
     outbox_jobs.register(registry, states=inbox_statuses.MESSAGE_STATES)
     template_jobs.register(registry)
     outgoing_webhook_jobs.register(registry)
+    analytics_jobs.register(registry)
     registry.add_periodic(PeriodicSpec("jobs.purge", 86400.0, keep_finished_jobs))
     return registry

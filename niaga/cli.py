@@ -21,6 +21,8 @@ app.add_typer(user_app, name="user")
 app.add_typer(token_app, name="token")
 automation_app = typer.Typer(help="Automated messages, labels and routing.")
 app.add_typer(automation_app, name="automation")
+analytics_app = typer.Typer(help="Reports and their daily rollups.")
+app.add_typer(analytics_app, name="analytics")
 console = Console(stderr=True)
 
 
@@ -55,6 +57,21 @@ def db_upgrade(revision: str = "head") -> None:
         intake_db.open_intake(settings, main).dispose()
         main.dispose()
     console.print(f"[green]Database is at {revision}[/green]")
+
+
+@analytics_app.command("rebuild")
+def analytics_rebuild() -> None:
+    """Cut every day's rollups again from the raw records (the reports read the rollups)."""
+    import time
+
+    from niaga.analytics import rollups
+
+    started = time.monotonic()
+    days = rollups.rebuild(_factory(), get_settings().timezone)
+    span = f" ({days[0]} to {days[-1]})" if days else ""
+    console.print(
+        f"[green]Rebuilt {len(days)} days{span} in {time.monotonic() - started:.1f} s[/green]"
+    )
 
 
 @user_app.command("create")

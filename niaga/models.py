@@ -1,6 +1,6 @@
 """Import every model so metadata (and Alembic) sees all tables."""
 
-from niaga.analytics.models import FigureBand, OwnerCost
+from niaga.analytics.models import ChatDay, DailyFigure, FigureBand, OwnerCost, RollupState
 from niaga.automation.models import (
     AutomationAction,
     AutomationRule,
@@ -67,6 +67,7 @@ __all__ = [
     "CampaignRecipient",
     "CampaignVariant",
     "CatalogSettings",
+    "ChatDay",
     "ChatLink",
     "ChatLinkStart",
     "Collection",
@@ -78,6 +79,7 @@ __all__ = [
     "ConversationActivity",
     "ConversationLabel",
     "CsatSurvey",
+    "DailyFigure",
     "DeadLetter",
     "FigureBand",
     "Invite",
@@ -99,6 +101,7 @@ __all__ = [
     "ProductImage",
     "QuickReply",
     "ResponseSample",
+    "RollupState",
     "RoutingCursor",
     "ScheduledJob",
     "SearchTerm",

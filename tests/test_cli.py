@@ -129,3 +129,41 @@ def test_demo_refuses_production(database_url: str) -> None:
         timeout=120,
     )
     assert env_run.returncode == 2 and "production" in env_run.stderr
+
+
+def test_analytics_rebuild_cuts_every_day_from_the_records(database_url: str, factory: Any) -> None:
+    from datetime import UTC, date, datetime
+
+    from niaga.analytics import rollups
+    from niaga.contacts.models import Contact
+    from niaga.core.db import transaction
+    from niaga.inbox.models import Conversation, Message
+
+    at = datetime(2025, 3, 9, 16, 45, tzinfo=UTC)  # 23:45 WIB on 9 March
+    with transaction(factory) as s:
+        contact = Contact(phone="+6281299900011", wa_id="6281299900011")
+        s.add(contact)
+        s.flush()
+        chat = Conversation(contact_id=contact.id, phone_number_id="1", status="open")
+        s.add(chat)
+        s.flush()
+        for status in ("read", "delivered", "failed"):
+            s.add(
+                Message(
+                    conversation_id=chat.id,
+                    contact_id=contact.id,
+                    direction="out",
+                    type="text",
+                    status=status,
+                    error_code=131049 if status == "failed" else None,
+                    created_at=at,
+                    received_at=at,
+                )
+            )
+    r = niaga(database_url, "analytics", "rebuild")
+    assert r.returncode == 0, r.stderr
+    assert "Rebuilt" in r.stderr and "2025-03-09" in r.stderr
+    day = date(2025, 3, 9)
+    with factory() as s:
+        got = rollups.sums(s, day, day)
+    assert (got["accepted", ""], got["read", ""], got["failed", "131049"]) == (2, 1, 1)

@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from niaga.analytics.metrics import ACCEPTED, CANCELLED, READ
+from niaga.analytics.counting import ACCEPTED, CANCELLED, READ
 from niaga.analytics.periods import Period
 from niaga.automation.models import CsatSurvey, ResponseSample
 from niaga.contacts.models import Contact

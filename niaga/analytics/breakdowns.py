@@ -11,7 +11,8 @@ from typing import Any, Literal
 from sqlalchemy import and_, func, select
 from sqlalchemy.orm import Session
 
-from niaga.analytics.metrics import ACCEPTED, CANCELLED, READ, answered_within, percent
+from niaga.analytics.counting import ACCEPTED, CANCELLED, READ, answered_within
+from niaga.analytics.metrics import percent
 from niaga.analytics.periods import Period
 from niaga.automation.models import CsatSurvey, ResponseSample
 from niaga.campaigns import service as campaigns

@@ -14,33 +14,23 @@
 
 from __future__ import annotations
 
-import bisect
 import statistics
 from collections import Counter, defaultdict
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import and_, func, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from niaga.analytics import rollups
 from niaga.analytics.periods import Period
 from niaga.automation import hours
 from niaga.automation.models import CsatSurvey, ResponseSample
 from niaga.automation.profile import load_profile
-from niaga.campaigns.models import CampaignRecipient
 from niaga.core import clock
-from niaga.inbox.models import Message
-from niaga.inbox.statuses import chunks
-from niaga.orders.models import Order
 from niaga.security.models import User
 
-ACCEPTED = ("sent", "delivered", "read", "played")
-DELIVERED = ("delivered", "read", "played")
-READ = ("read", "played")
-CANCELLED = "dibatalkan"
-REPLY_WINDOW = timedelta(hours=24)
 BUCKETS = (("lt_1h", 3600), ("1_4h", 4 * 3600), ("4_8h", 8 * 3600), ("8_24h", 24 * 3600))
 
 # How each figure is computed, as the page's footnote says it (translated there).
@@ -111,113 +101,32 @@ def _count(key: str, n: int | None, unit: str = "count") -> Figure:
 
 
 def summary(session: Session, period: Period) -> Summary:
-    """Every figure of ``period`` from what the domains recorded."""
-    start, end = period.start, period.end
+    """Every figure of ``period``: the message, order and campaign figures from the daily
+    rollups (:mod:`niaga.analytics.rollups`), ratings and waits from their own records."""
     out = Summary(period)
-    in_period = and_(Message.created_at >= start, Message.created_at < end)
-    by_status = dict(
-        session.execute(
-            select(Message.status, func.count())
-            .where(Message.direction == "out", in_period)
-            .group_by(Message.status)
-        ).all()
-    )
-    sent = sum(int(by_status.get(s, 0)) for s in ACCEPTED)
-    delivered = sum(int(by_status.get(s, 0)) for s in DELIVERED)
-    read = sum(int(by_status.get(s, 0)) for s in READ)
-    failed = int(by_status.get("failed", 0))
-    received = session.scalar(
-        select(func.count()).select_from(Message).where(Message.direction == "in", in_period)
-    )
+    totals = rollups.sums(session, period.first, period.last)
+    sent, read = totals["accepted", ""], totals["read", ""]
+    out.failures = {key: n for (metric, key), n in totals.items() if metric == "failed" and n}
+    orders, revenue = totals["orders", ""], totals["revenue", ""]
+    chats = rollups.chats(session, period.first, period.last)
     figures = [
         _count("sent", sent),
-        _count("received", received),
-        _count("delivered", delivered),
+        _count("received", totals["received", ""]),
+        _count("delivered", totals["delivered", ""]),
         _count("read", read),
-        _count("failed", failed),
+        _count("failed", sum(out.failures.values())),
         _rate("open_rate", read, sent),
-        _response_rate(session, period),
-        _click_rate(session, period),
-    ]
-    out.failures = {
-        str(code or "unknown"): int(n)
-        for code, n in session.execute(
-            select(Message.error_code, func.count())
-            .where(Message.direction == "out", Message.status == "failed", in_period)
-            .group_by(Message.error_code)
-        )
-    }
-    orders, revenue = session.execute(
-        select(func.count(), func.coalesce(func.sum(Order.total), 0)).where(
-            Order.created_at >= start, Order.created_at < end, Order.status != CANCELLED
-        )
-    ).one()
-    chats = session.scalar(
-        select(func.count(func.distinct(Message.conversation_id))).where(
-            Message.direction == "in", in_period
-        )
-    )
-    figures += [
+        _rate("response_rate", totals["templates_answered", ""], totals["templates", ""]),
+        _rate("click_rate", totals["recipients_clicked", ""], totals["recipients_sent", ""]),
         _count("orders", orders),
         _count("revenue", revenue, "idr"),
-        _rate("conversion_rate", int(orders), int(chats or 0)),
+        _rate("conversion_rate", orders, chats),
     ]
     figures += _csat(session, period, out)
     figures += _first_response(session, period, out)
     out.figures = {f.key: f for f in figures}
     out.per_agent = _per_agent(session, period)
     return out
-
-
-def _response_rate(session: Session, period: Period) -> Figure:
-    """Templates the business sent in the period answered within 24 hours."""
-    started = session.execute(
-        select(Message.conversation_id, Message.created_at).where(
-            Message.direction == "out",
-            Message.type == "template",
-            Message.status.in_(ACCEPTED),
-            Message.created_at >= period.start,
-            Message.created_at < period.end,
-        )
-    ).all()
-    answers = answered_within(session, period, [(c, at) for c, at in started])
-    return _rate("response_rate", sum(answers), len(started))
-
-
-def answered_within(
-    session: Session, period: Period, started: Sequence[tuple[int, Any]]
-) -> list[bool]:
-    """For each (conversation, time the business wrote) of ``period``: whether the customer
-    wrote in that conversation within :data:`REPLY_WINDOW` after it."""
-    replies: dict[int, list[Any]] = defaultdict(list)
-    for part in chunks(sorted({c for c, _ in started})):
-        for conversation_id, at in session.execute(
-            select(Message.conversation_id, Message.created_at).where(
-                Message.conversation_id.in_(part),
-                Message.direction == "in",
-                Message.created_at > period.start,
-                Message.created_at < period.end + REPLY_WINDOW,
-            )
-        ):
-            replies[conversation_id].append(clock.as_utc(at))
-    for times in replies.values():
-        times.sort()
-    out = []
-    for conversation_id, at in started:
-        times, sent_at = replies.get(conversation_id, []), clock.as_utc(at)
-        i = bisect.bisect_right(times, sent_at)
-        out.append(i < len(times) and times[i] <= sent_at + REPLY_WINDOW)
-    return out
-
-
-def _click_rate(session: Session, period: Period) -> Figure:
-    r = CampaignRecipient
-    sent, clicked = session.execute(
-        select(func.count(), func.count(r.clicked_at)).where(
-            r.state == "sent", r.sent_at >= period.start, r.sent_at < period.end
-        )
-    ).one()
-    return _rate("click_rate", int(clicked), int(sent))
 
 
 def _csat(session: Session, period: Period, out: Summary) -> list[Figure]:
@@ -278,18 +187,7 @@ def _first_response(session: Session, period: Period, out: Summary) -> list[Figu
 
 def _per_agent(session: Session, period: Period) -> list[dict[str, Any]]:
     """Chats each person answered in the period and their median first response."""
-    chats = dict(
-        session.execute(
-            select(Message.sent_by_user_id, func.count(func.distinct(Message.conversation_id)))
-            .where(
-                Message.direction == "out",
-                Message.sent_by_user_id.is_not(None),
-                Message.created_at >= period.start,
-                Message.created_at < period.end,
-            )
-            .group_by(Message.sent_by_user_id)
-        ).all()
-    )
+    chats = rollups.agent_chats(session, period.first, period.last)
     waits: dict[int, list[float]] = defaultdict(list)
     for user_id, seconds in session.execute(
         select(ResponseSample.user_id, ResponseSample.seconds).where(

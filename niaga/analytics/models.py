@@ -1,12 +1,11 @@
-"""What the owner spends besides Meta's charges (ads, staff, other), for the return on it.
-
-The only table analytics writes: its own figures, never the other domains' records."""
+"""Analytics' own tables: what the owner spends besides Meta's charges, the business's bands,
+and the daily rollups the reports read. Analytics never writes the other domains' records."""
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 
-from sqlalchemy import Date, Float, ForeignKey, Index, String
+from sqlalchemy import BigInteger, Date, Float, ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from niaga.core.db import Base, Timestamps
@@ -39,3 +38,41 @@ class FigureBand(Base):
     key: Mapped[str] = mapped_column(String(40), primary_key=True)
     good: Mapped[float] = mapped_column(Float)
     poor: Mapped[float] = mapped_column(Float)
+
+
+class DailyFigure(Base):
+    """One additive figure of one local day of the business: ``metric`` with an optional
+    ``key`` (Meta's error code, ``country|category`` of a charge, an order's source)."""
+
+    __tablename__ = "analytics_daily"
+
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    metric: Mapped[str] = mapped_column(String(32), primary_key=True)
+    key: Mapped[str] = mapped_column(String(64), primary_key=True, default="")
+    value: Mapped[int] = mapped_column(BigInteger)
+
+
+class ChatDay(Base):
+    """A conversation active on a local day: the customer wrote (``user_id`` 0) or a person
+    answered (their id). Distinct chats over any span are counted from these."""
+
+    __tablename__ = "analytics_chat_days"
+
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    user_id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    conversation_id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+
+
+class RollupState(Base):
+    """Where the rollups stand: the time zone they were cut in, the last message, status
+    event and order seen, and when the recent days were last settled."""
+
+    __tablename__ = "analytics_rollup_state"
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    zone: Mapped[str] = mapped_column(String(64))
+    message_id: Mapped[int] = mapped_column(BigInteger, default=0)
+    status_event_id: Mapped[int] = mapped_column(BigInteger, default=0)
+    orders_changed_at: Mapped[datetime | None]
+    settled_at: Mapped[datetime | None]
+    refreshed_at: Mapped[datetime | None]

@@ -14,28 +14,24 @@ from typing import Any
 from sqlalchemy import and_, func, select
 from sqlalchemy.orm import Session, aliased
 
+from niaga.analytics import rollups
+from niaga.analytics.counting import CANCELLED
 from niaga.analytics.models import OwnerCost
 from niaga.analytics.periods import Period
 from niaga.campaigns import pricing
-from niaga.contacts.models import Contact
 from niaga.core.config import Settings
-from niaga.inbox.models import Message
 from niaga.orders.models import Order
-
-CANCELLED = "dibatalkan"
 
 
 def roi(session: Session, period: Period, settings: Settings) -> dict[str, Any]:
     """Revenue, costs and their ratios for ``period``."""
     start, end = period.start, period.end
     sold = and_(Order.created_at >= start, Order.created_at < end, Order.status != CANCELLED)
+    totals = rollups.sums(session, period.first, period.last)
     by_source = {
-        str(source): {"orders": int(n), "revenue": int(total or 0)}
-        for source, n, total in session.execute(
-            select(Order.source, func.count(), func.sum(Order.total))
-            .where(sold)
-            .group_by(Order.source)
-        )
+        key: {"orders": n, "revenue": totals["revenue_source", key]}
+        for (metric, key), n in sorted(totals.items())
+        if metric == "orders_source"
     }
     revenue = sum(v["revenue"] for v in by_source.values())
     earlier = aliased(Order)
@@ -54,7 +50,7 @@ def roi(session: Session, period: Period, settings: Settings) -> dict[str, Any]:
         )
         or 0
     )
-    meta = _meta_charges(session, period, settings)
+    meta = _meta_charges(session, totals, settings)
     owner = {
         str(kind): int(total or 0)
         for kind, total in session.execute(
@@ -77,28 +73,17 @@ def roi(session: Session, period: Period, settings: Settings) -> dict[str, Any]:
     }
 
 
-def _meta_charges(session: Session, period: Period, settings: Settings) -> dict[str, Any]:
+def _meta_charges(
+    session: Session, totals: Counter[tuple[str, str]], settings: Settings
+) -> dict[str, Any]:
     """What Meta charged for the period's messages: those its status webhooks reported
-    billable, per country and category, priced with the rate card."""
+    billable (counted per country and category in the rollups), priced with the rate card."""
     card = pricing.rates(session)
-    counted: Counter[tuple[str, str]] = Counter()
-    rows = session.execute(
-        select(Contact.phone, Contact.wa_id, Message.pricing)
-        .join(Contact, Contact.id == Message.contact_id)
-        .where(
-            Message.direction == "out",
-            Message.pricing.is_not(None),
-            Message.created_at >= period.start,
-            Message.created_at < period.end,
-        )
-        .execution_options(yield_per=2000)
-    )
-    for phone, wa_id, billed in rows:
-        if not isinstance(billed, dict) or billed.get("billable") is False:
-            continue
-        category = str(billed.get("category") or "marketing").lower()
-        counted[(pricing.country_of(phone or (f"+{wa_id}" if wa_id else None)), category)] += 1
     cost = pricing.Cost()
-    for (country, category), n in counted.items():
-        pricing.add(cost, card, country, category, n, settings)
-    return {"messages": sum(counted.values()), "idr": round(cost.idr), "usd": round(cost.usd, 4)}
+    counted = 0
+    for (metric, key), n in totals.items():
+        if metric == "billable" and n:
+            country, _, category = key.partition("|")
+            pricing.add(cost, card, country, category, n, settings)
+            counted += n
+    return {"messages": counted, "idr": round(cost.idr), "usd": round(cost.usd, 4)}

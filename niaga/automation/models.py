@@ -118,7 +118,10 @@ class CsatSurvey(Base):
     """A satisfaction question after a chat was resolved, and the customer's answer."""
 
     __tablename__ = "csat_surveys"
-    __table_args__ = (Index("ix_csat_surveys_contact", "contact_id", "asked_at"),)
+    __table_args__ = (
+        Index("ix_csat_surveys_contact", "contact_id", "asked_at"),
+        Index("ix_csat_surveys_answered", "answered_at"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     conversation_id: Mapped[int] = mapped_column(ForeignKey("conversations.id"), index=True)
@@ -140,6 +143,7 @@ class ResponseSample(Base):
     __table_args__ = (
         UniqueConstraint("message_id"),
         Index("ix_response_samples_team", "team_id", "created_at"),
+        Index("ix_response_samples_created", "created_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

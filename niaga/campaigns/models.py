@@ -114,6 +114,7 @@ class CampaignRecipient(Base):
     __table_args__ = (
         UniqueConstraint("campaign_id", "contact_id"),
         Index("ix_campaign_recipients_state", "campaign_id", "state", "id"),
+        Index("ix_campaign_recipients_sent", "sent_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

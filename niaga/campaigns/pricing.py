@@ -11,7 +11,7 @@ reported as billable.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -186,12 +186,18 @@ def actual(session: Session, campaign: Campaign, settings: Settings) -> dict[str
         .where(CampaignRecipient.campaign_id == campaign.id, Message.pricing.is_not(None))
         .execution_options(yield_per=2000)
     )
+    for (country, category), n in billable(rows).items():
+        add(cost, card, country, category, n, settings)
+    return cost.as_dict(card)
+
+
+def billable(rows: Iterable[Any]) -> Counter[tuple[str, str]]:
+    """Messages Meta reported billable, per (calling code, category), from rows of (contact
+    phone, contact wa_id, the status webhook's pricing)."""
     counted: Counter[tuple[str, str]] = Counter()
     for phone, wa_id, pricing in rows:
         if not isinstance(pricing, dict) or pricing.get("billable") is False:
             continue
         category = str(pricing.get("category") or "marketing").lower()
         counted[(country_of(phone or ("+" + wa_id if wa_id else None)), category)] += 1
-    for (country, category), n in counted.items():
-        add(cost, card, country, category, n, settings)
-    return cost.as_dict(card)
+    return counted

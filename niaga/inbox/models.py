@@ -81,6 +81,8 @@ class Message(Base):
         Index("ix_messages_conversation_created", "conversation_id", "created_at"),
         # Counts a chat's messages by direction from the index (the contact panel).
         Index("ix_messages_conversation_direction", "conversation_id", "direction"),
+        # A day's messages for the analytics rollups and the exports.
+        Index("ix_messages_created", "created_at"),
     )
     # Text search also has a trigram index per database, made by migration 0002 and not
     # modelled here: see niaga.inbox.search.

@@ -19,7 +19,12 @@ class Order(Timestamps, Base):
     """An order with a human number (``#12345``)."""
 
     __tablename__ = "orders"
-    __table_args__ = (Index("ix_orders_status_created", "status", "created_at"),)
+    __table_args__ = (
+        Index("ix_orders_status_created", "status", "created_at"),
+        # A day's orders and the orders changed lately, for the analytics rollups.
+        Index("ix_orders_created", "created_at"),
+        Index("ix_orders_updated", "updated_at"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     number: Mapped[int] = mapped_column(unique=True)

@@ -9,6 +9,7 @@ from typing import Any
 
 from playwright.sync_api import Page, expect
 
+from niaga.analytics import rollups
 from niaga.contacts.models import Contact
 from niaga.core import clock
 from niaga.core.db import transaction
@@ -40,6 +41,7 @@ def messages(factory: Any, ago: timedelta, statuses: list[str]) -> None:
                     received_at=at,
                 )
             )
+    rollups.refresh(factory, "Asia/Jakarta")  # as the worker does every few seconds
 
 
 def test_owner_reads_the_week_switches_period_and_compares(

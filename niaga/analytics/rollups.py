@@ -1,0 +1,332 @@
+"""Daily rollups: each local day's additive figures and active chats, cut from the raw records
+so reports never scan messages.
+
+A day is always recomputed whole from what the domains recorded (never incremented), so a
+duplicated or reordered event cannot skew it: the rollups equal a rebuild by construction, as
+long as every changed day is recomputed. :func:`refresh` finds those days from
+
+- messages stored since the last round (their day; for a customer's message also the day
+  before, whose templates it may answer);
+- status events stored since then (the day of the message they move);
+- orders changed since then (the day they were made);
+- today and yesterday every round (a send that failed without a status, a click, a reply);
+- the last :data:`SETTLE_DAYS` days every :data:`SETTLE_EVERY` (anything else late).
+
+Ids are re-read :data:`MARGIN` back, so a row whose transaction committed after a later id
+was seen is not missed. The rollups are cut in one time zone; another zone rebuilds them.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import and_, delete, func, insert, select, text
+from sqlalchemy.orm import Session, sessionmaker
+
+from niaga.analytics.counting import (
+    ACCEPTED,
+    CANCELLED,
+    DELIVERED,
+    READ,
+    REPLY_WINDOW,
+    answered_within,
+)
+from niaga.analytics.models import ChatDay, DailyFigure, RollupState
+from niaga.analytics.periods import EARLIEST, period_of
+from niaga.campaigns import pricing
+from niaga.campaigns.models import CampaignRecipient
+from niaga.contacts.models import Contact
+from niaga.core import clock
+from niaga.core.db import transaction
+from niaga.inbox.models import Message, MessageStatusEvent
+from niaga.orders.models import Order
+
+MARGIN = 10_000
+ORDER_OVERLAP = timedelta(minutes=10)
+SETTLE_DAYS = 35
+SETTLE_EVERY = timedelta(hours=1)
+CUSTOMER = 0  # ChatDay.user_id of the customer writing in
+_LOCK = 7_306_251  # PostgreSQL advisory lock: one writer of the rollups at a time
+_STATE = 1
+
+
+@dataclass
+class Day:
+    """One day's figures, as they are stored."""
+
+    figures: Counter[tuple[str, str]] = field(default_factory=Counter)
+    chats: set[tuple[int, int]] = field(default_factory=set)  # (user id or 0, conversation)
+
+
+def local_day(at: datetime, zone: str) -> date:
+    """The business's date at the instant ``at``."""
+    return clock.as_utc(at).astimezone(ZoneInfo(zone)).date()
+
+
+def compute_day(session: Session, day: date, zone: str) -> Day:
+    """``day``'s figures from the raw records (the business's local day in ``zone``)."""
+    p = period_of("day", day, zone)
+    out = Day()
+    add = out.figures.update
+    in_day = and_(Message.created_at >= p.start, Message.created_at < p.end)
+    for status, code, n in session.execute(
+        select(Message.status, Message.error_code, func.count())
+        .where(Message.direction == "out", in_day)
+        .group_by(Message.status, Message.error_code)
+    ):
+        n = int(n)
+        for metric, statuses in (("accepted", ACCEPTED), ("delivered", DELIVERED), ("read", READ)):
+            if status in statuses:
+                add({(metric, ""): n})
+        if status == "failed":
+            add({("failed", str(code or "unknown")): n})
+    received = session.scalar(
+        select(func.count()).select_from(Message).where(Message.direction == "in", in_day)
+    )
+    add({("received", ""): int(received or 0)})
+    started = [
+        (c, at)
+        for c, at in session.execute(
+            select(Message.conversation_id, Message.created_at).where(
+                Message.direction == "out",
+                Message.type == "template",
+                Message.status.in_(ACCEPTED),
+                in_day,
+            )
+        )
+    ]
+    add({("templates", ""): len(started)})
+    add({("templates_answered", ""): sum(answered_within(session, p, started))})
+    charged = pricing.billable(
+        session.execute(
+            select(Contact.phone, Contact.wa_id, Message.pricing)
+            .join(Contact, Contact.id == Message.contact_id)
+            .where(Message.direction == "out", Message.pricing.is_not(None), in_day)
+            .execution_options(yield_per=2000)
+        )
+    )
+    add({("billable", f"{country}|{category}"): n for (country, category), n in charged.items()})
+    out.chats.update(
+        (CUSTOMER, int(c))
+        for (c,) in session.execute(
+            select(Message.conversation_id).where(Message.direction == "in", in_day).distinct()
+        )
+    )
+    out.chats.update(
+        (int(u), int(c))
+        for u, c in session.execute(
+            select(Message.sent_by_user_id, Message.conversation_id)
+            .where(Message.direction == "out", Message.sent_by_user_id.is_not(None), in_day)
+            .distinct()
+        )
+    )
+    for source, n, total in session.execute(
+        select(Order.source, func.count(), func.coalesce(func.sum(Order.total), 0))
+        .where(Order.created_at >= p.start, Order.created_at < p.end, Order.status != CANCELLED)
+        .group_by(Order.source)
+    ):
+        add({("orders", ""): int(n), ("revenue", ""): int(total)})
+        add({("orders_source", str(source)): int(n), ("revenue_source", str(source)): int(total)})
+    r = CampaignRecipient
+    sent, clicked = session.execute(
+        select(func.count(), func.count(r.clicked_at)).where(
+            r.state == "sent", r.sent_at >= p.start, r.sent_at < p.end
+        )
+    ).one()
+    add({("recipients_sent", ""): int(sent), ("recipients_clicked", ""): int(clicked)})
+    return out
+
+
+def _lock(session: Session) -> None:
+    """One writer of the rollups at a time (SQLite's write lock already is one)."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _LOCK})
+
+
+def store_day(factory: sessionmaker[Session], day: date, zone: str) -> Day:
+    """Recompute ``day`` and replace what is stored for it, in one transaction."""
+    with transaction(factory) as s:
+        _lock(s)
+        figures = compute_day(s, day, zone)
+        s.execute(delete(DailyFigure).where(DailyFigure.day == day))
+        s.execute(delete(ChatDay).where(ChatDay.day == day))
+        rows = [
+            {"day": day, "metric": m, "key": k, "value": v}
+            for (m, k), v in figures.figures.items()
+            if v
+        ]
+        if rows:
+            s.execute(insert(DailyFigure), rows)
+        chats = [{"day": day, "user_id": u, "conversation_id": c} for u, c in figures.chats]
+        if chats:
+            s.execute(insert(ChatDay), chats)
+    return figures
+
+
+def _first_day(session: Session, zone: str) -> date | None:
+    """The business's first day with a record the rollups count."""
+    firsts = [
+        session.scalar(select(func.min(Message.created_at))),
+        session.scalar(select(func.min(Order.created_at))),
+        session.scalar(select(func.min(CampaignRecipient.sent_at))),
+    ]
+    known = [local_day(at, zone) for at in firsts if at is not None]
+    return max(min(known), EARLIEST) if known else None
+
+
+def _span(first: date, last: date) -> list[date]:
+    return [first + timedelta(days=n) for n in range((last - first).days + 1)]
+
+
+@dataclass(frozen=True)
+class _Tops:
+    message_id: int
+    status_event_id: int
+    now: datetime
+
+
+def _tops(session: Session) -> _Tops:
+    return _Tops(
+        int(session.scalar(select(func.max(Message.id))) or 0),
+        int(session.scalar(select(func.max(MessageStatusEvent.id))) or 0),
+        clock.now(),
+    )
+
+
+def _touched(
+    session: Session, state: RollupState, tops: _Tops, zone: str, margin: int
+) -> set[date]:
+    """The days that messages, status events and orders stored since ``state`` touch."""
+    days: set[date] = set()
+    for at, direction in session.execute(
+        select(Message.created_at, Message.direction).where(
+            Message.id > state.message_id - margin, Message.id <= tops.message_id
+        )
+    ):
+        day = local_day(at, zone)
+        days.add(day)
+        if direction == "in":  # it may answer a template of the 24 hours before
+            days.update(_span(local_day(clock.as_utc(at) - REPLY_WINDOW, zone), day))
+    e = MessageStatusEvent
+    for (at,) in session.execute(
+        select(Message.created_at)
+        .join(e, e.wamid == Message.wamid)
+        .where(e.id > state.status_event_id - margin, e.id <= tops.status_event_id)
+    ):
+        days.add(local_day(at, zone))
+    since = (state.orders_changed_at or tops.now) - ORDER_OVERLAP
+    for (at,) in session.execute(select(Order.created_at).where(Order.updated_at >= since)):
+        days.add(local_day(at, zone))
+    return days
+
+
+def refresh(factory: sessionmaker[Session], zone: str, margin: int = MARGIN) -> list[date]:
+    """Recompute every day changed since the last round (all of them the first time or in
+    another time zone); the days recomputed, in order. ``margin``: how many ids back to look
+    again for rows committed late."""
+    with factory() as s:
+        state = s.get(RollupState, _STATE)
+        tops = _tops(s)
+        today = local_day(tops.now, zone)
+        settle = False
+        if state is None or state.zone != zone:
+            first = _first_day(s, zone)
+            days = set(_span(first, today)) if first else set()
+        else:
+            days = _touched(s, state, tops, zone, margin) | {today, today - timedelta(days=1)}
+            settle = state.settled_at is None or tops.now - state.settled_at >= SETTLE_EVERY
+            if settle:
+                days |= set(_span(today - timedelta(days=SETTLE_DAYS - 1), today))
+    ordered = sorted(d for d in days if EARLIEST <= d <= today)
+    for day in ordered:
+        store_day(factory, day, zone)
+    with transaction(factory) as s:
+        _lock(s)
+        state = s.get(RollupState, _STATE)
+        if state is None or state.zone != zone:
+            s.execute(delete(DailyFigure).where(DailyFigure.day.not_in(ordered or [today])))
+            s.execute(delete(ChatDay).where(ChatDay.day.not_in(ordered or [today])))
+            state = state or RollupState(id=_STATE, zone=zone)
+            s.add(state)
+            settle = True
+        state.zone = zone
+        state.message_id = max(state.message_id or 0, tops.message_id)
+        state.status_event_id = max(state.status_event_id or 0, tops.status_event_id)
+        state.orders_changed_at = tops.now
+        state.refreshed_at = tops.now
+        if settle:
+            state.settled_at = tops.now
+    return ordered
+
+
+def rebuild(factory: sessionmaker[Session], zone: str) -> list[date]:
+    """Forget the rollups and cut every day again from the raw records."""
+    with transaction(factory) as s:
+        _lock(s)
+        s.execute(delete(RollupState))
+        s.execute(delete(DailyFigure))
+        s.execute(delete(ChatDay))
+    return refresh(factory, zone)
+
+
+# Reading: what the reports ask of the rollups.
+
+
+def sums(session: Session, first: date, last: date) -> Counter[tuple[str, str]]:
+    """Each (metric, key) summed over the local days ``first`` to ``last``."""
+    rows = session.execute(
+        select(DailyFigure.metric, DailyFigure.key, func.sum(DailyFigure.value))
+        .where(DailyFigure.day >= first, DailyFigure.day <= last)
+        .group_by(DailyFigure.metric, DailyFigure.key)
+    )
+    return Counter({(m, k): int(v or 0) for m, k, v in rows})
+
+
+def chats(session: Session, first: date, last: date) -> int:
+    """Distinct conversations the customer wrote in over the days."""
+    return int(
+        session.scalar(
+            select(func.count(func.distinct(ChatDay.conversation_id))).where(
+                ChatDay.user_id == CUSTOMER, ChatDay.day >= first, ChatDay.day <= last
+            )
+        )
+        or 0
+    )
+
+
+def agent_chats(session: Session, first: date, last: date) -> dict[int, int]:
+    """Distinct conversations each person answered over the days."""
+    return {
+        int(u): int(n)
+        for u, n in session.execute(
+            select(ChatDay.user_id, func.count(func.distinct(ChatDay.conversation_id)))
+            .where(ChatDay.user_id != CUSTOMER, ChatDay.day >= first, ChatDay.day <= last)
+            .group_by(ChatDay.user_id)
+        )
+    }
+
+
+def refreshed_at(session: Session) -> datetime | None:
+    """When the rollups were last brought up to date."""
+    return session.scalar(select(RollupState.refreshed_at).where(RollupState.id == _STATE))
+
+
+def snapshot(session: Session) -> dict[str, Any]:
+    """Everything stored, comparable between a live run and a rebuild (tests, the CLI)."""
+    figures = {
+        (d.isoformat(), m, k): int(v)
+        for d, m, k, v in session.execute(
+            select(DailyFigure.day, DailyFigure.metric, DailyFigure.key, DailyFigure.value)
+        )
+    }
+    chat_days = sorted(
+        (d.isoformat(), int(u), int(c))
+        for d, u, c in session.execute(
+            select(ChatDay.day, ChatDay.user_id, ChatDay.conversation_id)
+        )
+    )
+    return {"figures": figures, "chats": chat_days}
