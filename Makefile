@@ -12,6 +12,10 @@ $(STAMP): pyproject.toml
 		{ echo "installing Debian's chromium for the browser tests"; \
 		  (apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium) \
 		  >/dev/null || echo "WARNING: could not install chromium; browser tests will be skipped"; }
+	@/sbin/ldconfig -p 2>/dev/null | grep -q libpangoft2-1.0 || \
+		{ echo "installing Debian's pango for the PDF reports"; \
+		  (apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q libpango-1.0-0 libpangoft2-1.0-0) \
+		  >/dev/null || echo "WARNING: could not install pango; PDF reports will fail"; }
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[dev]'

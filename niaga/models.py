@@ -1,6 +1,13 @@
 """Import every model so metadata (and Alembic) sees all tables."""
 
-from niaga.analytics.models import ChatDay, DailyFigure, FigureBand, OwnerCost, RollupState
+from niaga.analytics.models import (
+    ChatDay,
+    DailyFigure,
+    FigureBand,
+    OwnerCost,
+    ReportDelivery,
+    RollupState,
+)
 from niaga.automation.models import (
     AutomationAction,
     AutomationRule,
@@ -100,6 +107,7 @@ __all__ = [
     "ProductCollection",
     "ProductImage",
     "QuickReply",
+    "ReportDelivery",
     "ResponseSample",
     "RollupState",
     "RoutingCursor",

@@ -1,8 +1,9 @@
-"""Analytics' background work: the daily rollups brought up to date every few seconds."""
+"""Analytics' background work: the daily rollups brought up to date every few seconds, and
+the weekly and monthly reports sent when they are due."""
 
 from __future__ import annotations
 
-from niaga.analytics import rollups
+from niaga.analytics import delivery, rollups
 from niaga.core.jobs.registry import JobContext, PeriodicSpec, Registry
 
 EVERY = 5.0
@@ -12,7 +13,13 @@ def _refresh(ctx: JobContext) -> None:
     rollups.refresh(ctx.factory, ctx.settings.timezone)
 
 
+def _reports(ctx: JobContext) -> None:
+    delivery.send_due(ctx.factory, ctx.settings)
+
+
 def register(registry: Registry) -> None:
     """Refresh the rollups every :data:`EVERY` seconds, one process at a time (the first run
     on a database cuts every day since its first record)."""
     registry.add_periodic(PeriodicSpec("analytics.rollups", EVERY, _refresh, retry_after=EVERY))
+    # Reports are looked for every 5 minutes; one process at a time sends them.
+    registry.add_periodic(PeriodicSpec("analytics.reports", 300.0, _reports, retry_after=60.0))

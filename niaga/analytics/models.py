@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import BigInteger, Date, Float, ForeignKey, Index, String
+from sqlalchemy import BigInteger, Date, Float, ForeignKey, Index, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from niaga.core.db import Base, Timestamps
@@ -76,3 +76,23 @@ class RollupState(Base):
     orders_changed_at: Mapped[datetime | None]
     settled_at: Mapped[datetime | None]
     refreshed_at: Mapped[datetime | None]
+
+
+class ReportDelivery(Base):
+    """A scheduled report to one recipient: claimed (``sending``) before it goes, so a crash
+    never sends it twice (left ``sending``, it becomes ``in_doubt`` and is not sent again)."""
+
+    __tablename__ = "report_deliveries"
+    __table_args__ = (UniqueConstraint("kind", "period_first", "channel", "recipient"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(8))  # week | month
+    period_first: Mapped[date] = mapped_column(Date)
+    channel: Mapped[str] = mapped_column(String(16), default="email")
+    recipient: Mapped[str] = mapped_column(String(320))
+    state: Mapped[str] = mapped_column(String(16))  # sending | sent | failed | in_doubt
+    attempts: Mapped[int] = mapped_column(default=0)
+    error: Mapped[str | None] = mapped_column(String(500))
+    next_try_at: Mapped[datetime | None]
+    claimed_at: Mapped[datetime | None]
+    sent_at: Mapped[datetime | None]

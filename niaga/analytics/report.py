@@ -7,8 +7,9 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from niaga.analytics import metrics, reading, roi, texts
+from niaga.analytics import metrics, reading, roi, rollups, texts
 from niaga.analytics.periods import Period
+from niaga.core import clock
 from niaga.core.config import Settings
 
 ORDER = (
@@ -75,6 +76,10 @@ def build(
             {"code": r.code, "evidence": r.evidence} for r in reading.recommendations(now, bands)
         ],
         "roi": roi.roi(session, period, settings) if settings is not None else None,
+        "trend": rollups.daily(
+            session, period.first, min(period.last, rollups.local_day(clock.now(), period.zone))
+        ),
+        "refreshed_at": rollups.refreshed_at(session),
     }
 
 

@@ -286,6 +286,32 @@ def sums(session: Session, first: date, last: date) -> Counter[tuple[str, str]]:
     return Counter({(m, k): int(v or 0) for m, k, v in rows})
 
 
+TREND = ("accepted", "read", "received", "orders", "revenue")
+
+
+def daily(session: Session, first: date, last: date) -> list[dict[str, Any]]:
+    """Each local day from ``first`` to ``last`` with its messages sent, read and received,
+    its orders and revenue: the trend over the period."""
+    found: dict[date, dict[str, int]] = {}
+    for day, metric, value in session.execute(
+        select(DailyFigure.day, DailyFigure.metric, DailyFigure.value).where(
+            DailyFigure.day >= first,
+            DailyFigure.day <= last,
+            DailyFigure.key == "",
+            DailyFigure.metric.in_(TREND),
+        )
+    ):
+        found.setdefault(day, {})[metric] = int(value)
+    return [
+        {
+            "day": day.isoformat(),
+            "sent": found.get(day, {}).get("accepted", 0),
+            **{m: found.get(day, {}).get(m, 0) for m in TREND[1:]},
+        }
+        for day in _span(first, last)
+    ]
+
+
 def chats(session: Session, first: date, last: date) -> int:
     """Distinct conversations the customer wrote in over the days."""
     return int(

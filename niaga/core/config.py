@@ -99,6 +99,21 @@ class Settings(BaseSettings):
     # Rupiah per US dollar, for rate cards in USD.
     pricing_usd_idr: float = Field(16_300.0, gt=0)
 
+    # Reports by email: the weekly one on Monday and the monthly one on the 1st, at
+    # report_hour in the business time zone, to report_emails (comma-separated; empty: every
+    # active owner). Nothing is sent without smtp_host.
+    smtp_host: str = ""
+    smtp_port: int = Field(587, ge=1, le=65535)
+    smtp_security: Literal["starttls", "ssl", "none"] = "starttls"
+    smtp_user: str = ""
+    smtp_password: str = ""
+    smtp_from: str = ""
+    smtp_timeout: float = Field(30.0, gt=0)
+    report_emails: str = ""
+    report_weekly: bool = True
+    report_monthly: bool = True
+    report_hour: int = Field(7, ge=0, le=23)
+
     # Sandbox (the Graph API emulator)
     sandbox: bool = True
     sandbox_webhook_url: str = ""

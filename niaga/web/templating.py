@@ -10,15 +10,18 @@ from zoneinfo import ZoneInfo
 from babel.dates import format_date, format_time
 from fastapi import Request
 from fastapi.responses import HTMLResponse
-from jinja2 import Environment, FileSystemLoader, select_autoescape
+from jinja2 import ChoiceLoader, Environment, FileSystemLoader, select_autoescape
 
+from niaga.analytics.printable import TEMPLATES as REPORTS
 from niaga.core import clock
 from niaga.core.i18n import format_idr, format_local, gettext
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 
 env = Environment(
-    loader=FileSystemLoader(str(TEMPLATES)),
+    # The analytics package's templates too: the dashboard shares the report's figures and
+    # charts (niaga/analytics/templates/_figures.html) with the printable report.
+    loader=ChoiceLoader([FileSystemLoader(str(TEMPLATES)), FileSystemLoader(str(REPORTS))]),
     autoescape=select_autoescape(["html"]),
     trim_blocks=True,
     lstrip_blocks=True,

@@ -196,6 +196,37 @@ def test_the_report_downloads_as_a_spreadsheet_and_csv(niaga: LiveServer, factor
     assert next(r for r in table if r[0] == "Tingkat dibaca")[1] == "75.0"
 
 
+def test_the_report_prints_as_a_page_and_a_pdf_with_its_charts(
+    niaga: LiveServer, factory: Any
+) -> None:
+    """The printable page carries the figures and SVG charts; the PDF of it, rendered to an
+    image, has an A4 page with ink on it and the figures' words in its text."""
+    import pypdfium2
+
+    week_of_messages(factory)
+    make_user(factory, "analyst")
+    reader = login(niaga.url, "analyst@toko.test")
+    page = reader.get("/analytics/report.html?period=week")
+    assert page.status_code == 200, page.text
+    assert "<h1>Laporan mingguan</h1>" in page.text
+    assert 'data-figure="open_rate"' in page.text and "75.0%" in page.text
+    assert '<svg class="trend"' in page.text and "Pesan per hari" in page.text
+    got = reader.get("/analytics/report.pdf?period=week")
+    assert got.status_code == 200 and got.headers["content-type"] == "application/pdf"
+    assert got.headers["content-disposition"].endswith('.pdf"')
+    pdf = pypdfium2.PdfDocument(got.content)
+    assert len(pdf) >= 1
+    first = pdf[0]
+    width, height = first.get_size()
+    assert abs(width - 595) < 2 and abs(height - 842) < 2  # A4 in points
+    image = first.render(scale=1).to_pil().convert("L")
+    dark = sum(image.histogram()[:128])
+    assert dark > 2000, dark  # text and bars, not a blank page
+    text = "".join(pdf[i].get_textpage().get_text_range() for i in range(len(pdf)))
+    assert "Laporan mingguan" in text and "Tingkat dibaca" in text and "75.0%" in text
+    assert "131026" in text  # the failure by Meta's code
+
+
 def test_raw_records_export_streamed_as_csv_and_as_a_spreadsheet(
     niaga: LiveServer, factory: Any
 ) -> None:

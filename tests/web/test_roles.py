@@ -93,6 +93,8 @@ ROUTES: list[tuple[str, str, str, Any, set[str]]] = [
     ("GET", "/analytics", "", None, REPORTS),
     ("GET", "/analytics/report.xlsx", "", None, REPORTS),
     ("GET", "/analytics/report.csv", "", None, REPORTS),
+    ("GET", "/analytics/report.pdf", "", None, REPORTS),
+    ("GET", "/analytics/report.html", "", None, REPORTS),
     (
         "GET",
         "/analytics/export.csv?kind=orders&first=2026-11-01&last=2026-11-30",

@@ -23,6 +23,7 @@ from niaga.analytics import (
     costs,
     export,
     exports,
+    printable,
     reading,
     report,
     texts,
@@ -106,6 +107,32 @@ def download_xlsx(
     return _download("xlsx", request, session, period, day_text, against_text)
 
 
+@router.get("/report.pdf")
+def download_pdf(
+    request: Request,
+    session: SessionDep,
+    user: CanReadReports,
+    period: Literal["day", "week", "month"] = "week",
+    day_text: str = Query("", alias="date", max_length=20),
+    against_text: str = Query("", alias="against", max_length=20),
+) -> Response:
+    """The period's report as a PDF (A4, with its charts)."""
+    return _download("pdf", request, session, period, day_text, against_text)
+
+
+@router.get("/report.html", response_class=HTMLResponse)
+def printable_report(
+    request: Request,
+    session: SessionDep,
+    user: CanReadReports,
+    period: Literal["day", "week", "month"] = "week",
+    day_text: str = Query("", alias="date", max_length=20),
+    against_text: str = Query("", alias="against", max_length=20),
+) -> Response:
+    """The period's report as a page of its own, to read, print or save."""
+    return _download("html", request, session, period, day_text, against_text)
+
+
 @router.get("/report.csv")
 def download_csv(
     request: Request,
@@ -133,6 +160,11 @@ def _download(
     data = report.for_reader(session, chosen, other, settings, locale)
     name = f"niaga-{period}-{chosen.first.isoformat()}.{fmt}"
     headers = {"Content-Disposition": f'attachment; filename="{name}"'}
+    if fmt in ("html", "pdf"):
+        page = printable.html(data, locale=locale, business_name=settings.business_name)
+        if fmt == "html":
+            return HTMLResponse(page)
+        return Response(printable.pdf(page), media_type="application/pdf", headers=headers)
     if fmt == "csv":
         return Response(
             export.to_csv(data, locale), media_type="text/csv; charset=utf-8", headers=headers
