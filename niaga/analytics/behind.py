@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from niaga.analytics import sentiment
 from niaga.analytics.counting import ACCEPTED, CANCELLED, READ
 from niaga.analytics.periods import Period
 from niaga.automation.models import CsatSurvey, ResponseSample
@@ -25,6 +26,8 @@ KEYS = (
     "orders",
     "csat_average",
     "first_response_median",
+    "positive_share",
+    "negative_share",
 )
 
 
@@ -62,6 +65,8 @@ def rows(session: Session, period: Period, key: str) -> list[dict[str, Any]]:
             }
             for m, c in found
         ]
+    if key in ("positive_share", "negative_share"):
+        return _toned(session, period, "positive" if key == "positive_share" else "negative")
     if key == "orders":
         found = session.execute(
             select(Order, Contact)
@@ -121,3 +126,37 @@ def rows(session: Session, period: Period, key: str) -> list[dict[str, Any]]:
             for (r,) in found
         ]
     return []
+
+
+def _toned(session: Session, period: Period, tone: str) -> list[dict[str, Any]]:
+    """The customers' written messages of that tone, newest first, with the words that
+    decided."""
+    found = session.execute(
+        select(Message, Contact)
+        .join(Contact, Contact.id == Message.contact_id)
+        .where(
+            Message.direction == "in",
+            Message.text.is_not(None),
+            Message.created_at >= period.start,
+            Message.created_at < period.end,
+        )
+        .order_by(Message.created_at.desc())
+        .execution_options(yield_per=1000)
+    )
+    out: list[dict[str, Any]] = []
+    for m, c in found:
+        read = sentiment.score(m.text)
+        if read.label != tone:
+            continue
+        out.append(
+            {
+                "conversation_id": m.conversation_id,
+                "who": c.display_name or c.phone,
+                "at": m.created_at,
+                "what": m.text,
+                "detail": ", ".join(read.hits),
+            }
+        )
+        if len(out) >= LIMIT:
+            break
+    return out

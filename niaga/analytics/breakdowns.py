@@ -11,7 +11,15 @@ from typing import Any, Literal
 from sqlalchemy import and_, func, select
 from sqlalchemy.orm import Session
 
-from niaga.analytics.counting import ACCEPTED, CANCELLED, READ, answered_within
+from niaga.analytics import sentiment
+from niaga.analytics.counting import (
+    ACCEPTED,
+    CANCELLED,
+    READ,
+    REPLY_WINDOW,
+    answered_within,
+    first_replies,
+)
 from niaga.analytics.metrics import percent
 from niaga.analytics.periods import Period
 from niaga.automation.models import CsatSurvey, ResponseSample
@@ -140,8 +148,11 @@ def _campaigns(session: Session, period: Period) -> list[dict[str, Any]]:
         )
     ).all()
     out = []
+    tones = _reply_tones(session, list(ids))
     for campaign in session.scalars(select(Campaign).where(Campaign.id.in_(ids))):
         funnel = campaigns.report(session, campaign)
+        tone = tones.get(campaign.id, {})
+        written = sum(tone.values())
         out.append(
             {
                 "id": campaign.id,
@@ -155,9 +166,32 @@ def _campaigns(session: Session, period: Period) -> list[dict[str, Any]]:
                 "click_rate": percent(funnel["clicked"], funnel["sent"]),
                 "orders": funnel["orders"],
                 "revenue": funnel["revenue"],
+                "written_replies": written,
+                "positive_share": percent(tone.get("positive", 0), written),
+                "negative_share": percent(tone.get("negative", 0), written),
             }
         )
     return sorted(out, key=lambda r: -r["sent"])
+
+
+def _reply_tones(session: Session, ids: list[int]) -> dict[int, dict[str, int]]:
+    """How recipients answered each campaign: the tone of each recipient's first written
+    message within 24 hours of the campaign's message (:mod:`sentiment`)."""
+    sent = session.execute(
+        select(CampaignRecipient.campaign_id, Message.conversation_id, Message.created_at)
+        .join(Message, Message.id == CampaignRecipient.message_id)
+        .where(CampaignRecipient.campaign_id.in_(ids), Message.status.in_(ACCEPTED))
+    ).all()
+    if not sent:
+        return {}
+    first = min(at for _, _, at in sent)
+    last = max(at for _, _, at in sent) + REPLY_WINDOW
+    replies = first_replies(session, [(c, at) for _, c, at in sent], first, last)
+    out: dict[int, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+    for (campaign_id, _, _), reply in zip(sent, replies, strict=True):
+        if reply is not None and reply[1]:
+            out[campaign_id][sentiment.label(reply[1])] += 1
+    return out
 
 
 def _templates(session: Session, period: Period) -> list[dict[str, Any]]:

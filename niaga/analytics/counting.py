@@ -29,22 +29,34 @@ def answered_within(
 ) -> list[bool]:
     """For each (conversation, time the business wrote) of ``period``: whether the customer
     wrote in that conversation within :data:`REPLY_WINDOW` after it."""
-    replies: dict[int, list[Any]] = defaultdict(list)
+    found = first_replies(session, started, period.start, period.end + REPLY_WINDOW)
+    return [reply is not None for reply in found]
+
+
+def first_replies(
+    session: Session, started: Sequence[tuple[int, Any]], after: Any, before: Any
+) -> list[tuple[Any, str | None] | None]:
+    """For each (conversation, time the business wrote): the customer's first message in that
+    conversation within :data:`REPLY_WINDOW` after it, as (time, text; ``None`` when it was not
+    written), or ``None``. Only messages between ``after`` and ``before`` are read."""
+    replies: dict[int, list[tuple[Any, str | None]]] = defaultdict(list)
     for part in chunks(sorted({c for c, _ in started})):
-        for conversation_id, at in session.execute(
-            select(Message.conversation_id, Message.created_at).where(
+        for conversation_id, at, written in session.execute(
+            select(Message.conversation_id, Message.created_at, Message.text).where(
                 Message.conversation_id.in_(part),
                 Message.direction == "in",
-                Message.created_at > period.start,
-                Message.created_at < period.end + REPLY_WINDOW,
+                Message.created_at > after,
+                Message.created_at < before,
             )
         ):
-            replies[conversation_id].append(clock.as_utc(at))
-    for times in replies.values():
-        times.sort()
-    out = []
+            replies[conversation_id].append((clock.as_utc(at), written))
+    times: dict[int, list[Any]] = {}
+    for conversation_id, found in replies.items():
+        found.sort(key=lambda r: r[0])
+        times[conversation_id] = [t for t, _ in found]
+    out: list[tuple[Any, str | None] | None] = []
     for conversation_id, at in started:
-        times, sent_at = replies.get(conversation_id, []), clock.as_utc(at)
-        i = bisect.bisect_right(times, sent_at)
-        out.append(i < len(times) and times[i] <= sent_at + REPLY_WINDOW)
+        found, sent_at = replies.get(conversation_id, []), clock.as_utc(at)
+        i = bisect.bisect_right(times.get(conversation_id, []), sent_at)
+        out.append(found[i] if i < len(found) and found[i][0] <= sent_at + REPLY_WINDOW else None)
     return out

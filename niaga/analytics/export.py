@@ -84,9 +84,21 @@ def to_xlsx(report: dict[str, Any], locale: str) -> bytes:
     )
     sheet(
         "Per agent",
-        [gettext("Agent", locale), gettext("Chats answered", locale), "median (s)"],
         [
-            [a["name"] or f"#{a['user_id']}", a["chats"], a["first_response_median"]]
+            gettext("Agent", locale),
+            gettext("Chats answered", locale),
+            "median (s)",
+            gettext("Pleased messages", locale) + " %",
+            gettext("Unhappy messages", locale) + " %",
+        ],
+        [
+            [
+                a["name"] or f"#{a['user_id']}",
+                a["chats"],
+                a["first_response_median"],
+                a.get("positive_share"),
+                a.get("negative_share"),
+            ]
             for a in report["per_agent"]
         ],
     )

@@ -57,6 +57,13 @@ FORMULAS = {
     "first_response_business_median": (
         "The same wait counting only the opening hours (nights, closed days and holidays left out)."
     ),
+    "positive_share": (
+        "Customers' written messages that sound pleased ÷ their written messages × 100 % "
+        "(read by Niaga's Indonesian and English lexicon, slang and emoji included)."
+    ),
+    "negative_share": (
+        "Customers' written messages that sound unhappy ÷ their written messages × 100 %."
+    ),
 }
 
 
@@ -122,10 +129,15 @@ def summary(session: Session, period: Period) -> Summary:
         _count("revenue", revenue, "idr"),
         _rate("conversion_rate", orders, chats),
     ]
+    toned = sum(n for (metric, _), n in totals.items() if metric == "tone")
+    figures += [
+        _rate("positive_share", totals["tone", "positive"], toned),
+        _rate("negative_share", totals["tone", "negative"], toned),
+    ]
     figures += _csat(session, period, out)
     figures += _first_response(session, period, out)
     out.figures = {f.key: f for f in figures}
-    out.per_agent = _per_agent(session, period)
+    out.per_agent = _per_agent(session, period, totals)
     return out
 
 
@@ -185,8 +197,11 @@ def _first_response(session: Session, period: Period, out: Summary) -> list[Figu
     ]
 
 
-def _per_agent(session: Session, period: Period) -> list[dict[str, Any]]:
-    """Chats each person answered in the period and their median first response."""
+def _per_agent(
+    session: Session, period: Period, totals: Counter[tuple[str, str]]
+) -> list[dict[str, Any]]:
+    """Chats each person answered in the period, their median first response, and the tone
+    of the customers' messages in those chats on the days they answered."""
     chats = rollups.agent_chats(session, period.first, period.last)
     waits: dict[int, list[float]] = defaultdict(list)
     for user_id, seconds in session.execute(
@@ -197,6 +212,11 @@ def _per_agent(session: Session, period: Period) -> list[dict[str, Any]]:
         )
     ):
         waits[int(user_id)].append(float(seconds))
+    tones: dict[int, Counter[str]] = defaultdict(Counter)
+    for (metric, key), n in totals.items():
+        if metric == "tone_agent" and n:
+            user, _, tone = key.partition("|")
+            tones[int(user)][tone] += n
     people = sorted(set(chats) | set(waits))
     names = dict(session.execute(select(User.id, User.name).where(User.id.in_(people))).all())
     return [
@@ -207,6 +227,8 @@ def _per_agent(session: Session, period: Period) -> list[dict[str, Any]]:
             "first_response_median": round(statistics.median(waits[user_id]))
             if waits.get(user_id)
             else None,
+            "positive_share": percent(tones[user_id]["positive"], sum(tones[user_id].values())),
+            "negative_share": percent(tones[user_id]["negative"], sum(tones[user_id].values())),
         }
         for user_id in people
     ]

@@ -54,6 +54,8 @@ def do_set_bands(session: Session, changes: dict[str, tuple[float, float]]) -> B
 
 
 SLOW_FIRST_RESPONSE = 3600  # seconds
+UNHAPPY_SHARE = 15.0  # per cent of the customers' written messages
+UNHAPPY_MIN_MESSAGES = 20  # fewer say too little
 ALPHA = 0.05
 
 
@@ -141,6 +143,23 @@ def recommendations(
     csat = s.value("csat_average")
     if band("csat_average", csat, bands) == "poor":
         out.append(Recommendation("low_satisfaction", {"csat_average": csat}))
+    unhappy = s.figures.get("negative_share")
+    if (
+        unhappy is not None
+        and unhappy.value is not None
+        and unhappy.value >= UNHAPPY_SHARE
+        and (unhappy.denominator or 0) >= UNHAPPY_MIN_MESSAGES
+    ):
+        out.append(
+            Recommendation(
+                "unhappy_customers",
+                {
+                    "negative_share": unhappy.value,
+                    "negative": unhappy.numerator,
+                    "messages": unhappy.denominator,
+                },
+            )
+        )
     conversion = s.value("conversion_rate")
     if band("conversion_rate", conversion, bands) == "good":
         out.append(Recommendation("target_what_converts", {"conversion_rate": conversion}))

@@ -28,6 +28,8 @@ ORDER = (
     "csat_good_share",
     "first_response_median",
     "first_response_business_median",
+    "positive_share",
+    "negative_share",
 )
 
 

@@ -27,6 +27,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import and_, delete, func, insert, select, text
 from sqlalchemy.orm import Session, sessionmaker
 
+from niaga.analytics import sentiment
 from niaga.analytics.counting import (
     ACCEPTED,
     CANCELLED,
@@ -124,6 +125,7 @@ def compute_day(session: Session, day: date, zone: str) -> Day:
             .distinct()
         )
     )
+    _tone(session, in_day, out)
     for source, n, total in session.execute(
         select(Order.source, func.count(), func.coalesce(func.sum(Order.total), 0))
         .where(Order.created_at >= p.start, Order.created_at < p.end, Order.status != CANCELLED)
@@ -139,6 +141,24 @@ def compute_day(session: Session, day: date, zone: str) -> Day:
     ).one()
     add({("recipients_sent", ""): int(sent), ("recipients_clicked", ""): int(clicked)})
     return out
+
+
+def _tone(session: Session, in_day: Any, out: Day) -> None:
+    """The tone of the customers' written messages of the day (:mod:`sentiment`), in all and
+    for each person who answered that chat that day."""
+    answered: dict[int, list[int]] = {}
+    for user_id, conversation_id in out.chats:
+        if user_id != CUSTOMER:
+            answered.setdefault(conversation_id, []).append(user_id)
+    for conversation_id, written in session.execute(
+        select(Message.conversation_id, Message.text).where(
+            Message.direction == "in", Message.text.is_not(None), in_day
+        )
+    ):
+        tone = sentiment.label(written)
+        out.figures["tone", tone] += 1
+        for user_id in answered.get(int(conversation_id), ()):
+            out.figures["tone_agent", f"{user_id}|{tone}"] += 1
 
 
 def _lock(session: Session) -> None:

@@ -24,6 +24,8 @@ NAMES = {
     "csat_good_share": "Satisfied (4–5)",
     "first_response_median": "First response (median)",
     "first_response_business_median": "First response in opening hours (median)",
+    "positive_share": "Pleased messages",
+    "negative_share": "Unhappy messages",
 }
 BANDS = {"good": "Good", "fair": "Fair", "poor": "Poor"}
 RECOMMENDATIONS = {
@@ -46,6 +48,10 @@ RECOMMENDATIONS = {
     "low_satisfaction": (
         "Satisfaction is {csat_average} of 5: read the low ratings' chats and fix what they "
         "have in common."
+    ),
+    "unhappy_customers": (
+        "{negative_share}% of the customers' messages sound unhappy ({negative} of {messages}): "
+        "read them (the figure's link) and answer what they have in common."
     ),
     "target_what_converts": (
         "{conversion_rate}% of conversations became orders: send more to the customers and "

@@ -49,30 +49,31 @@ def shop(own_factory: sessionmaker[Session]) -> sessionmaker[Session]:
             s.add(chats[key])
         s.flush()
 
-        def msg(key: str, direction: str, at: datetime, **kw: Any) -> None:
+        def msg(key: str, direction: str, at: datetime, **kw: Any) -> Message:
             c = chats[key]
-            s.add(
-                Message(
-                    conversation_id=c.id,
-                    contact_id=c.contact_id,
-                    direction=direction,
-                    type=kw.pop("type", "text"),
-                    status=kw.pop("status", "received" if direction == "in" else "read"),
-                    origin=kw.pop("origin", "customer" if direction == "in" else "campaign"),
-                    created_at=at,
-                    received_at=at,
-                    **kw,
-                )
+            message = Message(
+                conversation_id=c.id,
+                contact_id=c.contact_id,
+                direction=direction,
+                type=kw.pop("type", "text"),
+                status=kw.pop("status", "received" if direction == "in" else "read"),
+                origin=kw.pop("origin", "customer" if direction == "in" else "campaign"),
+                created_at=at,
+                received_at=at,
+                **kw,
             )
+            s.add(message)
+            return message
 
         # Templates the business started: answered in 2 h, in 48 h (too late), failed, and
         # one at 23:30 WIB on Sunday (still this week) answered on Monday morning.
-        msg("A", "out", wib(2, 10), type="template", status="read")
-        msg("A", "in", wib(2, 12))
-        msg("B", "out", wib(3, 10), type="template", status="delivered")
-        msg("B", "in", wib(5, 10))
+        promo = {"A": msg("A", "out", wib(2, 10), type="template", status="read")}
+        msg("A", "in", wib(2, 12), text="Makasih kak, bagus banget 😍")
+        promo["B"] = msg("B", "out", wib(3, 10), type="template", status="delivered")
+        msg("B", "in", wib(5, 10), text="Kok lama banget sih, kecewa")
         msg("C", "out", wib(4, 10), type="template", status="failed", error_code=131026)
-        msg("C", "in", wib(2, 6, 30))  # Monday 06:30 WIB is Sunday 23:30 UTC: this week
+        # Monday 06:30 WIB is Sunday 23:30 UTC: this week
+        msg("C", "in", wib(2, 6, 30), text="Kak ready ukuran L?")
         msg("D", "out", wib(8, 23, 30), type="template", status="read")
         msg("D", "in", wib(9, 8))  # the answer, next week
         msg("A", "out", wib(2, 12, 30), origin="agent", sent_by_user_id=1, status="read")
@@ -126,12 +127,13 @@ def shop(own_factory: sessionmaker[Session]) -> sessionmaker[Session]:
         )
         s.add(campaign)
         s.flush()
-        for n, key in enumerate("AB"):
+        for n, key in enumerate("AB"):  # B answered too late (48 h): not a reply
             s.add(
                 CampaignRecipient(
                     campaign_id=campaign.id,
                     contact_id=chats[key].contact_id,
                     state="sent",
+                    message_id=promo[key].id,
                     sent_at=wib(2 + n, 10),
                     clicked_at=wib(2, 11) if key == "A" else None,
                 )
@@ -162,6 +164,8 @@ def test_every_figure_matches_the_week_computed_by_hand(shop: sessionmaker[Sessi
         # Answered Thursday 09:00 WIB, open 08:00–17:00 on weekdays: after 30 min (wrote at
         # 08:30), 2 h (wrote at 07:00: 1 h open) and 25 h (Wednesday 08:00: 9 h + 1 h open).
         "first_response_business_median": 3600,
+        "positive_share": 33.3,  # A's thanks, of the three written
+        "negative_share": 33.3,  # B's complaint; C's question is neither
     }
     assert week.figures["open_rate"].numerator == 3
     assert week.figures["open_rate"].denominator == 4
@@ -169,7 +173,15 @@ def test_every_figure_matches_the_week_computed_by_hand(shop: sessionmaker[Sessi
     assert week.csat_distribution == {1: 0, 2: 1, 3: 0, 4: 1, 5: 1}
     assert week.response_buckets == {"lt_1h": 1, "1_4h": 1, "4_8h": 0, "8_24h": 0, "gt_24h": 1}
     assert week.per_agent == [
-        {"user_id": 1, "name": "Budi", "chats": 1, "first_response_median": 7200}
+        {
+            "user_id": 1,
+            "name": "Budi",
+            "chats": 1,
+            "first_response_median": 7200,
+            # Budi answered A on Monday: A's pleased message is the one in his chats that day.
+            "positive_share": 100.0,
+            "negative_share": 0.0,
+        }
     ]
 
 
@@ -314,6 +326,10 @@ def test_the_figures_split_by_team_label_campaign_and_template(
     assert [(r["name"], r["sent"], r["clicked"], r["click_rate"]) for r in campaigns_] == [
         ("Promo", 2, 1, 50.0)
     ]
+    # A's "bagus banget 😍" within 2 h; B's complaint came 48 h later, no reply to the campaign
+    assert [
+        (r["written_replies"], r["positive_share"], r["negative_share"]) for r in campaigns_
+    ] == [(1, 100.0, 0.0)]
     assert templates == [
         {
             "name": "promo_pekan",
