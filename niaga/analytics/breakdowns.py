@@ -1,6 +1,7 @@
-"""The period's figures split by team, label, campaign or template, with the same formulas as
-:mod:`niaga.analytics.metrics`: which team is slow, which label's customers buy, which campaign
-and which template are read and answered."""
+"""The period's figures split by team, label, campaign, template, segment or source, with the
+same formulas as :mod:`niaga.analytics.metrics`: which team is slow, which label's customers
+buy, which campaign and which template are read and answered (segments and sources:
+:mod:`niaga.analytics.origins`)."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from typing import Any, Literal
 from sqlalchemy import and_, func, select
 from sqlalchemy.orm import Session
 
-from niaga.analytics import sentiment
+from niaga.analytics import origins, sentiment
 from niaga.analytics.counting import (
     ACCEPTED,
     CANCELLED,
@@ -30,12 +31,17 @@ from niaga.inbox.models import Conversation, ConversationLabel, Message
 from niaga.orders.models import Order
 from niaga.security.models import Team
 
-By = Literal["team", "label", "campaign", "template"]
+By = Literal["team", "label", "campaign", "template", "segment", "source"]
 NONE = "—"
 
 
 def breakdown(session: Session, period: Period, by: By) -> list[dict[str, Any]]:
-    """One row per team, label, campaign or template that had activity in ``period``."""
+    """One row per team, label, campaign, template, segment or source that had activity in
+    ``period`` (every saved segment)."""
+    if by == "segment":
+        return origins.by_segment(session, period)
+    if by == "source":
+        return origins.by_source(session, period)
     if by == "campaign":
         return _campaigns(session, period)
     if by == "template":

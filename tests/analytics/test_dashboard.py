@@ -10,6 +10,7 @@ from datetime import timedelta
 from typing import Any
 
 import openpyxl
+from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from niaga.analytics import rollups
@@ -86,6 +87,25 @@ def test_owner_and_analyst_read_the_dashboard_agents_do_not(
     assert 'data-figure="open_rate" data-band="fair"' in owner.get("/analytics").text
     split = owner.get("/analytics?by=campaign").text
     assert 'id="split" data-by="campaign"' in split and "Tidak ada di periode ini." in split
+    with transaction(factory) as s:  # the customer writes: a chat they started themselves
+        chat = s.scalars(select(Conversation)).one()
+        s.add(
+            Message(
+                conversation_id=chat.id,
+                contact_id=chat.contact_id,
+                direction="in",
+                type="text",
+                status="received",
+                origin="customer",
+                text="Kak masih ada?",
+                created_at=clock.now(),
+                received_at=clock.now(),
+            )
+        )
+    by_source = owner.get("/analytics?by=source").text.split('id="split"')[1]
+    assert "Chat dari pelanggan sendiri" in by_source and "<th>Chat</th>" in by_source
+    assert owner.get("/analytics?by=segment").status_code == 200
+    assert owner.get("/analytics?by=somewhere").status_code == 422
     by_team = owner.get("/analytics").text  # by team: the chats without a team in one row
     assert 'data-row="—"' in by_team and "75.0%" in by_team.split('id="split"')[1]
     wrong = owner.get("/analytics?date=kemarin")

@@ -16,7 +16,7 @@ from niaga.analytics import breakdowns, costs, metrics, reading, report, roi, ro
 from niaga.analytics.periods import period_of
 from niaga.automation import hours
 from niaga.automation.models import CsatSurvey, ResponseSample
-from niaga.campaigns.models import Campaign, CampaignRecipient
+from niaga.campaigns.models import Campaign, CampaignRecipient, ChatLink, ChatLinkStart, Segment
 from niaga.contacts.models import Contact, Label
 from niaga.core.db import transaction
 from niaga.core.errors import DomainError
@@ -365,3 +365,77 @@ def test_the_business_sets_its_own_bands(shop: sessionmaker[Session]) -> None:
         out = report.build(s, WEEK)
     opened = next(f for f in out["figures"] if f["key"] == "open_rate")
     assert (opened["band"], opened["bands"]) == ("fair", (80.0, 50.0))  # 75 %: not good here
+
+
+def test_the_figures_split_by_segment_and_by_where_customers_came_from(
+    shop: sessionmaker[Session],
+) -> None:
+    with transaction(shop) as s:
+        chats = {c.contact_id: c for c in s.scalars(select(Conversation))}
+        link = ChatLink(code="IGBIO2", name="Bio Instagram", place="instagram", text="Halo")
+        s.add(link)
+        s.flush()
+        week_in = s.scalars(
+            select(Message).where(Message.direction == "in", Message.created_at < wib(9, 0))
+        ).all()
+        for message in week_in:
+            if message.contact_id == 3:  # C came from an ad
+                message.referral = {"source_url": "https://fb.me/x", "source_type": "ad"}
+            elif message.contact_id == 2:  # B through the Instagram link (A answered the promo)
+                s.add(
+                    ChatLinkStart(
+                        link_id=link.id,
+                        conversation_id=chats[2].id,
+                        message_id=message.id,
+                        at=message.created_at,
+                    )
+                )
+        for order in s.scalars(select(Order)):
+            if order.contact_id == 1:
+                order.source = "campaign"
+            elif order.contact_id == 2:
+                order.source = "click_to_chat"
+                order.attribution = {"click_to_chat": {"link_code": "igbio2"}}
+        s.add_all(
+            [
+                Segment(name="Pembeli", rule={"conditions": [{"field": "orders", "at_least": 1}]}),
+                Segment(name="Semua", rule={"conditions": []}),
+            ]
+        )
+    with shop() as s:
+        sources = breakdowns.breakdown(s, WEEK, "source")
+        audiences = breakdowns.breakdown(s, WEEK, "segment")
+    assert [
+        (r["source"], r["name"], r["chats"], r["received"], r["orders"], r["revenue"])
+        for r in sources
+    ] == [
+        ("ad", "Ad (Click-to-WhatsApp)", 1, 1, 0, 0),
+        ("click_to_chat", "Bio Instagram", 1, 1, 1, 200_000),
+        ("campaign", "Campaign", 1, 1, 1, 150_000),
+    ]
+    assert [r["conversion_rate"] for r in sources] == [0.0, 100.0, 100.0]
+    strip = ("id", "name")
+    assert [{k: v for k, v in r.items() if k not in strip} for r in audiences] == [
+        {  # A and B (C's only order was cancelled)
+            "customers": 2,
+            "sent": 3,
+            "read": 2,
+            "received": 2,
+            "chats": 2,
+            "orders": 2,
+            "revenue": 350_000,
+            "open_rate": 66.7,
+            "conversion_rate": 100.0,
+        },
+        {  # everyone: D's template on Sunday night counts, E's was the week before
+            "customers": 5,
+            "sent": 4,
+            "read": 3,
+            "received": 3,
+            "chats": 3,
+            "orders": 2,
+            "revenue": 350_000,
+            "open_rate": 75.0,
+            "conversion_rate": 66.7,
+        },
+    ]

@@ -45,7 +45,7 @@ def breakdown(
     request: Request,
     session: SessionDep,
     token: CanRead,
-    by: Literal["team", "label", "campaign", "template"],
+    by: breakdowns.By,
     period: Literal["day", "week", "month"] = "week",
     day: date | None = Query(None, alias="date", description="A day in the period (local)"),
 ) -> list[dict[str, Any]]:

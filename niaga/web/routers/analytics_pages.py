@@ -258,7 +258,7 @@ def dashboard(
     period: Literal["day", "week", "month"] = "week",
     day_text: str = Query("", alias="date", max_length=20),
     against_text: str = Query("", alias="against", max_length=20),
-    by: Literal["team", "label", "campaign", "template"] = "team",
+    by: breakdowns.By = "team",
 ) -> HTMLResponse:
     settings = request.app.state.settings
     against = _date(against_text, "against")
