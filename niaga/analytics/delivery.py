@@ -1,4 +1,4 @@
-"""The weekly and monthly reports, sent by email on schedule.
+"""The weekly and monthly reports, sent by email on schedule (by WhatsApp: :mod:`whatsapp_report`).
 
 The week's report goes on Monday and the month's on the 1st, at ``report_hour`` in the
 business time zone, for the period just ended (only the latest one: a new installation does
@@ -92,34 +92,36 @@ def send_due(factory: sessionmaker[Session], settings: Settings) -> int:
     for item in due(settings, now):
         built: dict[str, tuple[str, str, str, bytes]] = {}
         for address, locale in people:
-            if not _claim(factory, item, address, now):
+            if not claim(factory, item, address, now):
                 continue
             try:
                 if locale not in built:
-                    built[locale] = _build(factory, item, settings, locale)
+                    built[locale] = build(factory, item, settings, locale)
                 _send(settings, address, item, locale, *built[locale])
             except Exception as exc:
                 log.warning(
                     "report %s %s to %s failed: %s", item.kind, item.period.first, address, exc
                 )
-                _finish(factory, item, address, error=f"{type(exc).__name__}: {exc}"[:500])
+                finish(factory, item, address, error=f"{type(exc).__name__}: {exc}"[:500])
                 continue
-            _finish(factory, item, address)
+            finish(factory, item, address)
             sent += 1
     return sent
 
 
-def _key(item: Due, address: str) -> Any:
+def _key(item: Due, address: str, channel: str) -> Any:
     d = ReportDelivery
     return (
         d.kind == item.kind,
         d.period_first == item.period.first,
-        d.channel == "email",
+        d.channel == channel,
         d.recipient == address,
     )
 
 
-def _claim(factory: sessionmaker[Session], item: Due, address: str, now: datetime) -> bool:
+def claim(
+    factory: sessionmaker[Session], item: Due, address: str, now: datetime, channel: str = "email"
+) -> bool:
     """Take this delivery (new, or failed and due for another try); False if it is not ours
     to send (sent, in doubt, being sent, or given up)."""
     d = ReportDelivery
@@ -128,7 +130,7 @@ def _claim(factory: sessionmaker[Session], item: Due, address: str, now: datetim
             insert_ignoring_conflicts(s, d.__table__).values(
                 kind=item.kind,
                 period_first=item.period.first,
-                channel="email",
+                channel=channel,
                 recipient=address,
                 state="failed",
                 attempts=0,
@@ -137,7 +139,7 @@ def _claim(factory: sessionmaker[Session], item: Due, address: str, now: datetim
         taken = s.execute(
             update(d)
             .where(
-                *_key(item, address),
+                *_key(item, address, channel),
                 d.state == "failed",
                 d.attempts < MAX_ATTEMPTS,
                 or_(d.next_try_at.is_(None), d.next_try_at <= now),
@@ -147,9 +149,14 @@ def _claim(factory: sessionmaker[Session], item: Due, address: str, now: datetim
         return bool(taken.rowcount)
 
 
-def _finish(
-    factory: sessionmaker[Session], item: Due, address: str, error: str | None = None
+def finish(
+    factory: sessionmaker[Session],
+    item: Due,
+    address: str,
+    error: str | None = None,
+    channel: str = "email",
 ) -> None:
+    """The claimed delivery went (``error`` None) or failed and waits for another try."""
     d = ReportDelivery
     now = clock.now()
     values: dict[str, Any] = (
@@ -158,21 +165,23 @@ def _finish(
         else {"state": "failed", "error": error, "next_try_at": now + RETRY_AFTER}
     )
     with transaction(factory) as s:
-        s.execute(update(d).where(*_key(item, address), d.state == "sending").values(**values))
+        s.execute(
+            update(d).where(*_key(item, address, channel), d.state == "sending").values(**values)
+        )
 
 
 def _mark_in_doubt(factory: sessionmaker[Session], now: datetime) -> None:
-    """Claims a crash left behind: the message may have gone, so it is not sent again."""
+    """Emails a crash left claimed: the message may have gone, so it is not sent again."""
     d = ReportDelivery
     with transaction(factory) as s:
         s.execute(
             update(d)
-            .where(d.state == "sending", d.claimed_at < now - IN_DOUBT_AFTER)
+            .where(d.channel == "email", d.state == "sending", d.claimed_at < now - IN_DOUBT_AFTER)
             .values(state="in_doubt")
         )
 
 
-def _build(
+def build(
     factory: sessionmaker[Session], item: Due, settings: Settings, locale: str
 ) -> tuple[str, str, str, bytes]:
     """Subject, plain text, HTML page and PDF of the report in ``locale``."""
@@ -185,25 +194,28 @@ def _build(
     return subject, summary_text(data, locale), page, printable.pdf(page)
 
 
+def shown(figure: dict[str, Any], locale: str) -> str:
+    """A figure's value as a person reads it: "81.0%", "Rp150.000", "4.50", "1.250"."""
+    value = figure["value"]
+    if value is None:
+        return "–"
+    if figure["unit"] == "percent":
+        return f"{value:.1f}%"
+    if figure["unit"] == "idr":
+        return format_idr(int(value), locale)
+    if figure["unit"] == "rating":
+        return f"{value:.2f}"
+    return f"{int(value):,}".replace(",", ".")
+
+
 def summary_text(data: dict[str, Any], locale: str) -> str:
     """The plain-text body: the headline figures and what to do next."""
     figures = {f["key"]: f for f in data["figures"]}
     lines = []
     for key in HEADLINE:
         f = figures[key]
-        value = f["value"]
-        if value is None:
-            shown = "–"
-        elif f["unit"] == "percent":
-            shown = f"{value:.1f}%"
-        elif f["unit"] == "idr":
-            shown = format_idr(int(value), locale)
-        elif f["unit"] == "rating":
-            shown = f"{value:.2f}"
-        else:
-            shown = f"{int(value):,}".replace(",", ".")
         band = f" ({f['band_text']})" if f.get("band_text") else ""
-        lines.append(f"- {f['name']}: {shown}{band}")
+        lines.append(f"- {f['name']}: {shown(f, locale)}{band}")
     advice = [f"- {r['text']}" for r in data["recommendations"]]
     if advice:
         lines += ["", gettext("What to do next", locale), *advice]

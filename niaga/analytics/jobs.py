@@ -1,10 +1,10 @@
 """Analytics' background work: the daily rollups brought up to date every few seconds, and
-the weekly and monthly reports sent when they are due."""
+the weekly and monthly reports sent when they are due (by email and by WhatsApp)."""
 
 from __future__ import annotations
 
-from niaga.analytics import delivery, rollups
-from niaga.core.jobs.registry import JobContext, PeriodicSpec, Registry
+from niaga.analytics import delivery, rollups, whatsapp_report
+from niaga.core.jobs.registry import DISPATCH, JobContext, PeriodicSpec, Registry
 
 EVERY = 5.0
 
@@ -17,9 +17,23 @@ def _reports(ctx: JobContext) -> None:
     delivery.send_due(ctx.factory, ctx.settings)
 
 
+async def _reports_by_whatsapp(ctx: JobContext) -> None:
+    await whatsapp_report.send_due(ctx.factory, ctx.settings, ctx.channel())
+
+
 def register(registry: Registry) -> None:
     """Refresh the rollups every :data:`EVERY` seconds, one process at a time (the first run
     on a database cuts every day since its first record)."""
     registry.add_periodic(PeriodicSpec("analytics.rollups", EVERY, _refresh, retry_after=EVERY))
     # Reports are looked for every 5 minutes; one process at a time sends them.
     registry.add_periodic(PeriodicSpec("analytics.reports", 300.0, _reports, retry_after=60.0))
+    # By WhatsApp from a process that holds the channel (it uploads the PDF).
+    registry.add_periodic(
+        PeriodicSpec(
+            "analytics.reports_whatsapp",
+            300.0,
+            _reports_by_whatsapp,
+            role=DISPATCH,
+            retry_after=60.0,
+        )
+    )

@@ -5,6 +5,7 @@ page; its charts are SVG, so they print sharp)."""
 from __future__ import annotations
 
 from datetime import datetime
+from html import escape
 from pathlib import Path
 from typing import Any
 
@@ -52,6 +53,17 @@ def html(
         business_name=business_name,
         made_at=format_local(clock.as_utc(made_at or clock.now()), zone, locale),
         refreshed_at=format_local(clock.as_utc(refreshed), zone, locale) if refreshed else None,
+    )
+
+
+def example_html(locale: str, business_name: str) -> str:
+    """A one-page example of the report, the example file Meta reviews with the template."""
+    heading = f"{title('week', locale)} · {business_name}"
+    note = gettext("An example: the period's figures, charts and advice are here.", locale)
+    return (
+        f'<!doctype html><html lang="{escape(locale)}"><head><meta charset="utf-8">'
+        f"<title>{escape(heading)}</title></head><body><h1>{escape(heading)}</h1>"
+        f"<p>{escape(note)}</p></body></html>"
     )
 
 

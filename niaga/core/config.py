@@ -110,6 +110,9 @@ class Settings(BaseSettings):
     smtp_from: str = ""
     smtp_timeout: float = Field(30.0, gt=0)
     report_emails: str = ""
+    # The same reports by WhatsApp (an approved utility template with the PDF) to these
+    # comma-separated numbers; empty: none.
+    report_whatsapp: str = ""
     report_weekly: bool = True
     report_monthly: bool = True
     report_hour: int = Field(7, ge=0, le=23)

@@ -248,6 +248,7 @@ OTHER_TESTS = {
     "/catalog/products/{product_id}/images",
     "/catalog/import",
     "/analytics/behind/{key}",  # tests/analytics/test_dashboard.py
+    "/analytics/report-template",  # tests/analytics/test_whatsapp_report.py (submits to Meta)
 }
 
 

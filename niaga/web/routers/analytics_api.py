@@ -8,7 +8,7 @@ from typing import Any, Literal
 from fastapi import APIRouter, Query, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
 
-from niaga.analytics import breakdowns, costs, reading, report
+from niaga.analytics import breakdowns, costs, reading, report, whatsapp_report
 from niaga.analytics.periods import choose
 from niaga.core import clock
 from niaga.web.deps import CanRead, LocaleDep, SessionDep
@@ -133,3 +133,21 @@ def delete_cost(cost_id: int, session: SessionDep, token: CanManage) -> Response
     """Remove a cost entered by mistake."""
     costs.do_delete(session, cost_id)
     return Response(status_code=204)
+
+
+@router.get("/reports")
+def scheduled_reports(request: Request, session: SessionDep, token: CanRead) -> dict[str, Any]:
+    """Where the weekly and monthly reports go (email, WhatsApp), whether the WhatsApp
+    template is approved, and the latest deliveries with their state and error."""
+    return whatsapp_report.overview(session, request.app.state.settings)
+
+
+@router.post("/reports/whatsapp-template", status_code=201)
+async def submit_report_template(
+    request: Request, session: SessionDep, token: CanManage
+) -> dict[str, Any]:
+    """Submit Niaga's report template (the PDF as its document header) for WhatsApp's review;
+    a refusal is a 422 with Meta's reason, an unreachable Meta a 502."""
+    result = await whatsapp_report.submit(request.app.state.settings)
+    whatsapp_report.record(session, result)
+    return {"submitted": [d.name for d, _ in result.accepted]}

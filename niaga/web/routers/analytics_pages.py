@@ -27,6 +27,7 @@ from niaga.analytics import (
     reading,
     report,
     texts,
+    whatsapp_report,
 )
 from niaga.analytics.periods import choose
 from niaga.core import clock
@@ -206,6 +207,16 @@ async def set_bands(request: Request, session: SessionDep, user: CanManageAnalyt
     return RedirectResponse("/analytics#bands", status_code=303)
 
 
+@router.post("/report-template")
+async def submit_report_template(
+    request: Request, session: SessionDep, user: CanManageAnalytics
+) -> Response:
+    """Submit Niaga's report template (a PDF header) for WhatsApp's review."""
+    result = await whatsapp_report.submit(request.app.state.settings)
+    whatsapp_report.record(session, result)
+    return RedirectResponse("/analytics#reports", status_code=303)
+
+
 @router.post("/costs/{cost_id}/delete")
 def delete_cost(cost_id: int, session: SessionDep, user: CanManageAnalytics) -> Response:
     costs.do_delete(session, cost_id)
@@ -276,6 +287,7 @@ def dashboard(
         behind_keys=behind.KEYS,
         bands=reading.bands_of(session),
         can_edit=may(user, "manage_analytics"),
+        reports=whatsapp_report.overview(session, settings),
         flash=request.query_params.get("flash"),
         figures={f["key"]: f for f in data["figures"]},
         kind=period,
