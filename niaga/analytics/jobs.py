@@ -3,7 +3,7 @@ the weekly and monthly reports sent when they are due (by email and by WhatsApp)
 
 from __future__ import annotations
 
-from niaga.analytics import delivery, rollups, whatsapp_report
+from niaga.analytics import delivery, ga4, rollups, whatsapp_report
 from niaga.core.jobs.registry import DISPATCH, JobContext, PeriodicSpec, Registry
 
 EVERY = 5.0
@@ -15,6 +15,10 @@ def _refresh(ctx: JobContext) -> None:
 
 def _reports(ctx: JobContext) -> None:
     delivery.send_due(ctx.factory, ctx.settings)
+
+
+def _ga4(ctx: JobContext) -> None:
+    ga4.run(ctx.factory, ctx.settings)
 
 
 async def _reports_by_whatsapp(ctx: JobContext) -> None:
@@ -37,3 +41,5 @@ def register(registry: Registry) -> None:
             retry_after=60.0,
         )
     )
+    # Conversions to GA4 every 10 s when configured (kept queued while GA4 is unreachable).
+    registry.add_periodic(PeriodicSpec("analytics.ga4", 10.0, _ga4, retry_after=30.0))

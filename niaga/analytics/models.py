@@ -4,6 +4,7 @@ and the daily rollups the reports read. Analytics never writes the other domains
 from __future__ import annotations
 
 from datetime import date, datetime
+from typing import Any
 
 from sqlalchemy import BigInteger, Date, Float, ForeignKey, Index, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
@@ -95,4 +96,29 @@ class ReportDelivery(Base):
     error: Mapped[str | None] = mapped_column(String(500))
     next_try_at: Mapped[datetime | None]
     claimed_at: Mapped[datetime | None]
+    sent_at: Mapped[datetime | None]
+
+
+class Ga4Event(Base):
+    """A conversion queued for Google Analytics 4 (Measurement Protocol): a purchase when an
+    order is made, a refund when a reported one is cancelled. Kept until GA4 takes it, so the
+    feed survives being offline (GA4 accepts events up to 72 hours old; older ones expire)."""
+
+    __tablename__ = "ga4_events"
+    __table_args__ = (
+        UniqueConstraint("kind", "order_id"),
+        Index("ix_ga4_events_state_next", "state", "next_try_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(16))  # purchase | refund
+    order_id: Mapped[int] = mapped_column(ForeignKey("orders.id", ondelete="CASCADE"))
+    client_id: Mapped[str] = mapped_column(String(40))
+    params: Mapped[dict[str, Any]]
+    occurred_at: Mapped[datetime]
+    # pending | sent | refused (GA4 said no) | expired (older than 72 h) | withdrawn
+    state: Mapped[str] = mapped_column(String(16), default="pending")
+    attempts: Mapped[int] = mapped_column(default=0)
+    next_try_at: Mapped[datetime | None]
+    error: Mapped[str | None] = mapped_column(String(500))
     sent_at: Mapped[datetime | None]

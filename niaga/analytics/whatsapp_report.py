@@ -21,7 +21,7 @@ from typing import Any
 from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
-from niaga.analytics import delivery, printable, report
+from niaga.analytics import delivery, ga4, printable, report
 from niaga.analytics.models import ReportDelivery
 from niaga.channels.template_definition import TemplateDefinition
 from niaga.channels.whatsapp.outgoing import TemplateMediaHeader, TemplateMessage
@@ -134,7 +134,7 @@ def record(session: Session, result: Submission) -> None:
 
 def overview(session: Session, settings: Settings) -> dict[str, Any]:
     """The scheduled reports as the owner sees them: where they go, whether the WhatsApp
-    template is approved, and the latest deliveries."""
+    template is approved, the latest deliveries, and the GA4 feed."""
     found = state(session, settings)
     d = ReportDelivery
     latest = session.scalars(select(d).order_by(d.id.desc()).limit(20)).all()
@@ -150,6 +150,7 @@ def overview(session: Session, settings: Settings) -> dict[str, Any]:
             "status": found.status,
             "reason": found.reason,
         },
+        "ga4": ga4.status(session, settings),
         "weekly": settings.report_weekly,
         "monthly": settings.report_monthly,
         "hour": settings.report_hour,

@@ -113,6 +113,11 @@ class Settings(BaseSettings):
     # The same reports by WhatsApp (an approved utility template with the PDF) to these
     # comma-separated numbers; empty: none.
     report_whatsapp: str = ""
+    # Conversions to Google Analytics 4 (Measurement Protocol); off without both.
+    ga4_measurement_id: str = ""
+    ga4_api_secret: str = ""
+    ga4_endpoint: str = "https://www.google-analytics.com/mp/collect"
+    ga4_timeout: float = Field(10.0, gt=0)
     report_weekly: bool = True
     report_monthly: bool = True
     report_hour: int = Field(7, ge=0, le=23)

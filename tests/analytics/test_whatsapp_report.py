@@ -210,6 +210,12 @@ def test_the_weekly_report_goes_by_whatsapp_once_with_its_pdf(
 
     overview = api(niaga, "GET", "/analytics/reports", owner).json()
     assert overview["whatsapp"]["status"] == "APPROVED"
+    assert overview["ga4"] == {
+        "on": False,
+        "measurement_id": None,
+        "events": {},
+        "last_error": None,
+    }
     assert {d["recipient"]: d["state"] for d in overview["deliveries"]} == {
         OWNER_PHONE: "sent",
         PARTNER_PHONE: "sent",
