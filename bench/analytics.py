@@ -46,7 +46,7 @@ ZONE = "Asia/Jakarta"
 PASSWORD = "bench-owner-password-123"
 TEXTS = ("Halo kak, masih ada?", "Berapa ongkirnya ke Bandung?", "Oke kak terima kasih 🙏", None)
 ERRORS = (131026, 131049, 131047, 130472)
-SOURCES = ("conversation",) * 14 + ("link",) * 3 + ("campaign",) * 2 + ("ad",)
+SOURCES = ("conversation",) * 14 + ("click_to_chat",) * 3 + ("campaign",) * 2 + ("ad",)
 BATCH = 20_000
 TODAY_SENT = 60_000  # today's messages still "sent": the status webhooks' targets
 
@@ -402,6 +402,13 @@ def serve_figures(url: str, token: str, status_rate: int, status_seconds: int) -
         ms, r = timed(lambda: api.get("/analytics/summary", params={"period": "month"}), runs=9)
         assert r.status_code == 200, r.text[:500]
         print(f"summary API (a month): {ms:.0f} ms median", flush=True)
+        for by in ("team", "label", "campaign", "template", "segment", "source"):
+            ms, r = timed(
+                lambda by=by: api.get("/analytics/breakdown", params={"by": by, "period": "month"}),
+                runs=3,
+            )
+            assert r.status_code == 200, r.text[:500]
+            print(f"  split by {by} (a month, raw records): {ms:.0f} ms median", flush=True)
 
         per_body = 50
         n = min(TODAY_SENT, status_rate * status_seconds)

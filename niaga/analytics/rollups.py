@@ -24,7 +24,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import and_, delete, func, insert, select, text
+from sqlalchemy import and_, delete, func, insert, or_, select, text
 from sqlalchemy.orm import Session, sessionmaker
 
 from niaga.analytics import sentiment
@@ -307,26 +307,30 @@ def sums(session: Session, first: date, last: date) -> Counter[tuple[str, str]]:
 
 
 TREND = ("accepted", "read", "received", "orders", "revenue")
+TONES = ("positive", "negative")  # the customers' pleased and unhappy messages of each day
 
 
 def daily(session: Session, first: date, last: date) -> list[dict[str, Any]]:
     """Each local day from ``first`` to ``last`` with its messages sent, read and received,
-    its orders and revenue: the trend over the period."""
+    its orders and revenue, and its customers' pleased and unhappy messages: the trends over
+    the period."""
     found: dict[date, dict[str, int]] = {}
-    for day, metric, value in session.execute(
-        select(DailyFigure.day, DailyFigure.metric, DailyFigure.value).where(
+    for day, metric, key, value in session.execute(
+        select(DailyFigure.day, DailyFigure.metric, DailyFigure.key, DailyFigure.value).where(
             DailyFigure.day >= first,
             DailyFigure.day <= last,
-            DailyFigure.key == "",
-            DailyFigure.metric.in_(TREND),
+            or_(
+                and_(DailyFigure.key == "", DailyFigure.metric.in_(TREND)),
+                and_(DailyFigure.metric == "tone", DailyFigure.key.in_(TONES)),
+            ),
         )
     ):
-        found.setdefault(day, {})[metric] = int(value)
+        found.setdefault(day, {})[key if metric == "tone" else metric] = int(value)
     return [
         {
             "day": day.isoformat(),
             "sent": found.get(day, {}).get("accepted", 0),
-            **{m: found.get(day, {}).get(m, 0) for m in TREND[1:]},
+            **{m: found.get(day, {}).get(m, 0) for m in TREND[1:] + TONES},
         }
         for day in _span(first, last)
     ]

@@ -224,6 +224,23 @@ def test_the_report_prints_as_a_page_and_a_pdf_with_its_charts(
     import pypdfium2
 
     week_of_messages(factory)
+    with transaction(factory) as s:  # one pleased customer and one unhappy one today
+        chat = s.scalars(select(Conversation)).one()
+        for text in ("Mantap kak, barangnya bagus banget 👍", "Kecewa, paketnya rusak 😡"):
+            s.add(
+                Message(
+                    conversation_id=chat.id,
+                    contact_id=chat.contact_id,
+                    direction="in",
+                    type="text",
+                    status="received",
+                    origin="customer",
+                    text=text,
+                    created_at=clock.now(),
+                    received_at=clock.now(),
+                )
+            )
+    rollups.refresh(factory, "Asia/Jakarta")
     make_user(factory, "analyst")
     reader = login(niaga.url, "analyst@toko.test")
     page = reader.get("/analytics/report.html?period=week")
@@ -231,6 +248,8 @@ def test_the_report_prints_as_a_page_and_a_pdf_with_its_charts(
     assert "<h1>Laporan mingguan</h1>" in page.text
     assert 'data-figure="open_rate"' in page.text and "75.0%" in page.text
     assert '<svg class="trend"' in page.text and "Pesan per hari" in page.text
+    assert '<svg class="tone"' in page.text and "Nada pesan pelanggan per hari" in page.text
+    assert ": +1 / −1</title>" in page.text
     got = reader.get("/analytics/report.pdf?period=week")
     assert got.status_code == 200 and got.headers["content-type"] == "application/pdf"
     assert got.headers["content-disposition"].endswith('.pdf"')
