@@ -17,7 +17,6 @@ from __future__ import annotations
 import statistics
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
-from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import func, select
@@ -25,10 +24,7 @@ from sqlalchemy.orm import Session
 
 from niaga.analytics import rollups
 from niaga.analytics.periods import Period
-from niaga.automation import hours
-from niaga.automation.models import CsatSurvey, ResponseSample
-from niaga.automation.profile import load_profile
-from niaga.core import clock
+from niaga.automation.models import CsatSurvey
 from niaga.security.models import User
 
 BUCKETS = (("lt_1h", 3600), ("1_4h", 4 * 3600), ("4_8h", 8 * 3600), ("8_24h", 24 * 3600))
@@ -88,6 +84,8 @@ class Summary:
     csat_distribution: dict[int, int] = field(default_factory=dict)
     response_buckets: dict[str, int] = field(default_factory=dict)
     per_agent: list[dict[str, Any]] = field(default_factory=list)
+    # (who answered, wait, wait in opening hours) of each first response
+    waits: list[tuple[int | None, float, float]] = field(default_factory=list)
 
     def value(self, key: str) -> float | None:
         figure = self.figures.get(key)
@@ -137,7 +135,7 @@ def summary(session: Session, period: Period) -> Summary:
     figures += _csat(session, period, out)
     figures += _first_response(session, period, out)
     out.figures = {f.key: f for f in figures}
-    out.per_agent = _per_agent(session, period, totals)
+    out.per_agent = _per_agent(session, period, totals, out.waits)
     return out
 
 
@@ -166,29 +164,16 @@ def _csat(session: Session, period: Period, out: Summary) -> list[Figure]:
 
 def _first_response(session: Session, period: Period, out: Summary) -> list[Figure]:
     """The waits for a person's first reply: clock time, and business time by the profile's
-    opening hours and holidays."""
-    samples = session.execute(
-        select(ResponseSample.seconds, ResponseSample.created_at).where(
-            ResponseSample.created_at >= period.start, ResponseSample.created_at < period.end
-        )
-    ).all()
-    waits = sorted(float(seconds) for seconds, _ in samples)
+    opening hours and holidays (worked out by the rollups)."""
+    found = rollups.waits(session, period.first, period.last)
+    out.waits = found
+    waits = sorted(seconds for _, seconds, _ in found)
     buckets: Counter[str] = Counter({name: 0 for name, _ in BUCKETS} | {"gt_24h": 0})
     for seconds in waits:
         name = next((n for n, limit in BUCKETS if seconds < limit), "gt_24h")
         buckets[name] += 1
     out.response_buckets = dict(buckets)
-    profile = load_profile(session)
-    business = sorted(
-        hours.open_seconds(
-            profile.hours,
-            profile.holidays,
-            profile.timezone,
-            clock.as_utc(answered) - timedelta(seconds=float(seconds)),
-            clock.as_utc(answered),
-        )
-        for seconds, answered in samples
-    )
+    business = [b for _, _, b in found]
     median = round(statistics.median(waits)) if waits else None
     business_median = round(statistics.median(business)) if business else None
     return [
@@ -198,20 +183,18 @@ def _first_response(session: Session, period: Period, out: Summary) -> list[Figu
 
 
 def _per_agent(
-    session: Session, period: Period, totals: Counter[tuple[str, str]]
+    session: Session,
+    period: Period,
+    totals: Counter[tuple[str, str]],
+    found: list[tuple[int | None, float, float]],
 ) -> list[dict[str, Any]]:
     """Chats each person answered in the period, their median first response, and the tone
     of the customers' messages in those chats on the days they answered."""
     chats = rollups.agent_chats(session, period.first, period.last)
     waits: dict[int, list[float]] = defaultdict(list)
-    for user_id, seconds in session.execute(
-        select(ResponseSample.user_id, ResponseSample.seconds).where(
-            ResponseSample.user_id.is_not(None),
-            ResponseSample.created_at >= period.start,
-            ResponseSample.created_at < period.end,
-        )
-    ):
-        waits[int(user_id)].append(float(seconds))
+    for user_id, seconds, _ in found:
+        if user_id is not None:
+            waits[int(user_id)].append(seconds)
     tones: dict[int, Counter[str]] = defaultdict(Counter)
     for (metric, key), n in totals.items():
         if metric == "tone_agent" and n:

@@ -122,3 +122,20 @@ class Ga4Event(Base):
     next_try_at: Mapped[datetime | None]
     error: Mapped[str | None] = mapped_column(String(500))
     sent_at: Mapped[datetime | None]
+
+
+class ResponseWait(Base):
+    """A first response's wait, on the local day it was answered, in clock time and in the
+    business's opening hours (worked out once, when the day is rolled up, with the hours and
+    holidays of that time), so the figures never recompute opening hours per wait."""
+
+    __tablename__ = "analytics_waits"
+    __table_args__ = (Index("ix_analytics_waits_day", "day"),)
+
+    sample_id: Mapped[int] = mapped_column(
+        ForeignKey("response_samples.id", ondelete="CASCADE"), primary_key=True
+    )
+    day: Mapped[date] = mapped_column(Date)
+    user_id: Mapped[int | None]
+    seconds: Mapped[float]
+    business_seconds: Mapped[float]

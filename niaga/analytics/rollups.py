@@ -36,8 +36,11 @@ from niaga.analytics.counting import (
     REPLY_WINDOW,
     answered_within,
 )
-from niaga.analytics.models import ChatDay, DailyFigure, RollupState
-from niaga.analytics.periods import EARLIEST, period_of
+from niaga.analytics.models import ChatDay, DailyFigure, ResponseWait, RollupState
+from niaga.analytics.periods import EARLIEST, Period, period_of
+from niaga.automation import hours
+from niaga.automation.models import ResponseSample
+from niaga.automation.profile import load_profile
 from niaga.campaigns import pricing
 from niaga.campaigns.models import CampaignRecipient
 from niaga.contacts.models import Contact
@@ -61,6 +64,7 @@ class Day:
 
     figures: Counter[tuple[str, str]] = field(default_factory=Counter)
     chats: set[tuple[int, int]] = field(default_factory=set)  # (user id or 0, conversation)
+    waits: list[dict[str, Any]] = field(default_factory=list)  # first responses answered
 
 
 def local_day(at: datetime, zone: str) -> date:
@@ -126,6 +130,7 @@ def compute_day(session: Session, day: date, zone: str) -> Day:
         )
     )
     _tone(session, in_day, out)
+    _waits(session, p, day, out)
     for source, n, total in session.execute(
         select(Order.source, func.count(), func.coalesce(func.sum(Order.total), 0))
         .where(Order.created_at >= p.start, Order.created_at < p.end, Order.status != CANCELLED)
@@ -161,6 +166,39 @@ def _tone(session: Session, in_day: Any, out: Day) -> None:
             out.figures["tone_agent", f"{user_id}|{tone}"] += 1
 
 
+def _waits(session: Session, p: Period, day: date, out: Day) -> None:
+    """The day's first responses, with their wait in the business's opening hours."""
+    samples = session.execute(
+        select(
+            ResponseSample.id,
+            ResponseSample.user_id,
+            ResponseSample.seconds,
+            ResponseSample.created_at,
+        ).where(ResponseSample.created_at >= p.start, ResponseSample.created_at < p.end)
+    ).all()
+    if not samples:
+        return
+    profile = load_profile(session)
+    for sample_id, user_id, seconds, answered in samples:
+        at = clock.as_utc(answered)
+        business = hours.open_seconds(
+            profile.hours,
+            profile.holidays,
+            profile.timezone,
+            at - timedelta(seconds=float(seconds)),
+            at,
+        )
+        out.waits.append(
+            {
+                "sample_id": int(sample_id),
+                "day": day,
+                "user_id": user_id,
+                "seconds": float(seconds),
+                "business_seconds": float(business),
+            }
+        )
+
+
 def _lock(session: Session) -> None:
     """One writer of the rollups at a time (SQLite's write lock already is one)."""
     if session.get_bind().dialect.name == "postgresql":
@@ -174,6 +212,9 @@ def store_day(factory: sessionmaker[Session], day: date, zone: str) -> Day:
         figures = compute_day(s, day, zone)
         s.execute(delete(DailyFigure).where(DailyFigure.day == day))
         s.execute(delete(ChatDay).where(ChatDay.day == day))
+        s.execute(delete(ResponseWait).where(ResponseWait.day == day))
+        if figures.waits:
+            s.execute(insert(ResponseWait), figures.waits)
         rows = [
             {"day": day, "metric": m, "key": k, "value": v}
             for (m, k), v in figures.figures.items()
@@ -270,6 +311,7 @@ def refresh(factory: sessionmaker[Session], zone: str, margin: int = MARGIN) -> 
         if state is None or state.zone != zone:
             s.execute(delete(DailyFigure).where(DailyFigure.day.not_in(ordered or [today])))
             s.execute(delete(ChatDay).where(ChatDay.day.not_in(ordered or [today])))
+            s.execute(delete(ResponseWait).where(ResponseWait.day.not_in(ordered or [today])))
             state = state or RollupState(id=_STATE, zone=zone)
             s.add(state)
             settle = True
@@ -290,6 +332,7 @@ def rebuild(factory: sessionmaker[Session], zone: str) -> list[date]:
         s.execute(delete(RollupState))
         s.execute(delete(DailyFigure))
         s.execute(delete(ChatDay))
+        s.execute(delete(ResponseWait))
     return refresh(factory, zone)
 
 
@@ -379,4 +422,28 @@ def snapshot(session: Session) -> dict[str, Any]:
             select(ChatDay.day, ChatDay.user_id, ChatDay.conversation_id)
         )
     )
-    return {"figures": figures, "chats": chat_days}
+    waits = sorted(
+        (int(i), d.isoformat(), u, float(w), float(b))
+        for i, d, u, w, b in session.execute(
+            select(
+                ResponseWait.sample_id,
+                ResponseWait.day,
+                ResponseWait.user_id,
+                ResponseWait.seconds,
+                ResponseWait.business_seconds,
+            )
+        )
+    )
+    return {"figures": figures, "chats": chat_days, "waits": waits}
+
+
+def waits(session: Session, first: date, last: date) -> list[tuple[int | None, float, float]]:
+    """(who answered, wait, wait in opening hours) of each first response of the days."""
+    return [
+        (u, float(w), float(b))
+        for u, w, b in session.execute(
+            select(ResponseWait.user_id, ResponseWait.seconds, ResponseWait.business_seconds).where(
+                ResponseWait.day >= first, ResponseWait.day <= last
+            )
+        )
+    ]

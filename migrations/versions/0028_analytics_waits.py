@@ -1,0 +1,42 @@
+"""First responses' waits per local day, in clock and business time (rolled up)
+
+Revision ID: 0028
+Revises: 0027
+Create Date: 2026-12-07 11:20:00
+"""
+
+from collections.abc import Sequence
+
+import sqlalchemy as sa
+from alembic import op
+
+revision: str = "0028"
+down_revision: str | None = "0027"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+
+def upgrade() -> None:
+    op.create_table(
+        "analytics_waits",
+        sa.Column("sample_id", sa.Integer(), nullable=False),
+        sa.Column("day", sa.Date(), nullable=False),
+        sa.Column("user_id", sa.Integer(), nullable=True),
+        sa.Column("seconds", sa.Double(), nullable=False),
+        sa.Column("business_seconds", sa.Double(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["sample_id"],
+            ["response_samples.id"],
+            name=op.f("fk_analytics_waits_sample_id_response_samples"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("sample_id", name=op.f("pk_analytics_waits")),
+    )
+    op.create_index("ix_analytics_waits_day", "analytics_waits", ["day"])
+    # The rollups are cut again with the waits (the next round starts from the first day).
+    op.execute("DELETE FROM analytics_rollup_state")
+
+
+def downgrade() -> None:
+    op.drop_index("ix_analytics_waits_day", table_name="analytics_waits")
+    op.drop_table("analytics_waits")
