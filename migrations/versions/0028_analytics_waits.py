@@ -1,4 +1,5 @@
-"""First responses' waits per local day, in clock and business time (rolled up)
+"""First responses' waits per local day, in clock and business time; where each day's chats
+came from (rolled up)
 
 Revision ID: 0028
 Revises: 0027
@@ -22,6 +23,8 @@ def upgrade() -> None:
         sa.Column("sample_id", sa.Integer(), nullable=False),
         sa.Column("day", sa.Date(), nullable=False),
         sa.Column("user_id", sa.Integer(), nullable=True),
+        sa.Column("team_id", sa.Integer(), nullable=True),
+        sa.Column("conversation_id", sa.Integer(), nullable=False),
         sa.Column("seconds", sa.Double(), nullable=False),
         sa.Column("business_seconds", sa.Double(), nullable=False),
         sa.ForeignKeyConstraint(
@@ -33,10 +36,16 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("sample_id", name=op.f("pk_analytics_waits")),
     )
     op.create_index("ix_analytics_waits_day", "analytics_waits", ["day"])
+    with op.batch_alter_table("analytics_chat_days") as batch:
+        batch.add_column(
+            sa.Column("source", sa.String(length=24), nullable=False, server_default="")
+        )
     # The rollups are cut again with the waits (the next round starts from the first day).
     op.execute("DELETE FROM analytics_rollup_state")
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("analytics_chat_days") as batch:
+        batch.drop_column("source")
     op.drop_index("ix_analytics_waits_day", table_name="analytics_waits")
     op.drop_table("analytics_waits")

@@ -9,26 +9,23 @@ import statistics
 from collections import defaultdict
 from typing import Any, Literal
 
-from sqlalchemy import and_, func, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from niaga.analytics import origins, sentiment
+from niaga.analytics import origins, rollups, sentiment
 from niaga.analytics.counting import (
     ACCEPTED,
-    CANCELLED,
-    READ,
     REPLY_WINDOW,
-    answered_within,
     first_replies,
 )
 from niaga.analytics.metrics import percent
+from niaga.analytics.models import ChatDay, ResponseWait
 from niaga.analytics.periods import Period
-from niaga.automation.models import CsatSurvey, ResponseSample
+from niaga.automation.models import CsatSurvey
 from niaga.campaigns import service as campaigns
 from niaga.campaigns.models import Campaign, CampaignRecipient
 from niaga.contacts.models import Label
 from niaga.inbox.models import Conversation, ConversationLabel, Message
-from niaga.orders.models import Order
 from niaga.security.models import Team
 
 By = Literal["team", "label", "campaign", "template", "segment", "source"]
@@ -51,77 +48,49 @@ def breakdown(session: Session, period: Period, by: By) -> list[dict[str, Any]]:
 
 def _conversation_groups(session: Session, period: Period, by: By) -> list[dict[str, Any]]:
     """Messages, reads, orders, first responses and ratings by the conversation's team or
-    label (a conversation with two labels counts in both)."""
-    start, end = period.start, period.end
+    label (a conversation with two labels counts in both), from the daily rollups; first
+    responses by the team that answered."""
+    first, last = period.first, period.last
     if by == "team":
-        group = Conversation.team_id
         names = dict(session.execute(select(Team.id, Team.name)).all())
-
-        def joined(stmt: Any, conversation_id: Any) -> Any:
-            return stmt.join(Conversation, Conversation.id == conversation_id)
-
+        group, joined = Conversation.team_id, Conversation.id
     else:
-        group = ConversationLabel.label_id
         names = dict(session.execute(select(Label.id, Label.name)).all())
-
-        def joined(stmt: Any, conversation_id: Any) -> Any:
-            on = ConversationLabel.conversation_id == conversation_id
-            return stmt.join(ConversationLabel, on)
-
+        group, joined = ConversationLabel.label_id, ConversationLabel.conversation_id
     rows: dict[Any, dict[str, Any]] = defaultdict(
         lambda: {"sent": 0, "read": 0, "received": 0, "orders": 0, "revenue": 0, "chats": 0}
     )
-    in_period = and_(Message.created_at >= start, Message.created_at < end)
-    for key, direction, status, n in session.execute(
-        joined(
-            select(group, Message.direction, Message.status, func.count()).select_from(Message),
-            Message.conversation_id,
-        )
-        .where(in_period)
-        .group_by(group, Message.direction, Message.status)
-    ):
-        row = rows[key]
-        if direction == "in":
-            row["received"] += int(n)
-        elif status in ACCEPTED:
-            row["sent"] += int(n)
-            row["read"] += int(n) if status in READ else 0
+    for (metric, key), n in rollups.sums(session, first, last).items():
+        kind, _, name = metric.partition(".")
+        if kind == by and n:
+            rows[int(key) if key else None][name] += n
     for key, n in session.execute(
-        joined(
-            select(group, func.count(func.distinct(Message.conversation_id))).select_from(Message),
-            Message.conversation_id,
-        )
-        .where(in_period, Message.direction == "in")
+        select(group, func.count(func.distinct(ChatDay.conversation_id)))
+        .select_from(ChatDay)
+        .join(joined.class_, joined == ChatDay.conversation_id)
+        .where(ChatDay.user_id == rollups.CUSTOMER, ChatDay.day >= first, ChatDay.day <= last)
         .group_by(group)
     ):
         rows[key]["chats"] = int(n)
-    for key, n, total in session.execute(
-        joined(
-            select(group, func.count(func.distinct(Order.id)), func.sum(Order.total)).select_from(
-                Order
-            ),
-            Order.conversation_id,
-        )
-        .where(Order.created_at >= start, Order.created_at < end, Order.status != CANCELLED)
-        .group_by(group)
-    ):
-        rows[key]["orders"], rows[key]["revenue"] = int(n), int(total or 0)
     waits: dict[Any, list[float]] = defaultdict(list)
-    for key, seconds in session.execute(
-        joined(
-            select(group, ResponseSample.seconds).select_from(ResponseSample),
-            ResponseSample.conversation_id,
-        ).where(ResponseSample.created_at >= start, ResponseSample.created_at < end)
-    ):
+    wait = select(
+        ResponseWait.team_id if by == "team" else ConversationLabel.label_id, ResponseWait.seconds
+    ).where(ResponseWait.day >= first, ResponseWait.day <= last)
+    if by == "label":
+        wait = wait.join(
+            ConversationLabel, ConversationLabel.conversation_id == ResponseWait.conversation_id
+        )
+    for key, seconds in session.execute(wait):
         waits[key].append(float(seconds))
     ratings: dict[Any, list[int]] = defaultdict(list)
     for key, rating in session.execute(
-        joined(
-            select(group, CsatSurvey.rating).select_from(CsatSurvey), CsatSurvey.conversation_id
-        ).where(
+        select(group, CsatSurvey.rating)
+        .select_from(CsatSurvey)
+        .join(joined.class_, joined == CsatSurvey.conversation_id)
+        .where(
             CsatSurvey.rating.is_not(None),
-            CsatSurvey.answered_at >= start,
-            CsatSurvey.answered_at < end,
+            CsatSurvey.answered_at >= period.start,
+            CsatSurvey.answered_at < period.end,
         )
     ):
         ratings[key].append(int(rating))
@@ -201,23 +170,12 @@ def _reply_tones(session: Session, ids: list[int]) -> dict[int, dict[str, int]]:
 
 
 def _templates(session: Session, period: Period) -> list[dict[str, Any]]:
-    """Each template sent in the period: sent, read, answered within 24 hours."""
-    sent = session.execute(
-        select(Message.conversation_id, Message.created_at, Message.status, Message.content).where(
-            Message.direction == "out",
-            Message.type == "template",
-            Message.status.in_(ACCEPTED),
-            Message.created_at >= period.start,
-            Message.created_at < period.end,
-        )
-    ).all()
-    answers = answered_within(session, period, [(c, at) for c, at, _, _ in sent])
+    """Each template sent in the period: sent, read, answered within 24 hours (rollups)."""
     rows: dict[str, dict[str, int]] = defaultdict(lambda: {"sent": 0, "read": 0, "replied": 0})
-    for (_, _, status, content), answered in zip(sent, answers, strict=True):
-        row = rows[str((content or {}).get("name") or NONE)]
-        row["sent"] += 1
-        row["read"] += 1 if status in READ else 0
-        row["replied"] += 1 if answered else 0
+    for (metric, key), n in rollups.sums(session, period.first, period.last).items():
+        kind, _, name = metric.partition(".")
+        if kind == "template" and n:
+            rows[key or NONE]["replied" if name == "answered" else name] += n
     return [
         {
             "name": name,

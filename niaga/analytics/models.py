@@ -62,6 +62,9 @@ class ChatDay(Base):
     day: Mapped[date] = mapped_column(Date, primary_key=True)
     user_id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
     conversation_id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    # For the customer's row: where the chat came from that day ("ad", "link:<id>",
+    # "campaign"; empty: a chat they started), see :mod:`niaga.analytics.dimensions`.
+    source: Mapped[str] = mapped_column(String(24), default="", server_default="")
 
 
 class RollupState(Base):
@@ -137,5 +140,7 @@ class ResponseWait(Base):
     )
     day: Mapped[date] = mapped_column(Date)
     user_id: Mapped[int | None]
+    team_id: Mapped[int | None]
+    conversation_id: Mapped[int]
     seconds: Mapped[float]
     business_seconds: Mapped[float]

@@ -27,7 +27,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import and_, delete, func, insert, or_, select, text
 from sqlalchemy.orm import Session, sessionmaker
 
-from niaga.analytics import sentiment
+from niaga.analytics import dimensions, sentiment
 from niaga.analytics.counting import (
     ACCEPTED,
     CANCELLED,
@@ -46,7 +46,7 @@ from niaga.campaigns.models import CampaignRecipient
 from niaga.contacts.models import Contact
 from niaga.core import clock
 from niaga.core.db import transaction
-from niaga.inbox.models import Message, MessageStatusEvent
+from niaga.inbox.models import Conversation, Message, MessageStatusEvent
 from niaga.orders.models import Order
 
 MARGIN = 10_000
@@ -65,6 +65,7 @@ class Day:
     figures: Counter[tuple[str, str]] = field(default_factory=Counter)
     chats: set[tuple[int, int]] = field(default_factory=set)  # (user id or 0, conversation)
     waits: list[dict[str, Any]] = field(default_factory=list)  # first responses answered
+    sources: dict[int, str] = field(default_factory=dict)  # where the day's chats came from
 
 
 def local_day(at: datetime, zone: str) -> date:
@@ -93,19 +94,24 @@ def compute_day(session: Session, day: date, zone: str) -> Day:
         select(func.count()).select_from(Message).where(Message.direction == "in", in_day)
     )
     add({("received", ""): int(received or 0)})
-    started = [
-        (c, at)
-        for c, at in session.execute(
-            select(Message.conversation_id, Message.created_at).where(
-                Message.direction == "out",
-                Message.type == "template",
-                Message.status.in_(ACCEPTED),
-                in_day,
-            )
+    templates = session.execute(
+        select(Message.conversation_id, Message.created_at, Message.status, Message.content).where(
+            Message.direction == "out",
+            Message.type == "template",
+            Message.status.in_(ACCEPTED),
+            in_day,
         )
-    ]
-    add({("templates", ""): len(started)})
-    add({("templates_answered", ""): sum(answered_within(session, p, started))})
+    ).all()
+    answered = answered_within(session, p, [(c, at) for c, at, _, _ in templates])
+    add({("templates", ""): len(templates)})
+    add({("templates_answered", ""): sum(answered)})
+    dimensions.templates(
+        out.figures,
+        [(status, str((content or {}).get("name") or "")) for _, _, status, content in templates],
+        answered,
+    )
+    dimensions.groups(session, p, out.figures)
+    out.sources = dimensions.origins(session, p, out.figures)
     charged = pricing.billable(
         session.execute(
             select(Contact.phone, Contact.wa_id, Message.pricing)
@@ -172,14 +178,18 @@ def _waits(session: Session, p: Period, day: date, out: Day) -> None:
         select(
             ResponseSample.id,
             ResponseSample.user_id,
+            Conversation.team_id,  # the chat's team when the day is cut, as for messages
+            ResponseSample.conversation_id,
             ResponseSample.seconds,
             ResponseSample.created_at,
-        ).where(ResponseSample.created_at >= p.start, ResponseSample.created_at < p.end)
+        )
+        .join(Conversation, Conversation.id == ResponseSample.conversation_id)
+        .where(ResponseSample.created_at >= p.start, ResponseSample.created_at < p.end)
     ).all()
     if not samples:
         return
     profile = load_profile(session)
-    for sample_id, user_id, seconds, answered in samples:
+    for sample_id, user_id, team_id, conversation_id, seconds, answered in samples:
         at = clock.as_utc(answered)
         business = hours.open_seconds(
             profile.hours,
@@ -193,6 +203,8 @@ def _waits(session: Session, p: Period, day: date, out: Day) -> None:
                 "sample_id": int(sample_id),
                 "day": day,
                 "user_id": user_id,
+                "team_id": team_id,
+                "conversation_id": int(conversation_id),
                 "seconds": float(seconds),
                 "business_seconds": float(business),
             }
@@ -222,7 +234,15 @@ def store_day(factory: sessionmaker[Session], day: date, zone: str) -> Day:
         ]
         if rows:
             s.execute(insert(DailyFigure), rows)
-        chats = [{"day": day, "user_id": u, "conversation_id": c} for u, c in figures.chats]
+        chats = [
+            {
+                "day": day,
+                "user_id": u,
+                "conversation_id": c,
+                "source": figures.sources.get(c, "") if u == CUSTOMER else "",
+            }
+            for u, c in figures.chats
+        ]
         if chats:
             s.execute(insert(ChatDay), chats)
     return figures
@@ -417,9 +437,9 @@ def snapshot(session: Session) -> dict[str, Any]:
         )
     }
     chat_days = sorted(
-        (d.isoformat(), int(u), int(c))
-        for d, u, c in session.execute(
-            select(ChatDay.day, ChatDay.user_id, ChatDay.conversation_id)
+        (d.isoformat(), int(u), int(c), str(src))
+        for d, u, c, src in session.execute(
+            select(ChatDay.day, ChatDay.user_id, ChatDay.conversation_id, ChatDay.source)
         )
     )
     waits = sorted(

@@ -102,6 +102,7 @@ def test_owner_and_analyst_read_the_dashboard_agents_do_not(
                 received_at=clock.now(),
             )
         )
+    rollups.refresh(factory, "Asia/Jakarta")
     by_source = owner.get("/analytics?by=source").text.split('id="split"')[1]
     assert "Chat dari pelanggan sendiri" in by_source and "<th>Chat</th>" in by_source
     assert owner.get("/analytics?by=segment").status_code == 200

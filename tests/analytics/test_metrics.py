@@ -287,6 +287,7 @@ def test_the_figures_split_by_team_label_campaign_and_template(
                 s.add(ConversationLabel(conversation_id=chat.id, label_id=complaint.id))
         for message in s.scalars(select(Message).where(Message.type == "template")):
             message.content = {"type": "template", "name": "promo_pekan", "language": "id"}
+    rollups.rebuild(shop, "Asia/Jakarta")  # a day is cut with its chats' teams and labels
     with shop() as s:
         teams = breakdowns.breakdown(s, WEEK, "team")
         labels = breakdowns.breakdown(s, WEEK, "label")
@@ -402,16 +403,14 @@ def test_the_figures_split_by_segment_and_by_where_customers_came_from(
                 Segment(name="Semua", rule={"conditions": []}),
             ]
         )
+    rollups.rebuild(shop, "Asia/Jakarta")  # referrals and link starts came in afterwards
     with shop() as s:
         sources = breakdowns.breakdown(s, WEEK, "source")
         audiences = breakdowns.breakdown(s, WEEK, "segment")
-    assert [
-        (r["source"], r["name"], r["chats"], r["received"], r["orders"], r["revenue"])
-        for r in sources
-    ] == [
-        ("ad", "Ad (Click-to-WhatsApp)", 1, 1, 0, 0),
-        ("click_to_chat", "Bio Instagram", 1, 1, 1, 200_000),
-        ("campaign", "Campaign", 1, 1, 1, 150_000),
+    assert [(r["source"], r["name"], r["chats"], r["orders"], r["revenue"]) for r in sources] == [
+        ("ad", "Ad (Click-to-WhatsApp)", 1, 0, 0),
+        ("click_to_chat", "Bio Instagram", 1, 1, 200_000),
+        ("campaign", "Campaign", 1, 1, 150_000),
     ]
     assert [r["conversion_rate"] for r in sources] == [0.0, 100.0, 100.0]
     strip = ("id", "name")
