@@ -272,7 +272,7 @@ def timed(fn: Any, runs: int = 5) -> tuple[float, Any]:
     return statistics.median(times), out
 
 
-def report_figures(url: str) -> None:
+def report_figures(url: str, rebuild: bool = True) -> None:
     """The rollups from scratch, and the monthly report in process."""
     from niaga.analytics import report, rollups
     from niaga.analytics.periods import period_of
@@ -281,9 +281,10 @@ def report_figures(url: str) -> None:
 
     engine = make_engine(url)
     factory = make_sessionmaker(engine)
-    t = time.monotonic()
-    days = rollups.rebuild(factory, ZONE)
-    print(f"rollups rebuilt: {len(days)} days in {time.monotonic() - t:.1f} s", flush=True)
+    if rebuild:
+        t = time.monotonic()
+        days = rollups.rebuild(factory, ZONE)
+        print(f"rollups rebuilt: {len(days)} days in {time.monotonic() - t:.1f} s", flush=True)
     today = rollups.local_day(datetime.now(UTC), ZONE)
     month = period_of("month", today.replace(day=1) - timedelta(days=1), ZONE)
     settings = get_settings()
@@ -469,9 +470,10 @@ def main() -> None:
     ap.add_argument("--keep", action="store_true", help="keep the seeded database")
     ap.add_argument("--url", help="a database seeded by an earlier --keep run")
     ap.add_argument("--token", help="its API token (printed by that run)")
+    ap.add_argument("--no-rebuild", action="store_true", help="with --url: keep its rollups")
     a = ap.parse_args()
     if a.url:
-        report_figures(a.url)
+        report_figures(a.url, rebuild=not a.no_rebuild)
         serve_figures(a.url, a.token, a.status_rate, a.status_seconds)
         return
     with fresh_database(a.db, keep=a.keep) as url:

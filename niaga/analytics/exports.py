@@ -118,7 +118,11 @@ def _rows(factory: sessionmaker[Session], kind: str, period: Period) -> Iterator
     stmt = KINDS[kind](period)
     yield [c.name for c in stmt.selected_columns]
     with factory() as session:
-        result = session.execute(stmt.order_by(stmt.selected_columns[0])).yield_per(BATCH)
+        # yield_per before executing: a server-side cursor on PostgreSQL (psycopg would
+        # otherwise fetch the whole result into memory at once); SQLite steps its cursor.
+        result = session.execute(
+            stmt.order_by(stmt.selected_columns[0]).execution_options(yield_per=BATCH)
+        )
         for row in result:
             yield [_when(v) if hasattr(v, "tzinfo") else v for v in row]
 
