@@ -1,5 +1,5 @@
 """First responses' waits per local day, in clock and business time; where each day's chats
-came from (rolled up)
+came from; distinct chats of ended weeks and months (rolled up)
 
 Revision ID: 0028
 Revises: 0027
@@ -36,6 +36,17 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("sample_id", name=op.f("pk_analytics_waits")),
     )
     op.create_index("ix_analytics_waits_day", "analytics_waits", ["day"])
+    op.create_table(
+        "analytics_period_counts",
+        sa.Column("first", sa.Date(), nullable=False),
+        sa.Column("last", sa.Date(), nullable=False),
+        sa.Column("metric", sa.String(length=32), nullable=False),
+        sa.Column("key", sa.String(length=32), nullable=False),
+        sa.Column("value", sa.BigInteger(), nullable=False),
+        sa.PrimaryKeyConstraint(
+            "first", "last", "metric", "key", name=op.f("pk_analytics_period_counts")
+        ),
+    )
     with op.batch_alter_table("analytics_chat_days") as batch:
         batch.add_column(
             sa.Column("source", sa.String(length=24), nullable=False, server_default="")
@@ -45,6 +56,7 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    op.drop_table("analytics_period_counts")
     with op.batch_alter_table("analytics_chat_days") as batch:
         batch.drop_column("source")
     op.drop_index("ix_analytics_waits_day", table_name="analytics_waits")

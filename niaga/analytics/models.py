@@ -144,3 +144,17 @@ class ResponseWait(Base):
     conversation_id: Mapped[int]
     seconds: Mapped[float]
     business_seconds: Mapped[float]
+
+
+class PeriodCount(Base):
+    """A count that days cannot add up (distinct chats over a week or a month, per person;
+    the customer as ``0``), kept for periods that have ended and counted again whenever one
+    of their days is cut, so reading a past period never counts them."""
+
+    __tablename__ = "analytics_period_counts"
+
+    first: Mapped[date] = mapped_column(Date, primary_key=True)
+    last: Mapped[date] = mapped_column(Date, primary_key=True)
+    metric: Mapped[str] = mapped_column(String(32), primary_key=True)
+    key: Mapped[str] = mapped_column(String(32), primary_key=True)
+    value: Mapped[int] = mapped_column(BigInteger)

@@ -36,7 +36,13 @@ from niaga.analytics.counting import (
     REPLY_WINDOW,
     answered_within,
 )
-from niaga.analytics.models import ChatDay, DailyFigure, ResponseWait, RollupState
+from niaga.analytics.models import (
+    ChatDay,
+    DailyFigure,
+    PeriodCount,
+    ResponseWait,
+    RollupState,
+)
 from niaga.analytics.periods import EARLIEST, Period, period_of
 from niaga.automation import hours
 from niaga.automation.models import ResponseSample
@@ -325,6 +331,10 @@ def refresh(factory: sessionmaker[Session], zone: str, margin: int = MARGIN) -> 
     ordered = sorted(d for d in days if EARLIEST <= d <= today)
     for day in ordered:
         store_day(factory, day, zone)
+    if state is None or state.zone != zone:
+        with transaction(factory) as s:
+            s.execute(delete(PeriodCount))
+    _count_periods(factory, ordered, zone)
     with transaction(factory) as s:
         _lock(s)
         state = s.get(RollupState, _STATE)
@@ -353,6 +363,7 @@ def rebuild(factory: sessionmaker[Session], zone: str) -> list[date]:
         s.execute(delete(DailyFigure))
         s.execute(delete(ChatDay))
         s.execute(delete(ResponseWait))
+        s.execute(delete(PeriodCount))
     days = refresh(factory, zone)
     _analyze(factory)
     return days
@@ -366,7 +377,12 @@ def _analyze(factory: sessionmaker[Session]) -> None:
     if engine.dialect.name != "postgresql":
         return
     with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as c:
-        for table in ("analytics_daily", "analytics_chat_days", "analytics_waits"):
+        for table in (
+            "analytics_daily",
+            "analytics_chat_days",
+            "analytics_waits",
+            "analytics_period_counts",
+        ):
             c.execute(text(f"VACUUM (ANALYZE) {table}"))
 
 
@@ -415,26 +431,66 @@ def daily(session: Session, first: date, last: date) -> list[dict[str, Any]]:
 
 def chats(session: Session, first: date, last: date) -> int:
     """Distinct conversations the customer wrote in over the days."""
-    return int(
-        session.scalar(
-            select(func.count(func.distinct(ChatDay.conversation_id))).where(
-                ChatDay.user_id == CUSTOMER, ChatDay.day >= first, ChatDay.day <= last
-            )
-        )
-        or 0
-    )
+    return _distinct_chats(session, first, last).get(CUSTOMER, 0)
 
 
 def agent_chats(session: Session, first: date, last: date) -> dict[int, int]:
     """Distinct conversations each person answered over the days."""
-    return {
+    return {u: n for u, n in _distinct_chats(session, first, last).items() if u != CUSTOMER}
+
+
+def _distinct_chats(session: Session, first: date, last: date) -> dict[int, int]:
+    """Distinct chats over the days per person (the customer as 0): kept for a week or month
+    that has ended (:func:`_count_periods`), counted from the chat days otherwise."""
+    kept = {
+        int(k): int(v)
+        for k, v in session.execute(
+            select(PeriodCount.key, PeriodCount.value).where(
+                PeriodCount.first == first,
+                PeriodCount.last == last,
+                PeriodCount.metric == "chats",
+            )
+        )
+    }
+    return kept or _count_chats(session, first, last)
+
+
+def _count_chats(session: Session, first: date, last: date) -> dict[int, int]:
+    found = {
         int(u): int(n)
         for u, n in session.execute(
             select(ChatDay.user_id, func.count(func.distinct(ChatDay.conversation_id)))
-            .where(ChatDay.user_id != CUSTOMER, ChatDay.day >= first, ChatDay.day <= last)
+            .where(ChatDay.day >= first, ChatDay.day <= last)
             .group_by(ChatDay.user_id)
         )
     }
+    return {CUSTOMER: 0} | found
+
+
+def _count_periods(factory: sessionmaker[Session], days: list[date], zone: str) -> None:
+    """Count again the distinct chats of every week and month that has ended and holds one of
+    ``days`` (which were just cut), so reading an ended period never counts them."""
+    today = local_day(clock.now(), zone)
+    periods = {
+        (p.first, p.last)
+        for day in days
+        for p in (period_of("week", day, zone), period_of("month", day, zone))
+        if p.last < today
+    }
+    for first, last in sorted(periods):
+        with transaction(factory) as s:
+            _lock(s)
+            counted = _count_chats(s, first, last)
+            s.execute(
+                delete(PeriodCount).where(PeriodCount.first == first, PeriodCount.last == last)
+            )
+            s.execute(
+                insert(PeriodCount),
+                [
+                    {"first": first, "last": last, "metric": "chats", "key": str(u), "value": n}
+                    for u, n in counted.items()
+                ],
+            )
 
 
 def refreshed_at(session: Session) -> datetime | None:
@@ -468,7 +524,19 @@ def snapshot(session: Session) -> dict[str, Any]:
             )
         )
     )
-    return {"figures": figures, "chats": chat_days, "waits": waits}
+    periods = sorted(
+        (f.isoformat(), t.isoformat(), m, k, int(v))
+        for f, t, m, k, v in session.execute(
+            select(
+                PeriodCount.first,
+                PeriodCount.last,
+                PeriodCount.metric,
+                PeriodCount.key,
+                PeriodCount.value,
+            )
+        )
+    )
+    return {"figures": figures, "chats": chat_days, "waits": waits, "periods": periods}
 
 
 def waits(session: Session, first: date, last: date) -> list[tuple[int | None, float, float]]:
