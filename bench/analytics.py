@@ -349,6 +349,21 @@ async def post_at(url: str, bodies: list[tuple[bytes, str]], per_second: float) 
     return time.monotonic() - started
 
 
+def reset_today(url: str) -> None:
+    """A reused database: today's sends back to 'sent' without their status events, so the
+    status webhooks move them again."""
+    from sqlalchemy import delete, update
+
+    from niaga.core.db import make_engine, make_sessionmaker, transaction
+    from niaga.inbox.models import Message, MessageStatusEvent
+
+    engine = make_engine(url)
+    with transaction(make_sessionmaker(engine)) as s:
+        s.execute(update(Message).where(Message.wamid.like("wamid.TODAY%")).values(status="sent"))
+        s.execute(delete(MessageStatusEvent).where(MessageStatusEvent.wamid.like("wamid.TODAY%")))
+    engine.dispose()
+
+
 def delivered_today(url: str) -> tuple[int, int]:
     """Today's delivered count in the raw records and in the rollups."""
     from sqlalchemy import func, select
@@ -409,7 +424,7 @@ def serve_figures(url: str, token: str, status_rate: int, status_seconds: int) -
                 runs=3,
             )
             assert r.status_code == 200, r.text[:500]
-            print(f"  split by {by} (a month, raw records): {ms:.0f} ms median", flush=True)
+            print(f"  split by {by} (a month): {ms:.0f} ms median", flush=True)
 
         per_body = 50
         n = min(TODAY_SENT, status_rate * status_seconds)
@@ -474,6 +489,7 @@ def main() -> None:
     a = ap.parse_args()
     if a.url:
         report_figures(a.url, rebuild=not a.no_rebuild)
+        reset_today(a.url)
         serve_figures(a.url, a.token, a.status_rate, a.status_seconds)
         return
     with fresh_database(a.db, keep=a.keep) as url:
