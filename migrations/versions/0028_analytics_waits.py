@@ -1,5 +1,6 @@
 """First responses' waits per local day, in clock and business time; where each day's chats
-came from; distinct chats of ended weeks and months (rolled up)
+came from; resolution times; distinct chats of ended
+weeks and months (rolled up)
 
 Revision ID: 0028
 Revises: 0027
@@ -37,6 +38,23 @@ def upgrade() -> None:
     )
     op.create_index("ix_analytics_waits_day", "analytics_waits", ["day"])
     op.create_table(
+        "analytics_resolutions",
+        sa.Column("activity_id", sa.Integer(), nullable=False),
+        sa.Column("day", sa.Date(), nullable=False),
+        sa.Column("conversation_id", sa.Integer(), nullable=False),
+        sa.Column("team_id", sa.Integer(), nullable=True),
+        sa.Column("seconds", sa.Double(), nullable=False),
+        sa.Column("business_seconds", sa.Double(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["activity_id"],
+            ["conversation_activities.id"],
+            name=op.f("fk_analytics_resolutions_activity_id_conversation_activities"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("activity_id", name=op.f("pk_analytics_resolutions")),
+    )
+    op.create_index("ix_analytics_resolutions_day", "analytics_resolutions", ["day"])
+    op.create_table(
         "analytics_period_counts",
         sa.Column("first", sa.Date(), nullable=False),
         sa.Column("last", sa.Date(), nullable=False),
@@ -57,6 +75,8 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.drop_table("analytics_period_counts")
+    op.drop_index("ix_analytics_resolutions_day", table_name="analytics_resolutions")
+    op.drop_table("analytics_resolutions")
     with op.batch_alter_table("analytics_chat_days") as batch:
         batch.drop_column("source")
     op.drop_index("ix_analytics_waits_day", table_name="analytics_waits")

@@ -53,6 +53,11 @@ FORMULAS = {
     "first_response_business_median": (
         "The same wait counting only the opening hours (nights, closed days and holidays left out)."
     ),
+    "resolution_median": (
+        "Half the chats resolved took less than this from the customer's first message since "
+        "the chat was last resolved (clock time)."
+    ),
+    "resolution_business_median": "The same time counting only the opening hours.",
     "positive_share": (
         "Customers' written messages that sound pleased ÷ their written messages × 100 % "
         "(read by Niaga's Indonesian and English lexicon, slang and emoji included)."
@@ -83,6 +88,7 @@ class Summary:
     failures: dict[str, int] = field(default_factory=dict)
     csat_distribution: dict[int, int] = field(default_factory=dict)
     response_buckets: dict[str, int] = field(default_factory=dict)
+    resolution_buckets: dict[str, int] = field(default_factory=dict)
     per_agent: list[dict[str, Any]] = field(default_factory=list)
     # (who answered, wait, wait in opening hours) of each first response
     waits: list[tuple[int | None, float, float]] = field(default_factory=list)
@@ -134,6 +140,7 @@ def summary(session: Session, period: Period) -> Summary:
     ]
     figures += _csat(session, period, out)
     figures += _first_response(session, period, out)
+    figures += _resolution(session, period, out)
     out.figures = {f.key: f for f in figures}
     out.per_agent = _per_agent(session, period, totals, out.waits)
     return out
@@ -179,6 +186,34 @@ def _first_response(session: Session, period: Period, out: Summary) -> list[Figu
     return [
         Figure("first_response_median", median, None, len(waits), "seconds"),
         Figure("first_response_business_median", business_median, None, len(business), "seconds"),
+    ]
+
+
+def _resolution(session: Session, period: Period, out: Summary) -> list[Figure]:
+    """How long chats took to resolve, from the customer's first message since the chat's
+    previous resolution: medians in clock time and in opening hours, and buckets."""
+    found = rollups.resolutions(session, period.first, period.last)
+    times = sorted(seconds for seconds, _ in found)
+    buckets: Counter[str] = Counter({name: 0 for name, _ in BUCKETS} | {"gt_24h": 0})
+    for seconds in times:
+        buckets[next((n for n, limit in BUCKETS if seconds < limit), "gt_24h")] += 1
+    out.resolution_buckets = dict(buckets)
+    business = [b for _, b in found]
+    return [
+        Figure(
+            "resolution_median",
+            round(statistics.median(times)) if times else None,
+            None,
+            len(times),
+            "seconds",
+        ),
+        Figure(
+            "resolution_business_median",
+            round(statistics.median(business)) if business else None,
+            None,
+            len(business),
+            "seconds",
+        ),
     ]
 
 

@@ -158,3 +158,20 @@ class PeriodCount(Base):
     metric: Mapped[str] = mapped_column(String(32), primary_key=True)
     key: Mapped[str] = mapped_column(String(32), primary_key=True)
     value: Mapped[int] = mapped_column(BigInteger)
+
+
+class ResolutionTime(Base):
+    """A chat resolved: how long since the customer's first message after its previous
+    resolution, in clock time and in opening hours, on the local day it was resolved."""
+
+    __tablename__ = "analytics_resolutions"
+    __table_args__ = (Index("ix_analytics_resolutions_day", "day"),)
+
+    activity_id: Mapped[int] = mapped_column(
+        ForeignKey("conversation_activities.id", ondelete="CASCADE"), primary_key=True
+    )
+    day: Mapped[date] = mapped_column(Date)
+    conversation_id: Mapped[int]
+    team_id: Mapped[int | None]
+    seconds: Mapped[float]
+    business_seconds: Mapped[float]

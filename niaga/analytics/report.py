@@ -28,6 +28,8 @@ ORDER = (
     "csat_good_share",
     "first_response_median",
     "first_response_business_median",
+    "resolution_median",
+    "resolution_business_median",
     "positive_share",
     "negative_share",
 )
@@ -73,6 +75,7 @@ def build(
         "failures": now.failures,
         "csat_distribution": now.csat_distribution,
         "response_buckets": now.response_buckets,
+        "resolution_buckets": now.resolution_buckets,
         "per_agent": now.per_agent,
         "recommendations": [
             {"code": r.code, "evidence": r.evidence} for r in reading.recommendations(now, bands)

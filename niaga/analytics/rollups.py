@@ -40,6 +40,7 @@ from niaga.analytics.models import (
     ChatDay,
     DailyFigure,
     PeriodCount,
+    ResolutionTime,
     ResponseWait,
     RollupState,
 )
@@ -52,7 +53,8 @@ from niaga.campaigns.models import CampaignRecipient
 from niaga.contacts.models import Contact
 from niaga.core import clock
 from niaga.core.db import transaction
-from niaga.inbox.models import Conversation, Message, MessageStatusEvent
+from niaga.inbox.models import Conversation, ConversationActivity, Message, MessageStatusEvent
+from niaga.inbox.statuses import chunks
 from niaga.orders.models import Order
 
 MARGIN = 10_000
@@ -60,6 +62,7 @@ ORDER_OVERLAP = timedelta(minutes=10)
 SETTLE_DAYS = 35
 SETTLE_EVERY = timedelta(hours=1)
 CUSTOMER = 0  # ChatDay.user_id of the customer writing in
+RESOLUTION_LOOKBACK = timedelta(days=365)
 _LOCK = 7_306_251  # PostgreSQL advisory lock: one writer of the rollups at a time
 _STATE = 1
 
@@ -72,6 +75,7 @@ class Day:
     chats: set[tuple[int, int]] = field(default_factory=set)  # (user id or 0, conversation)
     waits: list[dict[str, Any]] = field(default_factory=list)  # first responses answered
     sources: dict[int, str] = field(default_factory=dict)  # where the day's chats came from
+    resolutions: list[dict[str, Any]] = field(default_factory=list)  # chats resolved
 
 
 def local_day(at: datetime, zone: str) -> date:
@@ -143,6 +147,7 @@ def compute_day(session: Session, day: date, zone: str) -> Day:
     )
     _tone(session, in_day, out)
     _waits(session, p, day, out)
+    _resolutions(session, p, day, out)
     for source, n, total in session.execute(
         select(Order.source, func.count(), func.coalesce(func.sum(Order.total), 0))
         .where(Order.created_at >= p.start, Order.created_at < p.end, Order.status != CANCELLED)
@@ -217,6 +222,64 @@ def _waits(session: Session, p: Period, day: date, out: Day) -> None:
         )
 
 
+def _resolutions(session: Session, p: Period, day: date, out: Day) -> None:
+    """The chats resolved that day, each timed from the customer's first message after the
+    chat's previous resolution (none since: nothing to time). Looks back a year at most."""
+    a = ConversationActivity
+    resolved = [
+        (int(i), int(c), clock.as_utc(at), team)
+        for i, c, at, data, team in session.execute(
+            select(a.id, a.conversation_id, a.created_at, a.data, Conversation.team_id)
+            .join(Conversation, Conversation.id == a.conversation_id)
+            .where(a.kind == "status", a.created_at >= p.start, a.created_at < p.end)
+        )
+        if (data or {}).get("status") == "resolved"
+    ]
+    if not resolved:
+        return
+    since = p.start - RESOLUTION_LOOKBACK
+    chats = sorted({c for _, c, _, _ in resolved})
+    earlier: dict[int, list[datetime]] = {}
+    written: dict[int, list[datetime]] = {}
+    for part in chunks(chats):
+        for c, at, data in session.execute(
+            select(a.conversation_id, a.created_at, a.data).where(
+                a.conversation_id.in_(part), a.kind == "status", a.created_at >= since
+            )
+        ):
+            if (data or {}).get("status") == "resolved":
+                earlier.setdefault(int(c), []).append(clock.as_utc(at))
+        for c, at in session.execute(
+            select(Message.conversation_id, Message.created_at).where(
+                Message.conversation_id.in_(part),
+                Message.direction == "in",
+                Message.created_at >= since,
+                Message.created_at < p.end,
+            )
+        ):
+            written.setdefault(int(c), []).append(clock.as_utc(at))
+    for times in (*earlier.values(), *written.values()):
+        times.sort()
+    profile = load_profile(session)
+    for activity_id, c, at, team in resolved:
+        before = [t for t in earlier.get(c, []) if t < at]
+        after = before[-1] if before else since
+        start = next((t for t in written.get(c, []) if after < t <= at), None)
+        if start is None:
+            continue
+        business = hours.open_seconds(profile.hours, profile.holidays, profile.timezone, start, at)
+        out.resolutions.append(
+            {
+                "activity_id": activity_id,
+                "day": day,
+                "conversation_id": c,
+                "team_id": team,
+                "seconds": (at - start).total_seconds(),
+                "business_seconds": float(business),
+            }
+        )
+
+
 def _lock(session: Session) -> None:
     """One writer of the rollups at a time (SQLite's write lock already is one)."""
     if session.get_bind().dialect.name == "postgresql":
@@ -231,6 +294,9 @@ def store_day(factory: sessionmaker[Session], day: date, zone: str) -> Day:
         s.execute(delete(DailyFigure).where(DailyFigure.day == day))
         s.execute(delete(ChatDay).where(ChatDay.day == day))
         s.execute(delete(ResponseWait).where(ResponseWait.day == day))
+        s.execute(delete(ResolutionTime).where(ResolutionTime.day == day))
+        if figures.resolutions:
+            s.execute(insert(ResolutionTime), figures.resolutions)
         if figures.waits:
             s.execute(insert(ResponseWait), figures.waits)
         rows = [
@@ -342,6 +408,7 @@ def refresh(factory: sessionmaker[Session], zone: str, margin: int = MARGIN) -> 
             s.execute(delete(DailyFigure).where(DailyFigure.day.not_in(ordered or [today])))
             s.execute(delete(ChatDay).where(ChatDay.day.not_in(ordered or [today])))
             s.execute(delete(ResponseWait).where(ResponseWait.day.not_in(ordered or [today])))
+            s.execute(delete(ResolutionTime).where(ResolutionTime.day.not_in(ordered or [today])))
             state = state or RollupState(id=_STATE, zone=zone)
             s.add(state)
             settle = True
@@ -363,6 +430,7 @@ def rebuild(factory: sessionmaker[Session], zone: str) -> list[date]:
         s.execute(delete(DailyFigure))
         s.execute(delete(ChatDay))
         s.execute(delete(ResponseWait))
+        s.execute(delete(ResolutionTime))
         s.execute(delete(PeriodCount))
     days = refresh(factory, zone)
     _analyze(factory)
@@ -536,7 +604,36 @@ def snapshot(session: Session) -> dict[str, Any]:
             )
         )
     )
-    return {"figures": figures, "chats": chat_days, "waits": waits, "periods": periods}
+    resolved = sorted(
+        (int(i), d.isoformat(), float(w), float(b))
+        for i, d, w, b in session.execute(
+            select(
+                ResolutionTime.activity_id,
+                ResolutionTime.day,
+                ResolutionTime.seconds,
+                ResolutionTime.business_seconds,
+            )
+        )
+    )
+    return {
+        "figures": figures,
+        "chats": chat_days,
+        "waits": waits,
+        "periods": periods,
+        "resolutions": resolved,
+    }
+
+
+def resolutions(session: Session, first: date, last: date) -> list[tuple[float, float]]:
+    """(time to resolve, the same in opening hours) of each chat resolved on the days."""
+    return [
+        (float(w), float(b))
+        for w, b in session.execute(
+            select(ResolutionTime.seconds, ResolutionTime.business_seconds).where(
+                ResolutionTime.day >= first, ResolutionTime.day <= last
+            )
+        )
+    ]
 
 
 def waits(session: Session, first: date, last: date) -> list[tuple[int | None, float, float]]:

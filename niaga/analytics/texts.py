@@ -24,6 +24,8 @@ NAMES = {
     "csat_good_share": "Satisfied (4–5)",
     "first_response_median": "First response (median)",
     "first_response_business_median": "First response in opening hours (median)",
+    "resolution_median": "Time to resolve (median)",
+    "resolution_business_median": "Time to resolve in opening hours (median)",
     "positive_share": "Pleased messages",
     "negative_share": "Unhappy messages",
 }

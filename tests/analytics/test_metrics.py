@@ -20,7 +20,7 @@ from niaga.campaigns.models import Campaign, CampaignRecipient, ChatLink, ChatLi
 from niaga.contacts.models import Contact, Label
 from niaga.core.db import transaction
 from niaga.core.errors import DomainError
-from niaga.inbox.models import Conversation, ConversationLabel, Message
+from niaga.inbox.models import Conversation, ConversationActivity, ConversationLabel, Message
 from niaga.orders.models import Order
 from niaga.security.models import Team, User
 from niaga.templates.models import MessageTemplate
@@ -119,6 +119,18 @@ def shop(own_factory: sessionmaker[Session]) -> sessionmaker[Session]:
                     created_at=wib(5, 9),
                 )
             )
+        # Resolved: A on Tuesday noon (a day after A wrote) and again on Friday with nothing
+        # new from A (not timed); B on Wednesday before B wrote (not timed), then on Thursday
+        # an hour after B's complaint.
+        for key, at in (("A", wib(3, 12)), ("A", wib(6, 12)), ("B", wib(4, 9)), ("B", wib(5, 11))):
+            s.add(
+                ConversationActivity(
+                    conversation_id=chats[key].id,
+                    kind="status",
+                    data={"status": "resolved"},
+                    created_at=at,
+                )
+            )
         template = MessageTemplate(name="promo", language="id", status="APPROVED")
         s.add(template)
         s.flush()
@@ -164,6 +176,9 @@ def test_every_figure_matches_the_week_computed_by_hand(shop: sessionmaker[Sessi
         # Answered Thursday 09:00 WIB, open 08:00–17:00 on weekdays: after 30 min (wrote at
         # 08:30), 2 h (wrote at 07:00: 1 h open) and 25 h (Wednesday 08:00: 9 h + 1 h open).
         "first_response_business_median": 3600,
+        "resolution_median": 45000,  # 24 h and 1 h
+        # Monday 12:00 to Tuesday 12:00 is 5 + 4 open hours; Thursday 10:00–11:00 one.
+        "resolution_business_median": 18000,
         "positive_share": 33.3,  # A's thanks, of the three written
         "negative_share": 33.3,  # B's complaint; C's question is neither
     }
@@ -172,6 +187,7 @@ def test_every_figure_matches_the_week_computed_by_hand(shop: sessionmaker[Sessi
     assert week.failures == {"131026": 1}
     assert week.csat_distribution == {1: 0, 2: 1, 3: 0, 4: 1, 5: 1}
     assert week.response_buckets == {"lt_1h": 1, "1_4h": 1, "4_8h": 0, "8_24h": 0, "gt_24h": 1}
+    assert week.resolution_buckets == {"lt_1h": 0, "1_4h": 1, "4_8h": 0, "8_24h": 0, "gt_24h": 1}
     assert week.per_agent == [
         {
             "user_id": 1,
