@@ -24,6 +24,15 @@ CANCELLED = "dibatalkan"
 REPLY_WINDOW = timedelta(hours=24)
 
 
+def tally(direction: str, status: str | None, n: int) -> dict[str, int]:
+    """How ``n`` messages of one direction and status count: received, or sent and read."""
+    if direction == "in":
+        return {"received": n}
+    if status in ACCEPTED:
+        return {"sent": n, "read": n if status in READ else 0}
+    return {}
+
+
 def answered_within(
     session: Session, period: Period, started: Sequence[tuple[int, Any]]
 ) -> list[bool]:

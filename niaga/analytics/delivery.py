@@ -185,13 +185,21 @@ def build(
     factory: sessionmaker[Session], item: Due, settings: Settings, locale: str
 ) -> tuple[str, str, str, bytes]:
     """Subject, plain text, HTML page and PDF of the report in ``locale``."""
-    with factory() as s:
-        data = report.for_reader(s, item.period, None, settings, locale)
-    page = printable.html(data, locale=locale, business_name=settings.business_name)
+    data, page, pdf = render(factory, item, settings, locale)
     subject = (
         f"{printable.title(item.kind, locale)} {settings.business_name} · {item.period.label()}"
     )
-    return subject, summary_text(data, locale), page, printable.pdf(page)
+    return subject, summary_text(data, locale), page, pdf
+
+
+def render(
+    factory: sessionmaker[Session], item: Due, settings: Settings, locale: str
+) -> tuple[dict[str, Any], str, bytes]:
+    """The report's figures, its printable page and the PDF of it, in ``locale``."""
+    with factory() as s:
+        data = report.for_reader(s, item.period, None, settings, locale)
+    page = printable.html(data, locale=locale, business_name=settings.business_name)
+    return data, page, printable.pdf(page)
 
 
 def shown(figure: dict[str, Any], locale: str) -> str:

@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy import and_, func, select
 from sqlalchemy.orm import Session
 
-from niaga.analytics.counting import ACCEPTED, CANCELLED, READ, REPLY_WINDOW
+from niaga.analytics.counting import ACCEPTED, CANCELLED, READ, REPLY_WINDOW, tally
 from niaga.analytics.periods import Period
 from niaga.campaigns.models import ChatLink, ChatLinkStart
 from niaga.core import clock
@@ -61,11 +61,8 @@ def groups(session: Session, p: Period, figures: Counter[tuple[str, str]]) -> No
             .group_by(group, Message.direction, Message.status)
         ):
             k = NONE if key is None else str(key)
-            if direction == "in":
-                figures[f"{name}.received", k] += int(n)
-            elif status in ACCEPTED:
-                figures[f"{name}.sent", k] += int(n)
-                figures[f"{name}.read", k] += int(n) if status in READ else 0
+            for counted, value in tally(direction, status, int(n)).items():
+                figures[f"{name}.{counted}", k] += value
         for key, n, total in session.execute(
             select(group, func.count(func.distinct(Order.id)), func.sum(Order.total))
             .select_from(Order)
@@ -80,8 +77,7 @@ def groups(session: Session, p: Period, figures: Counter[tuple[str, str]]) -> No
 
 def origins(session: Session, p: Period, figures: Counter[tuple[str, str]]) -> dict[int, str]:
     """Where each chat the customer wrote in that day came from (ad, ``link:<id>``, campaign;
-    absent: a chat they started), and the day's orders and revenue by source, click-to-chat
-    ones by link."""
+    absent: a chat they started)."""
     inbound: dict[int, list[tuple[Any, int, bool]]] = {}
     for conversation_id, message_id, at, referral in session.execute(
         select(Message.conversation_id, Message.id, Message.created_at, Message.referral).where(
@@ -116,20 +112,29 @@ def origins(session: Session, p: Period, figures: Counter[tuple[str, str]]) -> d
         source = _source_of(found, links, campaigns.get(conversation_id, []))
         if source:
             sources[conversation_id] = source
+    return sources
+
+
+def orders(session: Session, p: Period, figures: Counter[tuple[str, str]]) -> None:
+    """The day's orders and revenue (cancelled ones left out), in all, by the source their
+    attribution chose, and by source with click-to-chat ones by link."""
     codes = dict(session.execute(select(ChatLink.code, ChatLink.id)).all())
     for source, attribution, total in session.execute(
         select(Order.source, Order.attribution, Order.total).where(
             Order.created_at >= p.start, Order.created_at < p.end, Order.status != CANCELLED
         )
     ):
-        key = str(source)
+        total, key = int(total or 0), str(source)
+        figures["orders", ""] += 1
+        figures["revenue", ""] += total
+        figures["orders_source", key] += 1
+        figures["revenue_source", key] += total
         if source == "click_to_chat":
             code = ((attribution or {}).get("click_to_chat") or {}).get("link_code")
             link = codes.get(str(code).upper()) if code else None
             key = link_key(link) if link else key
         figures["origin.orders", key] += 1
-        figures["origin.revenue", key] += int(total or 0)
-    return sources
+        figures["origin.revenue", key] += total
 
 
 def _source_of(

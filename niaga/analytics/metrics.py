@@ -172,43 +172,38 @@ def _csat(session: Session, period: Period, out: Summary) -> list[Figure]:
 def _first_response(session: Session, period: Period, out: Summary) -> list[Figure]:
     """The waits for a person's first reply: clock time, and business time by the profile's
     opening hours and holidays (worked out by the rollups)."""
-    found = rollups.waits(session, period.first, period.last)
-    out.waits = found
-    waits = sorted(seconds for _, seconds, _ in found)
-    buckets: Counter[str] = Counter({name: 0 for name, _ in BUCKETS} | {"gt_24h": 0})
-    for seconds in waits:
-        name = next((n for n, limit in BUCKETS if seconds < limit), "gt_24h")
-        buckets[name] += 1
-    out.response_buckets = dict(buckets)
-    business = [b for _, _, b in found]
-    median = round(statistics.median(waits)) if waits else None
-    business_median = round(statistics.median(business)) if business else None
-    return [
-        Figure("first_response_median", median, None, len(waits), "seconds"),
-        Figure("first_response_business_median", business_median, None, len(business), "seconds"),
-    ]
+    out.waits = rollups.waits(session, period.first, period.last)
+    out.response_buckets, figures = _timed("first_response", [(w, b) for _, w, b in out.waits])
+    return figures
 
 
 def _resolution(session: Session, period: Period, out: Summary) -> list[Figure]:
     """How long chats took to resolve, from the customer's first message since the chat's
     previous resolution: medians in clock time and in opening hours, and buckets."""
-    found = rollups.resolutions(session, period.first, period.last)
-    times = sorted(seconds for seconds, _ in found)
-    buckets: Counter[str] = Counter({name: 0 for name, _ in BUCKETS} | {"gt_24h": 0})
-    for seconds in times:
-        buckets[next((n for n, limit in BUCKETS if seconds < limit), "gt_24h")] += 1
-    out.resolution_buckets = dict(buckets)
+    out.resolution_buckets, figures = _timed(
+        "resolution", rollups.resolutions(session, period.first, period.last)
+    )
+    return figures
+
+
+def _timed(name: str, found: list[tuple[float, float]]) -> tuple[dict[str, int], list[Figure]]:
+    """(clock, business) times as :data:`BUCKETS` of clock time and the figures
+    ``<name>_median`` and ``<name>_business_median``."""
+    clock_times = sorted(seconds for seconds, _ in found)
     business = [b for _, b in found]
-    return [
+    buckets: Counter[str] = Counter({n: 0 for n, _ in BUCKETS} | {"gt_24h": 0})
+    for seconds in clock_times:
+        buckets[next((n for n, limit in BUCKETS if seconds < limit), "gt_24h")] += 1
+    return dict(buckets), [
         Figure(
-            "resolution_median",
-            round(statistics.median(times)) if times else None,
+            f"{name}_median",
+            round(statistics.median(clock_times)) if clock_times else None,
             None,
-            len(times),
+            len(clock_times),
             "seconds",
         ),
         Figure(
-            "resolution_business_median",
+            f"{name}_business_median",
             round(statistics.median(business)) if business else None,
             None,
             len(business),

@@ -19,7 +19,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from niaga.analytics import rollups
-from niaga.analytics.counting import ACCEPTED, CANCELLED, READ
+from niaga.analytics.counting import CANCELLED, tally
 from niaga.analytics.metrics import percent
 from niaga.analytics.models import ChatDay
 from niaga.analytics.periods import Period
@@ -54,11 +54,8 @@ def by_segment(session: Session, period: Period) -> list[dict[str, Any]]:
             )
             .group_by(Message.direction, Message.status)
         ):
-            if direction == "in":
-                row["received"] += int(n)
-            elif status in ACCEPTED:
-                row["sent"] += int(n)
-                row["read"] += int(n) if status in READ else 0
+            for counted, value in tally(direction, status, int(n)).items():
+                row[counted] += value
         row["chats"] = int(
             session.scalar(
                 select(func.count(func.distinct(Message.conversation_id))).where(

@@ -30,7 +30,6 @@ from sqlalchemy.orm import Session, sessionmaker
 from niaga.analytics import dimensions, sentiment
 from niaga.analytics.counting import (
     ACCEPTED,
-    CANCELLED,
     DELIVERED,
     READ,
     REPLY_WINDOW,
@@ -63,6 +62,9 @@ SETTLE_DAYS = 35
 SETTLE_EVERY = timedelta(hours=1)
 CUSTOMER = 0  # ChatDay.user_id of the customer writing in
 RESOLUTION_LOOKBACK = timedelta(days=365)
+# What is kept per local day (replaced whole when the day is cut) and per ended period.
+DAY_TABLES = (DailyFigure, ChatDay, ResponseWait, ResolutionTime)
+ALL_TABLES = (*DAY_TABLES, PeriodCount)
 _LOCK = 7_306_251  # PostgreSQL advisory lock: one writer of the rollups at a time
 _STATE = 1
 
@@ -148,13 +150,7 @@ def compute_day(session: Session, day: date, zone: str) -> Day:
     _tone(session, in_day, out)
     _waits(session, p, day, out)
     _resolutions(session, p, day, out)
-    for source, n, total in session.execute(
-        select(Order.source, func.count(), func.coalesce(func.sum(Order.total), 0))
-        .where(Order.created_at >= p.start, Order.created_at < p.end, Order.status != CANCELLED)
-        .group_by(Order.source)
-    ):
-        add({("orders", ""): int(n), ("revenue", ""): int(total)})
-        add({("orders_source", str(source)): int(n), ("revenue_source", str(source)): int(total)})
+    dimensions.orders(session, p, out.figures)
     r = CampaignRecipient
     sent, clicked = session.execute(
         select(func.count(), func.count(r.clicked_at)).where(
@@ -291,10 +287,8 @@ def store_day(factory: sessionmaker[Session], day: date, zone: str) -> Day:
     with transaction(factory) as s:
         _lock(s)
         figures = compute_day(s, day, zone)
-        s.execute(delete(DailyFigure).where(DailyFigure.day == day))
-        s.execute(delete(ChatDay).where(ChatDay.day == day))
-        s.execute(delete(ResponseWait).where(ResponseWait.day == day))
-        s.execute(delete(ResolutionTime).where(ResolutionTime.day == day))
+        for table in DAY_TABLES:
+            s.execute(delete(table).where(table.day == day))
         if figures.resolutions:
             s.execute(insert(ResolutionTime), figures.resolutions)
         if figures.waits:
@@ -405,10 +399,8 @@ def refresh(factory: sessionmaker[Session], zone: str, margin: int = MARGIN) -> 
         _lock(s)
         state = s.get(RollupState, _STATE)
         if state is None or state.zone != zone:
-            s.execute(delete(DailyFigure).where(DailyFigure.day.not_in(ordered or [today])))
-            s.execute(delete(ChatDay).where(ChatDay.day.not_in(ordered or [today])))
-            s.execute(delete(ResponseWait).where(ResponseWait.day.not_in(ordered or [today])))
-            s.execute(delete(ResolutionTime).where(ResolutionTime.day.not_in(ordered or [today])))
+            for table in DAY_TABLES:
+                s.execute(delete(table).where(table.day.not_in(ordered or [today])))
             state = state or RollupState(id=_STATE, zone=zone)
             s.add(state)
             settle = True
@@ -427,11 +419,8 @@ def rebuild(factory: sessionmaker[Session], zone: str) -> list[date]:
     with transaction(factory) as s:
         _lock(s)
         s.execute(delete(RollupState))
-        s.execute(delete(DailyFigure))
-        s.execute(delete(ChatDay))
-        s.execute(delete(ResponseWait))
-        s.execute(delete(ResolutionTime))
-        s.execute(delete(PeriodCount))
+        for table in ALL_TABLES:
+            s.execute(delete(table))
     days = refresh(factory, zone)
     _analyze(factory)
     return days
@@ -445,13 +434,8 @@ def _analyze(factory: sessionmaker[Session]) -> None:
     if engine.dialect.name != "postgresql":
         return
     with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as c:
-        for table in (
-            "analytics_daily",
-            "analytics_chat_days",
-            "analytics_waits",
-            "analytics_period_counts",
-        ):
-            c.execute(text(f"VACUUM (ANALYZE) {table}"))
+        for table in ALL_TABLES:
+            c.execute(text(f"VACUUM (ANALYZE) {table.__tablename__}"))
 
 
 # Reading: what the reports ask of the rollups.

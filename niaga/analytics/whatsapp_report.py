@@ -14,14 +14,13 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
-from niaga.analytics import delivery, ga4, printable, report
+from niaga.analytics import delivery, ga4, printable
 from niaga.analytics.models import ReportDelivery
 from niaga.channels.template_definition import TemplateDefinition
 from niaga.channels.whatsapp.outgoing import TemplateMediaHeader, TemplateMessage
@@ -34,7 +33,6 @@ from niaga.inbox import service as inbox
 from niaga.templates import authoring, samples
 from niaga.templates import service as templates
 from niaga.templates import sync as template_sync
-from niaga.templates.models import MessageTemplate
 from niaga.templates.sync import Submission
 
 log = logging.getLogger(__name__)
@@ -107,15 +105,6 @@ def sample_pdf(settings: Settings) -> bytes:
     return printable.pdf(page)
 
 
-@dataclass(frozen=True)
-class State:
-    """What the analytics page says about the WhatsApp reports."""
-
-    numbers: list[str]
-    status: str | None  # the template's review status, None when never submitted
-    reason: str | None
-
-
 async def submit(settings: Settings) -> Submission:
     """Submit the template for Meta's review with an example PDF (stored like any header
     example). The caller records what Meta accepted (:func:`record`)."""
@@ -135,7 +124,7 @@ def record(session: Session, result: Submission) -> None:
 def overview(session: Session, settings: Settings) -> dict[str, Any]:
     """The scheduled reports as the owner sees them: where they go, whether the WhatsApp
     template is approved, the latest deliveries, and the GA4 feed."""
-    found = state(session, settings)
+    template = templates.find(session, NAME, language(settings))
     d = ReportDelivery
     latest = session.scalars(select(d).order_by(d.id.desc()).limit(20)).all()
     return {
@@ -144,11 +133,11 @@ def overview(session: Session, settings: Settings) -> dict[str, Any]:
             "to": [a for a, _ in delivery.recipients(session, settings)],
         },
         "whatsapp": {
-            "to": found.numbers,
+            "to": numbers(settings),
             "template": NAME,
             "language": language(settings),
-            "status": found.status,
-            "reason": found.reason,
+            "status": template.status if template else None,  # None: never submitted
+            "reason": template.reason if template else None,
         },
         "ga4": ga4.status(session, settings),
         "weekly": settings.report_weekly,
@@ -168,19 +157,6 @@ def overview(session: Session, settings: Settings) -> dict[str, Any]:
             for r in latest
         ],
     }
-
-
-def state(session: Session, settings: Settings) -> State:
-    found = session.scalars(
-        select(MessageTemplate).where(
-            MessageTemplate.name == NAME, MessageTemplate.language == language(settings)
-        )
-    ).first()
-    return State(
-        numbers(settings),
-        found.status if found else None,
-        found.reason if found else None,
-    )
 
 
 async def send_due(factory: sessionmaker[Session], settings: Settings, channel: Any) -> int:
@@ -223,10 +199,8 @@ def _pdf_and_summary(
     factory: sessionmaker[Session], item: delivery.Due, settings: Settings
 ) -> tuple[bytes, str]:
     locale = language(settings)
-    with factory() as s:
-        data = report.for_reader(s, item.period, None, settings, locale)
-    page = printable.html(data, locale=locale, business_name=settings.business_name)
-    return printable.pdf(page), one_line_summary(data, locale)
+    data, _, pdf = delivery.render(factory, item, settings, locale)
+    return pdf, one_line_summary(data, locale)
 
 
 def one_line_summary(data: dict[str, Any], locale: str) -> str:
