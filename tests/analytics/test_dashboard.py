@@ -50,6 +50,27 @@ def week_of_messages(factory: sessionmaker[Session]) -> None:
     rollups.refresh(factory, "Asia/Jakarta")  # as the worker does every few seconds
 
 
+def customer_writes(factory: sessionmaker[Session], *texts: str) -> None:
+    """The customer of :func:`week_of_messages` writes now; the rollups catch up."""
+    with transaction(factory) as s:
+        chat = s.scalars(select(Conversation)).one()
+        for text in texts:
+            s.add(
+                Message(
+                    conversation_id=chat.id,
+                    contact_id=chat.contact_id,
+                    direction="in",
+                    type="text",
+                    status="received",
+                    origin="customer",
+                    text=text,
+                    created_at=clock.now(),
+                    received_at=clock.now(),
+                )
+            )
+    rollups.refresh(factory, "Asia/Jakarta")
+
+
 def test_owner_and_analyst_read_the_dashboard_agents_do_not(
     niaga: LiveServer, factory: Any
 ) -> None:
@@ -87,22 +108,7 @@ def test_owner_and_analyst_read_the_dashboard_agents_do_not(
     assert 'data-figure="open_rate" data-band="fair"' in owner.get("/analytics").text
     split = owner.get("/analytics?by=campaign").text
     assert 'id="split" data-by="campaign"' in split and "Tidak ada di periode ini." in split
-    with transaction(factory) as s:  # the customer writes: a chat they started themselves
-        chat = s.scalars(select(Conversation)).one()
-        s.add(
-            Message(
-                conversation_id=chat.id,
-                contact_id=chat.contact_id,
-                direction="in",
-                type="text",
-                status="received",
-                origin="customer",
-                text="Kak masih ada?",
-                created_at=clock.now(),
-                received_at=clock.now(),
-            )
-        )
-    rollups.refresh(factory, "Asia/Jakarta")
+    customer_writes(factory, "Kak masih ada?")  # a chat the customer started themselves
     by_source = owner.get("/analytics?by=source").text.split('id="split"')[1]
     assert "Chat dari pelanggan sendiri" in by_source and "<th>Chat</th>" in by_source
     assert owner.get("/analytics?by=segment").status_code == 200
@@ -225,23 +231,8 @@ def test_the_report_prints_as_a_page_and_a_pdf_with_its_charts(
     import pypdfium2
 
     week_of_messages(factory)
-    with transaction(factory) as s:  # one pleased customer and one unhappy one today
-        chat = s.scalars(select(Conversation)).one()
-        for text in ("Mantap kak, barangnya bagus banget 👍", "Kecewa, paketnya rusak 😡"):
-            s.add(
-                Message(
-                    conversation_id=chat.id,
-                    contact_id=chat.contact_id,
-                    direction="in",
-                    type="text",
-                    status="received",
-                    origin="customer",
-                    text=text,
-                    created_at=clock.now(),
-                    received_at=clock.now(),
-                )
-            )
-    rollups.refresh(factory, "Asia/Jakarta")
+    # one pleased customer and one unhappy one today
+    customer_writes(factory, "Mantap kak, barangnya bagus banget 👍", "Kecewa, paketnya rusak 😡")
     make_user(factory, "analyst")
     reader = login(niaga.url, "analyst@toko.test")
     page = reader.get("/analytics/report.html?period=week")

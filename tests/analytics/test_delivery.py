@@ -18,11 +18,10 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from niaga.analytics import delivery, rollups
 from niaga.analytics.models import ReportDelivery
-from niaga.contacts.models import Contact
 from niaga.core import clock
 from niaga.core.db import transaction
-from niaga.inbox.models import Conversation, Message
 from niaga.security.users import do_create_user
+from tests.analytics.helpers import last_weeks_sends
 from tests.conftest import free_port, make_settings
 
 WIB = ZoneInfo("Asia/Jakarta")
@@ -62,27 +61,7 @@ def shop(own_factory: sessionmaker[Session]) -> sessionmaker[Session]:
             s, email="tom@toko.test", name="Tom", password="x" * 12, role="owner", locale="en"
         )
         do_create_user(s, email="budi@toko.test", name="Budi", password="x" * 12, role="agent")
-        contact = Contact(phone="+6281234500077", wa_id="6281234500077")
-        s.add(contact)
-        s.flush()
-        chat = Conversation(contact_id=contact.id, phone_number_id="1", status="open")
-        s.add(chat)
-        s.flush()
-        at = datetime(2026, 11, 25, 10, tzinfo=WIB).astimezone(UTC)  # Wednesday
-        for status in ("read", "read", "delivered", "failed"):
-            s.add(
-                Message(
-                    conversation_id=chat.id,
-                    contact_id=contact.id,
-                    direction="out",
-                    type="text",
-                    status=status,
-                    origin="agent",
-                    error_code=131026 if status == "failed" else None,
-                    created_at=at,
-                    received_at=at,
-                )
-            )
+        last_weeks_sends(s, ("read", "read", "delivered", "failed"))
     rollups.refresh(own_factory, "Asia/Jakarta")
     return own_factory
 

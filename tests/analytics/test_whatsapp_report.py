@@ -17,12 +17,11 @@ from niaga.analytics.delivery import Due
 from niaga.analytics.models import ReportDelivery
 from niaga.analytics.periods import period_of
 from niaga.channels.whatsapp.channel import make_channel
-from niaga.contacts.models import Contact
 from niaga.core import clock
 from niaga.core.db import transaction
-from niaga.inbox.models import Conversation, Message
 from niaga.outbox.models import OutboxMessage
 from niaga.templates.models import MessageTemplate
+from tests.analytics.helpers import last_weeks_sends
 from tests.catalog.helpers import api, token
 from tests.conftest import LiveServer, wait_for
 from tests.sandbox_client import SandboxControl
@@ -38,28 +37,9 @@ def set_now(when: datetime) -> None:
 
 
 def last_week(factory: Any) -> None:
-    """A customer's chat in the week of 23–29 November: three sent, two read, one order."""
+    """A customer's chat in the week of 23–29 November: three sent, two of them read."""
     with transaction(factory) as s:
-        contact = Contact(phone="+6281234500077", wa_id="6281234500077")
-        s.add(contact)
-        s.flush()
-        chat = Conversation(contact_id=contact.id, phone_number_id="1", status="open")
-        s.add(chat)
-        s.flush()
-        at = datetime(2026, 11, 25, 10, tzinfo=WIB).astimezone(UTC)
-        for status in ("read", "read", "delivered"):
-            s.add(
-                Message(
-                    conversation_id=chat.id,
-                    contact_id=contact.id,
-                    direction="out",
-                    type="text",
-                    status=status,
-                    origin="agent",
-                    created_at=at,
-                    received_at=at,
-                )
-            )
+        last_weeks_sends(s, ("read", "read", "delivered"))
     rollups.refresh(factory, "Asia/Jakarta")
 
 
