@@ -8,12 +8,14 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from niaga.analytics import sentiment
+from niaga.analytics import goals, sentiment
 from niaga.analytics.counting import ACCEPTED, CANCELLED, READ
+from niaga.analytics.models import ConversionGoal
 from niaga.analytics.periods import Period
+from niaga.automation.matching import matched_keywords
 from niaga.automation.models import CsatSurvey, ResponseSample
 from niaga.contacts.models import Contact
-from niaga.inbox.models import Message
+from niaga.inbox.models import Conversation, Message
 from niaga.orders.models import Order
 
 LIMIT = 200
@@ -160,3 +162,51 @@ def _toned(session: Session, period: Period, tone: str) -> list[dict[str, Any]]:
         if len(out) >= LIMIT:
             break
     return out
+
+
+def goal_rows(session: Session, period: Period, goal: ConversionGoal) -> list[dict[str, Any]]:
+    """The chats that reached ``goal`` in the period, newest first: the label put on them, or
+    the customer's message with the phrase."""
+    found: list[tuple[int, Any, str, str]] = []  # (conversation, when, what, detail)
+    if goal.kind == "label":
+        events = goals.label_events(session, period.start, period.end)
+        found = [(c, at, goal.name, "") for c, at, label in events if label == goal.label_id]
+        found.sort(key=lambda row: row[1], reverse=True)
+        found = found[:LIMIT]
+    else:
+        phrases = goals.phrases_of(goal)
+        for conversation_id, at, said in session.execute(
+            select(Message.conversation_id, Message.created_at, Message.text)
+            .where(
+                Message.direction == "in",
+                Message.text.is_not(None),
+                Message.created_at >= period.start,
+                Message.created_at < period.end,
+            )
+            .order_by(Message.created_at.desc())
+            .execution_options(yield_per=1000)
+        ):
+            hits = matched_keywords(said, phrases)
+            if hits:
+                found.append((int(conversation_id), at, said, ", ".join(hits)))
+                if len(found) >= LIMIT:
+                    break
+    names = _who(session, {c for c, _, _, _ in found})
+    return [
+        {"conversation_id": c, "who": names.get(c), "at": at, "what": what, "detail": detail}
+        for c, at, what, detail in found
+    ]
+
+
+def _who(session: Session, conversations: set[int]) -> dict[int, str]:
+    """Each conversation's customer, by name or number."""
+    if not conversations:
+        return {}
+    return {
+        int(c): name or phone
+        for c, name, phone in session.execute(
+            select(Conversation.id, Contact.display_name, Contact.phone)
+            .join(Contact, Contact.id == Conversation.contact_id)
+            .where(Conversation.id.in_(conversations))
+        )
+    }

@@ -25,7 +25,7 @@ HEADERS = (
 
 def _row(f: dict[str, Any]) -> list[Any]:
     return [
-        f["name"],
+        f.get("title") or f["name"],
         f["value"],
         f["unit"],
         f["band_text"] or "",
@@ -42,7 +42,7 @@ def to_csv(report: dict[str, Any], locale: str) -> str:
     names = [gettext(h, locale) for h in HEADERS]
     writer = safe_writer(out, names)
     writer.writeheader()
-    for figure in report["figures"]:
+    for figure in [*report["figures"], *report.get("goals", [])]:
         writer.writerow(dict(zip(names, _row(figure), strict=True)))
     return out.getvalue()
 
@@ -65,7 +65,7 @@ def to_xlsx(report: dict[str, Any], locale: str) -> bytes:
         "Summary",
         [gettext(h, locale) for h in HEADERS],
         [[gettext("Period", locale), period["label"], period["time_zone"]]]
-        + [_row(f) for f in report["figures"]],
+        + [_row(f) for f in [*report["figures"], *report.get("goals", [])]],
     )
     sheet(
         "Failures",

@@ -3,8 +3,12 @@ the weekly and monthly reports sent when they are due (by email and by WhatsApp)
 
 from __future__ import annotations
 
-from niaga.analytics import delivery, ga4, rollups, whatsapp_report
-from niaga.core.jobs.registry import DISPATCH, JobContext, PeriodicSpec, Registry
+from datetime import date
+from typing import Any
+
+from niaga.analytics import delivery, ga4, goals, rollups, whatsapp_report
+from niaga.core.db import transaction
+from niaga.core.jobs.registry import DISPATCH, JobContext, PeriodicSpec, Registry, TaskSpec
 
 EVERY = 5.0
 
@@ -19,6 +23,16 @@ def _reports(ctx: JobContext) -> None:
 
 def _ga4(ctx: JobContext) -> None:
     ga4.run(ctx.factory, ctx.settings)
+
+
+def _count_goal(ctx: JobContext, payload: dict[str, Any]) -> None:
+    """A slice of a new goal's past days; the rest in the task's next run."""
+    goal_id = int(payload["goal_id"])
+    start = date.fromisoformat(payload["from"]) if payload.get("from") else None
+    rest = rollups.count_goal(ctx.factory, goal_id, ctx.settings.timezone, start)
+    if rest is not None:
+        with transaction(ctx.factory) as s:
+            goals.schedule_count(s, goal_id, rest)
 
 
 async def _reports_by_whatsapp(ctx: JobContext) -> None:
@@ -43,3 +57,5 @@ def register(registry: Registry) -> None:
     )
     # Conversions to GA4 every 10 s when configured (kept queued while GA4 is unreachable).
     registry.add_periodic(PeriodicSpec("analytics.ga4", 10.0, _ga4, retry_after=30.0))
+    # A new conversion goal's past days (idempotent: each day's count is replaced).
+    registry.add_task(TaskSpec(goals.COUNT_TASK, _count_goal, retry_after=30.0))

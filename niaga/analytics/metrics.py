@@ -5,7 +5,8 @@
 - response rate = business-initiated messages (templates) answered by the customer within
   24 hours / business-initiated messages × 100 %;
 - click-through rate = campaign recipients who clicked / campaign recipients sent × 100 %;
-- conversion rate = orders / conversations the customer wrote in × 100 %;
+- conversion rate = orders / conversations the customer wrote in × 100 %, and the same for
+  each goal the owner defines (:mod:`niaga.analytics.goals`);
 - CSAT: the average rating, the share of 4–5 and the distribution;
 - first response time: from the customer's first unanswered message to a person's reply,
   the median and buckets (< 1 h, 1–4 h, 4–8 h, 8–24 h, > 24 h), in clock hours;
@@ -22,7 +23,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from niaga.analytics import rollups
+from niaga.analytics import goals, rollups
 from niaga.analytics.periods import Period
 from niaga.automation.models import CsatSurvey
 from niaga.security.models import User
@@ -90,6 +91,8 @@ class Summary:
     response_buckets: dict[str, int] = field(default_factory=dict)
     resolution_buckets: dict[str, int] = field(default_factory=dict)
     per_agent: list[dict[str, Any]] = field(default_factory=list)
+    # the owner's own conversion goals: id → (name, conversions ÷ chats)
+    goals: dict[int, tuple[str, Figure]] = field(default_factory=dict)
     # (who answered, wait, wait in opening hours) of each first response
     waits: list[tuple[int | None, float, float]] = field(default_factory=list)
 
@@ -142,6 +145,10 @@ def summary(session: Session, period: Period) -> Summary:
     figures += _first_response(session, period, out)
     figures += _resolution(session, period, out)
     out.figures = {f.key: f for f in figures}
+    out.goals = {
+        g.id: (g.name, _rate(f"goal_{g.id}", totals[goals.METRIC, str(g.id)], chats))
+        for g in goals.all_goals(session)
+    }
     out.per_agent = _per_agent(session, period, totals, out.waits)
     return out
 

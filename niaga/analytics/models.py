@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import BigInteger, Date, Float, ForeignKey, Index, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
+from niaga.core import clock
 from niaga.core.db import Base, Timestamps
 
 COST_KINDS = ("ads", "staff", "other")
@@ -175,3 +176,27 @@ class ResolutionTime(Base):
     team_id: Mapped[int | None]
     seconds: Mapped[float]
     business_seconds: Mapped[float]
+
+
+GOAL_KINDS = ("label", "phrase")
+
+
+class ConversionGoal(Base):
+    """A conversion the owner defines besides orders: a chat that gets a label (an agent's
+    "Booking", a rule's "Daftar") or where the customer writes one of some phrases ("sudah
+    transfer", a button's title). Counted per local day as chats reaching it."""
+
+    __tablename__ = "analytics_goals"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(100), unique=True)
+    kind: Mapped[str] = mapped_column(String(16))  # label | phrase
+    label_id: Mapped[int | None] = mapped_column(ForeignKey("labels.id", ondelete="CASCADE"))
+    # the phrases of a phrase goal, as {"phrases": [...]}
+    spec: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    # when the goal's past days were last counted (None: being counted)
+    counted_at: Mapped[datetime | None]
+    created_by_user_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL")
+    )
+    created_at: Mapped[datetime] = mapped_column(default=clock.now)

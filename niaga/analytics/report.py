@@ -7,7 +7,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from niaga.analytics import metrics, reading, roi, rollups, texts
+from niaga.analytics import goals, metrics, reading, roi, rollups, texts
 from niaga.analytics.periods import Period
 from niaga.core import clock
 from niaga.core.config import Settings
@@ -70,6 +70,7 @@ def build(
         )
     return {
         "period": _period(period),
+        "goals": _goals(now, before, bands),
         "against": _period(other),
         "figures": figures,
         "failures": now.failures,
@@ -86,6 +87,35 @@ def build(
         ),
         "refreshed_at": rollups.refreshed_at(session),
     }
+
+
+def _goals(
+    now: metrics.Summary, before: metrics.Summary, bands: reading.Bands
+) -> list[dict[str, Any]]:
+    """Each goal the owner defined: its conversions and rate, banded like the conversion rate
+    of orders, and its change against the other period."""
+    out = []
+    for goal_id, (name, figure) in now.goals.items():
+        earlier = before.goals.get(goal_id)
+        moved = reading.change(figure, earlier[1] if earlier else None)
+        out.append(
+            {
+                "id": goal_id,
+                "name": name,
+                "value": figure.value,
+                "unit": figure.unit,
+                "numerator": figure.numerator,
+                "denominator": figure.denominator,
+                "formula": goals.FORMULA,
+                "band": reading.band("conversion_rate", figure.value, bands),
+                "previous": moved.previous,
+                "change_points": moved.points,
+                "change_percent": moved.percent,
+                "significant": moved.significant,
+                "p_value": None if moved.p_value is None else round(moved.p_value, 4),
+            }
+        )
+    return out
 
 
 def for_reader(

@@ -18,6 +18,7 @@ was seen is not missed. The rollups are cut in one time zone; another zone rebui
 
 from __future__ import annotations
 
+import time
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
@@ -27,7 +28,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import and_, delete, func, insert, or_, select, text
 from sqlalchemy.orm import Session, sessionmaker
 
-from niaga.analytics import dimensions, sentiment
+from niaga.analytics import dimensions, goals, sentiment
 from niaga.analytics.counting import (
     ACCEPTED,
     DELIVERED,
@@ -37,6 +38,7 @@ from niaga.analytics.counting import (
 )
 from niaga.analytics.models import (
     ChatDay,
+    ConversionGoal,
     DailyFigure,
     PeriodCount,
     ResolutionTime,
@@ -147,7 +149,9 @@ def compute_day(session: Session, day: date, zone: str) -> Day:
             .distinct()
         )
     )
-    _tone(session, in_day, out)
+    written = goals.written_in(session, p.start, p.end)
+    _tone(written, out)
+    out.figures.update(goals.day_counts(session, p, written, goals.all_goals(session)))
     _waits(session, p, day, out)
     _resolutions(session, p, day, out)
     dimensions.orders(session, p, out.figures)
@@ -161,21 +165,17 @@ def compute_day(session: Session, day: date, zone: str) -> Day:
     return out
 
 
-def _tone(session: Session, in_day: Any, out: Day) -> None:
+def _tone(written: list[tuple[int, str]], out: Day) -> None:
     """The tone of the customers' written messages of the day (:mod:`sentiment`), in all and
     for each person who answered that chat that day."""
     answered: dict[int, list[int]] = {}
     for user_id, conversation_id in out.chats:
         if user_id != CUSTOMER:
             answered.setdefault(conversation_id, []).append(user_id)
-    for conversation_id, written in session.execute(
-        select(Message.conversation_id, Message.text).where(
-            Message.direction == "in", Message.text.is_not(None), in_day
-        )
-    ):
-        tone = sentiment.label(written)
+    for conversation_id, said in written:
+        tone = sentiment.label(said)
         out.figures["tone", tone] += 1
-        for user_id in answered.get(int(conversation_id), ()):
+        for user_id in answered.get(conversation_id, ()):
             out.figures["tone_agent", f"{user_id}|{tone}"] += 1
 
 
@@ -424,6 +424,57 @@ def rebuild(factory: sessionmaker[Session], zone: str) -> list[date]:
     days = refresh(factory, zone)
     _analyze(factory)
     return days
+
+
+GOAL_BUDGET = 60.0  # seconds of counting per run of a goal's task
+
+
+def count_goal(
+    factory: sessionmaker[Session],
+    goal_id: int,
+    zone: str,
+    start: date | None = None,
+    budget: float = GOAL_BUDGET,
+) -> date | None:
+    """Count a new goal on its past local days from ``start`` (default: the first record's
+    day), each day in its own short transaction under the rollups' lock, for about
+    ``budget`` seconds; the day to go on from, or None when every day is counted (or the
+    goal is gone). The rollups count it on the days they cut from then on."""
+    with factory() as s:
+        first = start or _first_day(s, zone)
+    today = local_day(clock.now(), zone)
+    began = time.monotonic()
+    for n, day in enumerate(_span(first, today) if first else []):
+        if n and time.monotonic() - began > budget:
+            return day
+        with transaction(factory) as s:
+            _lock(s)
+            goal = s.get(ConversionGoal, goal_id)
+            if goal is None:  # deleted meanwhile
+                return None
+            p = period_of("day", day, zone)
+            written = goals.written_in(s, p.start, p.end) if goal.kind == "phrase" else []
+            found = goals.day_counts(s, p, written, [goal])
+            s.execute(
+                delete(DailyFigure).where(
+                    DailyFigure.day == day,
+                    DailyFigure.metric == goals.METRIC,
+                    DailyFigure.key == str(goal_id),
+                )
+            )
+            if found:
+                s.execute(
+                    insert(DailyFigure),
+                    [
+                        {"day": day, "metric": m, "key": k, "value": v}
+                        for (m, k), v in found.items()
+                    ],
+                )
+    with transaction(factory) as s:
+        goal = s.get(ConversionGoal, goal_id)
+        if goal is not None:
+            goal.counted_at = clock.now()
+    return None
 
 
 def _analyze(factory: sessionmaker[Session]) -> None:

@@ -69,6 +69,10 @@ def localise(report: dict[str, Any], locale: str) -> dict[str, Any]:
         figure["name"] = gettext(NAMES[figure["key"]], locale)
         figure["formula_text"] = gettext(FORMULAS[figure["key"]], locale)
         figure["band_text"] = gettext(BANDS[figure["band"]], locale) if figure["band"] else None
+    for goal in report.get("goals", []):
+        goal["title"] = gettext("Conversion to {goal}", locale, goal=goal["name"])
+        goal["formula_text"] = gettext(goal["formula"], locale)
+        goal["band_text"] = gettext(BANDS[goal["band"]], locale) if goal["band"] else None
     for item in report["recommendations"]:
         item["text"] = gettext(RECOMMENDATIONS[item["code"]], locale, **item["evidence"])
     return report

@@ -14,7 +14,7 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from niaga.analytics import metrics, rollups
+from niaga.analytics import goals, metrics, rollups
 from niaga.analytics.models import RollupState
 from niaga.analytics.periods import period_of
 from niaga.contacts.models import Contact
@@ -91,8 +91,11 @@ def events(rng: random.Random, sent: list[tuple[str, str]]) -> list[dict[str, An
     """Customers' messages and statuses for the sent ones, some twice, in random order."""
     out: list[dict[str, Any]] = []
     for n, at in enumerate(instants(rng, 40)):
+        said = "Sudah transfer kak" if n % 3 == 0 else "Halo kak"  # a goal's phrase, or not
         out.append(
-            factories.text_message(f"wamid.IN{n:04d}", wa_id=rng.choice(CUSTOMERS), ts=ts(at))
+            factories.text_message(
+                f"wamid.IN{n:04d}", wa_id=rng.choice(CUSTOMERS), body=said, ts=ts(at)
+            )
         )
     billable = {"billable": True, "pricing_model": "PMP", "category": "marketing"}
     for wamid, customer in sent:
@@ -126,6 +129,8 @@ def test_rollups_equal_a_rebuild_after_any_order_and_repeats(
     )
     drain(own_factory)
     refresh(own_factory)
+    with transaction(own_factory) as s:  # a goal the rollups count with each day they cut
+        goals.do_create_goal(s, name="Bayar", kind="phrase", phrases=["sudah transfer"])
     sent = sent_messages(own_factory, rng)
     pending = events(rng, sent)
     while pending:
@@ -144,6 +149,7 @@ def test_rollups_equal_a_rebuild_after_any_order_and_repeats(
     for metric in ("accepted", "read", "received", "templates", "templates_answered", "billable"):
         assert any(m == metric for _, m, _ in figures), metric
     assert any(m == "failed" and k == "131026" for _, m, k in figures)
+    assert any(m == goals.METRIC for _, m, _ in figures)
     rollups.rebuild(own_factory, ZONE)
     with own_factory() as s:
         assert rollups.snapshot(s) == live

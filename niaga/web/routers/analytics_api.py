@@ -8,7 +8,7 @@ from typing import Any, Literal
 from fastapi import APIRouter, Query, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
 
-from niaga.analytics import breakdowns, costs, reading, report, whatsapp_report
+from niaga.analytics import breakdowns, costs, goals, reading, report, whatsapp_report
 from niaga.analytics.periods import choose
 from niaga.core import clock
 from niaga.web.deps import CanRead, LocaleDep, SessionDep
@@ -132,6 +132,42 @@ def add_cost(data: CostIn, session: SessionDep, token: CanManage) -> CostPublic:
 def delete_cost(cost_id: int, session: SessionDep, token: CanManage) -> Response:
     """Remove a cost entered by mistake."""
     costs.do_delete(session, cost_id)
+    return Response(status_code=204)
+
+
+class GoalIn(BaseModel):
+    """A conversion goal besides orders: a label put on the chat, or phrases the customer
+    writes (read like keyword rules: slang, affixes and typos tolerated)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(min_length=1, max_length=100)
+    kind: Literal["label", "phrase"]
+    label: str | None = Field(None, max_length=100, description="For a label goal")
+    phrases: list[str] = Field(
+        default_factory=list, max_length=goals.MAX_PHRASES, description="For a phrase goal"
+    )
+
+
+@router.get("/goals")
+def list_goals(session: SessionDep, token: CanRead) -> list[dict[str, Any]]:
+    """The business's conversion goals; ``counted`` is false while their past days are
+    still being counted in the background."""
+    return goals.listed(session)
+
+
+@router.post("/goals", status_code=201)
+def add_goal(data: GoalIn, session: SessionDep, token: CanManage) -> dict[str, Any]:
+    """Define a goal: its rate (chats reaching it ÷ chats × 100 %) joins the summary's
+    ``goals``, its past days counted in the background."""
+    goal = goals.do_create_goal(session, **data.model_dump(), actor_user_id=token.user_id)
+    return next(g for g in goals.listed(session) if g["id"] == goal.id)
+
+
+@router.delete("/goals/{goal_id}", status_code=204)
+def delete_goal(goal_id: int, session: SessionDep, token: CanManage) -> Response:
+    """Forget a goal and its counts."""
+    goals.do_delete_goal(session, goal_id)
     return Response(status_code=204)
 
 

@@ -15,6 +15,7 @@ from fastapi.responses import (
     Response,
     StreamingResponse,
 )
+from sqlalchemy import select
 from starlette.background import BackgroundTask
 
 from niaga.analytics import (
@@ -23,13 +24,16 @@ from niaga.analytics import (
     costs,
     export,
     exports,
+    goals,
     printable,
     reading,
     report,
     texts,
     whatsapp_report,
 )
+from niaga.analytics.models import ConversionGoal
 from niaga.analytics.periods import choose
+from niaga.contacts.models import Label
 from niaga.core import clock
 from niaga.core.errors import DomainError, NotFoundError
 from niaga.core.i18n import gettext
@@ -217,6 +221,61 @@ async def submit_report_template(
     return RedirectResponse("/analytics#reports", status_code=303)
 
 
+@router.post("/goals")
+def add_goal(
+    session: SessionDep,
+    user: CanManageAnalytics,
+    name: Annotated[str, Form(max_length=100)],
+    kind: Annotated[str, Form(max_length=16)],
+    label: Annotated[str, Form(max_length=100)] = "",
+    phrases: Annotated[str, Form(max_length=2000)] = "",
+) -> Response:
+    """The owner defines a conversion goal (phrases one per line or comma-separated)."""
+    goals.do_create_goal(
+        session,
+        name=name,
+        kind=kind,
+        label=label,
+        phrases=[p for line in phrases.splitlines() for p in line.split(",")],
+        actor_user_id=user.id,
+    )
+    return RedirectResponse("/analytics?flash=goal_added#goals", status_code=303)
+
+
+@router.post("/goals/{goal_id}/delete")
+def delete_goal(goal_id: int, session: SessionDep, user: CanManageAnalytics) -> Response:
+    goals.do_delete_goal(session, goal_id)
+    return RedirectResponse("/analytics#goals", status_code=303)
+
+
+@router.get("/goals/{goal_id}/behind", response_class=HTMLResponse)
+def behind_goal(
+    goal_id: int,
+    request: Request,
+    session: SessionDep,
+    user: CanReadReports,
+    period: Literal["day", "week", "month"] = "week",
+    day_text: str = Query("", alias="date", max_length=20),
+) -> HTMLResponse:
+    """The chats that reached a goal in the period."""
+    goal = session.get(ConversionGoal, goal_id)
+    if goal is None:
+        raise NotFoundError("goal_not_found", "No such goal.")
+    zone = request.app.state.settings.timezone
+    day, chosen, _ = choose(period, _date(day_text, "date"), None, zone, clock.now())
+    return render(
+        request,
+        "analytics_behind.html",
+        key=f"goal_{goal_id}",
+        figure_name=gettext("Conversion to {goal}", request.state.locale, goal=goal.name),
+        period=chosen,
+        kind=period,
+        day=day.isoformat(),
+        rows=behind.goal_rows(session, chosen, goal),
+        limit=behind.LIMIT,
+    )
+
+
 @router.post("/costs/{cost_id}/delete")
 def delete_cost(cost_id: int, session: SessionDep, user: CanManageAnalytics) -> Response:
     costs.do_delete(session, cost_id)
@@ -288,6 +347,8 @@ def dashboard(
         bands=reading.bands_of(session),
         can_edit=may(user, "manage_analytics"),
         reports=whatsapp_report.overview(session, settings),
+        goals=goals.listed(session),
+        labels=[name for (name,) in session.execute(select(Label.name).order_by(Label.name))],
         flash=request.query_params.get("flash"),
         figures={f["key"]: f for f in data["figures"]},
         kind=period,
