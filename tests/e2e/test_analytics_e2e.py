@@ -19,10 +19,13 @@ from tests.e2e.test_inbox_e2e import screenshot, sign_in
 from tests.web.web_helpers import make_user
 
 
-def messages(factory: Any, ago: timedelta, statuses: list[str]) -> None:
+def messages(
+    factory: Any, ago: timedelta, statuses: list[str], said: tuple[str, ...] = (), n: int = 1
+) -> None:
+    """A chat with the business's messages in ``statuses`` and the customer's ``said``."""
     at = clock.now() - ago
     with transaction(factory) as s:
-        contact = Contact(phone=f"+62812345{len(statuses):02d}{ago.days:03d}1", wa_id=None)
+        contact = Contact(phone=f"+62812345{len(statuses):02d}{ago.days:03d}{n}", wa_id=None)
         s.add(contact)
         s.flush()
         chat = Conversation(contact_id=contact.id, phone_number_id="1", status="open")
@@ -41,6 +44,20 @@ def messages(factory: Any, ago: timedelta, statuses: list[str]) -> None:
                     received_at=at,
                 )
             )
+        for text in said:
+            s.add(
+                Message(
+                    conversation_id=chat.id,
+                    contact_id=contact.id,
+                    direction="in",
+                    type="text",
+                    status="received",
+                    origin="customer",
+                    text=text,
+                    created_at=at,
+                    received_at=at,
+                )
+            )
     rollups.refresh(factory, "Asia/Jakarta")  # as the worker does every few seconds
 
 
@@ -49,6 +66,8 @@ def test_owner_reads_the_week_switches_period_and_compares(
 ) -> None:
     make_user(factory, "owner", email="sari@toko.test", name="Sari")
     messages(factory, timedelta(0), ["read"] * 8 + ["delivered"] * 2)  # this week: 80 % read
+    messages(factory, timedelta(0), [], ("Sudah transfer ya kak 🙏", "Barangnya bagus banget"), n=2)
+    messages(factory, timedelta(0), [], ("Kok lama banget sih, kecewa",), n=3)
     messages(factory, timedelta(days=14), ["read"] * 2 + ["delivered"] * 8)  # 20 % read
     sign_in(page, niaga.url, "sari@toko.test")
     page.get_by_role("link", name="Analitik").click()
@@ -73,4 +92,22 @@ def test_owner_reads_the_week_switches_period_and_compares(
     expect(change).to_contain_text("+60.0 poin")
     expect(change).to_contain_text("(+300.0%)")
     expect(change).to_contain_text("lebih dari kebetulan")
+
+    # A goal of the owner's own: customers who say they paid.
+    page.locator("#goals summary").click()
+    form = page.locator("#goal-form")
+    form.get_by_label("Nama").fill("Sudah bayar")
+    form.get_by_label("Tercapai saat").select_option("phrase")
+    form.get_by_label("Frasa (satu per baris)").fill("sudah transfer")
+    form.get_by_role("button", name="Tambah sasaran").click()
+    expect(page.locator("#goal-list")).to_contain_text("Sudah bayar")
+    goal = page.locator("[data-goal].figure")
+    for _ in range(50):  # the server's worker counts the goal's days
+        if goal.count() and "50.0%" in goal.inner_text():
+            break
+        page.wait_for_timeout(200)
+        page.reload()
+    expect(goal).to_contain_text("Konversi ke Sudah bayar")
+    expect(goal).to_contain_text("50.0%")  # one of the two chats the customers wrote in
+    expect(goal.locator(".formula")).to_contain_text("(1 / 2)")
     screenshot(page, "analytics.png", full_page=True)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 from datetime import date
 from typing import Annotated, Any, Literal
+from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import (
@@ -223,6 +224,7 @@ async def submit_report_template(
 
 @router.post("/goals")
 def add_goal(
+    request: Request,
     session: SessionDep,
     user: CanManageAnalytics,
     name: Annotated[str, Form(max_length=100)],
@@ -239,7 +241,8 @@ def add_goal(
         phrases=[p for line in phrases.splitlines() for p in line.split(",")],
         actor_user_id=user.id,
     )
-    return RedirectResponse("/analytics?flash=goal_added#goals", status_code=303)
+    saved = gettext("Goal saved: its past days are being counted.", request.state.locale)
+    return RedirectResponse(f"/analytics?goals=open&flash={quote(saved)}#goals", status_code=303)
 
 
 @router.post("/goals/{goal_id}/delete")
@@ -350,6 +353,7 @@ def dashboard(
         goals=goals.listed(session),
         labels=[name for (name,) in session.execute(select(Label.name).order_by(Label.name))],
         flash=request.query_params.get("flash"),
+        goals_open=request.query_params.get("goals") == "open",
         figures={f["key"]: f for f in data["figures"]},
         kind=period,
         day=day.isoformat(),
