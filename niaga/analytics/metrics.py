@@ -91,6 +91,8 @@ class Summary:
     response_buckets: dict[str, int] = field(default_factory=dict)
     resolution_buckets: dict[str, int] = field(default_factory=dict)
     per_agent: list[dict[str, Any]] = field(default_factory=list)
+    # the rollups' sums of the period (metric, key) → value, for what else reads them
+    totals: Counter[tuple[str, str]] = field(default_factory=Counter)
     # the owner's own conversion goals: id → (name, conversions ÷ chats)
     goals: dict[int, tuple[str, Figure]] = field(default_factory=dict)
     # (who answered, wait, wait in opening hours) of each first response
@@ -118,11 +120,12 @@ def summary(session: Session, period: Period) -> Summary:
     """Every figure of ``period``: the message, order and campaign figures from the daily
     rollups (:mod:`niaga.analytics.rollups`), ratings and waits from their own records."""
     out = Summary(period)
-    totals = rollups.sums(session, period.first, period.last)
+    totals = out.totals = rollups.sums(session, period.first, period.last)
     sent, read = totals["accepted", ""], totals["read", ""]
     out.failures = {key: n for (metric, key), n in totals.items() if metric == "failed" and n}
     orders, revenue = totals["orders", ""], totals["revenue", ""]
-    chats = rollups.chats(session, period.first, period.last)
+    distinct = rollups.distinct_chats(session, period.first, period.last)
+    chats = distinct.get(rollups.CUSTOMER, 0)
     figures = [
         _count("sent", sent),
         _count("received", totals["received", ""]),
@@ -149,7 +152,7 @@ def summary(session: Session, period: Period) -> Summary:
         g.id: (g.name, _rate(f"goal_{g.id}", totals[goals.METRIC, str(g.id)], chats))
         for g in goals.all_goals(session)
     }
-    out.per_agent = _per_agent(session, period, totals, out.waits)
+    out.per_agent = _per_agent(session, distinct, totals, out.waits)
     return out
 
 
@@ -221,13 +224,14 @@ def _timed(name: str, found: list[tuple[float, float]]) -> tuple[dict[str, int],
 
 def _per_agent(
     session: Session,
-    period: Period,
+    distinct: dict[int, int],
     totals: Counter[tuple[str, str]],
     found: list[tuple[int | None, float, float]],
 ) -> list[dict[str, Any]]:
-    """Chats each person answered in the period, their median first response, and the tone
-    of the customers' messages in those chats on the days they answered."""
-    chats = rollups.agent_chats(session, period.first, period.last)
+    """Chats each person answered in the period (``distinct``: per person, the customer as
+    0), their median first response, and the tone of the customers' messages in those chats
+    on the days they answered."""
+    chats = {u: n for u, n in distinct.items() if u != rollups.CUSTOMER}
     waits: dict[int, list[float]] = defaultdict(list)
     for user_id, seconds, _ in found:
         if user_id is not None:

@@ -81,7 +81,7 @@ def build(
         "recommendations": [
             {"code": r.code, "evidence": r.evidence} for r in reading.recommendations(now, bands)
         ],
-        "roi": roi.roi(session, period, settings) if settings is not None else None,
+        "roi": roi.roi(session, period, settings, now.totals) if settings is not None else None,
         "trend": rollups.daily(
             session, period.first, min(period.last, rollups.local_day(clock.now(), period.zone))
         ),

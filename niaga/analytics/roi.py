@@ -23,11 +23,18 @@ from niaga.core.config import Settings
 from niaga.orders.models import Order
 
 
-def roi(session: Session, period: Period, settings: Settings) -> dict[str, Any]:
-    """Revenue, costs and their ratios for ``period``."""
+def roi(
+    session: Session,
+    period: Period,
+    settings: Settings,
+    totals: Counter[tuple[str, str]] | None = None,
+) -> dict[str, Any]:
+    """Revenue, costs and their ratios for ``period`` (``totals``: the rollups' sums of the
+    period when already read)."""
     start, end = period.start, period.end
     sold = and_(Order.created_at >= start, Order.created_at < end, Order.status != CANCELLED)
-    totals = rollups.sums(session, period.first, period.last)
+    if totals is None:
+        totals = rollups.sums(session, period.first, period.last)
     by_source = {
         key: {"orders": n, "revenue": totals["revenue_source", key]}
         for (metric, key), n in sorted(totals.items())

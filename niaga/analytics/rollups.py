@@ -534,15 +534,10 @@ def daily(session: Session, first: date, last: date) -> list[dict[str, Any]]:
 
 def chats(session: Session, first: date, last: date) -> int:
     """Distinct conversations the customer wrote in over the days."""
-    return _distinct_chats(session, first, last).get(CUSTOMER, 0)
+    return distinct_chats(session, first, last).get(CUSTOMER, 0)
 
 
-def agent_chats(session: Session, first: date, last: date) -> dict[int, int]:
-    """Distinct conversations each person answered over the days."""
-    return {u: n for u, n in _distinct_chats(session, first, last).items() if u != CUSTOMER}
-
-
-def _distinct_chats(session: Session, first: date, last: date) -> dict[int, int]:
+def distinct_chats(session: Session, first: date, last: date) -> dict[int, int]:
     """Distinct chats over the days per person (the customer as 0): kept for a week or month
     that has ended (:func:`_count_periods`), counted from the chat days otherwise."""
     kept = {
