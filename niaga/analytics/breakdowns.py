@@ -12,7 +12,7 @@ from typing import Any, Literal
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from niaga.analytics import origins, rollups, sentiment
+from niaga.analytics import chat_counts, origins, rollups, sentiment
 from niaga.analytics.counting import (
     ACCEPTED,
     REPLY_WINDOW,
@@ -64,14 +64,18 @@ def _conversation_groups(session: Session, period: Period, by: By) -> list[dict[
         kind, _, name = metric.partition(".")
         if kind == by and n:
             rows[int(key) if key else None][name] += n
-    for key, n in session.execute(
-        select(group, func.count(func.distinct(ChatDay.conversation_id)))
-        .select_from(ChatDay)
-        .join(joined.class_, joined == ChatDay.conversation_id)
-        .where(ChatDay.user_id == rollups.CUSTOMER, ChatDay.day >= first, ChatDay.day <= last)
-        .group_by(group)
-    ):
-        rows[key]["chats"] = int(n)
+    if by == "team":  # by the chat's team when its day was cut, like the other figures
+        for key, n in chat_counts.by_team(session, first, last).items():
+            rows[key]["chats"] = n
+    else:
+        for key, n in session.execute(
+            select(group, func.count(func.distinct(ChatDay.conversation_id)))
+            .select_from(ChatDay)
+            .join(joined.class_, joined == ChatDay.conversation_id)
+            .where(ChatDay.user_id == rollups.CUSTOMER, ChatDay.day >= first, ChatDay.day <= last)
+            .group_by(group)
+        ):
+            rows[key]["chats"] = int(n)
     waits: dict[Any, list[float]] = defaultdict(list)
     wait = select(
         ResponseWait.team_id if by == "team" else ConversationLabel.label_id, ResponseWait.seconds

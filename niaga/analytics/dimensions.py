@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import and_, func, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 
 from niaga.analytics.counting import ACCEPTED, CANCELLED, READ, REPLY_WINDOW, tally
 from niaga.analytics.periods import Period
@@ -135,6 +135,23 @@ def orders(session: Session, p: Period, figures: Counter[tuple[str, str]]) -> No
             key = link_key(link) if link else key
         figures["origin.orders", key] += 1
         figures["origin.revenue", key] += total
+    earlier = aliased(Order)
+    new_customers = session.scalar(
+        select(func.count(func.distinct(Order.contact_id))).where(
+            Order.created_at >= p.start,
+            Order.created_at < p.end,
+            Order.status != CANCELLED,
+            ~select(earlier.id)
+            .where(
+                earlier.contact_id == Order.contact_id,
+                earlier.status != CANCELLED,
+                earlier.created_at < p.start,
+            )
+            .exists(),
+        )
+    )
+    # customers whose first order (cancelled ones left out) is that day's
+    figures["new_customers", ""] += int(new_customers or 0)
 
 
 def _source_of(

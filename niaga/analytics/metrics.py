@@ -15,7 +15,6 @@
 
 from __future__ import annotations
 
-import statistics
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from typing import Any
@@ -23,12 +22,10 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from niaga.analytics import goals, rollups
+from niaga.analytics import goals, rollups, timing
 from niaga.analytics.periods import Period
 from niaga.automation.models import CsatSurvey
 from niaga.security.models import User
-
-BUCKETS = (("lt_1h", 3600), ("1_4h", 4 * 3600), ("4_8h", 8 * 3600), ("8_24h", 24 * 3600))
 
 # How each figure is computed, as the page's footnote says it (translated there).
 FORMULAS = {
@@ -95,8 +92,8 @@ class Summary:
     totals: Counter[tuple[str, str]] = field(default_factory=Counter)
     # the owner's own conversion goals: id → (name, conversions ÷ chats)
     goals: dict[int, tuple[str, Figure]] = field(default_factory=dict)
-    # (who answered, wait, wait in opening hours) of each first response
-    waits: list[tuple[int | None, float, float]] = field(default_factory=list)
+    # each person's median first response (whole seconds)
+    agent_medians: dict[int, int | None] = field(default_factory=dict)
 
     def value(self, key: str) -> float | None:
         figure = self.figures.get(key)
@@ -152,7 +149,7 @@ def summary(session: Session, period: Period) -> Summary:
         g.id: (g.name, _rate(f"goal_{g.id}", totals[goals.METRIC, str(g.id)], chats))
         for g in goals.all_goals(session)
     }
-    out.per_agent = _per_agent(session, distinct, totals, out.waits)
+    out.per_agent = _per_agent(session, distinct, totals, out.agent_medians)
     return out
 
 
@@ -181,44 +178,42 @@ def _csat(session: Session, period: Period, out: Summary) -> list[Figure]:
 
 def _first_response(session: Session, period: Period, out: Summary) -> list[Figure]:
     """The waits for a person's first reply: clock time, and business time by the profile's
-    opening hours and holidays (worked out by the rollups)."""
-    out.waits = rollups.waits(session, period.first, period.last)
-    out.response_buckets, figures = _timed("first_response", [(w, b) for _, w, b in out.waits])
-    return figures
+    opening hours and holidays (worked out by the rollups); an ended week's or month's as
+    kept by the rollups."""
+    kept = rollups.kept_times(session, period.first, period.last)
+    if kept is not None:
+        out.agent_medians = kept.agents
+        return _timed("first_response", kept.first_response, out.response_buckets)
+    waits = rollups.waits(session, period.first, period.last)
+    per_user: dict[int, list[float]] = defaultdict(list)
+    for user_id, seconds, _ in waits:
+        if user_id is not None:
+            per_user[int(user_id)].append(seconds)
+    out.agent_medians = {u: timing.median(w) for u, w in per_user.items()}
+    found = timing.stats((w, b) for _, w, b in waits)
+    return _timed("first_response", found, out.response_buckets)
 
 
 def _resolution(session: Session, period: Period, out: Summary) -> list[Figure]:
     """How long chats took to resolve, from the customer's first message since the chat's
     previous resolution: medians in clock time and in opening hours, and buckets."""
-    out.resolution_buckets, figures = _timed(
-        "resolution", rollups.resolutions(session, period.first, period.last)
+    kept = rollups.kept_times(session, period.first, period.last)
+    found = (
+        kept.resolution
+        if kept is not None
+        else timing.stats(rollups.resolutions(session, period.first, period.last))
     )
-    return figures
+    return _timed("resolution", found, out.resolution_buckets)
 
 
-def _timed(name: str, found: list[tuple[float, float]]) -> tuple[dict[str, int], list[Figure]]:
-    """(clock, business) times as :data:`BUCKETS` of clock time and the figures
-    ``<name>_median`` and ``<name>_business_median``."""
-    clock_times = sorted(seconds for seconds, _ in found)
-    business = [b for _, b in found]
-    buckets: Counter[str] = Counter({n: 0 for n, _ in BUCKETS} | {"gt_24h": 0})
-    for seconds in clock_times:
-        buckets[next((n for n, limit in BUCKETS if seconds < limit), "gt_24h")] += 1
-    return dict(buckets), [
-        Figure(
-            f"{name}_median",
-            round(statistics.median(clock_times)) if clock_times else None,
-            None,
-            len(clock_times),
-            "seconds",
-        ),
-        Figure(
-            f"{name}_business_median",
-            round(statistics.median(business)) if business else None,
-            None,
-            len(business),
-            "seconds",
-        ),
+def _timed(name: str, found: dict[str, int | None], buckets: dict[str, int]) -> list[Figure]:
+    """The figures ``<name>_median`` and ``<name>_business_median`` of
+    :func:`timing.stats`; its buckets into ``buckets``."""
+    buckets.update({b: int(found.get(b) or 0) for b in timing.BUCKET_NAMES})
+    n = int(found.get("n") or 0)
+    return [
+        Figure(f"{name}_median", found.get("median"), None, n, "seconds"),
+        Figure(f"{name}_business_median", found.get("business_median"), None, n, "seconds"),
     ]
 
 
@@ -226,31 +221,25 @@ def _per_agent(
     session: Session,
     distinct: dict[int, int],
     totals: Counter[tuple[str, str]],
-    found: list[tuple[int | None, float, float]],
+    medians: dict[int, int | None],
 ) -> list[dict[str, Any]]:
     """Chats each person answered in the period (``distinct``: per person, the customer as
     0), their median first response, and the tone of the customers' messages in those chats
     on the days they answered."""
     chats = {u: n for u, n in distinct.items() if u != rollups.CUSTOMER}
-    waits: dict[int, list[float]] = defaultdict(list)
-    for user_id, seconds, _ in found:
-        if user_id is not None:
-            waits[int(user_id)].append(seconds)
     tones: dict[int, Counter[str]] = defaultdict(Counter)
     for (metric, key), n in totals.items():
         if metric == "tone_agent" and n:
             user, _, tone = key.partition("|")
             tones[int(user)][tone] += n
-    people = sorted(set(chats) | set(waits))
+    people = sorted(set(chats) | set(medians))
     names = dict(session.execute(select(User.id, User.name).where(User.id.in_(people))).all())
     return [
         {
             "user_id": user_id,
             "name": names.get(user_id),
             "chats": int(chats.get(user_id, 0)),
-            "first_response_median": round(statistics.median(waits[user_id]))
-            if waits.get(user_id)
-            else None,
+            "first_response_median": medians.get(user_id),
             "positive_share": percent(tones[user_id]["positive"], sum(tones[user_id].values())),
             "negative_share": percent(tones[user_id]["negative"], sum(tones[user_id].values())),
         }

@@ -59,6 +59,8 @@ class ChatDay(Base):
     answered (their id). Distinct chats over any span are counted from these."""
 
     __tablename__ = "analytics_chat_days"
+    # a chat's earlier days, for whether it is new in the week or month (:mod:`chat_counts`)
+    __table_args__ = (Index("ix_analytics_chat_days_chat", "conversation_id", "user_id", "day"),)
 
     day: Mapped[date] = mapped_column(Date, primary_key=True)
     user_id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
@@ -148,9 +150,10 @@ class ResponseWait(Base):
 
 
 class PeriodCount(Base):
-    """A count that days cannot add up (distinct chats over a week or a month, per person;
-    the customer as ``0``), kept for periods that have ended and counted again whenever one
-    of their days is cut, so reading a past period never counts them."""
+    """A figure that days cannot add up, kept for weeks and months that have ended and
+    worked out again whenever one of their days is cut, so reading a past period never reads
+    its waits: first responses' and times to resolve's medians and buckets, each person's
+    median first response (-1: no median)."""
 
     __tablename__ = "analytics_period_counts"
 

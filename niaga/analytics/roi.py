@@ -11,16 +11,14 @@ from __future__ import annotations
 from collections import Counter
 from typing import Any
 
-from sqlalchemy import and_, func, select
-from sqlalchemy.orm import Session, aliased
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
 
 from niaga.analytics import rollups
-from niaga.analytics.counting import CANCELLED
 from niaga.analytics.models import OwnerCost
 from niaga.analytics.periods import Period
 from niaga.campaigns import pricing
 from niaga.core.config import Settings
-from niaga.orders.models import Order
 
 
 def roi(
@@ -31,8 +29,6 @@ def roi(
 ) -> dict[str, Any]:
     """Revenue, costs and their ratios for ``period`` (``totals``: the rollups' sums of the
     period when already read)."""
-    start, end = period.start, period.end
-    sold = and_(Order.created_at >= start, Order.created_at < end, Order.status != CANCELLED)
     if totals is None:
         totals = rollups.sums(session, period.first, period.last)
     by_source = {
@@ -41,22 +37,7 @@ def roi(
         if metric == "orders_source"
     }
     revenue = sum(v["revenue"] for v in by_source.values())
-    earlier = aliased(Order)
-    new_customers = int(
-        session.scalar(
-            select(func.count(func.distinct(Order.contact_id))).where(
-                sold,
-                ~select(earlier.id)
-                .where(
-                    earlier.contact_id == Order.contact_id,
-                    earlier.status != CANCELLED,
-                    earlier.created_at < start,
-                )
-                .exists(),
-            )
-        )
-        or 0
-    )
+    new_customers = totals["new_customers", ""]  # each one on the day of their first order
     meta = _meta_charges(session, totals, settings)
     owner = {
         str(kind): int(total or 0)

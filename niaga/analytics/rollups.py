@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import time
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -28,9 +29,10 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import and_, delete, func, insert, or_, select, text
 from sqlalchemy.orm import Session, sessionmaker
 
-from niaga.analytics import dimensions, goals, sentiment
+from niaga.analytics import chat_counts, dimensions, goals, sentiment, timing
 from niaga.analytics.counting import (
     ACCEPTED,
+    CANCELLED,
     DELIVERED,
     READ,
     REPLY_WINDOW,
@@ -80,6 +82,7 @@ class Day:
     waits: list[dict[str, Any]] = field(default_factory=list)  # first responses answered
     sources: dict[int, str] = field(default_factory=dict)  # where the day's chats came from
     resolutions: list[dict[str, Any]] = field(default_factory=list)  # chats resolved
+    chats_changed: bool = False  # other chats than were stored for the day
 
 
 def local_day(at: datetime, zone: str) -> date:
@@ -287,19 +290,19 @@ def store_day(factory: sessionmaker[Session], day: date, zone: str) -> Day:
     with transaction(factory) as s:
         _lock(s)
         figures = compute_day(s, day, zone)
+        stored = {
+            (int(u), int(c))
+            for u, c in s.execute(
+                select(ChatDay.user_id, ChatDay.conversation_id).where(ChatDay.day == day)
+            )
+        }
+        figures.chats_changed = stored != figures.chats
         for table in DAY_TABLES:
             s.execute(delete(table).where(table.day == day))
         if figures.resolutions:
             s.execute(insert(ResolutionTime), figures.resolutions)
         if figures.waits:
             s.execute(insert(ResponseWait), figures.waits)
-        rows = [
-            {"day": day, "metric": m, "key": k, "value": v}
-            for (m, k), v in figures.figures.items()
-            if v
-        ]
-        if rows:
-            s.execute(insert(DailyFigure), rows)
         chats = [
             {
                 "day": day,
@@ -311,6 +314,14 @@ def store_day(factory: sessionmaker[Session], day: date, zone: str) -> Day:
         ]
         if chats:
             s.execute(insert(ChatDay), chats)
+        figures.figures.update(chat_counts.count(s, day))
+        rows = [
+            {"day": day, "metric": m, "key": k, "value": v}
+            for (m, k), v in figures.figures.items()
+            if v
+        ]
+        if rows:
+            s.execute(insert(DailyFigure), rows)
     return figures
 
 
@@ -366,8 +377,39 @@ def _touched(
     ):
         days.add(local_day(at, zone))
     since = (state.orders_changed_at or tops.now) - ORDER_OVERLAP
-    for (at,) in session.execute(select(Order.created_at).where(Order.updated_at >= since)):
-        days.add(local_day(at, zone))
+    changed = session.execute(
+        select(Order.id, Order.contact_id, Order.created_at, Order.status).where(
+            Order.updated_at >= since
+        )
+    ).all()
+    days.update(local_day(at, zone) for _, _, at, _ in changed)
+    days |= _first_orders_moved(session, changed, zone)
+    return days
+
+
+def _first_orders_moved(session: Session, changed: Sequence[Any], zone: str) -> set[date]:
+    """The days whose new customers the changed orders may move: a customer counts as new on
+    the day of their first order (cancelled ones left out). A cancelled order at or before
+    the first one may have been the first (the first's day gains them); an order that is
+    now the first takes it from the one after it (that day loses them)."""
+    contacts = sorted({int(c) for _, c, _, _ in changed})
+    firsts: dict[int, list[tuple[int, datetime]]] = {}
+    for part in chunks(contacts):
+        for order_id, contact_id, at in session.execute(
+            select(Order.id, Order.contact_id, Order.created_at)
+            .where(Order.contact_id.in_(part), Order.status != CANCELLED)
+            .order_by(Order.contact_id, Order.created_at, Order.id)
+        ):
+            kept = firsts.setdefault(int(contact_id), [])
+            if len(kept) < 2:
+                kept.append((int(order_id), clock.as_utc(at)))
+    days: set[date] = set()
+    for order_id, contact_id, at, status in changed:
+        kept = firsts.get(int(contact_id), [])
+        if status == CANCELLED and kept and clock.as_utc(at) <= kept[0][1]:
+            days.add(local_day(kept[0][1], zone))
+        elif kept and kept[0][0] == order_id and len(kept) > 1:
+            days.add(local_day(kept[1][1], zone))
     return days
 
 
@@ -389,8 +431,14 @@ def refresh(factory: sessionmaker[Session], zone: str, margin: int = MARGIN) -> 
             if settle:
                 days |= set(_span(today - timedelta(days=SETTLE_DAYS - 1), today))
     ordered = sorted(d for d in days if EARLIEST <= d <= today)
+    later: set[date] = set()
     for day in ordered:
-        store_day(factory, day, zone)
+        if store_day(factory, day, zone).chats_changed:
+            later |= chat_counts.later_days(day, today)
+    for day in sorted(later - set(ordered)):  # their new chats depend on an earlier day's
+        with transaction(factory) as s:
+            _lock(s)
+            chat_counts.store(s, day)
     if state is None or state.zone != zone:
         with transaction(factory) as s:
             s.execute(delete(PeriodCount))
@@ -538,36 +586,44 @@ def chats(session: Session, first: date, last: date) -> int:
 
 
 def distinct_chats(session: Session, first: date, last: date) -> dict[int, int]:
-    """Distinct chats over the days per person (the customer as 0): kept for a week or month
-    that has ended (:func:`_count_periods`), counted from the chat days otherwise."""
-    kept = {
-        int(k): int(v)
-        for k, v in session.execute(
-            select(PeriodCount.key, PeriodCount.value).where(
-                PeriodCount.first == first,
-                PeriodCount.last == last,
-                PeriodCount.metric == "chats",
-            )
-        )
-    }
-    return kept or _count_chats(session, first, last)
+    """Distinct chats over the days per person (the customer as 0): summed from the days'
+    counts for a day, a week or a month (:mod:`chat_counts`)."""
+    return chat_counts.distinct(session, first, last)
 
 
-def _count_chats(session: Session, first: date, last: date) -> dict[int, int]:
-    found = {
-        int(u): int(n)
-        for u, n in session.execute(
-            select(ChatDay.user_id, func.count(func.distinct(ChatDay.conversation_id)))
-            .where(ChatDay.day >= first, ChatDay.day <= last)
-            .group_by(ChatDay.user_id)
+@dataclass(frozen=True)
+class KeptTimes:
+    """An ended week's or month's first responses and times to resolve
+    (:func:`timing.stats`), and each person's median first response."""
+
+    first_response: dict[str, int | None]
+    resolution: dict[str, int | None]
+    agents: dict[int, int | None]
+
+
+def kept_times(session: Session, first: date, last: date) -> KeptTimes | None:
+    """What :func:`_count_periods` kept for the period ``first``–``last`` (None: nothing,
+    e.g. a period still running)."""
+    found: dict[str, dict[str, int | None]] = {}
+    for metric, key, value in session.execute(
+        select(PeriodCount.metric, PeriodCount.key, PeriodCount.value).where(
+            PeriodCount.first == first, PeriodCount.last == last
         )
-    }
-    return {CUSTOMER: 0} | found
+    ):
+        found.setdefault(metric, {})[key] = None if value is None or value < 0 else int(value)
+    if "first_response" not in found:
+        return None
+    return KeptTimes(
+        found["first_response"],
+        found.get("resolution", {}),
+        {int(k): v for k, v in found.get("agent_first_response", {}).items()},
+    )
 
 
 def _count_periods(factory: sessionmaker[Session], days: list[date], zone: str) -> None:
-    """Count again the distinct chats of every week and month that has ended and holds one of
-    ``days`` (which were just cut), so reading an ended period never counts them."""
+    """Work out again the first responses and times to resolve (medians, buckets, each
+    person's median) of every week and month that has ended and holds one of ``days``
+    (which were just cut), so reading an ended period never reads its waits."""
     today = local_day(clock.now(), zone)
     periods = {
         (p.first, p.last)
@@ -578,15 +634,32 @@ def _count_periods(factory: sessionmaker[Session], days: list[date], zone: str) 
     for first, last in sorted(periods):
         with transaction(factory) as s:
             _lock(s)
-            counted = _count_chats(s, first, last)
+            found = waits(s, first, last)
+            per_user: dict[int, list[float]] = {}
+            for user_id, seconds, _ in found:
+                if user_id is not None:
+                    per_user.setdefault(int(user_id), []).append(seconds)
+            kept = {
+                "first_response": timing.stats((w, b) for _, w, b in found),
+                "resolution": timing.stats(resolutions(s, first, last)),
+                "agent_first_response": {str(u): timing.median(w) for u, w in per_user.items()},
+            }
             s.execute(
                 delete(PeriodCount).where(PeriodCount.first == first, PeriodCount.last == last)
             )
             s.execute(
                 insert(PeriodCount),
                 [
-                    {"first": first, "last": last, "metric": "chats", "key": str(u), "value": n}
-                    for u, n in counted.items()
+                    # -1: no value (no waits to take a median of)
+                    {
+                        "first": first,
+                        "last": last,
+                        "metric": m,
+                        "key": k,
+                        "value": -1 if v is None else v,
+                    }
+                    for m, values in kept.items()
+                    for k, v in values.items()
                 ],
             )
 

@@ -21,6 +21,7 @@ from niaga.contacts.models import Contact
 from niaga.core import clock
 from niaga.core.db import transaction
 from niaga.inbox.models import Conversation, Message
+from niaga.orders.models import Order
 from tests import factories
 from tests.intake import drain, store
 
@@ -209,3 +210,104 @@ def test_the_refresh_leaves_a_day_whole_when_nothing_moved(
     days = refresh(own_factory)
     today = rollups.local_day(clock.now(), ZONE)
     assert days == [today - timedelta(days=1), today]
+
+
+def test_a_late_message_moves_the_new_chats_of_the_later_days(
+    own_factory: sessionmaker[Session],
+) -> None:
+    """Distinct chats of a week or month are sums of each day's chats new in it: a message
+    stored late on an earlier day makes a later day's chat not new any more."""
+    intake = own_factory
+    month = period_of("month", (BASE - timedelta(days=40)).date(), ZONE)
+    week = period_of("week", month.first + timedelta(days=14), ZONE)
+    tuesday, thursday = week.first + timedelta(days=1), week.first + timedelta(days=3)
+    earlier_week = week.first - timedelta(days=5)  # the same month, the week before
+    if earlier_week < month.first:
+        earlier_week = month.first
+    at = {
+        d: datetime.combine(d, datetime.min.time(), WIB) + timedelta(hours=10)
+        for d in (tuesday, thursday, earlier_week)
+    }
+    customer = CUSTOMERS[2]
+    store(intake, factories.text_message("wamid.THU", wa_id=customer, ts=ts(at[thursday])))
+    drain(own_factory)
+    refresh(own_factory)
+    with own_factory() as s:
+        assert rollups.chats(s, week.first, week.last) == 1
+        assert rollups.chats(s, month.first, month.last) == 1
+    # Tuesday's message of the same chat arrives after Thursday was cut, then one of the
+    # week before: the chat stays one chat in the week and in the month.
+    for wamid, day in (("wamid.TUE", tuesday), ("wamid.EARLY", earlier_week)):
+        store(intake, factories.text_message(wamid, wa_id=customer, ts=ts(at[day])))
+        drain(own_factory)
+        assert thursday not in refresh(own_factory)  # Thursday itself is not cut again
+        with own_factory() as s:
+            assert rollups.chats(s, week.first, week.last) == 1
+            assert rollups.chats(s, month.first, month.last) == 1
+            assert rollups.chats(s, tuesday, thursday) == 1  # another span: from the chat days
+    with own_factory() as s:
+        live = rollups.snapshot(s)
+    rollups.rebuild(own_factory, ZONE)
+    with own_factory() as s:
+        assert rollups.snapshot(s) == live
+
+
+def test_a_cancelled_first_order_moves_the_new_customer_to_the_next_order(
+    own_factory: sessionmaker[Session],
+) -> None:
+    """A customer is new on the day of their first order that counts: cancelling it moves
+    them to the day of their next one, and an order put in before it takes them back."""
+    intake = own_factory
+    store(intake, factories.text_message("wamid.BUY", wa_id=CUSTOMERS[3], ts=ts(BASE)))
+    drain(own_factory)
+    first_day, next_day = BASE + timedelta(days=2, hours=10), BASE + timedelta(days=9, hours=10)
+    with transaction(own_factory) as s:
+        chat = s.scalars(select(Conversation)).one()
+        orders = [
+            Order(
+                number=20000 + n,
+                contact_id=chat.contact_id,
+                conversation_id=chat.id,
+                status="baru",
+                total=100_000,
+                created_at=at.astimezone(UTC),
+                updated_at=clock.now() - timedelta(hours=1),  # long before the next rounds
+            )
+            for n, at in enumerate((first_day, next_day))
+        ]
+        s.add_all(orders)
+    refresh(own_factory)
+
+    def new_on() -> tuple[int, int]:
+        with own_factory() as s:
+            return tuple(  # type: ignore[return-value]
+                rollups.sums(s, d.date(), d.date())["new_customers", ""]
+                for d in (first_day, next_day)
+            )
+
+    assert new_on() == (1, 0)
+    with transaction(own_factory) as s:
+        s.get(Order, orders[0].id).status = "dibatalkan"  # type: ignore[union-attr]
+    refresh(own_factory)
+    assert new_on() == (0, 1)
+    earliest = BASE + timedelta(days=1, hours=10)
+    with transaction(own_factory) as s:
+        chat = s.scalars(select(Conversation)).one()
+        s.add(
+            Order(
+                number=20009,
+                contact_id=chat.contact_id,
+                conversation_id=chat.id,
+                status="baru",
+                total=50_000,
+                created_at=earliest.astimezone(UTC),
+            )
+        )
+    refresh(own_factory)
+    assert new_on() == (0, 0)
+    with own_factory() as s:
+        assert rollups.sums(s, earliest.date(), earliest.date())["new_customers", ""] == 1
+        live = rollups.snapshot(s)
+    rollups.rebuild(own_factory, ZONE)
+    with own_factory() as s:
+        assert rollups.snapshot(s) == live
