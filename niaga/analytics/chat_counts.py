@@ -21,7 +21,7 @@ from niaga.inbox.models import Conversation
 
 CUSTOMER = 0  # ChatDay.user_id of the customer writing in
 SPANS = ("", "_week", "_month")  # the day, new in the week, new in the month
-METRICS = tuple(f"{who}chats{span}" for who in ("", "team_") for span in SPANS)
+METRICS = tuple(f"{who}chats{span}" for who in ("", "team_", "source_") for span in SPANS)
 
 
 def week_first(day: date) -> date:
@@ -33,35 +33,32 @@ def month_last(day: date) -> date:
 
 
 def count(session: Session, day: date) -> Counter[tuple[str, str]]:
-    """``day``'s chats from its chat days (already stored): per person and per team, that
-    day, new in its week and new in its month."""
+    """``day``'s chats from its chat days (already stored): per person, per team and per
+    source (a customer's chat under the first source it had in the span), that day, new in
+    its week and new in its month."""
     weekly, monthly = week_first(day), day.replace(day=1)
     earlier = aliased(ChatDay)
-    seen = (
-        select(func.max(earlier.day))
-        .where(
-            earlier.user_id == ChatDay.user_id,
-            earlier.conversation_id == ChatDay.conversation_id,
-            earlier.day >= min(weekly, monthly),
-            earlier.day < day,
-        )
-        .scalar_subquery()
+    before = (
+        earlier.user_id == ChatDay.user_id,
+        earlier.conversation_id == ChatDay.conversation_id,
+        earlier.day >= min(weekly, monthly),
+        earlier.day < day,
     )
+    seen = select(func.max(earlier.day)).where(*before).scalar_subquery()
+    sourced = select(func.max(earlier.day)).where(*before, earlier.source != "").scalar_subquery()
     out: Counter[tuple[str, str]] = Counter()
-    for user_id, team_id, last in session.execute(
-        select(ChatDay.user_id, Conversation.team_id, seen)
+    for user_id, team_id, source, last, last_sourced in session.execute(
+        select(ChatDay.user_id, Conversation.team_id, ChatDay.source, seen, sourced)
         .join(Conversation, Conversation.id == ChatDay.conversation_id)
         .where(ChatDay.day == day)
     ):
-        spans = [""]
-        if last is None or last < weekly:
-            spans.append("_week")
-        if last is None or last < monthly:
-            spans.append("_month")
-        for span in spans:
-            out[f"chats{span}", str(user_id)] += 1
-            if user_id == CUSTOMER:
-                out[f"team_chats{span}", str(team_id or "")] += 1
+        for span, first in (("", day), ("_week", weekly), ("_month", monthly)):
+            if last is None or last < first:
+                out[f"chats{span}", str(user_id)] += 1
+                if user_id == CUSTOMER:
+                    out[f"team_chats{span}", str(team_id or "")] += 1
+            if source and user_id == CUSTOMER and (last_sourced is None or last_sourced < first):
+                out[f"source_chats{span}", str(source)] += 1
     return out
 
 
@@ -133,3 +130,24 @@ def _sums(session: Session, metric: str, first: date, last: date) -> dict[str, i
             .group_by(DailyFigure.key)
         )
     }
+
+
+def by_source(session: Session, first: date, last: date) -> dict[str, int]:
+    """Chats the customers wrote in over the days that came from somewhere (an ad, a link,
+    a campaign), each under the first source it had in the days."""
+    metric = _span_metric(first, last)
+    if metric is not None:
+        return _sums(session, f"source_{metric}", first, last)
+    came: dict[int, str] = {}
+    for conversation_id, source in session.execute(
+        select(ChatDay.conversation_id, ChatDay.source)
+        .where(
+            ChatDay.user_id == CUSTOMER,
+            ChatDay.day >= first,
+            ChatDay.day <= last,
+            ChatDay.source != "",
+        )
+        .order_by(ChatDay.day)
+    ):
+        came.setdefault(int(conversation_id), str(source))
+    return dict(Counter(came.values()))

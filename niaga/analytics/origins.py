@@ -18,10 +18,9 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from niaga.analytics import rollups
+from niaga.analytics import chat_counts, rollups
 from niaga.analytics.counting import CANCELLED, tally
 from niaga.analytics.metrics import percent
-from niaga.analytics.models import ChatDay
 from niaga.analytics.periods import Period
 from niaga.campaigns import segments
 from niaga.campaigns.models import ChatLink, Segment
@@ -94,24 +93,13 @@ def by_source(session: Session, period: Period) -> list[dict[str, Any]]:
     """One row per source (each click-to-chat link its own): chats, orders, revenue and
     conversion = orders ÷ chats × 100 %, from the daily rollups."""
     first, last = period.first, period.last
-    came: dict[int, str] = {}
-    for conversation_id, source in session.execute(
-        select(ChatDay.conversation_id, ChatDay.source)
-        .where(
-            ChatDay.user_id == rollups.CUSTOMER,
-            ChatDay.day >= first,
-            ChatDay.day <= last,
-            ChatDay.source != "",
-        )
-        .order_by(ChatDay.day)
-    ):
-        came.setdefault(int(conversation_id), str(source))
     rows: dict[tuple[str, int | None], dict[str, int]] = defaultdict(
         lambda: {"chats": 0, "orders": 0, "revenue": 0}
     )
-    for source in came.values():
-        rows[_row_key(source)]["chats"] += 1
-    started = rollups.chats(session, first, last) - len(came)
+    came = chat_counts.by_source(session, first, last)
+    for source, n in came.items():
+        rows[_row_key(source)]["chats"] += n
+    started = rollups.chats(session, first, last) - sum(came.values())
     if started:
         rows["conversation", None]["chats"] += started
     for (metric, key), n in rollups.sums(session, first, last).items():

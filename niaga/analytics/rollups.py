@@ -82,7 +82,7 @@ class Day:
     waits: list[dict[str, Any]] = field(default_factory=list)  # first responses answered
     sources: dict[int, str] = field(default_factory=dict)  # where the day's chats came from
     resolutions: list[dict[str, Any]] = field(default_factory=list)  # chats resolved
-    chats_changed: bool = False  # other chats than were stored for the day
+    chats_changed: bool = False  # other chats (or sources) than were stored for the day
 
 
 def local_day(at: datetime, zone: str) -> date:
@@ -291,12 +291,13 @@ def store_day(factory: sessionmaker[Session], day: date, zone: str) -> Day:
         _lock(s)
         figures = compute_day(s, day, zone)
         stored = {
-            (int(u), int(c))
-            for u, c in s.execute(
-                select(ChatDay.user_id, ChatDay.conversation_id).where(ChatDay.day == day)
+            (int(u), int(c), str(src))
+            for u, c, src in s.execute(
+                select(ChatDay.user_id, ChatDay.conversation_id, ChatDay.source).where(
+                    ChatDay.day == day
+                )
             )
         }
-        figures.chats_changed = stored != figures.chats
         for table in DAY_TABLES:
             s.execute(delete(table).where(table.day == day))
         if figures.resolutions:
@@ -314,6 +315,9 @@ def store_day(factory: sessionmaker[Session], day: date, zone: str) -> Day:
         ]
         if chats:
             s.execute(insert(ChatDay), chats)
+        figures.chats_changed = stored != {
+            (r["user_id"], r["conversation_id"], r["source"]) for r in chats
+        }
         figures.figures.update(chat_counts.count(s, day))
         rows = [
             {"day": day, "metric": m, "key": k, "value": v}

@@ -14,7 +14,7 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from niaga.analytics import goals, metrics, rollups
+from niaga.analytics import chat_counts, goals, metrics, origins, rollups
 from niaga.analytics.models import RollupState
 from niaga.analytics.periods import period_of
 from niaga.contacts.models import Contact
@@ -237,14 +237,27 @@ def test_a_late_message_moves_the_new_chats_of_the_later_days(
         assert rollups.chats(s, month.first, month.last) == 1
     # Tuesday's message of the same chat arrives after Thursday was cut, then one of the
     # week before: the chat stays one chat in the week and in the month.
+    # Tuesday's came from an ad: the chat counts under the ad in the week and the month.
     for wamid, day in (("wamid.TUE", tuesday), ("wamid.EARLY", earlier_week)):
         store(intake, factories.text_message(wamid, wa_id=customer, ts=ts(at[day])))
         drain(own_factory)
+        if day == tuesday:
+            with transaction(own_factory) as s:
+                late = s.scalars(select(Message).where(Message.wamid == wamid)).one()
+                late.referral = {"source_url": "https://fb.me/x", "source_type": "ad"}
         assert thursday not in refresh(own_factory)  # Thursday itself is not cut again
         with own_factory() as s:
             assert rollups.chats(s, week.first, week.last) == 1
             assert rollups.chats(s, month.first, month.last) == 1
             assert rollups.chats(s, tuesday, thursday) == 1  # another span: from the chat days
+            for first, last in ((week.first, week.last), (month.first, month.last)):
+                assert chat_counts.by_source(s, first, last) == {"ad": 1}
+                assert [
+                    (r["source"], r["chats"])
+                    for r in origins.by_source(
+                        s, period_of("week", first, ZONE) if last == week.last else month
+                    )
+                ] == [("ad", 1)]
     with own_factory() as s:
         live = rollups.snapshot(s)
     rollups.rebuild(own_factory, ZONE)
