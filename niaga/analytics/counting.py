@@ -33,6 +33,9 @@ def tally(direction: str, status: str | None, n: int) -> dict[str, int]:
     return {}
 
 
+MANY_CHATS = 2_000  # beyond this, replies are read by time alone rather than per chat
+
+
 def answered_within(
     session: Session, period: Period, started: Sequence[tuple[int, Any]]
 ) -> list[bool]:
@@ -49,13 +52,19 @@ def first_replies(
     conversation within :data:`REPLY_WINDOW` after it, as (time, text; ``None`` when it was not
     written), or ``None``. Only messages between ``after`` and ``before`` are read."""
     replies: dict[int, list[tuple[Any, str | None]]] = defaultdict(list)
-    for part in chunks(sorted({c for c, _ in started})):
+    chats = sorted({c for c, _ in started})
+    inbound = (Message.direction == "in", Message.created_at > after, Message.created_at < before)
+    if len(chats) > MANY_CHATS:  # a busy day's templates: one pass over the span's replies
+        wanted = set(chats)
+        for conversation_id, at, written in session.execute(
+            select(Message.conversation_id, Message.created_at, Message.text).where(*inbound)
+        ):
+            if conversation_id in wanted:
+                replies[conversation_id].append((clock.as_utc(at), written))
+    for part in chunks(chats) if len(chats) <= MANY_CHATS else []:
         for conversation_id, at, written in session.execute(
             select(Message.conversation_id, Message.created_at, Message.text).where(
-                Message.conversation_id.in_(part),
-                Message.direction == "in",
-                Message.created_at > after,
-                Message.created_at < before,
+                Message.conversation_id.in_(part), *inbound
             )
         ):
             replies[conversation_id].append((clock.as_utc(at), written))

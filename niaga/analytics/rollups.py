@@ -112,7 +112,12 @@ def compute_day(session: Session, day: date, zone: str) -> Day:
     )
     add({("received", ""): int(received or 0)})
     templates = session.execute(
-        select(Message.conversation_id, Message.created_at, Message.status, Message.content).where(
+        select(
+            Message.conversation_id,
+            Message.created_at,
+            Message.status,
+            Message.content["name"].as_string(),  # the template's name, read in the database
+        ).where(
             Message.direction == "out",
             Message.type == "template",
             Message.status.in_(ACCEPTED),
@@ -124,20 +129,12 @@ def compute_day(session: Session, day: date, zone: str) -> Day:
     add({("templates_answered", ""): sum(answered)})
     dimensions.templates(
         out.figures,
-        [(status, str((content or {}).get("name") or "")) for _, _, status, content in templates],
+        [(status, str(name or "")) for _, _, status, name in templates],
         answered,
     )
     dimensions.groups(session, p, out.figures)
     out.sources = dimensions.origins(session, p, out.figures)
-    charged = pricing.billable(
-        session.execute(
-            select(Contact.phone, Contact.wa_id, Message.pricing)
-            .join(Contact, Contact.id == Message.contact_id)
-            .where(Message.direction == "out", Message.pricing.is_not(None), in_day)
-            .execution_options(yield_per=2000)
-        )
-    )
-    add({("billable", f"{country}|{category}"): n for (country, category), n in charged.items()})
+    add(_billable(session, in_day))
     out.chats.update(
         (CUSTOMER, int(c))
         for (c,) in session.execute(
@@ -165,6 +162,27 @@ def compute_day(session: Session, day: date, zone: str) -> Day:
         )
     ).one()
     add({("recipients_sent", ""): int(sent), ("recipients_clicked", ""): int(clicked)})
+    return out
+
+
+def _billable(session: Session, in_day: Any) -> Counter[tuple[str, str]]:
+    """The day's messages Meta reported billable, per (calling code, category), as
+    :func:`pricing.billable` counts them, grouped in the database by what decides: the
+    number's first digits (calling codes have at most three), the category and the flag."""
+    prefix = func.coalesce(func.substr(Contact.phone, 1, 4), func.substr(Contact.wa_id, 1, 3))
+    category = Message.pricing["category"].as_string()
+    flag = Message.pricing["billable"].as_boolean()
+    grouped = session.execute(
+        select(prefix, category, flag, func.count())
+        .join(Contact, Contact.id == Message.contact_id)
+        .where(Message.direction == "out", Message.pricing.is_not(None), in_day)
+        .group_by(prefix, category, flag)
+    )
+    out: Counter[tuple[str, str]] = Counter()
+    for digits, kind, billable, n in grouped:
+        pricing_seen = {"category": kind, "billable": None if billable is None else bool(billable)}
+        for (country, cat), counted in pricing.billable([(digits, None, pricing_seen)]).items():
+            out["billable", f"{country}|{cat}"] += counted * int(n)
     return out
 
 

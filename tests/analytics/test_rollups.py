@@ -14,7 +14,7 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from niaga.analytics import chat_counts, goals, metrics, origins, rollups
+from niaga.analytics import chat_counts, counting, goals, metrics, origins, rollups
 from niaga.analytics.models import RollupState
 from niaga.analytics.periods import period_of
 from niaga.contacts.models import Contact
@@ -120,7 +120,7 @@ def events(rng: random.Random, sent: list[tuple[str, str]]) -> list[dict[str, An
 
 @pytest.mark.parametrize("seed", [1, 2, 3])
 def test_rollups_equal_a_rebuild_after_any_order_and_repeats(
-    own_factory: sessionmaker[Session], seed: int
+    own_factory: sessionmaker[Session], seed: int, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     rng = random.Random(seed)
     intake = own_factory
@@ -151,6 +151,8 @@ def test_rollups_equal_a_rebuild_after_any_order_and_repeats(
         assert any(m == metric for _, m, _ in figures), metric
     assert any(m == "failed" and k == "131026" for _, m, k in figures)
     assert any(m == goals.METRIC for _, m, _ in figures)
+    # The rebuild reads replies to templates by time alone, as on a busy day: the same.
+    monkeypatch.setattr(counting, "MANY_CHATS", 0)
     rollups.rebuild(own_factory, ZONE)
     with own_factory() as s:
         assert rollups.snapshot(s) == live
