@@ -12,7 +12,7 @@ from typing import Any, Literal
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from niaga.analytics import chat_counts, origins, rollups, sentiment
+from niaga.analytics import chat_counts, goals, origins, rollups, sentiment
 from niaga.analytics.counting import (
     ACCEPTED,
     REPLY_WINDOW,
@@ -60,7 +60,8 @@ def _conversation_groups(session: Session, period: Period, by: By) -> list[dict[
     rows: dict[Any, dict[str, Any]] = defaultdict(
         lambda: {"sent": 0, "read": 0, "received": 0, "orders": 0, "revenue": 0, "chats": 0}
     )
-    for (metric, key), n in rollups.sums(session, first, last).items():
+    totals = rollups.sums(session, first, last)
+    for (metric, key), n in totals.items():
         kind, _, name = metric.partition(".")
         if kind == by and n:
             rows[int(key) if key else None][name] += n
@@ -98,6 +99,11 @@ def _conversation_groups(session: Session, period: Period, by: By) -> list[dict[
         )
     ):
         ratings[key].append(int(rating))
+    reached: dict[Any, dict[int, int]] = defaultdict(dict)
+    if by == "team":  # the owner's goals, by the chat's team when it reached them
+        for goal, per_team in goals.split(totals, goals.TEAM_METRIC).items():
+            for team, n in per_team.items():
+                reached[int(team) if team else None][goal] = n
     out = []
     for key in sorted(set(rows) | set(waits) | set(ratings), key=lambda k: (k is None, k or 0)):
         row = rows[key]
@@ -114,9 +120,18 @@ def _conversation_groups(session: Session, period: Period, by: By) -> list[dict[
                 "csat_average": round(statistics.fmean(ratings[key]), 2)
                 if ratings.get(key)
                 else None,
+                "goals": goal_rates(reached.get(key, {}), row["chats"]),
             }
         )
     return out
+
+
+def goal_rates(reached: dict[int, int], chats: int) -> dict[int, dict[str, Any]]:
+    """Each goal's conversions of a row and its rate: those ÷ the row's chats × 100 %."""
+    return {
+        goal: {"conversions": n, "conversion_rate": percent(n, chats)}
+        for goal, n in sorted(reached.items())
+    }
 
 
 def _campaigns(session: Session, period: Period) -> list[dict[str, Any]]:

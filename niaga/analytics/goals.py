@@ -17,7 +17,7 @@ from collections.abc import Iterable, Sequence
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import and_, delete, func, or_, select
 from sqlalchemy.orm import Session
 
 from niaga.analytics.models import GOAL_KINDS, ConversionGoal, DailyFigure
@@ -26,14 +26,20 @@ from niaga.automation.matching import matched_keywords
 from niaga.contacts.models import Label
 from niaga.core.errors import DomainError, NotFoundError
 from niaga.core.jobs import store as jobs
-from niaga.inbox.models import ConversationActivity, Message
+from niaga.inbox.models import Conversation, ConversationActivity, Message
+from niaga.inbox.statuses import chunks
 
 COUNT_TASK = "analytics.goal_count"
 METRIC = "goal"
+TEAM_METRIC = "goal_team"  # key: "<goal id>|<team id or empty>"
+SOURCE_METRIC = "goal_source"  # key: "<goal id>|<source>" (chats from somewhere only)
 MAX_GOALS = 20
 MAX_PHRASES = 20
 MAX_PHRASE = 100
-FORMULA = "Chats that reached the goal ÷ conversations the customer wrote in × 100 %."
+FORMULA = (
+    "Chats that reached the goal (counted on each day they reached it) ÷ conversations the "
+    "customer wrote in × 100 %."
+)
 
 
 class GoalError(DomainError):
@@ -115,9 +121,7 @@ def do_delete_goal(session: Session, goal_id: int) -> None:
     goal = session.get(ConversionGoal, goal_id)
     if goal is None:
         raise NotFoundError("goal_not_found", "No such goal.")
-    session.execute(
-        delete(DailyFigure).where(DailyFigure.metric == METRIC, DailyFigure.key == str(goal_id))
-    )
+    session.execute(delete(DailyFigure).where(of_goal(goal_id)))
     session.delete(goal)
     session.flush()
 
@@ -144,13 +148,50 @@ def day_counts(
     p: Period,
     written: Iterable[tuple[int, str]],
     goals: Sequence[ConversionGoal],
+    sources: dict[int, str],
 ) -> Counter[tuple[str, str]]:
-    """The chats that reached each goal in ``p`` (one local day): ``written`` holds the
+    """The chats that reached each goal in ``p`` (one local day), in all, by the chat's team
+    and by where the chat came from that day (``sources``: conversation → ``ad``,
+    ``link:<id>``, ``campaign``; absent: a chat the customer started). ``written`` holds the
     day's customers' written messages as (conversation, text)."""
     out: Counter[tuple[str, str]] = Counter()
-    for goal, chats in reached(session, p, written, goals).items():
-        if chats:
-            out[METRIC, str(goal)] = len(chats)
+    found = reached(session, p, written, goals)
+    every = sorted({c for chats in found.values() for c in chats})
+    teams: dict[int, int | None] = {}
+    for part in chunks(every):
+        teams.update(
+            (int(c), t)
+            for c, t in session.execute(
+                select(Conversation.id, Conversation.team_id).where(Conversation.id.in_(part))
+            )
+        )
+    for goal, chats in found.items():
+        for c in chats:
+            out[METRIC, str(goal)] += 1
+            out[TEAM_METRIC, f"{goal}|{teams.get(c) or ''}"] += 1
+            if c in sources:
+                out[SOURCE_METRIC, f"{goal}|{sources[c]}"] += 1
+    return out
+
+
+def of_goal(goal_id: int) -> Any:
+    """The rollups' rows of one goal (in all, by team and by source)."""
+    return or_(
+        and_(DailyFigure.metric == METRIC, DailyFigure.key == str(goal_id)),
+        and_(
+            DailyFigure.metric.in_((TEAM_METRIC, SOURCE_METRIC)),
+            DailyFigure.key.startswith(f"{goal_id}|"),
+        ),
+    )
+
+
+def split(totals: Counter[tuple[str, str]], metric: str) -> dict[int, dict[str, int]]:
+    """A split of the goals' conversions from the period's sums: goal → key → chats."""
+    out: dict[int, dict[str, int]] = {}
+    for (m, key), n in totals.items():
+        if m == metric and n:
+            goal, _, rest = key.partition("|")
+            out.setdefault(int(goal), {})[rest] = n
     return out
 
 

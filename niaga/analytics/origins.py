@@ -18,7 +18,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from niaga.analytics import chat_counts, rollups
+from niaga.analytics import chat_counts, goals, rollups
 from niaga.analytics.counting import CANCELLED, tally
 from niaga.analytics.metrics import percent
 from niaga.analytics.periods import Period
@@ -102,9 +102,24 @@ def by_source(session: Session, period: Period) -> list[dict[str, Any]]:
     started = rollups.chats(session, first, last) - sum(came.values())
     if started:
         rows["conversation", None]["chats"] += started
-    for (metric, key), n in rollups.sums(session, first, last).items():
+    totals = rollups.sums(session, first, last)
+    for (metric, key), n in totals.items():
         if metric in ("origin.orders", "origin.revenue") and n:
             rows[_row_key(key)][metric.partition(".")[2]] += n
+    # The owner's goals, by where the chat came from the day it reached them; the rest of a
+    # goal's chats are ones the customers started.
+    reached: dict[tuple[str, int | None], dict[int, int]] = defaultdict(lambda: defaultdict(int))
+    split = goals.split(totals, goals.SOURCE_METRIC)
+    for (metric, key), total in totals.items():
+        if metric != goals.METRIC or not total:
+            continue
+        per_source = split.get(int(key), {})
+        for source, n in per_source.items():
+            reached[_row_key(source)][int(key)] += n
+        if total > sum(per_source.values()):
+            reached["conversation", None][int(key)] += total - sum(per_source.values())
+    for row_key in reached:
+        rows[row_key]  # a source with conversions shows even without chats counted under it
     names = dict(session.execute(select(ChatLink.id, ChatLink.name)).all())
     out = []
     for source, link in sorted(rows, key=lambda k: (SOURCES.index(k[0]), k[1] is None, k[1])):
@@ -116,6 +131,10 @@ def by_source(session: Session, period: Period) -> list[dict[str, Any]]:
                 "name": names.get(link, SOURCE_NAMES[source]) if link else SOURCE_NAMES[source],
                 **row,
                 "conversion_rate": percent(row["orders"], row["chats"]),
+                "goals": {
+                    goal: {"conversions": n, "conversion_rate": percent(n, row["chats"])}
+                    for goal, n in sorted(reached.get((source, link), {}).items())
+                },
             }
         )
     return out

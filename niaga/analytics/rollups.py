@@ -151,7 +151,7 @@ def compute_day(session: Session, day: date, zone: str) -> Day:
     )
     written = goals.written_in(session, p.start, p.end)
     _tone(written, out)
-    out.figures.update(goals.day_counts(session, p, written, goals.all_goals(session)))
+    out.figures.update(goals.day_counts(session, p, written, goals.all_goals(session), out.sources))
     _waits(session, p, day, out)
     _resolutions(session, p, day, out)
     dimensions.orders(session, p, out.figures)
@@ -524,14 +524,9 @@ def count_goal(
                 return None
             p = period_of("day", day, zone)
             written = goals.written_in(s, p.start, p.end) if goal.kind == "phrase" else []
-            found = goals.day_counts(s, p, written, [goal])
-            s.execute(
-                delete(DailyFigure).where(
-                    DailyFigure.day == day,
-                    DailyFigure.metric == goals.METRIC,
-                    DailyFigure.key == str(goal_id),
-                )
-            )
+            sources = dimensions.origins(s, p, Counter())  # where the day's chats came from
+            found = goals.day_counts(s, p, written, [goal], sources)
+            s.execute(delete(DailyFigure).where(DailyFigure.day == day, goals.of_goal(goal_id)))
             if found:
                 s.execute(
                     insert(DailyFigure),

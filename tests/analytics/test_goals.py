@@ -14,7 +14,7 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from niaga.analytics import behind, goals, metrics, report, rollups
+from niaga.analytics import behind, breakdowns, goals, metrics, report, rollups
 from niaga.analytics.periods import period_of
 from niaga.contacts.models import Contact, Label
 from niaga.core import clock
@@ -22,6 +22,7 @@ from niaga.core.db import transaction
 from niaga.core.errors import DomainError
 from niaga.core.jobs.models import ScheduledJob
 from niaga.inbox.models import Conversation, ConversationActivity, Message
+from niaga.security.models import Team
 from tests.catalog.helpers import api, token
 from tests.conftest import LiveServer, wait_for
 from tests.web.web_helpers import login, make_user
@@ -47,7 +48,7 @@ def chats_with(s: Session, keys: str, base: int = 0) -> dict[str, Conversation]:
     return chats
 
 
-def writes(s: Session, chat: Conversation, at: datetime, text: str) -> None:
+def writes(s: Session, chat: Conversation, at: datetime, text: str, from_ad: bool = False) -> None:
     s.add(
         Message(
             conversation_id=chat.id,
@@ -57,6 +58,7 @@ def writes(s: Session, chat: Conversation, at: datetime, text: str) -> None:
             status="received",
             origin="customer",
             text=text,
+            referral={"source_type": "ad", "source_url": "https://fb.me/x"} if from_ad else None,
             created_at=at,
             received_at=at,
         )
@@ -84,9 +86,13 @@ def week(own_factory: sessionmaker[Session]) -> sessionmaker[Session]:
         s.add_all([booking, complaint])
         s.flush()
         c = chats_with(s, "ABCD")
+        sales = Team(name="Penjualan")
+        s.add(sales)
+        s.flush()
+        c["A"].team_id = sales.id
         writes(s, c["A"], wib(2, 9), "Kak mau booking tgl 10")
         writes(s, c["A"], wib(4, 10), "Sudah transferr ya kak")
-        writes(s, c["C"], wib(4, 11), "sdh transfer kak")
+        writes(s, c["C"], wib(4, 11), "sdh transfer kak", from_ad=True)
         writes(s, c["C"], wib(4, 12), "Sudah transfer, cek ya")  # the same chat, same day
         writes(s, c["D"], wib(4, 13), "transfer sudah?")  # the words the wrong way round
         writes(s, c["B"], wib(5, 20), "kak aku mau daftar member dong")
@@ -146,6 +152,17 @@ def test_goals_count_the_chats_that_reached_them_as_computed_by_hand(
     assert (shown["Bayar"]["previous"], shown["Bayar"]["change_points"]) == (100.0, -50.0)
     assert {g["name"]: g["numerator"] for g in before["goals"]}["Bayar"] == 1
     with week() as s:
+        # By team (the chat's when it reached the goal): Booking twice in Penjualan (A, on
+        # Monday and Tuesday), once without a team (B). By source: C's payment came from an
+        # ad that Wednesday; A's is a chat A started (3 of the 4 chats).
+        teams = {r["name"]: r["goals"] for r in breakdowns.breakdown(s, WEEK, "team")}
+        assert teams["Penjualan"][ids["Booking"]] == {"conversions": 2, "conversion_rate": 200.0}
+        assert teams["—"][ids["Booking"]] == {"conversions": 1, "conversion_rate": 33.3}
+        assert ids["Member"] in teams["—"] and ids["Member"] not in teams["Penjualan"]
+        sources = {r["source"]: r for r in breakdowns.breakdown(s, WEEK, "source")}
+        assert sources["ad"]["chats"] == 1 and sources["conversation"]["chats"] == 3
+        assert sources["ad"]["goals"][ids["Bayar"]] == {"conversions": 1, "conversion_rate": 100.0}
+        assert sources["conversation"]["goals"][ids["Bayar"]]["conversion_rate"] == 33.3
         rows = behind.goal_rows(s, WEEK, s.get(goals.ConversionGoal, ids["Bayar"]))
         assert [r["what"] for r in rows] == [
             "Sudah transfer, cek ya",
@@ -265,6 +282,10 @@ def test_the_owner_defines_a_goal_and_reads_it_on_the_dashboard(
     owner = login(niaga.url, "owner@toko.test")
     page = owner.get("/analytics").text
     assert f'data-goal="{goal_id}" data-band="good"' in page and "Konversi ke Booking" in page
+    for by in ("team", "source"):  # the goal's column in the splits
+        split = owner.get(f"/analytics?by={by}").text.split('id="split"')[1]
+        assert f'<th data-goal="{goal_id}">Konversi ke Booking</th>' in split
+        assert f'<td data-goal="{goal_id}">50.0% <span class="small muted">(1)</span>' in split
     chats = owner.get(f"/analytics/goals/{goal_id}/behind").text
     assert chats.count("<tr>") == 1 + 1 and "+628129990000" in chats
     assert owner.get("/analytics/goals/999/behind").status_code == 404

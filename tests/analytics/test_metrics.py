@@ -320,6 +320,7 @@ def test_the_figures_split_by_team_label_campaign_and_template(
         "conversion_rate": 100.0,
         "first_response_median": 4500,  # 1800 and 7200
         "csat_average": 4.5,
+        "goals": {},  # none defined (see test_goals)
     }
     assert teams[0] == {"id": 1, "name": "Penjualan", **a_and_b}
     assert teams[1] | {"id": None} == {
@@ -335,6 +336,7 @@ def test_the_figures_split_by_team_label_campaign_and_template(
         "conversion_rate": 0.0,
         "first_response_median": 90000,
         "csat_average": 2.0,
+        "goals": {},
     }
     assert [(r["name"], r["received"], r["csat_average"]) for r in labels] == [
         ("vip", 2, 4.5),
