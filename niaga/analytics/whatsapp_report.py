@@ -20,7 +20,7 @@ from typing import Any
 from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
-from niaga.analytics import delivery, ga4, printable
+from niaga.analytics import delivery, printable
 from niaga.analytics.models import ReportDelivery
 from niaga.channels.template_definition import TemplateDefinition
 from niaga.channels.whatsapp.outgoing import TemplateMediaHeader, TemplateMessage
@@ -119,44 +119,6 @@ def record(session: Session, result: Submission) -> None:
     template_sync.raise_if_refused(result)
     for submitted, listing in result.accepted:
         authoring.do_record_submitted(session, submitted, listing)
-
-
-def overview(session: Session, settings: Settings) -> dict[str, Any]:
-    """The scheduled reports as the owner sees them: where they go, whether the WhatsApp
-    template is approved, the latest deliveries, and the GA4 feed."""
-    template = templates.find(session, NAME, language(settings))
-    d = ReportDelivery
-    latest = session.scalars(select(d).order_by(d.id.desc()).limit(20)).all()
-    return {
-        "email": {
-            "on": bool(settings.smtp_host),
-            "to": [a for a, _ in delivery.recipients(session, settings)],
-        },
-        "whatsapp": {
-            "to": numbers(settings),
-            "template": NAME,
-            "language": language(settings),
-            "status": template.status if template else None,  # None: never submitted
-            "reason": template.reason if template else None,
-        },
-        "ga4": ga4.status(session, settings),
-        "weekly": settings.report_weekly,
-        "monthly": settings.report_monthly,
-        "hour": settings.report_hour,
-        "deliveries": [
-            {
-                "kind": r.kind,
-                "period_first": r.period_first.isoformat(),
-                "channel": r.channel,
-                "recipient": r.recipient,
-                "state": r.state,
-                "attempts": r.attempts,
-                "error": r.error,
-                "sent_at": r.sent_at.isoformat() if r.sent_at else None,
-            }
-            for r in latest
-        ],
-    }
 
 
 async def send_due(factory: sessionmaker[Session], settings: Settings, channel: Any) -> int:

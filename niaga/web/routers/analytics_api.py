@@ -8,7 +8,7 @@ from typing import Any, Literal
 from fastapi import APIRouter, Query, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
 
-from niaga.analytics import breakdowns, costs, goals, reading, report, whatsapp_report
+from niaga.analytics import breakdowns, costs, goals, reading, report, schedule, whatsapp_report
 from niaga.analytics.periods import choose
 from niaga.core import clock
 from niaga.web.deps import CanRead, LocaleDep, SessionDep
@@ -175,7 +175,7 @@ def delete_goal(goal_id: int, session: SessionDep, token: CanManage) -> Response
 def scheduled_reports(request: Request, session: SessionDep, token: CanRead) -> dict[str, Any]:
     """Where the weekly and monthly reports go (email, WhatsApp), whether the WhatsApp
     template is approved, and the latest deliveries with their state and error."""
-    return whatsapp_report.overview(session, request.app.state.settings)
+    return schedule.overview(session, request.app.state.settings)
 
 
 @router.post("/reports/whatsapp-template", status_code=201)

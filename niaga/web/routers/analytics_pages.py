@@ -29,6 +29,7 @@ from niaga.analytics import (
     printable,
     reading,
     report,
+    schedule,
     texts,
     whatsapp_report,
 )
@@ -349,7 +350,7 @@ def dashboard(
         behind_keys=behind.KEYS,
         bands=reading.bands_of(session),
         can_edit=may(user, "manage_analytics"),
-        reports=whatsapp_report.overview(session, settings),
+        reports=schedule.overview(session, settings),
         goals=goals.listed(session),
         labels=[name for (name,) in session.execute(select(Label.name).order_by(Label.name))],
         flash=request.query_params.get("flash"),
