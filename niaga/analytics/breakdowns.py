@@ -77,16 +77,20 @@ def _conversation_groups(session: Session, period: Period, by: By) -> list[dict[
             .group_by(group)
         ):
             rows[key]["chats"] = int(n)
-    waits: dict[Any, list[float]] = defaultdict(list)
-    wait = select(
-        ResponseWait.team_id if by == "team" else ConversationLabel.label_id, ResponseWait.seconds
-    ).where(ResponseWait.day >= first, ResponseWait.day <= last)
-    if by == "label":
-        wait = wait.join(
-            ConversationLabel, ConversationLabel.conversation_id == ResponseWait.conversation_id
+    waits = (
+        rollups.wait_medians(session, ResponseWait.team_id, first, last)
+        if by == "team"
+        else rollups.wait_medians(
+            session,
+            ConversationLabel.label_id,
+            first,
+            last,
+            join=(
+                ConversationLabel,
+                ConversationLabel.conversation_id == ResponseWait.conversation_id,
+            ),
         )
-    for key, seconds in session.execute(wait):
-        waits[key].append(float(seconds))
+    )
     ratings: dict[Any, list[int]] = defaultdict(list)
     for key, rating in session.execute(
         select(group, CsatSurvey.rating)
@@ -114,9 +118,7 @@ def _conversation_groups(session: Session, period: Period, by: By) -> list[dict[
                 **row,
                 "open_rate": percent(row["read"], row["sent"]),
                 "conversion_rate": percent(row["orders"], row["chats"]),
-                "first_response_median": round(statistics.median(waits[key]))
-                if waits.get(key)
-                else None,
+                "first_response_median": waits.get(key),
                 "csat_average": round(statistics.fmean(ratings[key]), 2)
                 if ratings.get(key)
                 else None,

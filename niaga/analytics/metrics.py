@@ -23,6 +23,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from niaga.analytics import goals, rollups, timing
+from niaga.analytics.models import ResolutionTime, ResponseWait
 from niaga.analytics.periods import Period
 from niaga.automation.models import CsatSurvey
 from niaga.security.models import User
@@ -184,13 +185,9 @@ def _first_response(session: Session, period: Period, out: Summary) -> list[Figu
     if kept is not None:
         out.agent_medians = kept.agents
         return _timed("first_response", kept.first_response, out.response_buckets)
-    waits = rollups.waits(session, period.first, period.last)
-    per_user: dict[int, list[float]] = defaultdict(list)
-    for user_id, seconds, _ in waits:
-        if user_id is not None:
-            per_user[int(user_id)].append(seconds)
-    out.agent_medians = {u: timing.median(w) for u, w in per_user.items()}
-    found = timing.stats((w, b) for _, w, b in waits)
+    medians = rollups.wait_medians(session, ResponseWait.user_id, period.first, period.last)
+    out.agent_medians = {int(u): m for u, m in medians.items() if u is not None}
+    found = rollups.time_stats(session, ResponseWait, period.first, period.last)
     return _timed("first_response", found, out.response_buckets)
 
 
@@ -201,7 +198,7 @@ def _resolution(session: Session, period: Period, out: Summary) -> list[Figure]:
     found = (
         kept.resolution
         if kept is not None
-        else timing.stats(rollups.resolutions(session, period.first, period.last))
+        else rollups.time_stats(session, ResolutionTime, period.first, period.last)
     )
     return _timed("resolution", found, out.resolution_buckets)
 
