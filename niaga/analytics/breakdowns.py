@@ -104,10 +104,11 @@ def _conversation_groups(session: Session, period: Period, by: By) -> list[dict[
     ):
         ratings[key].append(int(rating))
     reached: dict[Any, dict[int, int]] = defaultdict(dict)
-    if by == "team":  # the owner's goals, by the chat's team when it reached them
-        for goal, per_team in goals.split(totals, goals.TEAM_METRIC).items():
-            for team, n in per_team.items():
-                reached[int(team) if team else None][goal] = n
+    # the owner's goals, by the chat's team (or labels) when it reached them
+    metric = goals.TEAM_METRIC if by == "team" else goals.LABEL_METRIC
+    for goal, per_group in goals.split(totals, metric).items():
+        for group_key, n in per_group.items():
+            reached[int(group_key) if group_key else None][goal] = n
     out = []
     for key in sorted(set(rows) | set(waits) | set(ratings), key=lambda k: (k is None, k or 0)):
         row = rows[key]

@@ -26,12 +26,13 @@ from niaga.automation.matching import matched_keywords
 from niaga.contacts.models import Label
 from niaga.core.errors import DomainError, NotFoundError
 from niaga.core.jobs import store as jobs
-from niaga.inbox.models import Conversation, ConversationActivity, Message
+from niaga.inbox.models import Conversation, ConversationActivity, ConversationLabel, Message
 from niaga.inbox.statuses import chunks
 
 COUNT_TASK = "analytics.goal_count"
 METRIC = "goal"
 TEAM_METRIC = "goal_team"  # key: "<goal id>|<team id or empty>"
+LABEL_METRIC = "goal_label"  # key: "<goal id>|<label id>" (one per label on the chat)
 SOURCE_METRIC = "goal_source"  # key: "<goal id>|<source>" (chats from somewhere only)
 MAX_GOALS = 20
 MAX_PHRASES = 20
@@ -151,13 +152,14 @@ def day_counts(
     sources: dict[int, str],
 ) -> Counter[tuple[str, str]]:
     """The chats that reached each goal in ``p`` (one local day), in all, by the chat's team
-    and by where the chat came from that day (``sources``: conversation → ``ad``,
+    by its labels, and by where the chat came from that day (``sources``: conversation → ``ad``,
     ``link:<id>``, ``campaign``; absent: a chat the customer started). ``written`` holds the
     day's customers' written messages as (conversation, text)."""
     out: Counter[tuple[str, str]] = Counter()
     found = reached(session, p, written, goals)
     every = sorted({c for chats in found.values() for c in chats})
     teams: dict[int, int | None] = {}
+    labels: dict[int, list[int]] = {}
     for part in chunks(every):
         teams.update(
             (int(c), t)
@@ -165,10 +167,18 @@ def day_counts(
                 select(Conversation.id, Conversation.team_id).where(Conversation.id.in_(part))
             )
         )
+        for c, label_id in session.execute(
+            select(ConversationLabel.conversation_id, ConversationLabel.label_id).where(
+                ConversationLabel.conversation_id.in_(part)
+            )
+        ):
+            labels.setdefault(int(c), []).append(int(label_id))
     for goal, chats in found.items():
         for c in chats:
             out[METRIC, str(goal)] += 1
             out[TEAM_METRIC, f"{goal}|{teams.get(c) or ''}"] += 1
+            for label_id in labels.get(c, ()):
+                out[LABEL_METRIC, f"{goal}|{label_id}"] += 1
             if c in sources:
                 out[SOURCE_METRIC, f"{goal}|{sources[c]}"] += 1
     return out
@@ -179,7 +189,7 @@ def of_goal(goal_id: int) -> Any:
     return or_(
         and_(DailyFigure.metric == METRIC, DailyFigure.key == str(goal_id)),
         and_(
-            DailyFigure.metric.in_((TEAM_METRIC, SOURCE_METRIC)),
+            DailyFigure.metric.in_((TEAM_METRIC, LABEL_METRIC, SOURCE_METRIC)),
             DailyFigure.key.startswith(f"{goal_id}|"),
         ),
     )

@@ -21,7 +21,7 @@ from niaga.core import clock
 from niaga.core.db import transaction
 from niaga.core.errors import DomainError
 from niaga.core.jobs.models import ScheduledJob
-from niaga.inbox.models import Conversation, ConversationActivity, Message
+from niaga.inbox.models import Conversation, ConversationActivity, ConversationLabel, Message
 from niaga.security.models import Team
 from tests.catalog.helpers import api, token
 from tests.conftest import LiveServer, wait_for
@@ -90,6 +90,7 @@ def week(own_factory: sessionmaker[Session]) -> sessionmaker[Session]:
         s.add(sales)
         s.flush()
         c["A"].team_id = sales.id
+        s.add(ConversationLabel(conversation_id=c["A"].id, label_id=booking.id))  # still on
         writes(s, c["A"], wib(2, 9), "Kak mau booking tgl 10")
         writes(s, c["A"], wib(4, 10), "Sudah transferr ya kak")
         writes(s, c["C"], wib(4, 11), "sdh transfer kak", from_ad=True)
@@ -159,6 +160,12 @@ def test_goals_count_the_chats_that_reached_them_as_computed_by_hand(
         assert teams["Penjualan"][ids["Booking"]] == {"conversions": 2, "conversion_rate": 200.0}
         assert teams["—"][ids["Booking"]] == {"conversions": 1, "conversion_rate": 33.3}
         assert ids["Member"] in teams["—"] and ids["Member"] not in teams["Penjualan"]
+        labelled_chats = {r["name"]: r for r in breakdowns.breakdown(s, WEEK, "label")}
+        assert labelled_chats["Booking"]["chats"] == 1
+        assert labelled_chats["Booking"]["goals"] == {
+            ids["Booking"]: {"conversions": 2, "conversion_rate": 200.0},
+            ids["Bayar"]: {"conversions": 1, "conversion_rate": 100.0},
+        }
         sources = {r["source"]: r for r in breakdowns.breakdown(s, WEEK, "source")}
         assert sources["ad"]["chats"] == 1 and sources["conversation"]["chats"] == 3
         assert sources["ad"]["goals"][ids["Bayar"]] == {"conversions": 1, "conversion_rate": 100.0}
