@@ -112,12 +112,7 @@ def compute_day(session: Session, day: date, zone: str) -> Day:
     )
     add({("received", ""): int(received or 0)})
     templates = session.execute(
-        select(
-            Message.conversation_id,
-            Message.created_at,
-            Message.status,
-            Message.content["name"].as_string(),  # the template's name, read in the database
-        ).where(
+        select(Message.conversation_id, Message.created_at, Message.status, Message.content).where(
             Message.direction == "out",
             Message.type == "template",
             Message.status.in_(ACCEPTED),
@@ -129,7 +124,7 @@ def compute_day(session: Session, day: date, zone: str) -> Day:
     add({("templates_answered", ""): sum(answered)})
     dimensions.templates(
         out.figures,
-        [(status, str(name or "")) for _, _, status, name in templates],
+        [(status, str((content or {}).get("name") or "")) for _, _, status, content in templates],
         answered,
     )
     dimensions.groups(session, p, out.figures)

@@ -33,6 +33,9 @@ def test_owner_makes_a_link_and_sees_the_chats_it_brings(
     expect(row).to_contain_text("Instagram")
     qr = row.get_by_role("img")
     expect(qr).to_have_attribute("src", re.compile(r"/qr\.svg$"))
+    # The QR is a lazy image: wait for it to load (on a busy machine it may not have yet),
+    # then it must have drawn something.
+    page.wait_for_function("(img) => img.complete", arg=qr.element_handle(), timeout=10_000)
     assert page.evaluate("(img) => img.naturalWidth", qr.element_handle()) > 0
     link = row.get_by_label("Tautan").input_value()
     text = parse_qs(urlsplit(link).query)["text"][0]

@@ -117,6 +117,15 @@ ROUTES: list[tuple[str, str, str, Any, set[str]]] = [
         MANAGE,
     ),
     ("POST", "/analytics/costs/999/delete", "form", {}, MANAGE),
+    ("GET", "/analytics/goals/999/behind", "", None, REPORTS),
+    (
+        "POST",
+        "/analytics/goals",
+        "form",
+        {"name": "Bayar", "kind": "phrase", "phrases": "lunas"},
+        MANAGE,
+    ),
+    ("POST", "/analytics/goals/999/delete", "form", {}, MANAGE),
     ("POST", "/analytics/bands", "form", {"open_rate.good": "75", "open_rate.poor": "20"}, MANAGE),
     ("POST", "/campaigns/999/send-winner", "form", {}, MANAGE),
     ("POST", "/campaigns/999/retarget", "form", {"outcome": "not_read"}, MANAGE),
@@ -269,7 +278,7 @@ def test_every_page_route_is_in_the_role_table(live: LiveServer) -> None:
         if path in ("/openapi.json", "/me/locale") or path in PUBLIC or path in OTHER_TESTS:
             continue
         generic = re.sub(
-            r"\{(team|label|quick_reply|invite|rule|order|token|template|link|campaign|segment|cost)_id\}",
+            r"\{(team|label|quick_reply|invite|rule|order|token|template|link|campaign|segment|cost|goal)_id\}",
             "{id}",
             path,
         )
