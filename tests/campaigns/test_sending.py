@@ -7,8 +7,9 @@ from __future__ import annotations
 
 import threading
 from collections import Counter
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, time, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import func, select, update
@@ -30,6 +31,8 @@ from niaga.templates.models import MessageTemplate
 from tests.catalog.helpers import api, token
 from tests.conftest import LiveServer, make_settings, wait_for
 from tests.sandbox_client import SandboxControl
+
+WIB = ZoneInfo("Asia/Jakarta")
 
 BODY = "Hai {{nama}}! Dapatkan diskon 20% untuk {{produk}} minggu ini."
 PARAMS = {
@@ -316,9 +319,15 @@ def test_hand_over_is_bounded_so_an_opt_out_mid_campaign_is_honoured(shop: Any) 
 def test_nothing_is_sent_in_quiet_hours(shop: Any) -> None:
     factory, campaign_id, _ = shop
     settings = slow(campaign_quiet_hours="21:00-08:00")
-    night = datetime(2026, 12, 7, 15, 0, tzinfo=UTC)  # 22.00 in Jakarta
-    assert sender.quiet_now(settings, night) == datetime(2026, 12, 8, 1, 0, tzinfo=UTC)
-    assert sender.quiet_now(settings, datetime(2026, 12, 7, 3, 0, tzinfo=UTC)) is None
+    # Tonight (or tomorrow night, past it) at 22.00 in Jakarta: always ahead of the campaign,
+    # which the shop made now.
+    local = clock.now().astimezone(WIB)
+    night = datetime.combine(local.date(), time(22), WIB)
+    if night <= local:
+        night += timedelta(days=1)
+    morning = datetime.combine(night.date() + timedelta(days=1), time(8), WIB)
+    assert sender.quiet_now(settings, night) == morning.astimezone(UTC)
+    assert sender.quiet_now(settings, night - timedelta(hours=12)) is None  # 10.00
     clock.advance(night - clock.now())
     try:
         sender.tick(factory, settings)
