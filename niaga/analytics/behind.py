@@ -3,6 +3,7 @@ owner can open them (at most :data:`LIMIT`, newest first)."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 from sqlalchemy import select
@@ -130,10 +131,10 @@ def rows(session: Session, period: Period, key: str) -> list[dict[str, Any]]:
     return []
 
 
-def _toned(session: Session, period: Period, tone: str) -> list[dict[str, Any]]:
-    """The customers' written messages of that tone, newest first, with the words that
-    decided."""
-    found = session.execute(
+def _written_newest(session: Session, period: Period) -> Iterator[tuple[Message, Contact]]:
+    """The customers' written messages of the period with their contact, newest first,
+    streamed (a drill-down stops at :data:`LIMIT` found)."""
+    yield from session.execute(
         select(Message, Contact)
         .join(Contact, Contact.id == Message.contact_id)
         .where(
@@ -144,9 +145,14 @@ def _toned(session: Session, period: Period, tone: str) -> list[dict[str, Any]]:
         )
         .order_by(Message.created_at.desc())
         .execution_options(yield_per=1000)
-    )
+    ).tuples()
+
+
+def _toned(session: Session, period: Period, tone: str) -> list[dict[str, Any]]:
+    """The customers' written messages of that tone, newest first, with the words that
+    decided."""
     out: list[dict[str, Any]] = []
-    for m, c in found:
+    for m, c in _written_newest(session, period):
         read = sentiment.score(m.text)
         if read.label != tone:
             continue
@@ -167,35 +173,36 @@ def _toned(session: Session, period: Period, tone: str) -> list[dict[str, Any]]:
 def goal_rows(session: Session, period: Period, goal: ConversionGoal) -> list[dict[str, Any]]:
     """The chats that reached ``goal`` in the period, newest first: the label put on them, or
     the customer's message with the phrase."""
-    found: list[tuple[int, Any, str, str]] = []  # (conversation, when, what, detail)
     if goal.kind == "label":
         events = goals.label_events(session, period.start, period.end)
-        found = [(c, at, goal.name, "") for c, at, label in events if label == goal.label_id]
-        found.sort(key=lambda row: row[1], reverse=True)
-        found = found[:LIMIT]
-    else:
-        phrases = goals.phrases_of(goal)
-        for conversation_id, at, said in session.execute(
-            select(Message.conversation_id, Message.created_at, Message.text)
-            .where(
-                Message.direction == "in",
-                Message.text.is_not(None),
-                Message.created_at >= period.start,
-                Message.created_at < period.end,
-            )
-            .order_by(Message.created_at.desc())
-            .execution_options(yield_per=1000)
-        ):
-            hits = matched_keywords(said, phrases)
-            if hits:
-                found.append((int(conversation_id), at, said, ", ".join(hits)))
-                if len(found) >= LIMIT:
-                    break
-    names = _who(session, {c for c, _, _, _ in found})
-    return [
-        {"conversation_id": c, "who": names.get(c), "at": at, "what": what, "detail": detail}
-        for c, at, what, detail in found
-    ]
+        found = sorted(
+            ((c, at) for c, at, label in events if label == goal.label_id),
+            key=lambda row: row[1],
+            reverse=True,
+        )[:LIMIT]
+        names = _who(session, {c for c, _ in found})
+        return [
+            {"conversation_id": c, "who": names.get(c), "at": at, "what": goal.name, "detail": ""}
+            for c, at in found
+        ]
+    phrases = goals.phrases_of(goal)
+    out: list[dict[str, Any]] = []
+    for m, c in _written_newest(session, period):
+        hits = matched_keywords(m.text, phrases)
+        if not hits:
+            continue
+        out.append(
+            {
+                "conversation_id": m.conversation_id,
+                "who": c.display_name or c.phone,
+                "at": m.created_at,
+                "what": m.text,
+                "detail": ", ".join(hits),
+            }
+        )
+        if len(out) >= LIMIT:
+            break
+    return out
 
 
 def _who(session: Session, conversations: set[int]) -> dict[int, str]:

@@ -123,18 +123,10 @@ def _conversation_groups(session: Session, period: Period, by: By) -> list[dict[
                 "csat_average": round(statistics.fmean(ratings[key]), 2)
                 if ratings.get(key)
                 else None,
-                "goals": goal_rates(reached.get(key, {}), row["chats"]),
+                "goals": origins.goal_rates(reached.get(key, {}), row["chats"]),
             }
         )
     return out
-
-
-def goal_rates(reached: dict[int, int], chats: int) -> dict[int, dict[str, Any]]:
-    """Each goal's conversions of a row and its rate: those ÷ the row's chats × 100 %."""
-    return {
-        goal: {"conversions": n, "conversion_rate": percent(n, chats)}
-        for goal, n in sorted(reached.items())
-    }
 
 
 def _campaigns(session: Session, period: Period) -> list[dict[str, Any]]:

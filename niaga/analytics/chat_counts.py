@@ -5,7 +5,8 @@ When a day is cut, each of its chats (per person, the customer as 0, and for the
 the chat's team) counts in ``chats`` that day, in ``chats_week`` if it was not active on an
 earlier day of the same week, and in ``chats_month`` likewise for the month. Distinct chats of
 a week are then the sum of ``chats_week`` over its days. A day whose chats change moves the
-counts of the later days of its week and month, which :func:`later_days` names for a recount.
+counts of the later days of its week and month, which :func:`later_days` names for the rollups
+to recount.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from __future__ import annotations
 from collections import Counter
 from datetime import date, timedelta
 
-from sqlalchemy import delete, func, insert, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session, aliased
 
 from niaga.analytics.models import ChatDay, DailyFigure
@@ -60,18 +61,6 @@ def count(session: Session, day: date) -> Counter[tuple[str, str]]:
             if source and user_id == CUSTOMER and (last_sourced is None or last_sourced < first):
                 out[f"source_chats{span}", str(source)] += 1
     return out
-
-
-def store(session: Session, day: date) -> None:
-    """Count ``day``'s chats again (a recount after an earlier day changed)."""
-    session.execute(
-        delete(DailyFigure).where(DailyFigure.day == day, DailyFigure.metric.in_(METRICS))
-    )
-    rows = [
-        {"day": day, "metric": m, "key": k, "value": v} for (m, k), v in count(session, day).items()
-    ]
-    if rows:
-        session.execute(insert(DailyFigure), rows)
 
 
 def later_days(day: date, today: date) -> set[date]:

@@ -53,21 +53,19 @@ def first_replies(
     written), or ``None``. Only messages between ``after`` and ``before`` are read."""
     replies: dict[int, list[tuple[Any, str | None]]] = defaultdict(list)
     chats = sorted({c for c, _ in started})
-    inbound = (Message.direction == "in", Message.created_at > after, Message.created_at < before)
-    if len(chats) > MANY_CHATS:  # a busy day's templates: one pass over the span's replies
-        wanted = set(chats)
-        for conversation_id, at, written in session.execute(
-            select(Message.conversation_id, Message.created_at, Message.text).where(*inbound)
-        ):
+    wanted = set(chats)
+    inbound = select(Message.conversation_id, Message.created_at, Message.text).where(
+        Message.direction == "in", Message.created_at > after, Message.created_at < before
+    )
+    reads = (
+        [inbound]  # a busy day's templates: one pass over the span's replies
+        if len(chats) > MANY_CHATS
+        else [inbound.where(Message.conversation_id.in_(part)) for part in chunks(chats)]
+    )
+    for stmt in reads:
+        for conversation_id, at, written in session.execute(stmt):
             if conversation_id in wanted:
                 replies[conversation_id].append((clock.as_utc(at), written))
-    for part in chunks(chats) if len(chats) <= MANY_CHATS else []:
-        for conversation_id, at, written in session.execute(
-            select(Message.conversation_id, Message.created_at, Message.text).where(
-                Message.conversation_id.in_(part), *inbound
-            )
-        ):
-            replies[conversation_id].append((clock.as_utc(at), written))
     times: dict[int, list[Any]] = {}
     for conversation_id, found in replies.items():
         found.sort(key=lambda r: r[0])

@@ -24,6 +24,7 @@ from niaga.analytics.models import GOAL_KINDS, ConversionGoal, DailyFigure
 from niaga.analytics.periods import Period
 from niaga.automation.matching import matched_keywords
 from niaga.contacts.models import Label
+from niaga.contacts.service import find_label
 from niaga.core.errors import DomainError, NotFoundError
 from niaga.core.jobs import store as jobs
 from niaga.inbox.models import Conversation, ConversationActivity, ConversationLabel, Message
@@ -83,7 +84,7 @@ def do_create_goal(
     goal = ConversionGoal(name=name, kind=kind, spec={}, created_by_user_id=actor_user_id)
     if kind == "label":
         wanted = " ".join((label or "").split())
-        found = session.scalar(select(Label).where(func.lower(Label.name) == wanted.lower()))
+        found = find_label(session, wanted)
         if found is None:
             raise GoalError(
                 "goal_label", "No label called {label}.", field="label", label=wanted or "–"
@@ -185,7 +186,7 @@ def day_counts(
 
 
 def of_goal(goal_id: int) -> Any:
-    """The rollups' rows of one goal (in all, by team and by source)."""
+    """The rollups' rows of one goal (in all, by team, by label and by source)."""
     return or_(
         and_(DailyFigure.metric == METRIC, DailyFigure.key == str(goal_id)),
         and_(

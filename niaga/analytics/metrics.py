@@ -22,7 +22,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from niaga.analytics import goals, rollups, timing
+from niaga.analytics import chat_counts, goals, rollups, timing
 from niaga.analytics.models import ResolutionTime, ResponseWait
 from niaga.analytics.periods import Period
 from niaga.automation.models import CsatSurvey
@@ -122,8 +122,8 @@ def summary(session: Session, period: Period) -> Summary:
     sent, read = totals["accepted", ""], totals["read", ""]
     out.failures = {key: n for (metric, key), n in totals.items() if metric == "failed" and n}
     orders, revenue = totals["orders", ""], totals["revenue", ""]
-    distinct = rollups.distinct_chats(session, period.first, period.last)
-    chats = distinct.get(rollups.CUSTOMER, 0)
+    distinct = chat_counts.distinct(session, period.first, period.last)
+    chats = distinct.get(chat_counts.CUSTOMER, 0)
     figures = [
         _count("sent", sent),
         _count("received", totals["received", ""]),
@@ -143,8 +143,9 @@ def summary(session: Session, period: Period) -> Summary:
         _rate("negative_share", totals["tone", "negative"], toned),
     ]
     figures += _csat(session, period, out)
-    figures += _first_response(session, period, out)
-    figures += _resolution(session, period, out)
+    kept = rollups.kept_times(session, period.first, period.last)
+    figures += _first_response(session, period, kept, out)
+    figures += _resolution(session, period, kept, out)
     out.figures = {f.key: f for f in figures}
     out.goals = {
         g.id: (g.name, _rate(f"goal_{g.id}", totals[goals.METRIC, str(g.id)], chats))
@@ -177,11 +178,12 @@ def _csat(session: Session, period: Period, out: Summary) -> list[Figure]:
     ]
 
 
-def _first_response(session: Session, period: Period, out: Summary) -> list[Figure]:
+def _first_response(
+    session: Session, period: Period, kept: rollups.KeptTimes | None, out: Summary
+) -> list[Figure]:
     """The waits for a person's first reply: clock time, and business time by the profile's
     opening hours and holidays (worked out by the rollups); an ended week's or month's as
-    kept by the rollups."""
-    kept = rollups.kept_times(session, period.first, period.last)
+    ``kept`` by the rollups."""
     if kept is not None:
         out.agent_medians = kept.agents
         return _timed("first_response", kept.first_response, out.response_buckets)
@@ -191,10 +193,11 @@ def _first_response(session: Session, period: Period, out: Summary) -> list[Figu
     return _timed("first_response", found, out.response_buckets)
 
 
-def _resolution(session: Session, period: Period, out: Summary) -> list[Figure]:
+def _resolution(
+    session: Session, period: Period, kept: rollups.KeptTimes | None, out: Summary
+) -> list[Figure]:
     """How long chats took to resolve, from the customer's first message since the chat's
     previous resolution: medians in clock time and in opening hours, and buckets."""
-    kept = rollups.kept_times(session, period.first, period.last)
     found = (
         kept.resolution
         if kept is not None
@@ -223,7 +226,7 @@ def _per_agent(
     """Chats each person answered in the period (``distinct``: per person, the customer as
     0), their median first response, and the tone of the customers' messages in those chats
     on the days they answered."""
-    chats = {u: n for u, n in distinct.items() if u != rollups.CUSTOMER}
+    chats = {u: n for u, n in distinct.items() if u != chat_counts.CUSTOMER}
     tones: dict[int, Counter[str]] = defaultdict(Counter)
     for (metric, key), n in totals.items():
         if metric == "tone_agent" and n:

@@ -131,13 +131,18 @@ def by_source(session: Session, period: Period) -> list[dict[str, Any]]:
                 "name": names.get(link, SOURCE_NAMES[source]) if link else SOURCE_NAMES[source],
                 **row,
                 "conversion_rate": percent(row["orders"], row["chats"]),
-                "goals": {
-                    goal: {"conversions": n, "conversion_rate": percent(n, row["chats"])}
-                    for goal, n in sorted(reached.get((source, link), {}).items())
-                },
+                "goals": goal_rates(reached.get((source, link), {}), row["chats"]),
             }
         )
     return out
+
+
+def goal_rates(reached: dict[int, int], chats: int) -> dict[int, dict[str, Any]]:
+    """Each goal's conversions of a split's row and its rate: those ÷ the row's chats × 100 %."""
+    return {
+        goal: {"conversions": n, "conversion_rate": percent(n, chats)}
+        for goal, n in sorted(reached.items())
+    }
 
 
 def _row_key(source: str) -> tuple[str, int | None]:

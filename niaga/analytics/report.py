@@ -47,27 +47,15 @@ def build(
     now = metrics.summary(session, period)
     before = metrics.summary(session, other)
     bands = reading.bands_of(session)
-    figures = []
-    for key in ORDER:
-        figure = now.figures[key]
-        moved = reading.change(figure, before.figures.get(key))
-        figures.append(
-            {
-                "key": key,
-                "value": figure.value,
-                "unit": figure.unit,
-                "numerator": figure.numerator,
-                "denominator": figure.denominator,
-                "formula": metrics.FORMULAS[key],
-                "band": reading.band(key, figure.value, bands),
-                "bands": bands.get(key),
-                "previous": moved.previous,
-                "change_points": moved.points,
-                "change_percent": moved.percent,
-                "significant": moved.significant,
-                "p_value": None if moved.p_value is None else round(moved.p_value, 4),
-            }
-        )
+    figures = [
+        {
+            "key": key,
+            **_shown(now.figures[key], before.figures.get(key), key, bands),
+            "formula": metrics.FORMULAS[key],
+            "bands": bands.get(key),
+        }
+        for key in ORDER
+    ]
     return {
         "period": _period(period),
         "goals": _goals(now, before, bands),
@@ -97,25 +85,29 @@ def _goals(
     out = []
     for goal_id, (name, figure) in now.goals.items():
         earlier = before.goals.get(goal_id)
-        moved = reading.change(figure, earlier[1] if earlier else None)
-        out.append(
-            {
-                "id": goal_id,
-                "name": name,
-                "value": figure.value,
-                "unit": figure.unit,
-                "numerator": figure.numerator,
-                "denominator": figure.denominator,
-                "formula": goals.FORMULA,
-                "band": reading.band("conversion_rate", figure.value, bands),
-                "previous": moved.previous,
-                "change_points": moved.points,
-                "change_percent": moved.percent,
-                "significant": moved.significant,
-                "p_value": None if moved.p_value is None else round(moved.p_value, 4),
-            }
-        )
+        shown = _shown(figure, earlier[1] if earlier else None, "conversion_rate", bands)
+        out.append({"id": goal_id, "name": name, **shown, "formula": goals.FORMULA})
     return out
+
+
+def _shown(
+    figure: metrics.Figure, before: metrics.Figure | None, band: str, bands: reading.Bands
+) -> dict[str, Any]:
+    """A figure as shown: its value and parts, its band (read as ``band``'s), and its change
+    against the other period's."""
+    moved = reading.change(figure, before)
+    return {
+        "value": figure.value,
+        "unit": figure.unit,
+        "numerator": figure.numerator,
+        "denominator": figure.denominator,
+        "band": reading.band(band, figure.value, bands),
+        "previous": moved.previous,
+        "change_points": moved.points,
+        "change_percent": moved.percent,
+        "significant": moved.significant,
+        "p_value": None if moved.p_value is None else round(moved.p_value, 4),
+    }
 
 
 def for_reader(

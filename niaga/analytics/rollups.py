@@ -64,7 +64,7 @@ MARGIN = 10_000
 ORDER_OVERLAP = timedelta(minutes=10)
 SETTLE_DAYS = 35
 SETTLE_EVERY = timedelta(hours=1)
-CUSTOMER = 0  # ChatDay.user_id of the customer writing in
+CUSTOMER = chat_counts.CUSTOMER  # ChatDay.user_id of the customer writing in
 RESOLUTION_LOOKBACK = timedelta(days=365)
 # What is kept per local day (replaced whole when the day is cut) and per ended period.
 DAY_TABLES = (DailyFigure, ChatDay, ResponseWait, ResolutionTime)
@@ -332,14 +332,25 @@ def store_day(factory: sessionmaker[Session], day: date, zone: str) -> Day:
             (r["user_id"], r["conversation_id"], r["source"]) for r in chats
         }
         figures.figures.update(chat_counts.count(s, day))
-        rows = [
-            {"day": day, "metric": m, "key": k, "value": v}
-            for (m, k), v in figures.figures.items()
-            if v
-        ]
-        if rows:
-            s.execute(insert(DailyFigure), rows)
+        _put_figures(s, day, figures.figures)
     return figures
+
+
+def _put_figures(session: Session, day: date, figures: Counter[tuple[str, str]]) -> None:
+    """Store ``day``'s figures (those not zero); the caller deleted what they replace."""
+    rows = [{"day": day, "metric": m, "key": k, "value": v} for (m, k), v in figures.items() if v]
+    if rows:
+        session.execute(insert(DailyFigure), rows)
+
+
+def _recount_chats(session: Session, day: date) -> None:
+    """Count ``day``'s new chats of its week and month again (an earlier day changed)."""
+    session.execute(
+        delete(DailyFigure).where(
+            DailyFigure.day == day, DailyFigure.metric.in_(chat_counts.METRICS)
+        )
+    )
+    _put_figures(session, day, chat_counts.count(session, day))
 
 
 def _first_day(session: Session, zone: str) -> date | None:
@@ -455,7 +466,7 @@ def refresh(factory: sessionmaker[Session], zone: str, margin: int = MARGIN) -> 
     for day in sorted(later - set(ordered)):  # their new chats depend on an earlier day's
         with transaction(factory) as s:
             _lock(s)
-            chat_counts.store(s, day)
+            _recount_chats(s, day)
     if state is None or state.zone != zone:
         with transaction(factory) as s:
             s.execute(delete(PeriodCount))
@@ -522,14 +533,7 @@ def count_goal(
             sources = dimensions.origins(s, p, Counter())  # where the day's chats came from
             found = goals.day_counts(s, p, written, [goal], sources)
             s.execute(delete(DailyFigure).where(DailyFigure.day == day, goals.of_goal(goal_id)))
-            if found:
-                s.execute(
-                    insert(DailyFigure),
-                    [
-                        {"day": day, "metric": m, "key": k, "value": v}
-                        for (m, k), v in found.items()
-                    ],
-                )
+            _put_figures(s, day, found)
     with transaction(factory) as s:
         goal = s.get(ConversionGoal, goal_id)
         if goal is not None:
@@ -593,14 +597,8 @@ def daily(session: Session, first: date, last: date) -> list[dict[str, Any]]:
 
 
 def chats(session: Session, first: date, last: date) -> int:
-    """Distinct conversations the customer wrote in over the days."""
-    return distinct_chats(session, first, last).get(CUSTOMER, 0)
-
-
-def distinct_chats(session: Session, first: date, last: date) -> dict[int, int]:
-    """Distinct chats over the days per person (the customer as 0): summed from the days'
-    counts for a day, a week or a month (:mod:`chat_counts`)."""
-    return chat_counts.distinct(session, first, last)
+    """Distinct conversations the customer wrote in over the days (:mod:`chat_counts`)."""
+    return chat_counts.distinct(session, first, last).get(CUSTOMER, 0)
 
 
 @dataclass(frozen=True)

@@ -34,6 +34,7 @@ from niaga.automation.schemas import (
     SetStatus,
 )
 from niaga.contacts.models import Label
+from niaga.contacts.service import find_label
 from niaga.inbox import organise
 from niaga.inbox.models import Message
 from niaga.outgoing_webhooks.service import do_schedule_delivery
@@ -150,7 +151,7 @@ def _label_named(run: Run, name: str) -> Label | None:
     batch = round_batch.current(run.session)
     if batch is not None:
         return batch.label_named(name)
-    return run.session.scalars(select(Label).where(func.lower(Label.name) == name.lower())).first()
+    return find_label(run.session, name)
 
 
 def _remove_label(run: Run, rule: AutomationRule, a: RemoveLabel, i: int) -> Outcome:

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import or_, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from niaga.contacts.models import Contact
+from niaga.contacts.models import Contact, Label
 from niaga.core.phone import e164_from_wa_id
 
 
@@ -29,6 +29,11 @@ def find_contact(
             if contact.user_id == user_id:
                 return contact
     return found[0] if found else None
+
+
+def find_label(session: Session, name: str) -> Label | None:
+    """The label called ``name``, whatever its case."""
+    return session.scalars(select(Label).where(func.lower(Label.name) == name.lower())).first()
 
 
 def do_upsert_contact_from_whatsapp(

@@ -9,10 +9,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete
 from sqlalchemy.orm import Session
 
 from niaga.contacts.models import ContactLabel, Label
+from niaga.contacts.service import find_label
 from niaga.core import clock, events
 from niaga.core.db import insert_ignoring_conflicts
 from niaga.core.errors import DomainError
@@ -56,7 +57,7 @@ def get_or_create_label(session: Session, name: str, color: str | None = None) -
     name = " ".join(name.split())
     if not name:
         raise OrganiseError("label_empty", "The label name is empty.", field="name")
-    label = session.scalars(select(Label).where(func.lower(Label.name) == name.lower())).first()
+    label = find_label(session, name)
     if label is None:
         label = Label(name=name, color=color or "#6b7280")
         session.add(label)

@@ -4,6 +4,7 @@ change against the period before or a chosen "strategy change" period."""
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from datetime import date
 from typing import Annotated, Any, Literal
 from urllib.parse import quote
@@ -34,7 +35,7 @@ from niaga.analytics import (
     whatsapp_report,
 )
 from niaga.analytics.models import ConversionGoal
-from niaga.analytics.periods import choose
+from niaga.analytics.periods import Period, choose
 from niaga.contacts.models import Label
 from niaga.core import clock
 from niaga.core.errors import DomainError, NotFoundError
@@ -62,17 +63,32 @@ def behind_figure(
     """The messages, conversations, orders or answers a figure counts."""
     if key not in behind.KEYS:
         raise NotFoundError("figure_not_found", "Not found.")
+    name = gettext(texts.NAMES[key], request.state.locale)
+    return _behind_page(
+        request, key, name, period, day_text, lambda p: behind.rows(session, p, key)
+    )
+
+
+def _behind_page(
+    request: Request,
+    key: str,
+    name: str,
+    period: Literal["day", "week", "month"],
+    day_text: str,
+    rows_of: Callable[[Period], list[dict[str, Any]]],
+) -> HTMLResponse:
+    """The records behind a figure (or a goal) in the chosen period."""
     zone = request.app.state.settings.timezone
     day, chosen, _ = choose(period, _date(day_text, "date"), None, zone, clock.now())
     return render(
         request,
         "analytics_behind.html",
         key=key,
-        figure_name=gettext(texts.NAMES[key], request.state.locale),
+        figure_name=name,
         period=chosen,
         kind=period,
         day=day.isoformat(),
-        rows=behind.rows(session, chosen, key),
+        rows=rows_of(chosen),
         limit=behind.LIMIT,
     )
 
@@ -265,18 +281,14 @@ def behind_goal(
     goal = session.get(ConversionGoal, goal_id)
     if goal is None:
         raise NotFoundError("goal_not_found", "No such goal.")
-    zone = request.app.state.settings.timezone
-    day, chosen, _ = choose(period, _date(day_text, "date"), None, zone, clock.now())
-    return render(
+    name = gettext("Conversion to {goal}", request.state.locale, goal=goal.name)
+    return _behind_page(
         request,
-        "analytics_behind.html",
-        key=f"goal_{goal_id}",
-        figure_name=gettext("Conversion to {goal}", request.state.locale, goal=goal.name),
-        period=chosen,
-        kind=period,
-        day=day.isoformat(),
-        rows=behind.goal_rows(session, chosen, goal),
-        limit=behind.LIMIT,
+        f"goal_{goal_id}",
+        name,
+        period,
+        day_text,
+        lambda p: behind.goal_rows(session, p, goal),
     )
 
 
