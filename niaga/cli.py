@@ -23,6 +23,8 @@ automation_app = typer.Typer(help="Automated messages, labels and routing.")
 app.add_typer(automation_app, name="automation")
 analytics_app = typer.Typer(help="Reports and their daily rollups.")
 app.add_typer(analytics_app, name="analytics")
+audit_app = typer.Typer(help="The audit log of security and data events.")
+app.add_typer(audit_app, name="audit")
 console = Console(stderr=True)
 
 
@@ -40,6 +42,21 @@ def _factory():  # type: ignore[no-untyped-def]
     from niaga.core.db import make_engine, make_sessionmaker
 
     return make_sessionmaker(make_engine(get_settings().database_url))
+
+
+def _command_factory():  # type: ignore[no-untyped-def]
+    """Sessions for a command a person runs: the audit log names them as the CLI's user."""
+    import getpass
+
+    from niaga.security import audit
+
+    factory = _factory()
+    try:
+        who = getpass.getuser()
+    except (KeyError, OSError):
+        who = "?"
+    factory.configure(info={audit.ACTOR_KEY: audit.AuditActor(label=f"CLI ({who})", via="cli")})
+    return factory
 
 
 @db_app.command("upgrade")
@@ -86,7 +103,7 @@ def user_create(
     from niaga.security.users import do_create_user
 
     try:
-        with transaction(_factory()) as session:
+        with transaction(_command_factory()) as session:
             user = do_create_user(session, email=email, name=name, password=password, role=role)
             console.print(f"Created {user.role} {user.email} (id {user.id})")
     except ValueError as exc:
@@ -105,7 +122,7 @@ def token_create(
     from niaga.security.tokens import do_create_token
 
     try:
-        with transaction(_factory()) as session:
+        with transaction(_command_factory()) as session:
             row, secret = do_create_token(session, name=name, role=role, days=days)
             console.print(
                 f"Token {row.name!r} ({row.role}, id {row.id}) created, valid until "
@@ -128,7 +145,7 @@ def token_list() -> None:
 
     table = Table("id", "token", "name", "role", "last used", "expires", "state")
     now = clock.now()
-    with transaction(_factory()) as session:
+    with transaction(_command_factory()) as session:
         for t in list_tokens(session):
             state = (
                 "revoked"
@@ -161,7 +178,7 @@ def token_revoke(
     from niaga.security.tokens import do_revoke_token, find_token
 
     try:
-        with transaction(_factory()) as session:
+        with transaction(_command_factory()) as session:
             row = find_token(session, token)
             changed = do_revoke_token(session, row)
     except DomainError as exc:
@@ -172,13 +189,56 @@ def token_revoke(
     )
 
 
+@audit_app.command("verify")
+def audit_verify() -> None:
+    """Check the audit chain: exit 1 and name each entry that was changed or deleted."""
+    from niaga.core.db import transaction
+    from niaga.security import audit
+
+    with transaction(_factory()) as session:
+        verdict = audit.verify(session, secret_key=get_settings().secret_key)
+    if verdict.intact:
+        console.print(
+            f"[green]The audit log is intact: {verdict.checked} entries, "
+            f"head #{verdict.head_seq} {verdict.head_hash[:16] or '-'}[/green]"
+        )
+        return
+    console.print(f"[red]The audit log was tampered with ({verdict.checked} entries read):[/red]")
+    for problem in verdict.problems:
+        console.print(f"[red]- {problem}[/red]")
+    raise typer.Exit(1)
+
+
+@audit_app.command("list")
+def audit_list(
+    kind: Annotated[str, typer.Option(help="A kind (auth.sign_in) or family (auth)")] = "",
+    user: Annotated[int | None, typer.Option(help="Only what this user id did")] = None,
+    since: Annotated[str, typer.Option(help="From this UTC date or time (ISO)")] = "",
+    limit: Annotated[int, typer.Option(help="At most this many, newest first")] = 50,
+) -> None:
+    """The newest audit entries as JSON lines (time, kind, who, from where, what)."""
+    import json
+    from datetime import UTC, datetime
+
+    from niaga.core.db import transaction
+    from niaga.security import audit
+
+    start = datetime.fromisoformat(since) if since else None
+    if start is not None and start.tzinfo is None:
+        start = start.replace(tzinfo=UTC)
+    where = audit.AuditFilter(kind=kind or None, user_id=user, since=start)
+    with transaction(_factory()) as session:
+        for entry in audit.entries(session, where, limit=limit):
+            print(json.dumps(audit.as_dict(entry), ensure_ascii=False))
+
+
 @automation_app.command("seed-defaults")
 def automation_seed_defaults() -> None:
     """Teams, labels and the default retail rules (only what is missing; edits are kept)."""
     from niaga.automation.defaults import do_seed_defaults
     from niaga.core.db import transaction
 
-    with transaction(_factory()) as session:
+    with transaction(_command_factory()) as session:
         created = do_seed_defaults(session)
     console.print(
         f"Created {created['teams']} teams, {created['labels']} labels, {created['rules']} rules"

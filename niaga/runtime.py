@@ -20,6 +20,7 @@ from niaga.core.db import make_sessionmaker
 from niaga.core.jobs import pg_signals
 from niaga.core.jobs.registry import DISPATCH, PROCESSING, JobContext
 from niaga.core.jobs.runner import JobRunner
+from niaga.security import audit
 
 
 class Worker:
@@ -35,6 +36,7 @@ class Worker:
     ) -> None:
         from niaga.background import build_registry
 
+        audit.use_secret(settings.secret_key)
         self.settings = settings
         self.factory = factory
         roles = [r for r, on in ((PROCESSING, process_webhooks), (DISPATCH, dispatch)) if on]

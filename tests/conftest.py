@@ -138,8 +138,16 @@ def wipe(engine: Any) -> None:
                     if used:
                         conn.execute(text(f"TRUNCATE {', '.join(used)} RESTART IDENTITY CASCADE"))
                 else:
+                    # The audit log's append-only triggers refuse DELETE: lift them meanwhile.
+                    triggers = conn.execute(
+                        text("SELECT name, sql FROM sqlite_master WHERE type = 'trigger'")
+                    ).all()
+                    for name, _ in triggers:
+                        conn.execute(text(f"DROP TRIGGER {name}"))
                     for name in tables:
                         conn.execute(text(f"DELETE FROM {name}"))
+                    for _, sql in triggers:
+                        conn.execute(text(sql))
             return
         except OperationalError:
             if attempt == 9:

@@ -13,6 +13,7 @@ from niaga.analytics.metrics import Figure, Summary
 from niaga.analytics.models import FigureBand
 from niaga.campaigns.abtest import Arm, z_test
 from niaga.core.errors import DomainError
+from niaga.security import audit
 
 # The guide's bands: (good from, poor up to). Between the two is fair.
 Bands = dict[str, tuple[float, float]]
@@ -50,6 +51,13 @@ def do_set_bands(session: Session, changes: dict[str, tuple[float, float]]) -> B
         band_row.good, band_row.poor = good, poor
         session.add(band_row)
     session.flush()
+    if changes:
+        audit.record(
+            session,
+            "settings.changed",
+            target=("settings", "bands"),
+            details={"fields": sorted(changes)},
+        )
     return bands_of(session)
 
 

@@ -14,6 +14,7 @@ from niaga.automation.schemas import ProfileIn, ProfilePublic
 from niaga.core import clock
 from niaga.core.db import transaction
 from niaga.core.jobs import store as jobs
+from niaga.security import audit
 
 log = logging.getLogger(__name__)
 PROFILE_ID = 1
@@ -75,8 +76,13 @@ def do_update_profile(session: Session, changes: ProfileIn) -> BusinessProfile:
         data["hours"] = {day: [list(i) for i in v] for day, v in data["hours"].items()}
     if "holidays" in data:
         data["holidays"] = sorted({d.isoformat() for d in data["holidays"]})
+    changed = sorted(k for k, v in data.items() if getattr(profile, k, None) != v)
     for key, value in data.items():
         setattr(profile, key, value)
+    if changed:
+        audit.record(
+            session, "settings.changed", target=("settings", "profile"), details={"fields": changed}
+        )
     if set(data) & {"name", "description", "about", "address", "email", "website", "category"}:
         profile.sync_requested_at = clock.now()
         jobs.schedule(session, SYNC_JOB, key=SYNC_JOB)

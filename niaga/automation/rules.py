@@ -16,6 +16,7 @@ from niaga.automation.schemas import (
     error_fields,
     rule_adapter,
 )
+from niaga.security import audit
 from niaga.security.models import Team, User
 
 
@@ -63,18 +64,31 @@ def do_create_rule(session: Session, data: Any, *, seed_key: str | None = None) 
     _apply(rule, checked)
     session.add(rule)
     session.flush()
+    _record(session, "rule.created", rule)
     return rule
+
+
+def _record(session: Session, kind: str, rule: AutomationRule, **details: Any) -> None:
+    audit.record(
+        session,
+        kind,
+        target=("rule", rule.id),
+        details={"name": rule.name, "trigger": rule.trigger_type, **details},
+    )
 
 
 def do_update_rule(session: Session, rule: AutomationRule, data: Any) -> AutomationRule:
     """Validate and replace a rule's definition."""
     _apply(rule, check_rule(session, data))
     session.flush()
+    _record(session, "rule.updated", rule, enabled=rule.enabled)
     return rule
 
 
 def do_set_enabled(session: Session, rule: AutomationRule, enabled: bool) -> AutomationRule:
     """Switch a rule on or off."""
+    if rule.enabled != enabled:
+        _record(session, "rule.enabled" if enabled else "rule.disabled", rule)
     rule.enabled = enabled
     session.flush()
     return rule
@@ -82,6 +96,7 @@ def do_set_enabled(session: Session, rule: AutomationRule, enabled: bool) -> Aut
 
 def do_delete_rule(session: Session, rule: AutomationRule) -> None:
     """Delete a rule (its past actions stay in the log with its name)."""
+    _record(session, "rule.deleted", rule)
     session.delete(rule)
     session.flush()
 

@@ -18,6 +18,7 @@ from niaga.core.errors import ConflictError, DomainError, NotFoundError
 from niaga.inbox.models import Message
 from niaga.orders.attribution import LOOKBACK as CONVERSION_WINDOW
 from niaga.orders.models import Order
+from niaga.security import audit
 from niaga.templates import service as templates
 from niaga.templates.models import MessageTemplate
 
@@ -129,7 +130,21 @@ def do_create(
             )
         )
     session.flush()
+    _record(
+        session,
+        "campaign.created" if draft is None else "campaign.updated",
+        campaign,
+        template=template_id,
+        segment=segment_id,
+        variants=len(variants or []),
+    )
     return campaign
+
+
+def _record(session: Session, kind: str, campaign: Campaign, **details: Any) -> None:
+    audit.record(
+        session, kind, target=("campaign", campaign.id), details={"name": campaign.name, **details}
+    )
 
 
 class VariantSpec(BaseModel):
@@ -222,6 +237,7 @@ def do_schedule(session: Session, campaign: Campaign, at: datetime | None) -> Ca
     campaign.status = "scheduled"
     campaign.scheduled_at = clock.as_utc(at) if at else clock.now()
     session.flush()
+    _record(session, "campaign.scheduled", campaign, at=campaign.scheduled_at.isoformat())
     return campaign
 
 
@@ -230,6 +246,7 @@ def do_pause(session: Session, campaign: Campaign) -> Campaign:
         raise CampaignStateError(campaign.status, "paused")
     campaign.status = "paused"
     session.flush()
+    _record(session, "campaign.paused", campaign)
     return campaign
 
 
@@ -239,6 +256,7 @@ def do_resume(session: Session, campaign: Campaign) -> Campaign:
     campaign.status = "running" if campaign.started_at else "scheduled"
     campaign.note = None
     session.flush()
+    _record(session, "campaign.resumed", campaign)
     return campaign
 
 
@@ -257,6 +275,7 @@ def do_cancel(session: Session, campaign: Campaign) -> Campaign:
         .values(state="skipped", reason="cancelled")
     )
     session.flush()
+    _record(session, "campaign.cancelled", campaign)
     events.emit_on_commit(session, "campaign.cancelled", campaign_id=campaign.id)
     return campaign
 

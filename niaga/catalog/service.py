@@ -14,6 +14,7 @@ from niaga.catalog.models import CatalogSettings, Collection, Product
 from niaga.catalog.schemas import CatalogSettingsIn, CollectionIn, ProductCreate, ProductUpdate
 from niaga.catalog.text import fold
 from niaga.core.errors import ConflictError, NotFoundError
+from niaga.security import audit
 
 # The catalog the sandbox's simulated customers use when none is configured.
 SANDBOX_CATALOG_ID = "194836987003835"
@@ -38,11 +39,18 @@ def do_update_settings(session: Session, data: CatalogSettingsIn) -> CatalogSett
                 session.flush()
         except IntegrityError:  # another request created it first
             row = session.scalars(select(CatalogSettings)).one()
+    changed = []
     for key, value in data.model_dump(exclude_unset=True).items():
         if key == "public" and value is None:
             continue  # an explicit null leaves the switch as it is (the column is not nullable)
+        if getattr(row, key) != value:
+            changed.append(key)
         setattr(row, key, value)
     session.flush()
+    if changed:
+        audit.record(
+            session, "settings.changed", target=("settings", "catalog"), details={"fields": changed}
+        )
     return row
 
 

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from niaga.core import clock
 from niaga.core.errors import DomainError
+from niaga.security import audit
 from niaga.security.models import ROLES, Invite, TeamMember, User
 from niaga.security.users import do_create_user
 
@@ -75,7 +76,24 @@ def do_invite(
     )
     session.add(invite)
     session.flush()
+    audit.record(
+        session,
+        "user.invited",
+        target=("invite", invite.id),
+        details={"email": email, "role": role, "teams": list(team_ids or [])},
+    )
     return invite, secret
+
+
+def do_revoke_invite(session: Session, invite: Invite) -> bool:
+    """Revoke an invitation not yet accepted; False when it is used or already revoked."""
+    if invite.accepted_at is not None or invite.revoked_at is not None:
+        return False
+    invite.revoked_at = clock.now()
+    audit.record(
+        session, "invite.revoked", target=("invite", invite.id), details={"email": invite.email}
+    )
+    return True
 
 
 def find_open_invite(session: Session, secret: str) -> Invite | None:
@@ -105,4 +123,11 @@ def do_accept_invite(session: Session, secret: str, password: str, locale: str =
         session.add(TeamMember(team_id=team_id, user_id=user.id))
     invite.accepted_at = clock.now()
     session.flush()
+    audit.record(
+        session,
+        "user.joined",
+        actor=audit.AuditActor(label=user.name, via="web", user_id=user.id),
+        target=("user", user.id),
+        details={"email": user.email, "role": user.role, "invite": invite.id},
+    )
     return user

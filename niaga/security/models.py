@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
@@ -114,3 +115,35 @@ class SignInThrottle(Base):
     first_failure_at: Mapped[datetime]
     last_failure_at: Mapped[datetime]
     locked_until: Mapped[datetime | None]
+
+
+class AuditEntry(Base):
+    """One security or data event; append-only, chained by ``hash`` (see security.audit)."""
+
+    __tablename__ = "audit_log"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    seq: Mapped[int | None] = mapped_column(unique=True)  # set when sealed at commit
+    at: Mapped[datetime] = mapped_column(index=True)
+    kind: Mapped[str] = mapped_column(String(48), index=True)
+    actor: Mapped[str] = mapped_column(String(200))
+    via: Mapped[str] = mapped_column(String(16))
+    actor_user_id: Mapped[int | None] = mapped_column(index=True)
+    ip: Mapped[str | None] = mapped_column(String(64))
+    target_kind: Mapped[str | None] = mapped_column(String(32))
+    target_id: Mapped[str | None] = mapped_column(String(64))
+    details: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    prev_hash: Mapped[str | None] = mapped_column(String(64))
+    hash: Mapped[str | None] = mapped_column(String(64))
+    key_id: Mapped[str | None] = mapped_column(String(16))
+
+
+class AuditChain(Base):
+    """The head of the audit chain: the last sealed entry's number and hash (one row)."""
+
+    __tablename__ = "audit_chain"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    last_seq: Mapped[int] = mapped_column(default=0)
+    last_hash: Mapped[str] = mapped_column(String(64), default="")
+    updated_at: Mapped[datetime | None]

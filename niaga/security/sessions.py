@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from niaga.core import clock
 from niaga.core.tokens import tokens_equal
+from niaga.security import audit
 from niaga.security.models import User, WebSession
 from niaga.security.passwords import hash_password, verify_password
 
@@ -58,6 +59,13 @@ def do_start_session(
     session.add(row)
     user.last_seen_at = now
     session.flush()
+    audit.record(
+        session,
+        "auth.sign_in",
+        actor=audit.AuditActor(label=user.name, via="web", user_id=user.id, ip=ip),
+        target=("user", user.id),
+        details={"session": row.id, "device": row.user_agent or ""},
+    )
     return row, secret
 
 
@@ -90,12 +98,20 @@ def do_touch(session: Session, row: WebSession, user: User) -> None:
 def do_end_session(session: Session, secret: str | None) -> None:
     """Sign out: forget the session."""
     if secret:
-        session.execute(delete(WebSession).where(WebSession.token_hash == _hash(secret)))
+        ended = session.execute(
+            delete(WebSession).where(WebSession.token_hash == _hash(secret))
+        ).rowcount
+        if ended:
+            audit.record(session, "auth.sign_out")
 
 
 def do_end_all_sessions(session: Session, user_id: int) -> None:
     """Sign a user out everywhere (password change, deactivation, role change)."""
-    session.execute(delete(WebSession).where(WebSession.user_id == user_id))
+    ended = session.execute(delete(WebSession).where(WebSession.user_id == user_id)).rowcount
+    if ended:
+        audit.record(
+            session, "session.revoked", target=("user", user_id), details={"sessions": ended}
+        )
 
 
 def csrf_ok(row: WebSession, given: str | None) -> bool:

@@ -6,6 +6,7 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from niaga.core.errors import DomainError
+from niaga.security import audit
 from niaga.security.models import Team, TeamMember, User
 
 
@@ -52,6 +53,13 @@ def do_set_members(session: Session, team: Team, user_ids: list[int]) -> None:
     for user_id in sorted(wanted - current):
         session.add(TeamMember(team_id=team.id, user_id=user_id))
     session.flush()
+    if wanted != current:
+        audit.record(
+            session,
+            "team.members",
+            target=("team", team.id),
+            details={"added": sorted(wanted - current), "removed": sorted(current - wanted)},
+        )
 
 
 def do_add_member(session: Session, team: Team, user: User) -> None:

@@ -16,6 +16,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from niaga.core import clock
+from niaga.security import audit
 from niaga.security.models import SignInThrottle
 
 ACCOUNT_FREE = 5
@@ -51,9 +52,13 @@ def locked_for(session: Session, email: str, ip: str | None) -> timedelta | None
     return max(until) - now if until else None
 
 
-def do_record_failure(session: Session, email: str, ip: str | None) -> None:
-    """Count a failed sign-in for the account and the address, locking them when due."""
+def do_record_failure(
+    session: Session, email: str, ip: str | None, *, reason: str = "password"
+) -> None:
+    """Count a failed sign-in for the account and the address, locking them when due; the
+    audit log gets the attempt (``reason``: wrong password, or a second factor)."""
     now = clock.now()
+    failures = 0
     for key, free in _keys(email, ip):
         row = session.get(SignInThrottle, key)
         if row is None:
@@ -73,7 +78,22 @@ def do_record_failure(session: Session, email: str, ip: str | None) -> None:
         delay = delay_after(row.failures, free)
         if delay is not None:
             row.locked_until = now + delay
+        if key.startswith("account:"):
+            failures = row.failures
+    record_attempt(session, email, ip, reason=reason, failures=failures)
     session.flush()
+
+
+def record_attempt(
+    session: Session, email: str, ip: str | None, *, reason: str, failures: int = 0
+) -> None:
+    """Write a failed or refused sign-in to the audit log."""
+    audit.record(
+        session,
+        "auth.sign_in_failed",
+        actor=audit.AuditActor(label=email.strip().lower()[:200], via="web", ip=ip),
+        details={"email": email.strip().lower()[:320], "reason": reason, "failures": failures},
+    )
 
 
 def do_record_success(session: Session, email: str) -> None:

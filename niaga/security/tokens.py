@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from niaga.core import clock
 from niaga.core.errors import DomainError, NotFoundError
+from niaga.security import audit
 from niaga.security.models import ROLES, ApiToken
 
 TOKEN_PREFIX = "nga_"
@@ -61,6 +62,12 @@ def do_create_token(
     )
     session.add(row)
     session.flush()
+    audit.record(
+        session,
+        "token.created",
+        target=("token", row.id),
+        details={"name": name, "role": role, "prefix": row.prefix, "days": days},
+    )
     return row, secret
 
 
@@ -102,4 +109,10 @@ def do_revoke_token(session: Session, token: ApiToken) -> bool:
         return False
     token.revoked_at = clock.now()
     session.flush()
+    audit.record(
+        session,
+        "token.revoked",
+        target=("token", token.id),
+        details={"name": token.name, "prefix": token.prefix},
+    )
     return True

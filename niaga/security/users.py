@@ -5,8 +5,10 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from niaga.security import audit
 from niaga.security.models import ROLES, User
 from niaga.security.passwords import hash_password
+from niaga.security.sessions import do_end_all_sessions
 
 MIN_PASSWORD_LENGTH = 10
 
@@ -29,4 +31,31 @@ def do_create_user(
     )
     session.add(user)
     session.flush()
+    audit.record(
+        session,
+        "user.created",
+        target=("user", user.id),
+        details={"email": email, "role": role},
+    )
     return user
+
+
+def do_set_access(
+    session: Session, user: User, *, role: str, is_active: bool, capacity: int
+) -> bool:
+    """Change a user's role, whether they may sign in, and their chat capacity.
+
+    A change of role or of access signs them out everywhere (their next request meets the new
+    rights). Returns whether access changed. The caller checks who may grant what.
+    """
+    before = {"role": user.role, "active": user.is_active, "capacity": user.capacity}
+    after = {"role": role, "active": is_active, "capacity": capacity}
+    if before == after:
+        return False
+    user.role, user.is_active, user.capacity = role, is_active, capacity
+    changed = {k: [before[k], after[k]] for k in before if before[k] != after[k]}
+    audit.record(session, "user.changed", target=("user", user.id), details=changed)
+    access = "role" in changed or "active" in changed
+    if access:
+        do_end_all_sessions(session, user.id)
+    return access

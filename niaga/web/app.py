@@ -19,6 +19,7 @@ from niaga.channels.whatsapp.ingest import WebhookWriter
 from niaga.core import live
 from niaga.core.config import Settings, get_settings
 from niaga.core.db import make_engine, make_sessionmaker
+from niaga.security import audit
 
 log = logging.getLogger(__name__)
 
@@ -40,6 +41,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     """Build the app for ``settings`` (default: from the environment)."""
     settings = settings or get_settings()
     settings.check_safe_to_start()
+    audit.use_secret(settings.secret_key)
     engine = make_engine(settings.database_url)
     factory = make_sessionmaker(engine)
     sandbox = _make_sandbox(settings) if settings.sandbox else None

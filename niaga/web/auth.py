@@ -18,9 +18,9 @@ from sqlalchemy.orm import Session
 
 from niaga.core.db import transaction
 from niaga.core.i18n import LOCALES, gettext, negotiate
-from niaga.security import sessions
+from niaga.security import audit, sessions
 from niaga.security.models import User, WebSession
-from niaga.web.deps import SessionDep
+from niaga.web.deps import SessionDep, client_ip
 
 SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
 # Who may do what; routes name a capability, never a list of roles.
@@ -49,6 +49,11 @@ def may(user: User | None, capability: str) -> bool:
     return user is not None and user.role in CAPABILITIES[capability]
 
 
+def user_actor(request: Request, user: User) -> audit.AuditActor:
+    """How the audit log names ``user`` acting through this request."""
+    return audit.AuditActor(label=user.name, via="web", user_id=user.id, ip=client_ip(request))
+
+
 def cookie_secure(request: Request) -> bool:
     settings = request.app.state.settings
     if settings.cookie_secure is not None:
@@ -75,6 +80,7 @@ def _web_session(
     if found is None:
         raise LoginRequired()
     row, user = found
+    audit.act_as(session, user_actor(request, user))
     request.state.user = user
     request.state.csrf_token = row.csrf_token
     request.state.locale = user.locale if user.locale in LOCALES else "id"

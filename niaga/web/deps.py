@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 from niaga.core import clock
 from niaga.core.db import transaction
 from niaga.core.i18n import gettext, negotiate
+from niaga.security import audit
 from niaga.security.models import ApiToken
 from niaga.security.tokens import find_active_token
 
@@ -38,6 +39,21 @@ def get_session(request: Request) -> Iterator[Session]:
 SessionDep = Annotated[Session, Depends(get_session, scope="function")]
 
 
+def client_ip(request: Request) -> str | None:
+    """The address a request came from (the proxy's forwarded one when uvicorn trusts it)."""
+    return request.client.host if request.client else None
+
+
+def token_actor(request: Request, token: ApiToken) -> audit.AuditActor:
+    """How the audit log names a request made with ``token``."""
+    return audit.AuditActor(
+        label=f"API token {token.prefix}… ({token.name})",
+        via="api",
+        user_id=token.user_id,
+        ip=client_ip(request),
+    )
+
+
 def get_locale(request: Request) -> str:
     """``id`` or ``en`` from Accept-Language (Bahasa Indonesia by default)."""
     return negotiate(request.headers.get("accept-language"), request.app.state.settings.locale)
@@ -57,12 +73,13 @@ def current_token(request: Request, session: SessionDep, locale: LocaleDep) -> A
             detail=gettext("Missing or invalid API token.", locale),
             headers={"WWW-Authenticate": "Bearer"},
         )
-    _touch(request, token)
+    audit.act_as(session, token_actor(request, token))
+    _touch(request, token, session)
     return token
 
 
-def _touch(request: Request, token: ApiToken) -> None:
-    """Record when a token was last used (at most every few minutes).
+def _touch(request: Request, token: ApiToken, session: Session) -> None:
+    """Record when a token was last used (at most every few minutes), in the audit log too.
 
     A write request stamps it in its own transaction. Read requests run in read-only
     sessions that must never wait for SQLite's write lock, so they stamp it in a short
@@ -71,11 +88,17 @@ def _touch(request: Request, token: ApiToken) -> None:
     now = clock.now()
     if token.last_used_at is not None and now - token.last_used_at < TOUCH_EVERY:
         return
+    used = {"method": request.method, "path": request.url.path[:200]}
+    target = ("token", token.id)
     if request.method not in READ_METHODS:
         token.last_used_at = now
+        audit.record(session, "token.used", target=target, details=used)
         return
-    with transaction(request.app.state.session_factory) as session:
-        session.execute(update(ApiToken).where(ApiToken.id == token.id).values(last_used_at=now))
+    with transaction(request.app.state.session_factory) as writer:
+        writer.execute(update(ApiToken).where(ApiToken.id == token.id).values(last_used_at=now))
+        audit.record(
+            writer, "token.used", actor=token_actor(request, token), target=target, details=used
+        )
 
 
 TokenDep = Annotated[ApiToken, Depends(current_token)]

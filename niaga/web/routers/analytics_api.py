@@ -11,7 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from niaga.analytics import breakdowns, costs, goals, reading, report, schedule, whatsapp_report
 from niaga.analytics.periods import choose
 from niaga.core import clock
-from niaga.web.deps import CanRead, LocaleDep, SessionDep
+from niaga.web.deps import CanRead, LocaleDep, SessionDep, token_actor
 from niaga.web.errors import PROBLEM_RESPONSES
 from niaga.web.routers.analytics_pages import export_response
 from niaga.web.routers.catalog_api.common import CanManage
@@ -66,7 +66,7 @@ def export(
 ) -> Response:
     """Raw records created on those local days (campaign recipients: sent on them), as CSV
     (streamed) or XLSX."""
-    return export_response(request, kind, first, last, format)
+    return export_response(request, kind, first, last, format, token_actor(request, token))
 
 
 class BandIn(BaseModel):

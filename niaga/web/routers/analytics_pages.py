@@ -40,7 +40,8 @@ from niaga.contacts.models import Label
 from niaga.core import clock
 from niaga.core.errors import DomainError, NotFoundError
 from niaga.core.i18n import gettext
-from niaga.web.auth import may, require
+from niaga.security import audit
+from niaga.web.auth import may, require, user_actor
 from niaga.web.deps import SessionDep
 from niaga.web.templating import render
 
@@ -102,7 +103,7 @@ def export_csv(
     last: date,
 ) -> Response:
     """Raw records of those local days as CSV, streamed."""
-    return export_response(request, kind, first, last, "csv")
+    return export_response(request, kind, first, last, "csv", user_actor(request, user))
 
 
 @router.get("/export.xlsx")
@@ -114,7 +115,7 @@ def export_xlsx(
     last: date,
 ) -> Response:
     """Raw records of those local days as a spreadsheet."""
-    return export_response(request, kind, first, last, "xlsx")
+    return export_response(request, kind, first, last, "xlsx", user_actor(request, user))
 
 
 @router.get("/report.xlsx")
@@ -298,8 +299,11 @@ def delete_cost(cost_id: int, session: SessionDep, user: CanManageAnalytics) -> 
     return RedirectResponse("/analytics", status_code=303)
 
 
-def export_response(request: Request, kind: str, first: date, last: date, fmt: str) -> Response:
-    """A streamed CSV or an XLSX file (removed once sent) of the records of ``kind``."""
+def export_response(
+    request: Request, kind: str, first: date, last: date, fmt: str, actor: audit.AuditActor
+) -> Response:
+    """A streamed CSV or an XLSX file (removed once sent) of the records of ``kind``; the
+    export is written to the audit log (by ``actor``) before a byte leaves."""
     if last < first or (last - first).days > MAX_EXPORT_DAYS:
         raise DomainError(
             "export_span",
@@ -309,6 +313,13 @@ def export_response(request: Request, kind: str, first: date, last: date, fmt: s
         )
     state = request.app.state
     period = exports.span(first, last, state.settings.timezone)
+    audit.record_now(
+        state.session_factory,
+        "data.export",
+        actor=actor,
+        target=("export", kind),
+        details={"kind": kind, "first": first.isoformat(), "last": last.isoformat(), "format": fmt},
+    )
     name = f"niaga-{kind}-{first.isoformat()}-{last.isoformat()}.{fmt}"
     headers = {"Content-Disposition": f'attachment; filename="{name}"'}
     if fmt == "csv":

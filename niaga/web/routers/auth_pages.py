@@ -87,6 +87,7 @@ def login(
     ip = request.client.host if request.client else None
     wait = throttle.locked_for(session, email, ip)
     if wait is not None:
+        throttle.record_attempt(session, email, ip, reason="locked")
         minutes = max(1, -(-int(wait.total_seconds()) // 60))
         response = _login_form(
             request,

@@ -14,9 +14,8 @@ from niaga.core.errors import PermissionDeniedError
 from niaga.core.i18n import gettext
 from niaga.inbox import quick_replies
 from niaga.inbox.models import QuickReply
-from niaga.security import invites, teams, tokens
+from niaga.security import invites, teams, tokens, users
 from niaga.security.models import ROLES, ApiToken, Invite, Team, TeamMember, User
-from niaga.security.sessions import do_end_all_sessions
 from niaga.web.auth import (
     CanManageLabels,
     CanManageQuickReplies,
@@ -123,18 +122,15 @@ def update_user(
         ).first()
         if owners is None:
             return _back("/settings/users", gettext("Niaga needs at least one owner.", locale))
-    changed_access = role != target.role or is_active != target.is_active
-    target.role, target.is_active, target.capacity = role, is_active, capacity
-    if changed_access:
-        do_end_all_sessions(session, target.id)
+    users.do_set_access(session, target, role=role, is_active=is_active, capacity=capacity)
     return _back("/settings/users", gettext("Saved.", locale))
 
 
 @router.post("/invites/{invite_id}/revoke")
 def revoke_invite(session: SessionDep, user: CanManageUsers, invite_id: int) -> Response:
     row = session.get(Invite, invite_id)
-    if row is not None and row.accepted_at is None:
-        row.revoked_at = clock.now()
+    if row is not None:
+        invites.do_revoke_invite(session, row)
     return _back("/settings/users")
 
 
