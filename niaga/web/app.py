@@ -132,6 +132,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     from niaga.web.routers import (
         analytics_api,
         api,
+        audit_pages,
         automation_api,
         campaigns_api,
         catalog_api,
@@ -153,6 +154,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(segments_api.router)
     app.include_router(campaigns_api.router)
     app.include_router(campaigns_api.rates_router)
+    app.include_router(audit_pages.api_router)
     for router in catalog_api.ROUTERS:
         app.include_router(router)
     app.include_router(catalog_pages.router)
@@ -183,6 +185,7 @@ def _add_pages(app: FastAPI) -> None:
     from niaga.web.auth import LoginRequired
     from niaga.web.routers import (
         analytics_pages,
+        audit_pages,
         auth_pages,
         campaigns_pages,
         catalog_admin_pages,
@@ -203,6 +206,7 @@ def _add_pages(app: FastAPI) -> None:
     for router in inbox.ROUTERS:
         app.include_router(router)
     app.include_router(settings_pages.router)
+    app.include_router(audit_pages.router)
     app.include_router(rules_pages.router)
     app.include_router(catalog_admin_pages.router)
     static = Path(__file__).resolve().parent / "static"

@@ -37,6 +37,7 @@ CAPABILITIES: dict[str, tuple[str, ...]] = {
     "manage_campaigns": ("owner", "admin"),
     "read_reports": ("owner", "admin", "analyst"),
     "manage_analytics": ("owner", "admin"),
+    "read_audit": ("owner", "admin"),
 }
 
 

@@ -304,3 +304,51 @@ def test_campaign_changes_are_logged(niaga: LiveServer, factory: Any) -> None:
     ]
     assert all(r.target_id == str(campaign_id) and r.actor == "Alice" for r in rows)
     assert rows[0].details["name"] == "Promo Lebaran"
+
+
+# ------------------------------------------------------------------ reading the log
+
+
+def test_the_owner_reads_filters_downloads_and_checks_the_log(
+    niaga: LiveServer, factory: Any
+) -> None:
+    owner_id = make_user(factory, "owner")
+    make_user(factory, "agent")
+    login(niaga.url, "agent@toko.test")
+    owner = login(niaga.url, "owner@toko.test")
+    page = owner.get("/settings/audit", params={"kind": "auth", "who": str(owner_id)})
+    assert page.status_code == 200
+    assert page.text.count('data-kind="auth.sign_in"') == 1 and "Masuk" in page.text
+    everyone = owner.get("/settings/audit", params={"kind": "auth.sign_in"})
+    assert everyone.text.count('data-kind="auth.sign_in"') == 2
+    assert 'data-kind="user.created"' not in everyone.text
+    bad = owner.get("/settings/audit", params={"kind": "bukan.jenis"})
+    assert bad.status_code == 422
+    csv_text = owner.get("/settings/audit.csv", params={"kind": "user"}).text
+    lines = csv_text.strip().splitlines()
+    assert lines[0].startswith("seq,at,kind") and len(lines) == 3  # the two users created
+    checked = owner.post("/settings/audit/verify", data={"csrf_token": csrf(owner)})
+    assert 'data-verdict="intact"' in checked.text
+    tamper(factory, "UPDATE audit_log SET ip = '1.2.3.4' WHERE seq = 1")
+    broken = owner.post("/settings/audit/verify", data={"csrf_token": csrf(owner)})
+    assert 'data-verdict="broken"' in broken.text and "entry #1 was changed" in broken.text
+    assert "data.export:audit" in {
+        f"{k}:{t}" for k, t in zip(kinds(factory), targets(factory), strict=True)
+    }
+
+
+def targets(factory: Any) -> list[str | None]:
+    with factory() as s:
+        return list(s.scalars(select(AuditEntry.target_id).order_by(AuditEntry.id)))
+
+
+def test_the_api_lists_the_log_for_owners_and_admins_only(niaga: LiveServer, factory: Any) -> None:
+    owner = token(factory, "owner")
+    agent = token(factory, "agent")
+    assert api(niaga, "GET", "/audit", agent).status_code == 403
+    listed = api(niaga, "GET", "/audit", owner, params={"kind": "token"}).json()
+    assert [e["kind"] for e in listed][-2:] == ["token.created", "token.created"]
+    assert listed[0]["kind"] == "token.used" and listed[0]["seq"] >= 3
+    older = api(niaga, "GET", "/audit", owner, params={"before": listed[0]["id"], "limit": 1})
+    assert len(older.json()) == 1 and older.json()[0]["id"] < listed[0]["id"]
+    assert api(niaga, "GET", "/audit", owner, params={"kind": "x.y"}).status_code == 422

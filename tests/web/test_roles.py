@@ -53,6 +53,9 @@ ROUTES: list[tuple[str, str, str, Any, set[str]]] = [
     ("GET", "/settings/webhooks", "", None, MANAGE),
     ("POST", "/settings/tokens", "form", {"name": "t-{role}", "role": "analyst"}, MANAGE),
     ("POST", "/settings/tokens/999/revoke", "form", {}, MANAGE),
+    ("GET", "/settings/audit?kind=auth", "", None, MANAGE),
+    ("GET", "/settings/audit.csv", "", None, MANAGE),
+    ("POST", "/settings/audit/verify", "form", {}, MANAGE),
     ("GET", "/catalog", "", None, MANAGE),
     ("GET", "/catalog/export.csv", "", None, MANAGE),
     (
