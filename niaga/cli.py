@@ -25,6 +25,8 @@ analytics_app = typer.Typer(help="Reports and their daily rollups.")
 app.add_typer(analytics_app, name="analytics")
 audit_app = typer.Typer(help="The audit log of security and data events.")
 app.add_typer(audit_app, name="audit")
+secrets_app = typer.Typer(help="Secrets kept encrypted at rest (second-factor secrets).")
+app.add_typer(secrets_app, name="secrets")
 console = Console(stderr=True)
 
 
@@ -109,6 +111,47 @@ def user_create(
     except ValueError as exc:
         console.print(f"[red]{exc}[/red]")
         raise typer.Exit(2) from None
+
+
+@user_app.command("reset-2fa")
+def user_reset_2fa(email: Annotated[str, typer.Argument(help="The person's email")]) -> None:
+    """Turn a person's second factor off and sign them out everywhere (a lost phone and no
+    recovery codes left); they set it up again at the next sign-in if the owner requires it."""
+    from sqlalchemy import select
+
+    from niaga.core.db import transaction
+    from niaga.security import sessions, two_factor
+    from niaga.security.models import User
+
+    with transaction(_command_factory()) as session:
+        user = session.scalars(select(User).where(User.email == email.strip().lower())).first()
+        if user is None:
+            console.print(f"[red]No user with email {email}[/red]")
+            raise typer.Exit(2)
+        two_factor.do_disable(session, user)
+        sessions.do_end_all_sessions(session, user.id)
+    console.print(f"Second factor of {email} is off; signed out everywhere.")
+
+
+@secrets_app.command("rotate")
+def secrets_rotate() -> None:
+    """Encrypt every stored secret again with a new key: put the new key in front of
+    NIAGA_ENCRYPTION_KEYS first (every process), or let this add one to the key file."""
+    from niaga.core.db import transaction
+    from niaga.security import crypto, secrets_at_rest
+
+    settings = get_settings()
+    if not settings.encryption_keys.strip():
+        path = settings.data_dir / "encryption.keys"
+        crypto.read_key_file(path, create=True)
+        crypto.add_key(path)
+    crypto.configure(settings.encryption_keys, settings.data_dir)
+    with transaction(_command_factory()) as session:
+        count = secrets_at_rest.do_reencrypt(session)
+    console.print(
+        f"{count} secrets encrypted again with the newest key; older keys can be removed "
+        "once every Niaga process has restarted."
+    )
 
 
 @token_app.command("create")

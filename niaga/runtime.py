@@ -20,7 +20,7 @@ from niaga.core.db import make_sessionmaker
 from niaga.core.jobs import pg_signals
 from niaga.core.jobs.registry import DISPATCH, PROCESSING, JobContext
 from niaga.core.jobs.runner import JobRunner
-from niaga.security import audit
+from niaga.security import audit, crypto
 
 
 class Worker:
@@ -37,6 +37,7 @@ class Worker:
         from niaga.background import build_registry
 
         audit.use_secret(settings.secret_key)
+        crypto.configure(settings.encryption_keys, settings.data_dir)
         self.settings = settings
         self.factory = factory
         roles = [r for r, on in ((PROCESSING, process_webhooks), (DISPATCH, dispatch)) if on]

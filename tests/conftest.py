@@ -140,7 +140,10 @@ def wipe(engine: Any) -> None:
                 else:
                     # The audit log's append-only triggers refuse DELETE: lift them meanwhile.
                     triggers = conn.execute(
-                        text("SELECT name, sql FROM sqlite_master WHERE type = 'trigger'")
+                        text(
+                            "SELECT name, sql FROM sqlite_master "
+                            "WHERE type = 'trigger' AND tbl_name = 'audit_log'"
+                        )
                     ).all()
                     for name, _ in triggers:
                         conn.execute(text(f"DROP TRIGGER {name}"))

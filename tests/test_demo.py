@@ -18,8 +18,12 @@ def test_demo_seeds_users_then_chats_arrive_as_webhooks(fresh_database_url: str)
     engine = make_engine(fresh_database_url)
     factory = make_sessionmaker(engine)
     try:
-        first = seed_demo(factory, owner_email="pemilik@tokosari.id", owner_password="x" * 12)
-        second = seed_demo(factory, owner_email="pemilik@tokosari.id", owner_password="x" * 12)
+        first = seed_demo(
+            factory, owner_email="pemilik@tokosari.id", owner_password="rahasia-sekali-123"
+        )
+        second = seed_demo(
+            factory, owner_email="pemilik@tokosari.id", owner_password="rahasia-sekali-123"
+        )
         assert first["token"] != second["token"]  # a fresh token each run, the old one removed
         with factory() as s:
             assert s.scalar(select(func.count()).select_from(User)) == 1 + len(DEMO_USERS)

@@ -47,6 +47,9 @@ class Settings(BaseSettings):
     intake_database_url: str = ""
     redis_url: str = ""
     secret_key: str = DEFAULT_SECRET_KEY
+    # Keys that encrypt secrets at rest (TOTP secrets): Fernet keys, comma-separated, the
+    # newest first. Empty: the file data_dir/encryption.keys (made on first use, mode 0600).
+    encryption_keys: str = ""
     host: str = "127.0.0.1"
     port: int = 8000
     public_url: str = ""

@@ -1,11 +1,11 @@
-"""Users and API tokens."""
+"""Users, sessions, API tokens, second factors, the security policy and the audit log."""
 
 from __future__ import annotations
 
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ForeignKey, String, UniqueConstraint
+from sqlalchemy import BigInteger, ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from niaga.core import clock
@@ -30,6 +30,55 @@ class User(Timestamps, Base):
     available: Mapped[bool] = mapped_column(default=True)
     capacity: Mapped[int] = mapped_column(default=20)
     last_seen_at: Mapped[datetime | None]
+    # Second factor (TOTP): secrets encrypted at rest (security.crypto); the last time step
+    # used, so a code is never accepted twice.
+    totp_secret: Mapped[str | None] = mapped_column(String(300))
+    totp_pending: Mapped[str | None] = mapped_column(String(300))
+    totp_enabled_at: Mapped[datetime | None]
+    totp_last_step: Mapped[int | None] = mapped_column(BigInteger)
+    password_changed_at: Mapped[datetime | None]
+
+
+class RecoveryCode(Base):
+    """A one-time code that replaces the second factor once (its SHA-256 only)."""
+
+    __tablename__ = "recovery_codes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    code_hash: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(default=clock.now)
+    used_at: Mapped[datetime | None]
+
+
+class TrustedDevice(Base):
+    """A browser where a user chose "remember this device": no second factor there until it
+    expires or is forgotten (the cookie's SHA-256 only)."""
+
+    __tablename__ = "trusted_devices"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    user_agent: Mapped[str | None] = mapped_column(String(300))
+    ip: Mapped[str | None] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(default=clock.now)
+    last_used_at: Mapped[datetime | None]
+    expires_at: Mapped[datetime]
+
+
+class SecurityPolicy(Timestamps, Base):
+    """The owner's account rules (one row): who needs a second factor, how long devices are
+    remembered, session timeouts and how many devices one person may be signed in on."""
+
+    __tablename__ = "security_policy"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    require_2fa: Mapped[str] = mapped_column(String(16), default="off")  # off | admins | everyone
+    remember_days: Mapped[int] = mapped_column(default=30)
+    idle_minutes: Mapped[int] = mapped_column(default=14 * 24 * 60)
+    absolute_hours: Mapped[int] = mapped_column(default=30 * 24)
+    max_devices: Mapped[int | None]
 
 
 class Team(Timestamps, Base):

@@ -5,12 +5,27 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from niaga.core import clock
+from niaga.core.errors import DomainError
 from niaga.security import audit
 from niaga.security.models import ROLES, User
-from niaga.security.passwords import hash_password
+from niaga.security.passwords import MIN_LENGTH, hash_password, verify_password, weakness
 from niaga.security.sessions import do_end_all_sessions
 
-MIN_PASSWORD_LENGTH = 10
+MIN_PASSWORD_LENGTH = MIN_LENGTH
+
+
+class WeakPassword(DomainError, ValueError):
+    """A new password too short or too easy to guess; the message says why."""
+
+
+def check_password(password: str, *, email: str = "", name: str = "") -> None:
+    """Refuse a weak password, saying why (counting the person's own name and email)."""
+    from niaga.core.config import get_settings
+
+    reason = weakness(password, [email, name, get_settings().business_name])
+    if reason is not None:
+        raise WeakPassword("password_weak", reason, field="password", n=MIN_LENGTH)
 
 
 def do_create_user(
@@ -22,12 +37,16 @@ def do_create_user(
         raise ValueError(f"unknown role {role!r}; choose one of {', '.join(ROLES)}")
     if "@" not in email:
         raise ValueError("email address is not valid")
-    if len(password) < MIN_PASSWORD_LENGTH:
-        raise ValueError(f"password must have at least {MIN_PASSWORD_LENGTH} characters")
+    check_password(password, email=email, name=name)
     if session.scalars(select(User.id).where(User.email == email)).first():
         raise ValueError(f"a user with email {email} already exists")
     user = User(
-        email=email, name=name, password_hash=hash_password(password), role=role, locale=locale
+        email=email,
+        name=name,
+        password_hash=hash_password(password),
+        role=role,
+        locale=locale,
+        password_changed_at=clock.now(),
     )
     session.add(user)
     session.flush()
@@ -59,3 +78,21 @@ def do_set_access(
     if access:
         do_end_all_sessions(session, user.id)
     return access
+
+
+class PasswordError(DomainError):
+    """A password change that cannot be made."""
+
+
+def do_change_password(session: Session, user: User, current: str, new: str) -> None:
+    """Replace ``user``'s password after checking the current one; every other session of
+    theirs ends (the caller starts a fresh one for this browser)."""
+    if not verify_password(user.password_hash, current):
+        raise PasswordError(
+            "password_wrong", "The current password is wrong.", field="current_password"
+        )
+    check_password(new, email=user.email, name=user.name)
+    user.password_hash = hash_password(new)
+    user.password_changed_at = clock.now()
+    audit.record(session, "auth.password_changed", target=("user", user.id))
+    do_end_all_sessions(session, user.id)

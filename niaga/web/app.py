@@ -19,7 +19,7 @@ from niaga.channels.whatsapp.ingest import WebhookWriter
 from niaga.core import live
 from niaga.core.config import Settings, get_settings
 from niaga.core.db import make_engine, make_sessionmaker
-from niaga.security import audit
+from niaga.security import audit, crypto
 
 log = logging.getLogger(__name__)
 
@@ -42,6 +42,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
     settings.check_safe_to_start()
     audit.use_secret(settings.secret_key)
+    crypto.configure(settings.encryption_keys, settings.data_dir)
     engine = make_engine(settings.database_url)
     factory = make_sessionmaker(engine)
     sandbox = _make_sandbox(settings) if settings.sandbox else None
@@ -184,6 +185,7 @@ def _add_pages(app: FastAPI) -> None:
     from niaga.web import errors as web_errors
     from niaga.web.auth import LoginRequired
     from niaga.web.routers import (
+        account_pages,
         analytics_pages,
         audit_pages,
         auth_pages,
@@ -207,6 +209,7 @@ def _add_pages(app: FastAPI) -> None:
         app.include_router(router)
     app.include_router(settings_pages.router)
     app.include_router(audit_pages.router)
+    app.include_router(account_pages.router)
     app.include_router(rules_pages.router)
     app.include_router(catalog_admin_pages.router)
     static = Path(__file__).resolve().parent / "static"

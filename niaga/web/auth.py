@@ -38,6 +38,7 @@ CAPABILITIES: dict[str, tuple[str, ...]] = {
     "read_reports": ("owner", "admin", "analyst"),
     "manage_analytics": ("owner", "admin"),
     "read_audit": ("owner", "admin"),
+    "manage_security": ("owner",),
 }
 
 

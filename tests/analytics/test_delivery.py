@@ -56,11 +56,20 @@ def smtp() -> Any:
 def shop(own_factory: sessionmaker[Session]) -> sessionmaker[Session]:
     """Two owners (one reads English), an agent, and last week's messages."""
     with transaction(own_factory) as s:
-        do_create_user(s, email="sari@toko.test", name="Sari", password="x" * 12, role="owner")
         do_create_user(
-            s, email="tom@toko.test", name="Tom", password="x" * 12, role="owner", locale="en"
+            s, email="sari@toko.test", name="Sari", password="rahasia-sekali-123", role="owner"
         )
-        do_create_user(s, email="budi@toko.test", name="Budi", password="x" * 12, role="agent")
+        do_create_user(
+            s,
+            email="tom@toko.test",
+            name="Tom",
+            password="rahasia-sekali-123",
+            role="owner",
+            locale="en",
+        )
+        do_create_user(
+            s, email="budi@toko.test", name="Budi", password="rahasia-sekali-123", role="agent"
+        )
         last_weeks_sends(s, ("read", "read", "delivered", "failed"))
     rollups.refresh(own_factory, "Asia/Jakarta")
     return own_factory

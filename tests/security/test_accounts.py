@@ -126,7 +126,7 @@ def page_routes(app: Any) -> list[tuple[str, set[str]]]:
     return found
 
 
-SKIP_CSRF = {"/login", "/invite/{secret}"}  # before sign-in: their own login-CSRF / secret
+SKIP_CSRF = {"/login", "/login/2fa", "/invite/{secret}"}  # before sign-in: own login-CSRF
 
 
 @pytest.mark.parametrize("with_referer", [False, True])

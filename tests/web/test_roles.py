@@ -54,6 +54,24 @@ ROUTES: list[tuple[str, str, str, Any, set[str]]] = [
     ("POST", "/settings/tokens", "form", {"name": "t-{role}", "role": "analyst"}, MANAGE),
     ("POST", "/settings/tokens/999/revoke", "form", {}, MANAGE),
     ("GET", "/settings/audit?kind=auth", "", None, MANAGE),
+    ("GET", "/me/security", "", None, READ),
+    ("POST", "/me/2fa/start", "form", {}, READ),
+    ("POST", "/me/devices/999/forget", "form", {}, READ),
+    ("POST", "/me/sessions/999/end", "form", {}, READ),
+    ("POST", "/me/sessions/end-others", "form", {}, READ),
+    ("GET", "/settings/security", "", None, {"owner"}),
+    (
+        "POST",
+        "/settings/security",
+        "form",
+        {
+            "require_2fa": "off",
+            "remember_days": "30",
+            "idle_minutes": "600",
+            "absolute_hours": "72",
+        },
+        {"owner"},
+    ),
     ("GET", "/settings/audit.csv", "", None, MANAGE),
     ("POST", "/settings/audit/verify", "form", {}, MANAGE),
     ("GET", "/catalog", "", None, MANAGE),
@@ -250,6 +268,7 @@ PUBLIC = {
     "/media/templates/{key}",  # a media header's example, fetched by Meta
     "/healthz",
     "/l/{code}",  # a campaign recipient's tracked link
+    "/login/2fa",  # between the password and the session (tests/security/test_two_factor.py)
 }
 OTHER_TESTS = {
     "/inbox/events",
@@ -261,6 +280,13 @@ OTHER_TESTS = {
     "/catalog/import",
     "/analytics/behind/{key}",  # tests/analytics/test_dashboard.py
     "/analytics/report-template",  # tests/analytics/test_whatsapp_report.py (submits to Meta)
+    # tests/security/test_two_factor.py (they need a password, a code or another person)
+    "/me/password",
+    "/me/2fa/confirm",
+    "/me/2fa/recovery-codes",
+    "/me/2fa/disable",
+    "/settings/users/{user_id}/reset-2fa",
+    "/settings/users/{user_id}/end-sessions",
 }
 
 
@@ -281,7 +307,7 @@ def test_every_page_route_is_in_the_role_table(live: LiveServer) -> None:
         if path in ("/openapi.json", "/me/locale") or path in PUBLIC or path in OTHER_TESTS:
             continue
         generic = re.sub(
-            r"\{(team|label|quick_reply|invite|rule|order|token|template|link|campaign|segment|cost|goal)_id\}",
+            r"\{(team|label|quick_reply|invite|rule|order|token|template|link|campaign|segment|cost|goal|device|session)_id\}",
             "{id}",
             path,
         )

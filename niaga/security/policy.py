@@ -1,0 +1,110 @@
+"""The owner's security policy: second factor for whom, remembered devices, session timeouts
+and a limit of devices per person ("Batasi Akses ke Perangkat")."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+
+from sqlalchemy.orm import Session
+
+from niaga.core.errors import DomainError
+from niaga.security import audit
+from niaga.security.models import SecurityPolicy, User
+
+REQUIRE_2FA = ("off", "admins", "everyone")
+POLICY_ID = 1
+
+
+@dataclass(frozen=True)
+class Policy:
+    """The policy as plain values (the defaults when the owner never saved one)."""
+
+    require_2fa: str = "off"
+    remember_days: int = 30
+    idle_minutes: int = 14 * 24 * 60
+    absolute_hours: int = 30 * 24
+    max_devices: int | None = None
+
+    @property
+    def idle(self) -> timedelta:
+        return timedelta(minutes=self.idle_minutes)
+
+    @property
+    def absolute(self) -> timedelta:
+        return timedelta(hours=self.absolute_hours)
+
+    def needs_2fa(self, user: User) -> bool:
+        """Whether ``user`` must use a second factor to sign in."""
+        if self.require_2fa == "everyone":
+            return True
+        return self.require_2fa == "admins" and user.role in ("owner", "admin")
+
+
+def load(session: Session) -> Policy:
+    """The saved policy, or the defaults (never writes)."""
+    row = session.get(SecurityPolicy, POLICY_ID)
+    if row is None:
+        return Policy()
+    return Policy(
+        require_2fa=row.require_2fa,
+        remember_days=row.remember_days,
+        idle_minutes=row.idle_minutes,
+        absolute_hours=row.absolute_hours,
+        max_devices=row.max_devices,
+    )
+
+
+class PolicyError(DomainError):
+    """A policy value out of range."""
+
+
+def do_save(
+    session: Session,
+    *,
+    require_2fa: str,
+    remember_days: int,
+    idle_minutes: int,
+    absolute_hours: int,
+    max_devices: int | None,
+) -> Policy:
+    """Check and keep the policy; the audit log gets what changed."""
+    if require_2fa not in REQUIRE_2FA:
+        raise PolicyError("policy_2fa", "Choose off, admins or everyone.", field="require_2fa")
+    if not 0 <= remember_days <= 90:
+        raise PolicyError(
+            "policy_remember", "Remember devices for 0 to 90 days.", field="remember_days"
+        )
+    if not 5 <= idle_minutes <= 30 * 24 * 60:
+        raise PolicyError(
+            "policy_idle", "The idle timeout is 5 minutes to 30 days.", field="idle_minutes"
+        )
+    if not 1 <= absolute_hours <= 90 * 24:
+        raise PolicyError(
+            "policy_absolute",
+            "A session lasts 1 hour to 90 days at most.",
+            field="absolute_hours",
+        )
+    if max_devices is not None and not 1 <= max_devices <= 20:
+        raise PolicyError(
+            "policy_devices", "Allow 1 to 20 devices per person.", field="max_devices"
+        )
+    row = session.get(SecurityPolicy, POLICY_ID) or SecurityPolicy(id=POLICY_ID)
+    before = load(session)
+    row.require_2fa, row.remember_days = require_2fa, remember_days
+    row.idle_minutes, row.absolute_hours, row.max_devices = (
+        idle_minutes,
+        absolute_hours,
+        max_devices,
+    )
+    session.add(row)
+    session.flush()
+    after = load(session)
+    changed = {
+        key: [getattr(before, key), getattr(after, key)]
+        for key in before.__dataclass_fields__
+        if getattr(before, key) != getattr(after, key)
+    }
+    if changed:
+        audit.record(session, "settings.changed", target=("settings", "security"), details=changed)
+    return after
