@@ -14,6 +14,7 @@ from niaga.core.jobs.registry import PeriodicSpec, Registry
 from niaga.core.jobs.runner import keep_finished_jobs
 from niaga.inbox import jobs as inbox_jobs
 from niaga.inbox import statuses as inbox_statuses
+from niaga.incidents import jobs as incident_jobs
 from niaga.orders import jobs as order_jobs
 from niaga.outbox import jobs as outbox_jobs
 from niaga.outgoing_webhooks import jobs as outgoing_webhook_jobs
@@ -33,5 +34,6 @@ def build_registry(settings: Settings) -> Registry:
     template_jobs.register(registry)
     outgoing_webhook_jobs.register(registry)
     analytics_jobs.register(registry)
+    incident_jobs.register(registry)
     registry.add_periodic(PeriodicSpec("jobs.purge", 86400.0, keep_finished_jobs))
     return registry

@@ -48,15 +48,21 @@ from niaga.inbox.models import (
     MessageStatusEvent,
     QuickReply,
 )
+from niaga.incidents.models import AlertCursor, SecurityAlert
 from niaga.orders.models import Order, OrderItem, OrderStatusChange, OrderStatusReply
 from niaga.outbox.models import OutboxMessage
 from niaga.outgoing_webhooks.models import WebhookDelivery
 from niaga.security.models import (
     ApiToken,
+    AuditChain,
+    AuditEntry,
     Invite,
+    RecoveryCode,
+    SecurityPolicy,
     SignInThrottle,
     Team,
     TeamMember,
+    TrustedDevice,
     User,
     WebSession,
 )
@@ -64,7 +70,10 @@ from niaga.templates.models import MessageTemplate, TemplateChange
 
 __all__ = [
     "AccountEvent",
+    "AlertCursor",
     "ApiToken",
+    "AuditChain",
+    "AuditEntry",
     "AutomationAction",
     "AutomationRule",
     "AutomationTrigger",
@@ -107,6 +116,7 @@ __all__ = [
     "ProductCollection",
     "ProductImage",
     "QuickReply",
+    "RecoveryCode",
     "ReportDelivery",
     "ResponseSample",
     "RollupState",
@@ -114,11 +124,14 @@ __all__ = [
     "ScheduledJob",
     "SearchTerm",
     "SearchToken",
+    "SecurityAlert",
+    "SecurityPolicy",
     "Segment",
     "SignInThrottle",
     "Team",
     "TeamMember",
     "TemplateChange",
+    "TrustedDevice",
     "User",
     "WebSession",
     "WebhookDelivery",

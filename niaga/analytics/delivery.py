@@ -11,12 +11,8 @@ stays unsent. A refused or unreachable SMTP server is tried again later, at most
 from __future__ import annotations
 
 import logging
-import smtplib
-import ssl
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from email.message import EmailMessage
-from email.utils import formatdate, make_msgid
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -26,7 +22,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from niaga.analytics import printable, report
 from niaga.analytics.models import ReportDelivery
 from niaga.analytics.periods import Period, period_of
-from niaga.core import clock
+from niaga.core import clock, mail
 from niaga.core.config import Settings
 from niaga.core.db import insert_ignoring_conflicts, transaction
 from niaga.core.i18n import format_idr, gettext
@@ -240,13 +236,12 @@ def _send(
     page: str,
     pdf: bytes,
 ) -> None:
-    message = EmailMessage()
-    message["Subject"] = subject
-    message["From"] = settings.smtp_from or settings.smtp_user or "niaga@localhost"
-    message["To"] = address
-    message["Date"] = formatdate(localtime=False)
-    message["Message-ID"] = make_msgid(domain="niaga.local")
-    message.set_content(gettext("The report is attached as a PDF.", locale) + "\n\n" + text)
+    message = mail.new_message(
+        settings,
+        address,
+        subject,
+        gettext("The report is attached as a PDF.", locale) + "\n\n" + text,
+    )
     message.add_alternative(page, subtype="html")
     message.add_attachment(
         pdf,
@@ -254,22 +249,7 @@ def _send(
         subtype="pdf",
         filename=f"niaga-{item.kind}-{item.period.first.isoformat()}.pdf",
     )
-    smtp: smtplib.SMTP
-    if settings.smtp_security == "ssl":
-        smtp = smtplib.SMTP_SSL(
-            settings.smtp_host,
-            settings.smtp_port,
-            timeout=settings.smtp_timeout,
-            context=ssl.create_default_context(),
-        )
-    else:
-        smtp = smtplib.SMTP(settings.smtp_host, settings.smtp_port, timeout=settings.smtp_timeout)
-    with smtp:
-        if settings.smtp_security == "starttls":
-            smtp.starttls(context=ssl.create_default_context())
-        if settings.smtp_user:
-            smtp.login(settings.smtp_user, settings.smtp_password)
-        smtp.send_message(message)
+    mail.send(settings, message)
 
 
 def sent_for(session: Session, kind: str, first: date) -> list[ReportDelivery]:

@@ -121,6 +121,11 @@ class Settings(BaseSettings):
     ga4_api_secret: str = ""
     ga4_endpoint: str = "https://www.google-analytics.com/mp/collect"
     ga4_timeout: float = Field(10.0, gt=0)
+    # Security alerts (new device, failed sign-ins, mass export, admin at night) by email to
+    # alert_emails (comma-separated; empty: every active owner) and by WhatsApp to these
+    # numbers while their chat with the business is open (24-hour window).
+    alert_emails: str = ""
+    alert_whatsapp: str = ""
     report_weekly: bool = True
     report_monthly: bool = True
     report_hour: int = Field(7, ge=0, le=23)

@@ -74,6 +74,7 @@ ROUTES: list[tuple[str, str, str, Any, set[str]]] = [
     ),
     ("GET", "/settings/audit.csv", "", None, MANAGE),
     ("POST", "/settings/audit/verify", "form", {}, MANAGE),
+    ("POST", "/settings/audit/alerts/999/ack", "form", {}, MANAGE),
     ("GET", "/catalog", "", None, MANAGE),
     ("GET", "/catalog/export.csv", "", None, MANAGE),
     (
@@ -307,7 +308,7 @@ def test_every_page_route_is_in_the_role_table(live: LiveServer) -> None:
         if path in ("/openapi.json", "/me/locale") or path in PUBLIC or path in OTHER_TESTS:
             continue
         generic = re.sub(
-            r"\{(team|label|quick_reply|invite|rule|order|token|template|link|campaign|segment|cost|goal|device|session)_id\}",
+            r"\{(team|label|quick_reply|invite|rule|order|token|template|link|campaign|segment|cost|goal|device|session|alert)_id\}",
             "{id}",
             path,
         )

@@ -10,13 +10,14 @@ from typing import Annotated, Any
 from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Depends, Query, Request
-from fastapi.responses import HTMLResponse, StreamingResponse
+from fastapi.responses import HTMLResponse, RedirectResponse, Response, StreamingResponse
 from sqlalchemy import select
 
 from niaga.core import clock
 from niaga.core.csv_safe import neutralise
 from niaga.core.db import transaction
 from niaga.core.errors import DomainError
+from niaga.incidents import alerts
 from niaga.security import audit
 from niaga.security.audit_kinds import FAMILIES, KINDS
 from niaga.security.models import User
@@ -95,7 +96,17 @@ def audit_page(
         people=people,
         query=query,
         verdict=None,
+        alerts=alerts.open_alerts(session),
+        alert_kinds=alerts.KINDS,
     )
+
+
+@router.post("/settings/audit/alerts/{alert_id}/ack")
+def acknowledge_alert(session: SessionDep, user: CanReadAudit, alert_id: int) -> Response:
+    """The owner or an admin has looked at this alert."""
+    if alert_id < 2**62:
+        alerts.do_acknowledge(session, alert_id, user.id)
+    return RedirectResponse("/settings/audit", status_code=303)
 
 
 @router.post("/settings/audit/verify", response_class=HTMLResponse)
@@ -112,6 +123,8 @@ def verify_chain(request: Request, session: SessionDep, user: CanReadAudit) -> H
         people=people,
         query={},
         verdict=audit.verify(session),
+        alerts=alerts.open_alerts(session),
+        alert_kinds=alerts.KINDS,
     )
 
 
