@@ -18,6 +18,7 @@ from niaga.incidents import jobs as incident_jobs
 from niaga.orders import jobs as order_jobs
 from niaga.outbox import jobs as outbox_jobs
 from niaga.outgoing_webhooks import jobs as outgoing_webhook_jobs
+from niaga.privacy import jobs as privacy_jobs
 from niaga.templates import jobs as template_jobs
 
 
@@ -35,5 +36,6 @@ def build_registry(settings: Settings) -> Registry:
     outgoing_webhook_jobs.register(registry)
     analytics_jobs.register(registry)
     incident_jobs.register(registry)
+    privacy_jobs.register(registry)
     registry.add_periodic(PeriodicSpec("jobs.purge", 86400.0, keep_finished_jobs))
     return registry

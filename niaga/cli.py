@@ -27,6 +27,8 @@ audit_app = typer.Typer(help="The audit log of security and data events.")
 app.add_typer(audit_app, name="audit")
 secrets_app = typer.Typer(help="Secrets kept encrypted at rest (second-factor secrets).")
 app.add_typer(secrets_app, name="secrets")
+privacy_app = typer.Typer(help="Customers' data rights: archive, erasure, retention purge.")
+app.add_typer(privacy_app, name="privacy")
 console = Console(stderr=True)
 
 
@@ -152,6 +154,98 @@ def secrets_rotate() -> None:
         f"{count} secrets encrypted again with the newest key; older keys can be removed "
         "once every Niaga process has restarted."
     )
+
+
+def _contact_id(session, phone: str) -> int:  # type: ignore[no-untyped-def]
+    from sqlalchemy import or_, select
+
+    from niaga.contacts.models import Contact
+    from niaga.core.phone import to_e164
+
+    try:
+        e164 = to_e164(phone, get_settings().default_region)
+    except ValueError:
+        console.print(f"[red]Not a phone number: {phone}[/red]")
+        raise typer.Exit(2) from None
+    found = session.scalars(
+        select(Contact.id).where(or_(Contact.phone == e164, Contact.wa_id == e164.lstrip("+")))
+    ).first()
+    if found is None:
+        console.print(f"[red]No customer with number {e164}[/red]")
+        raise typer.Exit(2)
+    return int(found)
+
+
+@privacy_app.command("export")
+def privacy_export(
+    phone: Annotated[str, typer.Argument(help="The customer's number")],
+    out: Annotated[str, typer.Option(help="Where to write the ZIP")] = "",
+) -> None:
+    """Everything Niaga holds about one customer, as a ZIP (the request is recorded)."""
+    from pathlib import Path
+
+    from niaga.core.db import transaction
+    from niaga.privacy import export
+
+    settings = get_settings()
+    with transaction(_command_factory()) as session:
+        contact_id = _contact_id(session, phone)
+        data = export.do_export(
+            session,
+            contact_id,
+            data_dir=Path(settings.data_dir),
+            shop=settings.business_name,
+            by_user_id=None,
+        )
+    target = Path(out or f"niaga-data-pelanggan-{contact_id}.zip")
+    target.write_bytes(data)
+    console.print(f"Wrote {target} ({len(data)} bytes)")
+
+
+@privacy_app.command("erase")
+def privacy_erase(
+    phone: Annotated[str, typer.Argument(help="The customer's number")],
+    yes: Annotated[bool, typer.Option("--yes", help="Do not ask for confirmation")] = False,
+) -> None:
+    """Erase one customer's personal data for good (the shop's figures stay)."""
+    from pathlib import Path
+
+    from niaga.channels.whatsapp import intake_db
+    from niaga.core.db import transaction
+    from niaga.privacy import erasure
+
+    settings = get_settings()
+    factory = _command_factory()
+    with transaction(factory) as session:
+        contact_id = _contact_id(session, phone)
+    if not yes and not typer.confirm(f"Erase customer #{contact_id} for good?"):
+        raise typer.Exit(1)
+    with transaction(factory) as session:
+        counts = erasure.do_erase(
+            session,
+            contact_id,
+            data_dir=Path(settings.data_dir),
+            intake=intake_db.intake_factory(settings, factory.kw["bind"]),
+        )
+    console.print(f"Customer #{contact_id} erased: {counts}")
+
+
+@privacy_app.command("purge")
+def privacy_purge() -> None:
+    """Hold each kind of data to its retention period now (the worker does it hourly)."""
+    from pathlib import Path
+
+    from niaga.channels.whatsapp import intake_db
+    from niaga.privacy import retention
+
+    settings = get_settings()
+    factory = _command_factory()
+    done = retention.purge(
+        factory,
+        data_dir=Path(settings.data_dir),
+        intake=intake_db.intake_factory(settings, factory.kw["bind"]),
+    )
+    console.print(f"Purged: {done}")
 
 
 @token_app.command("create")

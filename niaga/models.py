@@ -52,6 +52,7 @@ from niaga.incidents.models import AlertCursor, SecurityAlert
 from niaga.orders.models import Order, OrderItem, OrderStatusChange, OrderStatusReply
 from niaga.outbox.models import OutboxMessage
 from niaga.outgoing_webhooks.models import WebhookDelivery
+from niaga.privacy.models import PrivacyNotice, PrivacyRequest, RetentionPolicy
 from niaga.security.models import (
     ApiToken,
     AuditChain,
@@ -112,6 +113,8 @@ __all__ = [
     "OwnerCost",
     "PeriodicRun",
     "PricingRate",
+    "PrivacyNotice",
+    "PrivacyRequest",
     "Product",
     "ProductCollection",
     "ProductImage",
@@ -119,6 +122,7 @@ __all__ = [
     "RecoveryCode",
     "ReportDelivery",
     "ResponseSample",
+    "RetentionPolicy",
     "RollupState",
     "RoutingCursor",
     "ScheduledJob",

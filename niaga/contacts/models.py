@@ -30,6 +30,9 @@ class Contact(Timestamps, Base):
     marketing_opt_out_at: Mapped[datetime | None]
     attributes: Mapped[dict[str, Any]] = mapped_column(default=dict)
     notes: Mapped[str | None] = mapped_column(Text)
+    # Set when the person's data was erased on request (niaga.privacy.erasure): the row stays
+    # for the business's figures, with nothing left that identifies them.
+    erased_at: Mapped[datetime | None]
 
     @property
     def name(self) -> str:

@@ -140,6 +140,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         catalog_pages,
         contacts_import_api,
         links_api,
+        privacy_pages,
         segments_api,
         template_media,
         templates_api,
@@ -156,6 +157,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(campaigns_api.router)
     app.include_router(campaigns_api.rates_router)
     app.include_router(audit_pages.api_router)
+    app.include_router(privacy_pages.api_router)
     for router in catalog_api.ROUTERS:
         app.include_router(router)
     app.include_router(catalog_pages.router)
@@ -193,6 +195,7 @@ def _add_pages(app: FastAPI) -> None:
         catalog_admin_pages,
         inbox,
         links_pages,
+        privacy_pages,
         rules_pages,
         settings_pages,
         templates_pages,
@@ -210,6 +213,7 @@ def _add_pages(app: FastAPI) -> None:
     app.include_router(settings_pages.router)
     app.include_router(audit_pages.router)
     app.include_router(account_pages.router)
+    app.include_router(privacy_pages.router)
     app.include_router(rules_pages.router)
     app.include_router(catalog_admin_pages.router)
     static = Path(__file__).resolve().parent / "static"

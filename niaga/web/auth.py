@@ -39,6 +39,9 @@ CAPABILITIES: dict[str, tuple[str, ...]] = {
     "manage_analytics": ("owner", "admin"),
     "read_audit": ("owner", "admin"),
     "manage_security": ("owner",),
+    "manage_privacy": ("owner", "admin"),
+    "export_data": ("owner", "admin"),
+    "erase_data": ("owner", "admin"),
 }
 
 

@@ -21,6 +21,8 @@ from tests.security.test_accounts import page_routes
 PUBLIC_PAGES = {
     "/login",
     "/login/2fa",  # between the password and the session (tests/security/test_two_factor.py)
+    "/privasi",  # the privacy notice, for customers
+    "/privacy",
     "/logout",
     "/invite/{secret}",
     "/",

@@ -55,6 +55,11 @@ ROUTES: list[tuple[str, str, str, Any, set[str]]] = [
     ("POST", "/settings/tokens/999/revoke", "form", {}, MANAGE),
     ("GET", "/settings/audit?kind=auth", "", None, MANAGE),
     ("GET", "/me/security", "", None, READ),
+    ("GET", "/settings/privacy", "", None, MANAGE),
+    ("POST", "/settings/privacy/retention", "form", {"raw_webhook_days": "30"}, MANAGE),
+    ("POST", "/settings/privacy/notice", "form", {"body_id": ""}, MANAGE),
+    ("GET", "/inbox/contacts/{contact}/personal-data", "", None, MANAGE),
+    ("POST", "/inbox/contacts/{contact}/erase", "form", {"confirm": "tidak"}, MANAGE),
     ("POST", "/me/2fa/start", "form", {}, READ),
     ("POST", "/me/devices/999/forget", "form", {}, READ),
     ("POST", "/me/sessions/999/end", "form", {}, READ),
@@ -270,6 +275,8 @@ PUBLIC = {
     "/healthz",
     "/l/{code}",  # a campaign recipient's tracked link
     "/login/2fa",  # between the password and the session (tests/security/test_two_factor.py)
+    "/privasi",  # the privacy notice (tests/privacy/test_retention.py)
+    "/privacy",
 }
 OTHER_TESTS = {
     "/inbox/events",
