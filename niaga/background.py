@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from niaga.analytics import jobs as analytics_jobs
 from niaga.automation import jobs as automation_jobs
+from niaga.backups import jobs as backup_jobs
 from niaga.campaigns import jobs as campaign_jobs
 from niaga.core.config import Settings
 from niaga.core.jobs.registry import PeriodicSpec, Registry
@@ -37,5 +38,6 @@ def build_registry(settings: Settings) -> Registry:
     analytics_jobs.register(registry)
     incident_jobs.register(registry)
     privacy_jobs.register(registry)
+    backup_jobs.register(registry)
     registry.add_periodic(PeriodicSpec("jobs.purge", 86400.0, keep_finished_jobs))
     return registry

@@ -248,6 +248,71 @@ def privacy_purge() -> None:
     console.print(f"Purged: {done}")
 
 
+@app.command()
+def backup(
+    out: Annotated[
+        str, typer.Option(help="Folder for the backup (default: NIAGA_BACKUP_DIR)")
+    ] = "",
+    check: Annotated[bool, typer.Option(help="Restore into a scratch database to check")] = True,
+    check_file: Annotated[
+        str, typer.Option("--check-file", help="Only check an existing backup file")
+    ] = "",
+) -> None:
+    """Back up the database, stored webhooks and media into one encrypted file."""
+    from pathlib import Path
+
+    from niaga.backups import service
+    from niaga.core.errors import DomainError
+
+    settings = get_settings()
+    try:
+        if check_file:
+            found = service.check(settings, Path(check_file))
+            console.print(f"[green]{check_file} is sound: {found}[/green]")
+            return
+        path, _manifest = service.make(settings, Path(out) if out else None)
+        console.print(f"Backup written: {path} ({path.stat().st_size} bytes)")
+        if check:
+            found = service.check(settings, path)
+            console.print(f"[green]Checked by a restore into a scratch database: {found}[/green]")
+    except DomainError as exc:
+        console.print(f"[red]{exc}[/red]")
+        raise typer.Exit(2) from None
+    _audit_cli("backup.created", {"file": path.name, "checked": check})
+    print(path)
+
+
+@app.command()
+def restore(
+    file: Annotated[str, typer.Argument(help="The backup file (.nbk)")],
+    yes: Annotated[bool, typer.Option("--yes", help="Do not ask for confirmation")] = False,
+) -> None:
+    """Put the shop back as it was in a backup (stop niaga serve and workers first)."""
+    from pathlib import Path
+
+    from niaga.backups import service
+    from niaga.core.errors import DomainError
+
+    settings = get_settings()
+    if not yes and not typer.confirm("Replace this Niaga's database and media with the backup's?"):
+        raise typer.Exit(1)
+    try:
+        found = service.restore(settings, Path(file))
+    except DomainError as exc:
+        console.print(f"[red]{exc}[/red]")
+        raise typer.Exit(2) from None
+    _audit_cli("backup.restored", {"file": Path(file).name, **found})
+    console.print(f"[green]Restored: {found}[/green]")
+
+
+def _audit_cli(kind: str, details: dict) -> None:  # type: ignore[type-arg]
+    from niaga.core.db import transaction
+    from niaga.security import audit
+
+    with transaction(_command_factory()) as session:
+        audit.record(session, kind, details=details)
+
+
 @token_app.command("create")
 def token_create(
     name: Annotated[str, typer.Option(help="What the token is for")],

@@ -121,6 +121,14 @@ class Settings(BaseSettings):
     ga4_api_secret: str = ""
     ga4_endpoint: str = "https://www.google-analytics.com/mp/collect"
     ga4_timeout: float = Field(10.0, gt=0)
+    # Backups: a sealed file daily at backup_hour (business time zone) in backup_dir (empty:
+    # data_dir/backups), the newest backup_keep kept; checked by a restore into a scratch
+    # database. The key comes from backup_passphrase, else data_dir/backup.key.
+    backup_enabled: bool = True
+    backup_dir: str = ""
+    backup_hour: int = Field(2, ge=0, le=23)
+    backup_keep: int = Field(7, ge=1, le=365)
+    backup_passphrase: str = ""
     # Security alerts (new device, failed sign-ins, mass export, admin at night) by email to
     # alert_emails (comma-separated; empty: every active owner) and by WhatsApp to these
     # numbers while their chat with the business is open (24-hour window).

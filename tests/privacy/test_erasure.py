@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import io
 import json
+import subprocess
 import zipfile
 from pathlib import Path
 from typing import Any
@@ -14,6 +15,7 @@ import httpx
 from sqlalchemy import select, text
 
 from niaga.analytics import rollups
+from niaga.backups import service as backups
 from niaga.campaigns.models import Campaign, CampaignRecipient
 from niaga.contacts import consent
 from niaga.contacts.models import Contact, ContactImport
@@ -91,7 +93,7 @@ def summary(niaga: LiveServer, factory: Any, headers: dict[str, str]) -> dict[st
 
 
 def test_erasure_leaves_nothing_of_the_person_and_the_figures_equal(
-    niaga: LiveServer, factory: Any, engine: Any, intake_engine: Any
+    niaga: LiveServer, factory: Any, engine: Any, intake_engine: Any, tmp_path: Path
 ) -> None:
     admin = token(factory, "admin")
     owner_id = make_user(factory, "owner")
@@ -199,6 +201,20 @@ def test_erasure_leaves_nothing_of_the_person_and_the_figures_equal(
     r = api(niaga, "DELETE", f"/contacts/{contact_id}/personal-data", admin)
     assert r.status_code == 200 and r.json()["erased"] is True
     assert found(engines) == []
+    # A backup made now holds nothing of them either.
+    path, _ = backups.make(niaga.settings, tmp_path)
+    with backups.opened(niaga.settings, path) as (work, manifest):
+        if (work / "db.dump").exists():
+            subprocess.run(
+                ["pg_restore", "--file", str(work / "db.sql"), str(work / "db.dump")], check=True
+            )
+        copied = b"".join(
+            (work / name).read_bytes()
+            for name in ("db.sqlite", "intake.sqlite", "db.sql")
+            if (work / name).exists()
+        )
+        assert manifest["counts"]["contacts"] == 2 and not manifest["files"]
+    assert [n for n in NEEDLES if n.encode() in copied] == []
     assert not any(p for p in media_dir.iterdir() if p.is_file())
     assert summary(niaga, factory, admin) == before
     with factory() as s:
