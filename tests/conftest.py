@@ -242,6 +242,9 @@ def make_settings(database_url: str, port: int, **overrides: Any) -> Settings:
         "sandbox_control_token": SANDBOX_TOKEN,
         # Campaigns send whatever the hour of the test run (quiet hours have their own test).
         "campaign_quiet_hours": "",
+        # The nightly backup has its own tests (tests/backups); here it would dump the shared
+        # test database while tests empty it.
+        "backup_enabled": False,
     }
     values.update(overrides)
     return Settings(**values)

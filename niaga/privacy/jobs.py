@@ -4,14 +4,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from niaga.channels.whatsapp import intake_db
 from niaga.core.jobs.registry import JobContext, PeriodicSpec, Registry
 from niaga.privacy import retention
 
 
 def _purge(ctx: JobContext) -> None:
-    intake = intake_db.intake_factory(ctx.settings, ctx.factory.kw["bind"])
-    retention.purge(ctx.factory, data_dir=Path(ctx.settings.data_dir), intake=intake)
+    retention.purge(ctx.factory, data_dir=Path(ctx.settings.data_dir), intake=ctx.intake_factory)
 
 
 def register(registry: Registry) -> None:

@@ -204,3 +204,40 @@ def test_the_command_line_backs_up_and_restores(shop: Any, tmp_path: Path) -> No
     refused = run("restore", str(bad), "--yes")
     assert refused.returncode == 2 and "not a Niaga backup" in refused.stderr
     factory.kw["bind"].dispose()
+
+
+def test_the_daily_backup_runs_once_a_day_and_keeps_the_newest(shop: Any, tmp_path: Path) -> None:
+    from datetime import timedelta
+
+    from sqlalchemy import select
+
+    from niaga.backups import jobs
+    from niaga.core import clock
+    from niaga.core.jobs.registry import JobContext
+    from niaga.security.models import AuditEntry
+
+    settings, factory = shop
+    settings = settings.model_copy(
+        update={
+            "backup_enabled": True,
+            "backup_keep": 2,
+            "backup_dir": str(tmp_path / "harian"),
+            "backup_hour": 0,
+        }
+    )
+    ctx = JobContext(settings=settings, factory=factory, read_factory=factory, worker_id="t")
+    try:
+        jobs.run(ctx)
+        jobs.run(ctx)  # not due again the same day
+        assert len(list((tmp_path / "harian").glob("*.nbk"))) == 1
+        for _ in range(2):
+            clock.advance(timedelta(hours=25))
+            jobs.run(ctx)
+        assert len(list((tmp_path / "harian").glob("*.nbk"))) == 2  # the oldest pruned
+    finally:
+        clock.reset()
+    with factory() as s:
+        made = s.scalars(select(AuditEntry).where(AuditEntry.kind == "backup.created")).all()
+    assert len(made) == 3 and all(e.details["checked"] for e in made)
+    assert made[-1].details["pruned"] == 1
+    factory.kw["bind"].dispose()
