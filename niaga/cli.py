@@ -29,6 +29,8 @@ secrets_app = typer.Typer(help="Secrets kept encrypted at rest (second-factor se
 app.add_typer(secrets_app, name="secrets")
 privacy_app = typer.Typer(help="Customers' data rights: archive, erasure, retention purge.")
 app.add_typer(privacy_app, name="privacy")
+incident_app = typer.Typer(help="Answering a breach: scope from the audit log, five steps.")
+app.add_typer(incident_app, name="incident")
 console = Console(stderr=True)
 
 
@@ -143,13 +145,9 @@ def secrets_rotate() -> None:
     from niaga.security import crypto, secrets_at_rest
 
     settings = get_settings()
-    if not settings.encryption_keys.strip():
-        path = settings.data_dir / "encryption.keys"
-        crypto.read_key_file(path, create=True)
-        crypto.add_key(path)
     crypto.configure(settings.encryption_keys, settings.data_dir)
     with transaction(_command_factory()) as session:
-        count = secrets_at_rest.do_reencrypt(session)
+        count = secrets_at_rest.do_rotate_key(session)
     console.print(
         f"{count} secrets encrypted again with the newest key; older keys can be removed "
         "once every Niaga process has restarted."
@@ -311,6 +309,106 @@ def _audit_cli(kind: str, details: dict) -> None:  # type: ignore[type-arg]
 
     with transaction(_command_factory()) as session:
         audit.record(session, kind, details=details)
+
+
+@incident_app.command("open")
+def incident_open(
+    title: Annotated[str, typer.Option(help="A short name")],
+    since: Annotated[str, typer.Option(help="First day (YYYY-MM-DD, business time zone)")],
+    until: Annotated[str, typer.Option(help="Last day (empty: until now)")] = "",
+    user: Annotated[list[str] | None, typer.Option(help="A suspect's email (repeatable)")] = None,
+    ip: Annotated[list[str] | None, typer.Option(help="A suspect address (repeatable)")] = None,
+    token: Annotated[list[str] | None, typer.Option(help="A token's start (repeatable)")] = None,
+) -> None:
+    """Open an incident and print what it touched."""
+    from datetime import date, datetime, time, timedelta
+    from zoneinfo import ZoneInfo
+
+    from sqlalchemy import select
+
+    from niaga.core.db import transaction
+    from niaga.core.errors import DomainError
+    from niaga.incidents import playbook
+    from niaga.security.models import User
+
+    settings = get_settings()
+    zone = ZoneInfo(settings.timezone)
+    try:
+        start = datetime.combine(date.fromisoformat(since), time(), zone)
+        end = (
+            datetime.combine(date.fromisoformat(until) + timedelta(days=1), time(), zone)
+            if until
+            else None
+        )
+    except ValueError:
+        console.print("[red]Give days as YYYY-MM-DD[/red]")
+        raise typer.Exit(2) from None
+    try:
+        with transaction(_command_factory()) as session:
+            ids = []
+            for email in user or []:
+                found = session.scalars(
+                    select(User.id).where(User.email == email.strip().lower())
+                ).first()
+                if found is None:
+                    console.print(f"[red]No user with email {email}[/red]")
+                    raise typer.Exit(2)
+                ids.append(found)
+            incident = playbook.do_open(
+                session,
+                title=title,
+                window_from=start,
+                window_to=end,
+                user_ids=ids,
+                ips=ip or [],
+                tokens=token or [],
+                by_user_id=None,
+            )
+            incident_id = incident.id
+    except DomainError as exc:
+        console.print(f"[red]{exc}[/red]")
+        raise typer.Exit(2) from None
+    incident_show(incident_id)
+
+
+@incident_app.command("show")
+def incident_show(
+    incident_id: Annotated[int, typer.Argument(help="The incident's number")],
+) -> None:
+    """What an incident touched, its five steps, and the drafted notices."""
+    from niaga.core.db import transaction
+    from niaga.core.errors import DomainError
+    from niaga.incidents import playbook
+
+    settings = get_settings()
+    try:
+        with transaction(_command_factory()) as session:
+            incident = playbook.get(session, incident_id)
+            found = playbook.scope(session, incident, settings.timezone)
+            affected = playbook.affected(session, found.customer_ids)
+            shop = settings.business_name
+            console.print(f"Incident #{incident.id}: {incident.title}")
+            console.print(f"People: {', '.join(found.people) or '-'}")
+            console.print(f"Addresses: {', '.join(found.addresses) or '-'}")
+            console.print(f"Exports: {len(found.exports)}  Changes: {len(found.changes)}")
+            console.print(f"Customers affected: {len(affected)}")
+            for key, name in playbook.STEPS:
+                done = (incident.steps or {}).get(key)
+                console.print(
+                    f"  [{'x' if done else ' '}] {name}" + (f"  {done['at']}" if done else "")
+                )
+            print(
+                incident.customer_notice
+                or playbook.draft_customer_notice(incident, found, shop, settings.locale)
+            )
+            print()
+            print(
+                incident.authority_report
+                or playbook.draft_authority_report(incident, found, shop, len(affected))
+            )
+    except DomainError as exc:
+        console.print(f"[red]{exc}[/red]")
+        raise typer.Exit(2) from None
 
 
 @token_app.command("create")

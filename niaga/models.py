@@ -48,7 +48,7 @@ from niaga.inbox.models import (
     MessageStatusEvent,
     QuickReply,
 )
-from niaga.incidents.models import AlertCursor, SecurityAlert
+from niaga.incidents.models import AlertCursor, Incident, SecurityAlert
 from niaga.orders.models import Order, OrderItem, OrderStatusChange, OrderStatusReply
 from niaga.outbox.models import OutboxMessage
 from niaga.outgoing_webhooks.models import WebhookDelivery
@@ -99,6 +99,7 @@ __all__ = [
     "DailyFigure",
     "DeadLetter",
     "FigureBand",
+    "Incident",
     "Invite",
     "Label",
     "Message",

@@ -41,3 +41,11 @@ def e164_from_wa_id(wa_id: str) -> str | None:
         return to_e164(wa_id)
     except InvalidPhoneError:
         return None
+
+
+def mask(e164: str) -> str:
+    """A number shown without its middle (``+62812****7890``), for people who need not see it
+    in full; short or empty values become ``****``."""
+    if len(e164) < 9:
+        return "****" if e164 else ""
+    return f"{e164[:6]}****{e164[-4:]}"

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import String, UniqueConstraint
+from sqlalchemy import String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from niaga.core import clock
@@ -41,3 +41,22 @@ class AlertCursor(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     last_seq: Mapped[int] = mapped_column(default=0)
+
+
+class Incident(Base):
+    """A suspected breach being handled: its window, suspects, what it touched, the guide's
+    five steps with when each was done, and the drafted notices."""
+
+    __tablename__ = "incidents"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    title: Mapped[str] = mapped_column(String(200))
+    opened_at: Mapped[datetime] = mapped_column(default=clock.now)
+    opened_by_user_id: Mapped[int | None]
+    window_from: Mapped[datetime]
+    window_to: Mapped[datetime | None]  # None: until now
+    suspects: Mapped[dict[str, Any]] = mapped_column(default=dict)  # user_ids, ips, tokens
+    steps: Mapped[dict[str, Any]] = mapped_column(default=dict)  # key → {at, by, note}
+    customer_notice: Mapped[str | None] = mapped_column(Text)
+    authority_report: Mapped[str | None] = mapped_column(Text)
+    closed_at: Mapped[datetime | None]

@@ -25,3 +25,13 @@ def do_reencrypt(session: Session) -> int:
             count += 1
     audit.record(session, "secrets.rotated", details={"secrets": count})
     return count
+
+
+def do_rotate_key(session: Session) -> int:
+    """A new key in front of the key file (when the keys live there) and every stored secret
+    sealed again with it; with keys from the environment, sealed again with the newest."""
+    ring = crypto.ring()
+    if ring.path is not None:
+        crypto.add_key(ring.path)
+        crypto.use(crypto.KeyRing(crypto.read_key_file(ring.path), ring.path))
+    return do_reencrypt(session)

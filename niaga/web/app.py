@@ -194,6 +194,7 @@ def _add_pages(app: FastAPI) -> None:
         campaigns_pages,
         catalog_admin_pages,
         inbox,
+        incident_pages,
         links_pages,
         privacy_pages,
         rules_pages,
@@ -214,6 +215,7 @@ def _add_pages(app: FastAPI) -> None:
     app.include_router(audit_pages.router)
     app.include_router(account_pages.router)
     app.include_router(privacy_pages.router)
+    app.include_router(incident_pages.router)
     app.include_router(rules_pages.router)
     app.include_router(catalog_admin_pages.router)
     static = Path(__file__).resolve().parent / "static"

@@ -42,6 +42,7 @@ CAPABILITIES: dict[str, tuple[str, ...]] = {
     "manage_privacy": ("owner", "admin"),
     "export_data": ("owner", "admin"),
     "erase_data": ("owner", "admin"),
+    "handle_incidents": ("owner",),
 }
 
 

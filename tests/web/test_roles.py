@@ -56,6 +56,18 @@ ROUTES: list[tuple[str, str, str, Any, set[str]]] = [
     ("GET", "/settings/audit?kind=auth", "", None, MANAGE),
     ("GET", "/me/security", "", None, READ),
     ("GET", "/settings/privacy", "", None, MANAGE),
+    ("GET", "/settings/incidents", "", None, {"owner"}),
+    (
+        "POST",
+        "/settings/incidents",
+        "form",
+        {"title": "Uji {role}", "first": "2026-01-01"},
+        {"owner"},
+    ),
+    ("GET", "/settings/incidents/999", "", None, {"owner"}),
+    ("POST", "/settings/incidents/999/drafts", "form", {}, {"owner"}),
+    ("POST", "/settings/incidents/999/contain", "form", {}, {"owner"}),
+    ("GET", "/settings/incidents/999/affected.csv", "", None, {"owner"}),
     ("POST", "/settings/privacy/retention", "form", {"raw_webhook_days": "30"}, MANAGE),
     ("POST", "/settings/privacy/notice", "form", {"body_id": ""}, MANAGE),
     ("GET", "/inbox/contacts/{contact}/personal-data", "", None, MANAGE),
@@ -295,6 +307,7 @@ OTHER_TESTS = {
     "/me/2fa/disable",
     "/settings/users/{user_id}/reset-2fa",
     "/settings/users/{user_id}/end-sessions",
+    "/settings/incidents/{incident_id}/steps/{key}",  # tests/security/test_incidents.py
 }
 
 
@@ -315,7 +328,7 @@ def test_every_page_route_is_in_the_role_table(live: LiveServer) -> None:
         if path in ("/openapi.json", "/me/locale") or path in PUBLIC or path in OTHER_TESTS:
             continue
         generic = re.sub(
-            r"\{(team|label|quick_reply|invite|rule|order|token|template|link|campaign|segment|cost|goal|device|session|alert)_id\}",
+            r"\{(team|label|quick_reply|invite|rule|order|token|template|link|campaign|segment|cost|goal|device|session|alert|incident)_id\}",
             "{id}",
             path,
         )
