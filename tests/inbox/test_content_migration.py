@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import insert, select
 
 from niaga.channels.content import (
     Cart,
@@ -116,17 +116,32 @@ def old_db(fresh_database_url: str) -> Any:
     engine = make_engine(fresh_database_url)
     factory = make_sessionmaker(engine)
     with factory() as s, s.begin():
-        contact = Contact(phone="+6281299990001", wa_id="6281299990001")
+        # The contacts table as it was at 0007 (later columns do not exist yet).
+        now = clock.now()
+        contact_id = s.execute(
+            insert(Contact.__table__)
+            .values(
+                phone="+6281299990001",
+                wa_id="6281299990001",
+                marketing_opt_out=False,
+                attributes={},
+                created_at=now,
+                updated_at=now,
+            )
+            .returning(Contact.__table__.c.id)
+        ).scalar_one()
         conv = Conversation(
-            contact=contact, phone_number_id="106540352242922", last_referral=RAW_REFERRAL
+            contact_id=contact_id,
+            phone_number_id="106540352242922",
+            last_referral=RAW_REFERRAL,
         )
-        s.add_all([contact, conv])
+        s.add(conv)
         s.flush()
         for i, (kind, content) in enumerate(OLD):
             s.add(
                 Message(
                     conversation_id=conv.id,
-                    contact_id=contact.id,
+                    contact_id=contact_id,
                     direction="in",
                     wamid=f"wamid.OLD{i}",
                     type=kind,
@@ -141,7 +156,7 @@ def old_db(fresh_database_url: str) -> Any:
         s.add(
             Message(
                 conversation_id=conv.id,
-                contact_id=contact.id,
+                contact_id=contact_id,
                 direction="out",
                 type="interactive",
                 content={"type": "reply_buttons", "body": "Pilih ukuran", "buttons": []},
