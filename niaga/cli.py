@@ -399,12 +399,16 @@ def incident_show(
                 )
             print(
                 incident.customer_notice
-                or playbook.draft_customer_notice(incident, found, shop, settings.locale)
+                or playbook.draft_customer_notice(
+                    incident, found, shop, settings.locale, settings.timezone
+                )
             )
             print()
             print(
                 incident.authority_report
-                or playbook.draft_authority_report(incident, found, shop, len(affected))
+                or playbook.draft_authority_report(
+                    incident, found, shop, len(affected), settings.timezone
+                )
             )
     except DomainError as exc:
         console.print(f"[red]{exc}[/red]")

@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 from niaga.contacts.models import Contact
 from niaga.core import clock
 from niaga.core.errors import DomainError, NotFoundError
+from niaga.core.i18n import gettext
 from niaga.core.phone import mask
 from niaga.inbox.models import Message
 from niaga.incidents.models import Incident
@@ -182,10 +183,10 @@ def affected(session: Session, customer_ids: list[int]) -> list[tuple[int, str, 
     return [(r.id, r.display_name or r.profile_name or "", mask(r.phone or "")) for r in rows]
 
 
-def draft_customer_notice(incident: Incident, found: Scope, shop: str, locale: str) -> str:
+def draft_customer_notice(incident: Incident, found: Scope, shop: str, locale: str, tz: str) -> str:
     """A notice to the affected customers (to edit before sending)."""
     kinds = ", ".join(found.data_kinds) or "-"
-    when = incident.window_from.strftime("%d-%m-%Y")
+    when = clock.as_utc(incident.window_from).astimezone(ZoneInfo(tz)).strftime("%d-%m-%Y")
     if locale == "id":
         return (
             f"Pelanggan {shop} yang terhormat,\n\n"
@@ -212,14 +213,21 @@ def draft_customer_notice(incident: Incident, found: Scope, shop: str, locale: s
     )
 
 
-def draft_authority_report(incident: Incident, found: Scope, shop: str, affected_count: int) -> str:
+def draft_authority_report(
+    incident: Incident, found: Scope, shop: str, affected_count: int, tz: str
+) -> str:
     """The written notice UU PDP art. 46 asks for (to the institution), in Bahasa Indonesia."""
-    until = (incident.window_to or clock.now()).strftime("%d-%m-%Y %H:%M UTC")
+    zone = ZoneInfo(tz)
+
+    def local(at: datetime) -> str:
+        return clock.as_utc(at).astimezone(zone).strftime(f"%d-%m-%Y %H:%M ({tz})")
+
     lines = [
         f"Pemberitahuan Kegagalan Pelindungan Data Pribadi — {shop}",
         "",
-        f"1. Waktu kejadian: {incident.window_from.strftime('%d-%m-%Y %H:%M UTC')} s.d. {until}",
-        f"   Diketahui: {incident.opened_at.strftime('%d-%m-%Y %H:%M UTC')}",
+        f"1. Waktu kejadian: {local(incident.window_from)}"
+        f" s.d. {local(incident.window_to or clock.now())}",
+        f"   Diketahui: {local(incident.opened_at)}",
         f"2. Data pribadi yang terungkap: {', '.join(found.data_kinds) or 'sedang dinilai'}",
         f"   Jumlah subjek data terdampak: {affected_count}",
         f"3. Cara terungkap: akses oleh {', '.join(found.people) or '-'}"
@@ -229,8 +237,8 @@ def draft_authority_report(incident: Incident, found: Scope, shop: str, affected
     ]
     for key, name in STEPS:
         done = (incident.steps or {}).get(key)
-        mark = f"selesai {done['at'][:16]}" if done else "belum"
-        lines.append(f"   - {name}: {mark}")
+        mark = f"selesai {local(datetime.fromisoformat(done['at']))}" if done else "belum"
+        lines.append(f"   - {gettext(name, 'id')}: {mark}")
     lines += ["", "Narahubung: pemilik usaha, melalui nomor WhatsApp bisnis ini."]
     return "\n".join(lines)
 

@@ -14,10 +14,10 @@ from niaga.core import clock
 from niaga.core.db import transaction
 from niaga.core.i18n import LOCALES, gettext
 from niaga.core.tokens import tokens_equal
-from niaga.security import invites, policy, sessions, throttle, two_factor
+from niaga.security import audit, invites, policy, sessions, throttle, two_factor
 from niaga.security.models import User
 from niaga.security.users import MIN_PASSWORD_LENGTH, WeakPassword, check_password
-from niaga.web.auth import UserDep, cookie_secure, page_locale
+from niaga.web.auth import UserDep, cookie_secure, page_locale, user_actor
 from niaga.web.deps import SessionDep, client_ip
 from niaga.web.qr import qr_data_uri
 from niaga.web.templating import render
@@ -235,6 +235,7 @@ def second_factor(
     user = _challenged(request, session)
     if user is None:
         return RedirectResponse("/login", status_code=303)
+    audit.act_as(session, user_actor(request, user))  # they gave their password: it is them
     expected = request.cookies.get(LOGIN_CSRF_COOKIE, "")
     enrolled = two_factor.is_enabled(user)
     enrol = None if enrolled else two_factor.pending(user, _issuer(request))

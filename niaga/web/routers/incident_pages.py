@@ -103,9 +103,13 @@ def incident_page(
         customer_count=len(customers),
         steps=playbook.STEPS,
         notice=incident.customer_notice
-        or playbook.draft_customer_notice(incident, found, shop, request.state.locale),
+        or playbook.draft_customer_notice(
+            incident, found, shop, request.state.locale, request.app.state.settings.timezone
+        ),
         report=incident.authority_report
-        or playbook.draft_authority_report(incident, found, shop, len(customers)),
+        or playbook.draft_authority_report(
+            incident, found, shop, len(customers), request.app.state.settings.timezone
+        ),
         flash=request.query_params.get("flash"),
     )
 
