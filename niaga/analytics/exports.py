@@ -20,6 +20,7 @@ from niaga.campaigns.models import CampaignRecipient
 from niaga.contacts.models import Contact
 from niaga.core import clock
 from niaga.core.csv_safe import safe_writer
+from niaga.core.phone import mask
 from niaga.inbox.models import Conversation, Message
 from niaga.orders.models import Order
 
@@ -113,10 +114,17 @@ def span(first: date, last: date, zone: str) -> Period:
     return Period("day", checked(first, "first"), checked(last, "last"), zone)
 
 
-def _rows(factory: sessionmaker[Session], kind: str, period: Period) -> Iterator[list[Any]]:
-    """The header, then every row, read in batches from a session of its own."""
+def _rows(
+    factory: sessionmaker[Session], kind: str, period: Period, mask_numbers: bool = False
+) -> Iterator[list[Any]]:
+    """The header, then every row, read in batches from a session of its own; numbers masked
+    for someone who may not see them in full."""
     stmt = KINDS[kind](period)
-    yield [c.name for c in stmt.selected_columns]
+    names = [c.name for c in stmt.selected_columns]
+    hidden = (
+        {i for i, name in enumerate(names) if name in ("phone", "wa_id")} if mask_numbers else set()
+    )
+    yield names
     with factory() as session:
         # yield_per before executing: a server-side cursor on PostgreSQL (psycopg would
         # otherwise fetch the whole result into memory at once); SQLite steps its cursor.
@@ -124,12 +132,17 @@ def _rows(factory: sessionmaker[Session], kind: str, period: Period) -> Iterator
             stmt.order_by(stmt.selected_columns[0]).execution_options(yield_per=BATCH)
         )
         for row in result:
-            yield [_when(v) if hasattr(v, "tzinfo") else v for v in row]
+            yield [
+                mask(v or "") if i in hidden else _when(v) if hasattr(v, "tzinfo") else v
+                for i, v in enumerate(row)
+            ]
 
 
-def csv_chunks(factory: sessionmaker[Session], kind: str, period: Period) -> Iterator[bytes]:
+def csv_chunks(
+    factory: sessionmaker[Session], kind: str, period: Period, mask_numbers: bool = False
+) -> Iterator[bytes]:
     """The export as CSV, a batch of rows per chunk (formula-safe cells)."""
-    rows = _rows(factory, kind, period)
+    rows = _rows(factory, kind, period, mask_numbers)
     header = next(rows)
     buffer = io.StringIO()
     writer = safe_writer(buffer, header)
@@ -143,14 +156,16 @@ def csv_chunks(factory: sessionmaker[Session], kind: str, period: Period) -> Ite
     yield buffer.getvalue().encode()
 
 
-def xlsx_file(factory: sessionmaker[Session], kind: str, period: Period) -> str:
+def xlsx_file(
+    factory: sessionmaker[Session], kind: str, period: Period, mask_numbers: bool = False
+) -> str:
     """The export as an XLSX file on disk (XlsxWriter's constant-memory mode writes each row
     as it comes); the caller removes it once sent."""
     fd, path = tempfile.mkstemp(prefix="niaga-export-", suffix=".xlsx")
     os.close(fd)
     book = xlsxwriter.Workbook(path, {"constant_memory": True, "strings_to_formulas": False})
     sheet = book.add_worksheet(kind)
-    for i, row in enumerate(_rows(factory, kind, period)):
+    for i, row in enumerate(_rows(factory, kind, period, mask_numbers)):
         sheet.write_row(i, 0, row)
     book.close()
     return path

@@ -18,6 +18,7 @@ KINDS: dict[str, str] = {
     "user.invited": "User invited",
     "user.joined": "Invitation accepted",
     "user.changed": "Role or access changed",
+    "user.permissions": "Permissions changed",
     "invite.revoked": "Invitation revoked",
     "team.members": "Team members changed",
     "token.created": "API token created",

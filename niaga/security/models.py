@@ -37,6 +37,8 @@ class User(Timestamps, Base):
     totp_enabled_at: Mapped[datetime | None]
     totp_last_step: Mapped[int | None] = mapped_column(BigInteger)
     password_changed_at: Mapped[datetime | None]
+    # Grants and withdrawals on top of the role's permissions (security.permissions).
+    permissions: Mapped[dict[str, Any]] = mapped_column(default=dict)
 
 
 class RecoveryCode(Base):

@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 
 from niaga.core.db import transaction
 from niaga.core.i18n import LOCALES, gettext, negotiate
-from niaga.security import audit, sessions
+from niaga.security import audit, permissions, sessions
 from niaga.security.models import User, WebSession
 from niaga.web.deps import SessionDep, client_ip
 
@@ -35,14 +35,30 @@ CAPABILITIES: dict[str, tuple[str, ...]] = {
     "manage_templates": ("owner", "admin"),
     "manage_links": ("owner", "admin"),
     "manage_campaigns": ("owner", "admin"),
+    "send_campaigns": ("owner", "admin"),
     "read_reports": ("owner", "admin", "analyst"),
     "manage_analytics": ("owner", "admin"),
     "read_audit": ("owner", "admin"),
     "manage_security": ("owner",),
     "manage_privacy": ("owner", "admin"),
-    "export_data": ("owner", "admin"),
+    "export_data": ("owner", "admin", "analyst"),
+    "customer_archive": ("owner", "admin"),
     "erase_data": ("owner", "admin"),
     "handle_incidents": ("owner",),
+}
+
+
+# Capabilities that also need one of the fine permissions (security.permissions).
+NEEDS: dict[str, str] = {
+    "manage_labels": "change_settings",
+    "manage_teams": "change_settings",
+    "manage_templates": "change_settings",
+    "manage_links": "change_settings",
+    "manage_analytics": "change_settings",
+    "manage_privacy": "change_settings",
+    "send_campaigns": "send_campaigns",
+    "export_data": "export_data",
+    "customer_archive": "export_data",
 }
 
 
@@ -51,8 +67,11 @@ class LoginRequired(Exception):
 
 
 def may(user: User | None, capability: str) -> bool:
-    """Whether ``user`` has ``capability``."""
-    return user is not None and user.role in CAPABILITIES[capability]
+    """Whether ``user`` has ``capability`` (their role, and the permission it needs)."""
+    if user is None or user.role not in CAPABILITIES[capability]:
+        return False
+    needed = NEEDS.get(capability)
+    return needed is None or permissions.has(user, needed)
 
 
 def user_actor(request: Request, user: User) -> audit.AuditActor:

@@ -15,6 +15,8 @@ from jinja2 import ChoiceLoader, Environment, FileSystemLoader, select_autoescap
 from niaga.analytics.printable import TEMPLATES as REPORTS
 from niaga.core import clock
 from niaga.core.i18n import format_idr, format_local, gettext
+from niaga.core.phone import mask
+from niaga.security import permissions
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 
@@ -44,6 +46,19 @@ def local_short(value: datetime | None, tz: str, locale: str) -> str:
     return format_date(local, "d MMM yyyy", locale=locale)
 
 
+def _number(value: str | None, user: Any) -> str:
+    """A customer's number, masked for someone who may not see numbers in full."""
+    if not value:
+        return ""
+    return value if permissions.has(user, "see_phone_numbers") else mask(value)
+
+
+def _person(contact: Any, user: Any) -> str:
+    """The name to show for a customer (their number only if nothing else, masked as due)."""
+    named = getattr(contact, "display_name", None) or getattr(contact, "profile_name", None)
+    return named or _number(getattr(contact, "phone", None), user) or "?"
+
+
 def render(request: Request, name: str, status_code: int = 200, **context: Any) -> HTMLResponse:
     """Render ``name`` with the request's user, locale and CSRF token."""
     settings = request.app.state.settings
@@ -65,6 +80,8 @@ def render(request: Request, name: str, status_code: int = 200, **context: Any) 
         "short": lambda v: local_short(v, tz, locale),
         "iso": lambda v: clock.as_utc(v).isoformat() if v else "",
         "business_name": settings.business_name,
+        "number": lambda v: _number(v, getattr(request.state, "user", None)),
+        "person": lambda c: _person(c, getattr(request.state, "user", None)),
         **context,
     }
     html = env.get_template(name).render(values)

@@ -241,7 +241,13 @@ def test_exports_and_settings_are_logged(niaga: LiveServer, factory: Any) -> Non
     with factory() as s:
         rows = {r.kind + ":" + (r.target_id or ""): r for r in s.scalars(select(AuditEntry))}
     export = rows["data.export:contacts"]
-    assert export.details == {"kind": "contacts", "first": today, "last": today, "format": "csv"}
+    assert export.details == {
+        "kind": "contacts",
+        "first": today,
+        "last": today,
+        "format": "csv",
+        "numbers": "full",
+    }
     assert rows["settings.changed:profile"].details == {"fields": ["away"]}
     assert rows["settings.changed:bands"].details == {"fields": ["open_rate"]}
 

@@ -307,6 +307,7 @@ OTHER_TESTS = {
     "/me/2fa/disable",
     "/settings/users/{user_id}/reset-2fa",
     "/settings/users/{user_id}/end-sessions",
+    "/settings/users/{user_id}/permissions",  # tests/security/test_permissions.py
     "/settings/incidents/{incident_id}/steps/{key}",  # tests/security/test_incidents.py
 }
 

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from niaga.core.errors import DomainError, PermissionDeniedError
 from niaga.core.i18n import gettext
-from niaga.security import policy, sessions, two_factor, users
+from niaga.security import permissions, policy, sessions, two_factor, users
 from niaga.security.models import User
 from niaga.web.auth import UserDep, cookie_secure, require
 from niaga.web.deps import SessionDep, client_ip
@@ -215,6 +215,8 @@ def policy_page(request: Request, session: SessionDep, user: CanManageSecurity) 
         policy=policy.load(session),
         people=people,
         live=sessions.live_counts(session),
+        permissions=permissions.PERMISSIONS,
+        granted={p.id: permissions.of_user(p) for p in people},
         flash=request.query_params.get("flash"),
     )
 
@@ -238,6 +240,23 @@ def save_policy(
         absolute_hours=absolute_hours,
         max_devices=int(max_devices) if max_devices.strip().isdigit() else None,
     )
+    return _back("/settings/security", gettext("Saved.", request.state.locale))
+
+
+@router.post("/settings/users/{user_id}/permissions")
+def set_permissions(
+    request: Request,
+    session: SessionDep,
+    user: CanManageSecurity,
+    user_id: int,
+    granted: Annotated[list[str] | None, Form()] = None,
+) -> Response:
+    """Exactly the ticked permissions for this person (owners keep them all)."""
+    target = session.get(User, user_id) if user_id < 2**62 else None
+    if target is None:
+        raise HTTPException(status.HTTP_404_NOT_FOUND)
+    chosen = set(granted or [])
+    permissions.do_set(session, target, {p: p in chosen for p in permissions.PERMISSIONS})
     return _back("/settings/security", gettext("Saved.", request.state.locale))
 
 

@@ -11,6 +11,8 @@ from pydantic import BaseModel, ConfigDict, Field
 from niaga.analytics import breakdowns, costs, goals, reading, report, schedule, whatsapp_report
 from niaga.analytics.periods import choose
 from niaga.core import clock
+from niaga.core.errors import PermissionDeniedError
+from niaga.security import permissions
 from niaga.web.deps import CanRead, LocaleDep, SessionDep, token_actor
 from niaga.web.errors import PROBLEM_RESPONSES
 from niaga.web.routers.analytics_pages import export_response
@@ -59,6 +61,7 @@ def breakdown(
 def export(
     kind: Literal["messages", "conversations", "contacts", "orders", "recipients"],
     request: Request,
+    session: SessionDep,
     token: CanRead,
     first: date = Query(description="The first local day"),
     last: date = Query(description="The last local day (at most 366 days later)"),
@@ -66,7 +69,18 @@ def export(
 ) -> Response:
     """Raw records created on those local days (campaign recipients: sent on them), as CSV
     (streamed) or XLSX."""
-    return export_response(request, kind, first, last, format, token_actor(request, token))
+    allowed = permissions.of_token(session, token)
+    if "export_data" not in allowed:
+        raise PermissionDeniedError("permission_export", "You may not export data.")
+    return export_response(
+        request,
+        kind,
+        first,
+        last,
+        format,
+        token_actor(request, token),
+        mask_numbers="see_phone_numbers" not in allowed,
+    )
 
 
 class BandIn(BaseModel):

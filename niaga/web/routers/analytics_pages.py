@@ -40,7 +40,8 @@ from niaga.contacts.models import Label
 from niaga.core import clock
 from niaga.core.errors import DomainError, NotFoundError
 from niaga.core.i18n import gettext
-from niaga.security import audit
+from niaga.core.phone import mask
+from niaga.security import audit, permissions
 from niaga.web.auth import may, require, user_actor
 from niaga.web.deps import SessionDep
 from niaga.web.templating import render
@@ -48,6 +49,7 @@ from niaga.web.templating import render
 router = APIRouter(prefix="/analytics", include_in_schema=False)
 CanReadReports = Annotated[Any, Depends(require("read_reports"))]
 CanManageAnalytics = Annotated[Any, Depends(require("manage_analytics"))]
+CanExportData = Annotated[Any, Depends(require("export_data"))]
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 MAX_EXPORT_DAYS = 366
 
@@ -89,33 +91,58 @@ def _behind_page(
         period=chosen,
         kind=period,
         day=day.isoformat(),
-        rows=rows_of(chosen),
+        rows=_numbers_masked(request, rows_of(chosen)),
         limit=behind.LIMIT,
     )
+
+
+def _numbers_masked(request: Request, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The records with customers' numbers masked for whoever may not see them."""
+    if permissions.has(getattr(request.state, "user", None), "see_phone_numbers"):
+        return rows
+    return [
+        {**r, "who": mask(r["who"])} if str(r.get("who") or "").startswith("+") else r for r in rows
+    ]
 
 
 @router.get("/export.csv")
 def export_csv(
     request: Request,
-    user: CanReadReports,
+    user: CanExportData,
     kind: Literal["messages", "conversations", "contacts", "orders", "recipients"],
     first: date,
     last: date,
 ) -> Response:
     """Raw records of those local days as CSV, streamed."""
-    return export_response(request, kind, first, last, "csv", user_actor(request, user))
+    return export_response(
+        request,
+        kind,
+        first,
+        last,
+        "csv",
+        user_actor(request, user),
+        mask_numbers=not permissions.has(user, "see_phone_numbers"),
+    )
 
 
 @router.get("/export.xlsx")
 def export_xlsx(
     request: Request,
-    user: CanReadReports,
+    user: CanExportData,
     kind: Literal["messages", "conversations", "contacts", "orders", "recipients"],
     first: date,
     last: date,
 ) -> Response:
     """Raw records of those local days as a spreadsheet."""
-    return export_response(request, kind, first, last, "xlsx", user_actor(request, user))
+    return export_response(
+        request,
+        kind,
+        first,
+        last,
+        "xlsx",
+        user_actor(request, user),
+        mask_numbers=not permissions.has(user, "see_phone_numbers"),
+    )
 
 
 @router.get("/report.xlsx")
@@ -300,7 +327,14 @@ def delete_cost(cost_id: int, session: SessionDep, user: CanManageAnalytics) -> 
 
 
 def export_response(
-    request: Request, kind: str, first: date, last: date, fmt: str, actor: audit.AuditActor
+    request: Request,
+    kind: str,
+    first: date,
+    last: date,
+    fmt: str,
+    actor: audit.AuditActor,
+    *,
+    mask_numbers: bool,
 ) -> Response:
     """A streamed CSV or an XLSX file (removed once sent) of the records of ``kind``; the
     export is written to the audit log (by ``actor``) before a byte leaves."""
@@ -318,17 +352,23 @@ def export_response(
         "data.export",
         actor=actor,
         target=("export", kind),
-        details={"kind": kind, "first": first.isoformat(), "last": last.isoformat(), "format": fmt},
+        details={
+            "kind": kind,
+            "first": first.isoformat(),
+            "last": last.isoformat(),
+            "format": fmt,
+            "numbers": "masked" if mask_numbers else "full",
+        },
     )
     name = f"niaga-{kind}-{first.isoformat()}-{last.isoformat()}.{fmt}"
     headers = {"Content-Disposition": f'attachment; filename="{name}"'}
     if fmt == "csv":
         return StreamingResponse(
-            exports.csv_chunks(state.read_session_factory, kind, period),
+            exports.csv_chunks(state.read_session_factory, kind, period, mask_numbers),
             media_type="text/csv; charset=utf-8",
             headers=headers,
         )
-    path = exports.xlsx_file(state.read_session_factory, kind, period)
+    path = exports.xlsx_file(state.read_session_factory, kind, period, mask_numbers)
     return FileResponse(
         path,
         media_type=XLSX,

@@ -5,11 +5,12 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Header, Query, Request, status
+from sqlalchemy.orm import Session
 
 from niaga.contacts import service as contacts
 from niaga.contacts.models import Contact
 from niaga.core.errors import NotFoundError
-from niaga.core.phone import to_e164, wa_id_from_e164
+from niaga.core.phone import mask, to_e164, wa_id_from_e164
 from niaga.inbox import queries
 from niaga.inbox import service as inbox
 from niaga.inbox.models import Conversation
@@ -21,10 +22,40 @@ from niaga.inbox.schemas import (
     SendMessageRequest,
     SendToNumberRequest,
 )
+from niaga.security import permissions
+from niaga.security.models import ApiToken
 from niaga.web.deps import CanRead, CanSend, LocaleDep, SessionDep
 from niaga.web.errors import PROBLEM_RESPONSES
 
 router = APIRouter(prefix="/api/v1", tags=["api"], responses=PROBLEM_RESPONSES)
+
+
+def _numbers_shown(session: Session, token: ApiToken) -> bool:
+    return "see_phone_numbers" in permissions.of_token(session, token)
+
+
+def _masked(contact: ContactPublic) -> ContactPublic:
+    """The contact with its numbers masked (for a token that may not see them)."""
+    numbers = {contact.phone, contact.wa_id} - {None}
+    return contact.model_copy(
+        update={
+            "phone": mask(contact.phone) if contact.phone else None,
+            "wa_id": mask(contact.wa_id) if contact.wa_id else None,
+            "name": mask(contact.name) if contact.name in numbers else contact.name,
+        }
+    )
+
+
+def _contact_out(session: Session, token: ApiToken, contact: ContactPublic) -> ContactPublic:
+    return contact if _numbers_shown(session, token) else _masked(contact)
+
+
+def _conversation_out(
+    session: Session, token: ApiToken, conversation: ConversationPublic
+) -> ConversationPublic:
+    if _numbers_shown(session, token):
+        return conversation
+    return conversation.model_copy(update={"contact": _masked(conversation.contact)})
 
 
 def _not_found(locale: str) -> NotFoundError:
@@ -43,7 +74,7 @@ def list_contacts(
     """Contacts, newest first; filter by phone number."""
     e164 = to_e164(phone) if phone else None
     rows = queries.list_contacts(session, phone=e164, limit=limit, before_id=before_id)
-    items = [ContactPublic.model_validate(c) for c in rows]
+    items = [_contact_out(session, token, ContactPublic.model_validate(c)) for c in rows]
     return Page(items=items, next_before_id=rows[-1].id if len(rows) == limit else None)
 
 
@@ -55,7 +86,7 @@ def read_contact(
     contact = session.get(Contact, contact_id)
     if contact is None:
         raise _not_found(locale)
-    return ContactPublic.model_validate(contact)
+    return _contact_out(session, token, ContactPublic.model_validate(contact))
 
 
 @router.get("/conversations", response_model=list[ConversationPublic])
@@ -71,7 +102,7 @@ def list_conversations(
     rows = queries.list_conversations(
         session, status=status_, contact_id=contact_id, limit=limit, offset=offset
     )
-    return [queries.conversation_public(c) for c in rows]
+    return [_conversation_out(session, token, queries.conversation_public(c)) for c in rows]
 
 
 def _conversation(session: SessionDep, conversation_id: int, locale: str) -> Conversation:
@@ -86,7 +117,9 @@ def read_conversation(
     conversation_id: int, session: SessionDep, token: CanRead, locale: LocaleDep
 ) -> ConversationPublic:
     """One conversation, with whether its 24-hour window is open."""
-    return queries.conversation_public(_conversation(session, conversation_id, locale))
+    return _conversation_out(
+        session, token, queries.conversation_public(_conversation(session, conversation_id, locale))
+    )
 
 
 @router.get("/conversations/{conversation_id}/messages", response_model=Page[MessagePublic])

@@ -8,10 +8,14 @@ from typing import Any, Literal
 from fastapi import APIRouter, Request
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from niaga.campaigns import personalise, pricing, segments, sender
 from niaga.campaigns import service as campaigns
 from niaga.campaigns.models import Campaign
+from niaga.core.errors import PermissionDeniedError
+from niaga.security import permissions
+from niaga.security.models import ApiToken
 from niaga.web.deps import CanRead, SessionDep
 from niaga.web.errors import PROBLEM_RESPONSES
 from niaga.web.routers.catalog_api.common import CanManage, settings_of
@@ -114,6 +118,12 @@ def list_campaigns(request: Request, session: SessionDep, token: CanRead) -> lis
     return [_public(session, c, request) for c in rows]
 
 
+def _may_send(session: Session, token: ApiToken) -> None:
+    """Sending needs the send permission of the token's role and maker."""
+    if "send_campaigns" not in permissions.of_token(session, token):
+        raise PermissionDeniedError("permission_send", "You may not send campaigns.")
+
+
 @router.post("", response_model=CampaignPublic, status_code=201)
 def create_campaign(
     data: CampaignIn, request: Request, session: SessionDep, token: CanManage
@@ -152,6 +162,7 @@ def get_campaign(
 def schedule(
     campaign_id: int, data: ScheduleIn, request: Request, session: SessionDep, token: CanManage
 ) -> CampaignPublic:
+    _may_send(session, token)
     campaign = campaigns.do_schedule(session, campaigns.get(session, campaign_id), data.at)
     return _public(session, campaign, request)
 
@@ -168,6 +179,7 @@ def pause(
 def resume(
     campaign_id: int, request: Request, session: SessionDep, token: CanManage
 ) -> CampaignPublic:
+    _may_send(session, token)
     campaign = campaigns.do_resume(session, campaigns.get(session, campaign_id))
     return _public(session, campaign, request)
 
@@ -243,6 +255,7 @@ def send_winner(
     campaign_id: int, data: WinnerIn, request: Request, session: SessionDep, token: CanManage
 ) -> CampaignPublic:
     """Send the held rest of an A/B test the winning variant now."""
+    _may_send(session, token)
     campaign = campaigns.get(session, campaign_id)
     if campaigns.do_send_winner(session, campaign, data.label) is None:
         raise campaigns.CampaignInvalid(

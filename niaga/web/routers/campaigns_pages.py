@@ -25,6 +25,8 @@ from niaga.web.templating import render
 
 router = APIRouter(prefix="/campaigns", include_in_schema=False)
 CanManageCampaigns = Annotated[Any, Depends(require("manage_campaigns"))]
+# Sending (now, later, the winner, a retarget, resuming) needs the send permission too.
+CanSendCampaigns = Annotated[Any, Depends(require("send_campaigns"))]
 
 
 class DraftIn(BaseModel):
@@ -161,7 +163,7 @@ def schedule(
     data: ScheduleIn,
     request: Request,
     session: SessionDep,
-    user: CanManageCampaigns,
+    user: CanSendCampaigns,
 ) -> Any:
     """Send now, or at a time of the business's time zone."""
     at = None
@@ -202,7 +204,7 @@ def campaign_page(
 
 
 @router.post("/{campaign_id}/send-winner")
-def send_winner(campaign_id: int, session: SessionDep, user: CanManageCampaigns) -> Response:
+def send_winner(campaign_id: int, session: SessionDep, user: CanSendCampaigns) -> Response:
     """The held rest of the A/B test gets the leading version now."""
     campaigns.do_send_winner(session, campaigns.get(session, campaign_id))
     return RedirectResponse(f"/campaigns/{campaign_id}", status_code=303)
@@ -238,7 +240,7 @@ def pause(campaign_id: int, session: SessionDep, user: CanManageCampaigns) -> Re
 
 
 @router.post("/{campaign_id}/resume")
-def resume(campaign_id: int, session: SessionDep, user: CanManageCampaigns) -> Response:
+def resume(campaign_id: int, session: SessionDep, user: CanSendCampaigns) -> Response:
     return _act(session, campaign_id, "resume")
 
 

@@ -12,11 +12,11 @@ from sqlalchemy import select
 
 from niaga.channels.whatsapp import intake_db
 from niaga.core.db import transaction
-from niaga.core.errors import DomainError
+from niaga.core.errors import DomainError, PermissionDeniedError
 from niaga.core.i18n import gettext
 from niaga.privacy import erasure, export, notice, retention
 from niaga.privacy.models import PrivacyRequest
-from niaga.security import audit
+from niaga.security import audit, permissions
 from niaga.security.models import User
 from niaga.web.auth import page_locale, require, user_actor
 from niaga.web.deps import SessionDep, require_role, token_actor
@@ -25,7 +25,7 @@ from niaga.web.templating import render
 router = APIRouter(include_in_schema=False)
 api_router = APIRouter(prefix="/api/v1", tags=["privacy"])
 CanManagePrivacy = Annotated[User, Depends(require("manage_privacy"))]
-CanExport = Annotated[User, Depends(require("export_data"))]
+CanExport = Annotated[User, Depends(require("customer_archive"))]
 CanErase = Annotated[User, Depends(require("erase_data"))]
 OwnerOrAdmin = Annotated[Any, Depends(require_role("owner", "admin"))]
 ZIP = "application/zip"
@@ -172,6 +172,8 @@ def api_customer_archive(request: Request, token: OwnerOrAdmin, contact_id: int)
     """Everything Niaga holds about one customer, as a ZIP (owner and admin tokens)."""
     state = request.app.state
     with transaction(state.session_factory) as session:
+        if "export_data" not in permissions.of_token(session, token):
+            raise PermissionDeniedError("permission_export", "You may not export data.")
         audit.act_as(session, token_actor(request, token))
         data = export.do_export(
             session,
