@@ -137,6 +137,41 @@ def user_reset_2fa(email: Annotated[str, typer.Argument(help="The person's email
     console.print(f"Second factor of {email} is off; signed out everywhere.")
 
 
+@secrets_app.command("set")
+def secrets_set(
+    name: Annotated[
+        str, typer.Argument(help="wa_access_token, wa_app_secret, smtp_password or ga4_api_secret")
+    ],
+    value: Annotated[str, typer.Option(prompt=True, hide_input=True)],
+) -> None:
+    """Keep a credential encrypted in the database instead of the environment (Niaga reads
+    it at start; a value set in the environment still wins)."""
+    from niaga.core.db import transaction
+    from niaga.core.errors import DomainError
+    from niaga.security import crypto, secrets_at_rest
+
+    settings = get_settings()
+    crypto.configure(settings.encryption_keys, settings.data_dir)
+    try:
+        with transaction(_command_factory()) as session:
+            secrets_at_rest.do_store(session, name.strip().lower(), value)
+    except DomainError as exc:
+        console.print(f"[red]{exc}[/red]")
+        raise typer.Exit(2) from None
+    console.print(f"{name} stored encrypted; restart Niaga to use it.")
+
+
+@secrets_app.command("list")
+def secrets_list() -> None:
+    """The credentials kept in the database (names and when, never the values)."""
+    from niaga.core.db import transaction
+    from niaga.security import secrets_at_rest
+
+    with transaction(_command_factory()) as session:
+        for name, when in secrets_at_rest.stored_names(session):
+            print(f"{name}\t{when:%Y-%m-%d %H:%M}")
+
+
 @secrets_app.command("rotate")
 def secrets_rotate() -> None:
     """Encrypt every stored secret again with a new key: put the new key in front of

@@ -20,7 +20,7 @@ from niaga.core.db import make_sessionmaker
 from niaga.core.jobs import pg_signals
 from niaga.core.jobs.registry import DISPATCH, PROCESSING, JobContext
 from niaga.core.jobs.runner import JobRunner
-from niaga.security import audit, crypto
+from niaga.security import audit, crypto, secrets_at_rest
 
 
 class Worker:
@@ -38,6 +38,7 @@ class Worker:
 
         audit.use_secret(settings.secret_key)
         crypto.configure(settings.encryption_keys, settings.data_dir)
+        settings = secrets_at_rest.apply(settings, factory.kw["bind"])
         self.settings = settings
         self.factory = factory
         roles = [r for r, on in ((PROCESSING, process_webhooks), (DISPATCH, dispatch)) if on]

@@ -26,6 +26,7 @@ KINDS: dict[str, str] = {
     "token.revoked": "API token revoked",
     "data.export": "Data exported",
     "secrets.rotated": "Encryption key rotated",
+    "secrets.stored": "Credential stored",
     "privacy.erasure": "Customer erased",
     "privacy.purge": "Retention purge",
     "backup.created": "Backup made and checked",

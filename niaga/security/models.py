@@ -198,3 +198,14 @@ class AuditChain(Base):
     last_seq: Mapped[int] = mapped_column(default=0)
     last_hash: Mapped[str] = mapped_column(String(64), default="")
     updated_at: Mapped[datetime | None]
+
+
+class StoredSecret(Base):
+    """A credential kept in the database instead of the environment (the WhatsApp access token,
+    the app secret, the SMTP password), encrypted at rest (security.crypto)."""
+
+    __tablename__ = "stored_secrets"
+
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    value: Mapped[str] = mapped_column(String(4000))
+    updated_at: Mapped[datetime] = mapped_column(default=clock.now)

@@ -19,7 +19,7 @@ from niaga.channels.whatsapp.ingest import WebhookWriter
 from niaga.core import live
 from niaga.core.config import Settings, get_settings
 from niaga.core.db import make_engine, make_sessionmaker
-from niaga.security import audit, crypto
+from niaga.security import audit, crypto, secrets_at_rest
 
 log = logging.getLogger(__name__)
 
@@ -40,10 +40,11 @@ class NiagaApp(FastAPI):
 def create_app(settings: Settings | None = None) -> FastAPI:
     """Build the app for ``settings`` (default: from the environment)."""
     settings = settings or get_settings()
-    settings.check_safe_to_start()
     audit.use_secret(settings.secret_key)
     crypto.configure(settings.encryption_keys, settings.data_dir)
     engine = make_engine(settings.database_url)
+    settings = secrets_at_rest.apply(settings, engine)  # credentials kept in the database
+    settings.check_safe_to_start()
     factory = make_sessionmaker(engine)
     sandbox = _make_sandbox(settings) if settings.sandbox else None
 

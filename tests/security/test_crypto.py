@@ -110,3 +110,39 @@ def test_rotate_and_reset_from_the_command_line(
     assert kinds[-2:] == ["secrets.rotated", "2fa.disabled"] and via == "cli"
     missing = run(database_url, tmp_path, "user", "reset-2fa", "siapa@toko.test")
     assert missing.returncode == 2 and "No user" in missing.stderr
+
+
+def test_credentials_kept_encrypted_in_the_database_are_used_at_start(
+    database_url: str, factory: Any, tmp_path: Path
+) -> None:
+    from sqlalchemy import text
+
+    from niaga.core.db import make_engine
+    from niaga.security import secrets_at_rest
+    from tests.conftest import free_port, make_settings
+
+    r = run(database_url, tmp_path, "secrets", "set", "wa_app_secret", "--value", "rahasia-meta-1")
+    assert r.returncode == 0, r.stderr
+    bad = run(database_url, tmp_path, "secrets", "set", "kata_sandi_lain", "--value", "x")
+    assert bad.returncode == 2 and "no secret called" in bad.stderr
+    listed = run(database_url, tmp_path, "secrets", "list")
+    assert listed.stdout.startswith("wa_app_secret\t") and "rahasia" not in listed.stdout
+    with factory() as s:
+        raw = s.execute(text("SELECT value FROM stored_secrets")).scalar_one()
+    assert raw.startswith("enc1:") and "rahasia-meta-1" not in raw
+    crypto.configure("", tmp_path)  # the key file the command used
+    settings = make_settings(database_url, free_port(), data_dir=tmp_path)
+    engine = make_engine(database_url)
+    try:
+        assert secrets_at_rest.apply(settings, engine).wa_app_secret == "rahasia-meta-1"
+        # A value set in the environment wins over the stored one.
+        own = settings.model_copy(update={"wa_app_secret": "dari-lingkungan"})
+        assert secrets_at_rest.apply(own, engine).wa_app_secret == "dari-lingkungan"
+        # Rotation re-seals it too, and it still reads.
+        assert run(database_url, tmp_path, "secrets", "rotate").returncode == 0
+        crypto.configure("", tmp_path)
+        assert secrets_at_rest.apply(settings, engine).wa_app_secret == "rahasia-meta-1"
+        with factory() as s:
+            assert s.execute(text("SELECT value FROM stored_secrets")).scalar_one() != raw
+    finally:
+        engine.dispose()
