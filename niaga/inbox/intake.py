@@ -18,11 +18,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+import msgspec
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from niaga.channels.content import Media, Text, dump_referral
 from niaga.channels.content import dump as dump_content
-from niaga.channels.content import dump_referral
 from niaga.channels.whatsapp import account
 from niaga.channels.whatsapp.types import (
     AccountUpdate,
@@ -43,14 +44,31 @@ from niaga.core.phone import e164_from_wa_id
 from niaga.inbox import service as inbox
 from niaga.inbox.models import Conversation, Message
 from niaga.inbox.statuses import chunks, do_record_statuses
+from niaga.security import guard, policy
 from niaga.templates import service as templates
+
+
+def guarded(msg: InboundMessage) -> InboundMessage:
+    """``msg`` with card numbers, NIK, bank accounts and passwords masked in its text."""
+    if not msg.text or not guard.findings(msg.text):
+        return msg
+    content = msg.content
+    if isinstance(content, Text):
+        content = msgspec.structs.replace(content, body=guard.masked(content.body))
+    elif isinstance(content, Media) and content.caption:
+        content = msgspec.structs.replace(content, caption=guard.masked(content.caption))
+    return msgspec.structs.replace(msg, text=guard.masked(msg.text), content=content)
+
+
+def _masking(session: Session) -> bool:
+    return policy.load(session).guard_mask_inbound
 
 
 def handle_item(session: Session, item: WebhookItem) -> None:
     """Apply one parsed webhook item through the domain services (the one-by-one path)."""
     match item:
         case InboundMessage():
-            inbox.do_record_inbound(session, item)
+            inbox.do_record_inbound(session, guarded(item) if _masking(session) else item)
         case StatusUpdate():
             do_record_statuses(session, [item])
         case TemplateStatusUpdate():
@@ -105,6 +123,8 @@ def apply_items(session: Session, items: Sequence[WebhookItem]) -> None:
     statuses = [i for i in items if isinstance(i, StatusUpdate)]
     simple = [m for m in inbound if _is_simple(m)]
     if simple:
+        if _masking(session):
+            simple = [guarded(m) for m in simple]
         do_record_inbound_batch(session, simple)
     for item in items:
         if isinstance(item, StatusUpdate) or (

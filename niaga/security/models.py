@@ -81,6 +81,12 @@ class SecurityPolicy(Timestamps, Base):
     idle_minutes: Mapped[int] = mapped_column(default=14 * 24 * 60)
     absolute_hours: Mapped[int] = mapped_column(default=30 * 24)
     max_devices: Mapped[int | None]
+    # The sensitive-data guard (security.guard): an agent's message with a card number,
+    # NIK, bank account or password is let through, warned about or blocked; customers'
+    # such values masked when stored; the shop's own account numbers never count.
+    guard_outgoing: Mapped[str] = mapped_column(String(8), default="warn")  # off|warn|block
+    guard_mask_inbound: Mapped[bool] = mapped_column(default=False)
+    guard_allowed: Mapped[list[str]] = mapped_column(JSONType, default=list)
 
 
 class Team(Timestamps, Base):

@@ -13,6 +13,7 @@ from niaga.security import audit
 from niaga.security.models import SecurityPolicy, User
 
 REQUIRE_2FA = ("off", "admins", "everyone")
+GUARD = ("off", "warn", "block")
 POLICY_ID = 1
 
 
@@ -25,6 +26,9 @@ class Policy:
     idle_minutes: int = 14 * 24 * 60
     absolute_hours: int = 30 * 24
     max_devices: int | None = None
+    guard_outgoing: str = "warn"
+    guard_mask_inbound: bool = False
+    guard_allowed: tuple[str, ...] = ()
 
     @property
     def idle(self) -> timedelta:
@@ -52,6 +56,9 @@ def load(session: Session) -> Policy:
         idle_minutes=row.idle_minutes,
         absolute_hours=row.absolute_hours,
         max_devices=row.max_devices,
+        guard_outgoing=row.guard_outgoing,
+        guard_mask_inbound=row.guard_mask_inbound,
+        guard_allowed=tuple(row.guard_allowed or ()),
     )
 
 
@@ -67,6 +74,9 @@ def do_save(
     idle_minutes: int,
     absolute_hours: int,
     max_devices: int | None,
+    guard_outgoing: str | None = None,
+    guard_mask_inbound: bool | None = None,
+    guard_allowed: list[str] | tuple[str, ...] | None = None,
 ) -> Policy:
     """Check and keep the policy; the audit log gets what changed."""
     if require_2fa not in REQUIRE_2FA:
@@ -89,8 +99,17 @@ def do_save(
         raise PolicyError(
             "policy_devices", "Allow 1 to 20 devices per person.", field="max_devices"
         )
+    if guard_outgoing is not None and guard_outgoing not in GUARD:
+        raise PolicyError("policy_guard", "Choose off, warn or block.", field="guard_outgoing")
     row = session.get(SecurityPolicy, POLICY_ID) or SecurityPolicy(id=POLICY_ID)
     before = load(session)
+    if guard_outgoing is not None:
+        row.guard_outgoing = guard_outgoing
+    if guard_mask_inbound is not None:
+        row.guard_mask_inbound = guard_mask_inbound
+    if guard_allowed is not None:
+        digits = ["".join(ch for ch in a if ch.isdigit()) for a in guard_allowed]
+        row.guard_allowed = sorted({d for d in digits if 6 <= len(d) <= 19})
     row.require_2fa, row.remember_days = require_2fa, remember_days
     row.idle_minutes, row.absolute_hours, row.max_devices = (
         idle_minutes,

@@ -16,7 +16,7 @@ from niaga.analytics.printable import TEMPLATES as REPORTS
 from niaga.core import clock
 from niaga.core.i18n import format_idr, format_local, gettext
 from niaga.core.phone import mask
-from niaga.security import permissions
+from niaga.security import guard, permissions
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 
@@ -82,6 +82,7 @@ def render(request: Request, name: str, status_code: int = 200, **context: Any) 
         "business_name": settings.business_name,
         "number": lambda v: _number(v, getattr(request.state, "user", None)),
         "person": lambda c: _person(c, getattr(request.state, "user", None)),
+        "risky_links": guard.suspicious_links,
         **context,
     }
     html = env.get_template(name).render(values)

@@ -231,6 +231,9 @@ def save_policy(
     idle_minutes: Annotated[int, Form(ge=5, le=30 * 24 * 60)],
     absolute_hours: Annotated[int, Form(ge=1, le=90 * 24)],
     max_devices: Annotated[str, Form(max_length=3)] = "",
+    guard_outgoing: Annotated[str, Form(max_length=8)] = "warn",
+    guard_allowed: Annotated[str, Form(max_length=500)] = "",
+    guard_mask_inbound: Annotated[str, Form(max_length=4)] = "",
 ) -> Response:
     policy.do_save(
         session,
@@ -239,6 +242,9 @@ def save_policy(
         idle_minutes=idle_minutes,
         absolute_hours=absolute_hours,
         max_devices=int(max_devices) if max_devices.strip().isdigit() else None,
+        guard_outgoing=guard_outgoing,
+        guard_mask_inbound=guard_mask_inbound == "on",
+        guard_allowed=[a for a in guard_allowed.replace(";", ",").split(",") if a.strip()],
     )
     return _back("/settings/security", gettext("Saved.", request.state.locale))
 

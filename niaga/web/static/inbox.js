@@ -181,7 +181,15 @@
     const button = form && form.querySelector('button[type="submit"]');
     if (button) button.disabled = true;
     try {
-      await post(`/inbox/c/${current}/send`, { message, reply_to_wamid: replyTo, idempotency_key: key() });
+      const body = { message, reply_to_wamid: replyTo, idempotency_key: key() };
+      try {
+        await post(`/inbox/c/${current}/send`, body);
+      } catch (err) {
+        // The sensitive-data guard: the agent confirms, or nothing is sent.
+        if (!(err.data && err.data.code === "sensitive_warn")) throw err;
+        if (!window.confirm(err.message)) return;
+        await post(`/inbox/c/${current}/send`, { ...body, confirm_sensitive: true });
+      }
       if (form) form.reset();
       setReply(null);
       await refreshConversation();

@@ -8,15 +8,25 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field, ValidationError
+from sqlalchemy.orm import Session
 
 from niaga.channels.whatsapp.outgoing import parse_outgoing
 from niaga.core.db import transaction
-from niaga.core.errors import DomainError
+from niaga.core.errors import ConflictError, DomainError
 from niaga.inbox import media as inbox_media
 from niaga.inbox import organise
 from niaga.inbox import service as inbox
-from niaga.web.auth import Actor, CanOrganise, CanReadInbox, CanReply, may, require_detached
+from niaga.security import audit, guard, policy
+from niaga.web.auth import (
+    Actor,
+    CanOrganise,
+    CanReadInbox,
+    CanReply,
+    may,
+    require_detached,
+)
 from niaga.web.deps import SessionDep
+from niaga.web.errors import problem
 from niaga.web.routers.inbox.common import conversation_or_404
 
 router = APIRouter(include_in_schema=False)
@@ -28,6 +38,60 @@ class SendIn(BaseModel):
     message: dict[str, Any]
     reply_to_wamid: str | None = None
     idempotency_key: str | None = Field(None, max_length=100)
+    # The agent saw the sensitive-data warning and sends anyway.
+    confirm_sensitive: bool = False
+
+
+def _written(message: dict[str, Any]) -> str:
+    """The words an agent typed into an outgoing message (body, caption, header, footer)."""
+    parts = [message.get(k) for k in ("body", "caption", "text", "header", "footer")]
+    return "\n".join(p for p in parts if isinstance(p, str))
+
+
+def _check_sensitive(
+    request: Request, session: Session, conversation_id: int, body: SendIn
+) -> JSONResponse | None:
+    """Warn about (or block) a card number, NIK, bank account or password in the message;
+    a blocked attempt is answered (not raised) so its audit entry is kept."""
+    rules = policy.load(session)
+    if rules.guard_outgoing == "off":
+        return None
+    allowed = set(rules.guard_allowed)
+    text = _written(body.message)
+    found = [
+        f
+        for f in guard.findings(text)
+        if f.kind == "password"
+        or "".join(ch for ch in text[f.start : f.end] if ch.isdigit()) not in allowed
+    ]
+    if not found:
+        return None
+    kinds = sorted({f.kind for f in found})
+    details = {"kinds": kinds, "conversation": conversation_id}
+    if rules.guard_outgoing == "block":
+        audit.record(
+            session, "guard.blocked", target=("conversation", conversation_id), details=details
+        )
+        blocked = DomainError(
+            "sensitive_blocked",
+            "This message holds sensitive data (a card number, NIK, bank account or "
+            "password); the owner does not allow sending it.",
+            field="message",
+        )
+        message = blocked.message(request.state.locale)
+        return problem(422, blocked.code, message, field="message", extra={"kinds": kinds})
+    if not body.confirm_sensitive:
+        raise ConflictError(
+            "sensitive_warn",
+            "This message holds sensitive data (a card number, NIK, bank account or "
+            "password). Send it anyway?",
+            field="message",
+            extra={"kinds": kinds},
+        )
+    audit.record(
+        session, "guard.sent_anyway", target=("conversation", conversation_id), details=details
+    )
+    return None
 
 
 @router.post("/inbox/c/{conversation_id}/send")
@@ -48,6 +112,9 @@ def send(
             field="message",
             problems=problems,
         ) from None
+    refused = _check_sensitive(request, session, conversation_id, body)
+    if refused is not None:
+        return refused
     key = f"ui-{user.id}-{body.idempotency_key}" if body.idempotency_key else None
     message = inbox.do_send_message(
         session,
