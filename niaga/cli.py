@@ -455,14 +455,28 @@ def token_create(
     name: Annotated[str, typer.Option(help="What the token is for")],
     role: Annotated[str, typer.Option(help="owner, admin, agent or analyst")] = "agent",
     days: Annotated[int, typer.Option(help="Valid for this many days (1-730)")] = 90,
+    owner: Annotated[
+        str, typer.Option(help="Email of the person it belongs to (their permissions bound it)")
+    ] = "",
 ) -> None:
     """Create an API token; the token itself is printed alone on the last line."""
+    from sqlalchemy import select
+
     from niaga.core.db import transaction
+    from niaga.security.models import User
     from niaga.security.tokens import do_create_token
 
     try:
         with transaction(_command_factory()) as session:
-            row, secret = do_create_token(session, name=name, role=role, days=days)
+            user_id = None
+            if owner:
+                user_id = session.scalars(
+                    select(User.id).where(User.email == owner.strip().lower())
+                ).first()
+                if user_id is None:
+                    console.print(f"[red]No user with email {owner}[/red]")
+                    raise typer.Exit(2)
+            row, secret = do_create_token(session, name=name, role=role, days=days, user_id=user_id)
             console.print(
                 f"Token {row.name!r} ({row.role}, id {row.id}) created, valid until "
                 f"{row.expires_at:%Y-%m-%d}. Keep it secret:"
@@ -475,16 +489,19 @@ def token_create(
 
 @token_app.command("list")
 def token_list() -> None:
-    """Every API token: id, start of the secret, name, role, last use, expiry, state."""
+    """Every API token: id, start of the secret, name, role, owner, last use, expiry, state."""
     from rich.table import Table
+    from sqlalchemy import select
 
     from niaga.core import clock
     from niaga.core.db import transaction
+    from niaga.security.models import User
     from niaga.security.tokens import list_tokens
 
-    table = Table("id", "token", "name", "role", "last used", "expires", "state")
+    table = Table("id", "token", "name", "role", "owner", "last used", "expires", "state")
     now = clock.now()
     with transaction(_command_factory()) as session:
+        emails = {uid: email for uid, email in session.execute(select(User.id, User.email))}
         for t in list_tokens(session):
             state = (
                 "revoked"
@@ -498,6 +515,7 @@ def token_list() -> None:
                 f"{t.prefix}…",
                 t.name,
                 t.role,
+                emails.get(t.user_id, "-") if t.user_id else "-",
                 f"{t.last_used_at:%Y-%m-%d %H:%M}" if t.last_used_at else "-",
                 f"{t.expires_at:%Y-%m-%d}" if t.expires_at else "-",
                 state,

@@ -71,6 +71,23 @@ def test_token_list_and_revoke(database_url: str, factory: Any) -> None:
     assert niaga(database_url, "token", "create", "--name", "x", "--days", "0").returncode == 2
 
 
+def test_a_token_made_on_the_command_line_belongs_to_a_person(
+    database_url: str, factory: Any
+) -> None:
+    from tests.web.web_helpers import make_user
+
+    make_user(factory, "admin", email="dimas@toko.test")
+    r = niaga(database_url, "token", "create", "--name", "erp", "--owner", "dimas@toko.test")
+    assert r.returncode == 0, r.stderr
+    assert "dimas@toko.test" in niaga(database_url, "token", "list").stdout
+    with factory() as s:
+        row = s.scalars(select(ApiToken).where(ApiToken.name == "erp")).one()
+        owner = s.get(User, row.user_id)
+    assert owner is not None and owner.email == "dimas@toko.test"
+    missing = niaga(database_url, "token", "create", "--name", "y", "--owner", "siapa@toko.test")
+    assert missing.returncode == 2 and "No user" in missing.stderr
+
+
 def test_user_create_hashes_with_argon2id(database_url: str, factory: Any) -> None:
     r = niaga(
         database_url,
