@@ -31,6 +31,7 @@ from niaga.core.db import insert_ignoring_conflicts
 from niaga.incidents.models import AlertCursor, SecurityAlert
 from niaga.security.models import AuditEntry, User
 
+DEVICE_MEMORY = timedelta(days=180)  # a browser unseen for longer counts as new again
 MANY_FAILURES = 10
 FAILURE_WINDOW = timedelta(minutes=15)
 LOCK_AT = 5  # the account's failures that lock it (security.throttle.ACCOUNT_FREE)
@@ -78,6 +79,7 @@ def _new_device(session: Session, e: AuditEntry, tz: str) -> Raised | None:
         AuditEntry.kind == "auth.sign_in",
         AuditEntry.actor_user_id == e.actor_user_id,
         AuditEntry.seq < e.seq,
+        AuditEntry.at > e.at - DEVICE_MEMORY,
     )
     seen = [d.get("device") or "" for d in session.scalars(earlier)]
     if not seen or device in seen:
