@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 from niaga.core import clock
 from niaga.core.db import transaction
 from niaga.core.i18n import gettext, negotiate
-from niaga.security import audit
+from niaga.security import audit, permissions
 from niaga.security.models import ApiToken
 from niaga.security.tokens import find_active_token
 
@@ -118,8 +118,28 @@ def require_role(*roles: str) -> Callable[..., ApiToken]:
     return check
 
 
+def require_permission(permission: str, *roles: str) -> Callable[..., ApiToken]:
+    """A dependency that allows only ``roles`` whose token also has ``permission`` (the
+    fine permissions of security.permissions: what its role and its maker may do)."""
+
+    def check(token: TokenDep, session: SessionDep, locale: LocaleDep) -> ApiToken:
+        if token.role not in roles or permission not in permissions.of_token(session, token):
+            raise HTTPException(
+                status.HTTP_403_FORBIDDEN,
+                detail=gettext("Your role ({role}) may not do this.", locale, role=token.role),
+            )
+        return token
+
+    return check
+
+
 CanRead = Annotated[ApiToken, Depends(require_role("owner", "admin", "agent", "analyst"))]
 CanSend = Annotated[ApiToken, Depends(require_role("owner", "admin", "agent"))]
+# Settings through the API (profile and hours, rules, templates, links, the catalog's
+# settings, bands): owners and admins holding the "change settings" permission.
+CanChangeSettings = Annotated[
+    ApiToken, Depends(require_permission("change_settings", "owner", "admin"))
+]
 
 
 def public_base(request: Request) -> str:

@@ -125,6 +125,12 @@ def test_exports_sends_and_settings_need_their_permission(niaga: LiveServer, fac
     assert r.status_code == 403 and r.json()["code"] == "permission_export"
     r = api(niaga, "POST", "/campaigns/1/schedule", headers, json={"at": None})
     assert r.status_code == 403 and r.json()["code"] == "permission_send"
+    assert api(niaga, "PUT", "/automation/profile", headers, json={"away": True}).status_code == 403
+    owner_token = token_for(factory, "owner@toko.test")
+    assert (
+        api(niaga, "PUT", "/automation/profile", owner_token, json={"away": True}).status_code
+        == 200
+    )
     with factory() as s:
         kinds = s.scalars(select(User.permissions).where(User.id == admin_id)).one()
     assert kinds == {"export_data": False, "send_campaigns": False, "change_settings": False}

@@ -18,7 +18,7 @@ from niaga.automation.models import AutomationRule
 from niaga.automation.schemas import ProfileIn, ProfilePublic, RuleIn, RulePublic
 from niaga.core.i18n import gettext
 from niaga.security.models import ApiToken, User
-from niaga.web.deps import CanRead, LocaleDep, SessionDep, require_role
+from niaga.web.deps import CanChangeSettings, CanRead, LocaleDep, SessionDep, require_role
 from niaga.web.errors import PROBLEM_RESPONSES
 
 router = APIRouter(prefix="/api/v1/automation", tags=["automation"], responses=PROBLEM_RESPONSES)
@@ -86,7 +86,9 @@ def read_profile(session: SessionDep, token: CanRead) -> ProfilePublic:
 
 
 @router.put("/profile", response_model=ProfilePublic)
-def update_profile(changes: ProfileIn, session: SessionDep, token: CanManage) -> ProfilePublic:
+def update_profile(
+    changes: ProfileIn, session: SessionDep, token: CanChangeSettings
+) -> ProfilePublic:
     """Change the profile (omitted fields stay); WhatsApp's copy is synced after commit."""
     return profile.profile_public(profile.do_update_profile(session, changes))
 
@@ -104,7 +106,7 @@ def list_rules(session: SessionDep, token: CanRead, trigger: str | None = None) 
     responses={422: {"description": "errors: [{field, message}] name each bad field"}},
 )
 def create_rule(
-    data: RuleBody, session: SessionDep, token: CanManage, locale: LocaleDep
+    data: RuleBody, session: SessionDep, token: CanChangeSettings, locale: LocaleDep
 ) -> RulePublic | JSONResponse:
     """Create a rule."""
     return rules.rule_public(rules.do_create_rule(session, data))
@@ -118,7 +120,7 @@ def read_rule(rule_id: int, session: SessionDep, token: CanRead, locale: LocaleD
 
 @router.put("/rules/{rule_id}", response_model=RulePublic)
 def replace_rule(
-    rule_id: int, data: RuleBody, session: SessionDep, token: CanManage, locale: LocaleDep
+    rule_id: int, data: RuleBody, session: SessionDep, token: CanChangeSettings, locale: LocaleDep
 ) -> RulePublic | JSONResponse:
     """Replace a rule's definition."""
     return rules.rule_public(rules.do_update_rule(session, _rule(session, rule_id, locale), data))
@@ -126,7 +128,11 @@ def replace_rule(
 
 @router.patch("/rules/{rule_id}", response_model=RulePublic)
 def enable_rule(
-    rule_id: int, change: RuleEnabled, session: SessionDep, token: CanManage, locale: LocaleDep
+    rule_id: int,
+    change: RuleEnabled,
+    session: SessionDep,
+    token: CanChangeSettings,
+    locale: LocaleDep,
 ) -> RulePublic:
     """Switch a rule on or off."""
     rule = rules.do_set_enabled(session, _rule(session, rule_id, locale), change.enabled)
@@ -134,7 +140,9 @@ def enable_rule(
 
 
 @router.delete("/rules/{rule_id}", status_code=status.HTTP_204_NO_CONTENT)
-def delete_rule(rule_id: int, session: SessionDep, token: CanManage, locale: LocaleDep) -> None:
+def delete_rule(
+    rule_id: int, session: SessionDep, token: CanChangeSettings, locale: LocaleDep
+) -> None:
     """Delete a rule (the action log keeps its name)."""
     rules.do_delete_rule(session, _rule(session, rule_id, locale))
 
@@ -185,7 +193,7 @@ def list_actions(
 
 
 @router.post("/seed-defaults")
-def seed_defaults(session: SessionDep, token: CanManage) -> dict[str, int]:
+def seed_defaults(session: SessionDep, token: CanChangeSettings) -> dict[str, int]:
     """Teams, labels and the default retail rules (only what is missing)."""
     return defaults.do_seed_defaults(session)
 

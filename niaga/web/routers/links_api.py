@@ -12,9 +12,9 @@ from sqlalchemy import select
 from niaga.campaigns import links
 from niaga.campaigns.models import ChatLink
 from niaga.core.i18n import format_idr
-from niaga.web.deps import CanRead, SessionDep
+from niaga.web.deps import CanChangeSettings, CanRead, SessionDep
 from niaga.web.errors import PROBLEM_RESPONSES
-from niaga.web.routers.catalog_api.common import CanManage, settings_of
+from niaga.web.routers.catalog_api.common import settings_of
 
 router = APIRouter(prefix="/api/v1/links", tags=["click-to-chat"], responses=PROBLEM_RESPONSES)
 
@@ -91,7 +91,7 @@ def list_links(request: Request, session: SessionDep, token: CanRead) -> list[Li
 
 @router.post("", response_model=LinkPublic, status_code=201)
 def create_link(
-    data: LinkIn, request: Request, session: SessionDep, token: CanManage
+    data: LinkIn, request: Request, session: SessionDep, token: CanChangeSettings
 ) -> LinkPublic:
     """A new link for one place (each place its own, so they are counted apart)."""
     link = links.do_create_link(
@@ -108,7 +108,7 @@ def get_link(link_id: int, request: Request, session: SessionDep, token: CanRead
 
 @router.patch("/{link_id}", response_model=LinkPublic)
 def change_link(
-    link_id: int, data: LinkChange, request: Request, session: SessionDep, token: CanManage
+    link_id: int, data: LinkChange, request: Request, session: SessionDep, token: CanChangeSettings
 ) -> LinkPublic:
     """Rename a link or switch its counting off (the wa.me link itself keeps working)."""
     link = links.get_link(session, link_id)

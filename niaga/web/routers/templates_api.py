@@ -14,9 +14,9 @@ from niaga.core.errors import NotFoundError
 from niaga.templates import authoring, samples, service
 from niaga.templates import sync as template_sync
 from niaga.templates.models import MessageTemplate
-from niaga.web.deps import CanRead, LocaleDep, SessionDep, public_base
+from niaga.web.deps import CanChangeSettings, CanRead, LocaleDep, SessionDep, public_base
 from niaga.web.errors import PROBLEM_RESPONSES
-from niaga.web.routers.catalog_api.common import CanManage, settings_of
+from niaga.web.routers.catalog_api.common import settings_of
 
 router = APIRouter(prefix="/api/v1/templates", tags=["templates"], responses=PROBLEM_RESPONSES)
 
@@ -91,7 +91,9 @@ def presets(request: Request, token: CanRead, language: str = Query("id", max_le
 
 
 @router.post("/check", response_model=TemplateCheck)
-def check(definition: TemplateDefinition, token: CanManage, locale: LocaleDep) -> TemplateCheck:
+def check(
+    definition: TemplateDefinition, token: CanChangeSettings, locale: LocaleDep
+) -> TemplateCheck:
     """Check a definition against Meta's rules without saving it; with the guide's advice."""
     return TemplateCheck(
         problems=authoring.check(definition, locale),
@@ -107,7 +109,7 @@ def get_template(template_id: int, session: SessionDep, token: CanRead) -> Templ
 
 @router.post("", response_model=TemplateDetail, status_code=201)
 def save_draft(
-    definition: TemplateDefinition, session: SessionDep, token: CanManage
+    definition: TemplateDefinition, session: SessionDep, token: CanChangeSettings
 ) -> TemplateDetail:
     """Keep a new draft (checked when submitted)."""
     return _detail(session, authoring.do_save_draft(session, definition))
@@ -115,7 +117,7 @@ def save_draft(
 
 @router.put("/{template_id}", response_model=TemplateDetail)
 def edit_draft(
-    template_id: int, definition: TemplateDefinition, session: SessionDep, token: CanManage
+    template_id: int, definition: TemplateDefinition, session: SessionDep, token: CanChangeSettings
 ) -> TemplateDetail:
     """Change a draft."""
     return _detail(session, authoring.do_save_draft(session, definition, template_id))
@@ -134,7 +136,7 @@ class SamplePublic(BaseModel):
 @router.post("/samples", response_model=SamplePublic, status_code=201)
 async def upload_sample(
     request: Request,
-    token: CanManage,
+    token: CanChangeSettings,
     file: Annotated[UploadFile, File(description="JPEG/PNG ≤ 5 MB, MP4 ≤ 16 MB, PDF ≤ 100 MB")],
     kind: Annotated[Literal["image", "video", "document"], Form()],
 ) -> SamplePublic:
@@ -158,7 +160,7 @@ def edit_held(
     definition: TemplateDefinition,
     request: Request,
     session: SessionDep,
-    token: CanManage,
+    token: CanChangeSettings,
     locale: LocaleDep,
 ) -> TemplateDetail:
     """Change a template WhatsApp holds (approved, rejected or paused): checked against
@@ -177,7 +179,11 @@ def edit_held(
 
 @router.post("/{template_id}/submit", response_model=TemplateDetail)
 def submit(
-    template_id: int, request: Request, session: SessionDep, token: CanManage, locale: LocaleDep
+    template_id: int,
+    request: Request,
+    session: SessionDep,
+    token: CanChangeSettings,
+    locale: LocaleDep,
 ) -> TemplateDetail:
     """Check a draft against Meta's rules (422 naming each field), then submit it for review;
     Meta's answer comes back by webhook (approved, or rejected with the reason)."""

@@ -6,9 +6,8 @@ from fastapi import APIRouter
 
 from niaga.catalog import service as catalog
 from niaga.catalog.schemas import CatalogSettingsIn, CatalogSettingsPublic
-from niaga.web.deps import CanRead, SessionDep
+from niaga.web.deps import CanChangeSettings, CanRead, SessionDep
 from niaga.web.errors import PROBLEM_RESPONSES
-from niaga.web.routers.catalog_api.common import CanManage
 
 router = APIRouter(prefix="/api/v1", tags=["catalog"], responses=PROBLEM_RESPONSES)
 
@@ -20,7 +19,7 @@ def read_catalog_settings(session: SessionDep, token: CanRead) -> CatalogSetting
 
 @router.put("/catalog/settings", response_model=CatalogSettingsPublic)
 def update_catalog_settings(
-    data: CatalogSettingsIn, session: SessionDep, token: CanManage
+    data: CatalogSettingsIn, session: SessionDep, token: CanChangeSettings
 ) -> CatalogSettingsPublic:
     """The Meta catalog id (for product messages) and the public page's texts."""
     return CatalogSettingsPublic.model_validate(catalog.do_update_settings(session, data))
