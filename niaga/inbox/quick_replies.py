@@ -3,7 +3,9 @@
 Bodies may hold placeholders filled from the conversation: ``{{nama}}`` (the customer's name),
 ``{{telepon}}`` (their number), ``{{agen}}`` (the agent's name) and ``{{toko}}`` (the
 business name), plus any contact attribute as ``{{attribute_key}}``. English aliases
-``{{name}}``, ``{{phone}}``, ``{{agent}}`` and ``{{shop}}`` work too. Unknown placeholders are
+``{{name}}``, ``{{phone}}``, ``{{agent}}`` and ``{{shop}}`` work too; the customer's latest
+order fills ``{{no_pesanan}}``, ``{{resi}}``, ``{{link_lacak}}``, ``{{kurir}}``, ``{{total}}``
+and ``{{status_pesanan}}`` (the composer passes them in). Unknown placeholders are
 left as they are so the agent sees them before sending.
 """
 
@@ -80,8 +82,18 @@ def search(session: Session, prefix: str = "", limit: int = 20) -> list[QuickRep
     return list(session.scalars(stmt))
 
 
-def render(body: str, contact: Contact, agent_name: str = "", business_name: str = "") -> str:
-    """``body`` with its placeholders filled for ``contact``."""
+def render(
+    body: str,
+    contact: Contact,
+    agent_name: str = "",
+    business_name: str = "",
+    *,
+    extra: dict[str, str] | None = None,
+    phone_shown: str | None = None,
+) -> str:
+    """``body`` with its placeholders filled for ``contact``; ``extra`` adds values (the
+    customer's latest order), ``phone_shown`` replaces the number (masked for an agent who
+    may not see it)."""
     # Only a real name: an unknown one stays a visible {{nama}} for the agent to fill in.
     full = contact.display_name or contact.profile_name or ""
     first = full.split(" ")[0]
@@ -90,13 +102,14 @@ def render(body: str, contact: Contact, agent_name: str = "", business_name: str
         "name": full,
         "nama_depan": first,
         "first_name": first,
-        "telepon": contact.phone or "",
-        "phone": contact.phone or "",
+        "telepon": phone_shown if phone_shown is not None else contact.phone or "",
+        "phone": phone_shown if phone_shown is not None else contact.phone or "",
         "agen": agent_name,
         "agent": agent_name,
         "toko": business_name,
         "shop": business_name,
     }
+    values.update(extra or {})
     for key, value in (contact.attributes or {}).items():
         values.setdefault(str(key), str(value))
 

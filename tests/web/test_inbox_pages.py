@@ -339,3 +339,49 @@ def png_bytes(size: tuple[int, int] = (8, 8)) -> bytes:
 def image_id_conv(factory: Any) -> int:
     with factory() as s:
         return s.scalars(select(Conversation.id)).one()
+
+
+def test_quick_replies_fill_the_latest_order_and_mask_the_number(
+    niaga: LiveServer, factory: Any
+) -> None:
+    from niaga.contacts.models import Contact
+    from niaga.orders.models import Order
+    from niaga.security import permissions
+    from niaga.security.models import User
+
+    agent_id = make_user(factory, "agent", name="Rina")
+    conv = customer_writes(niaga, factory)
+    with transaction(factory) as s:
+        do_save_quick_reply(
+            s,
+            shortcut="lacak",
+            body="Pesanan {{no_pesanan}} ({{status_pesanan}}, {{total}}) dikirim {{kurir}} "
+            "resi {{resi}}: {{link_lacak}}. Nomor kakak {{telepon}}",
+        )
+        contact = s.scalars(select(Contact)).one()
+        for number, total in ((10001, 150_000), (10002, 320_000)):
+            s.add(
+                Order(
+                    number=number,
+                    contact_id=contact.id,
+                    conversation_id=conv,
+                    status="dikirim",
+                    total=total,
+                    courier="JNE",
+                    tracking_number=f"JNE{number}",
+                    tracking_url=f"https://cekresi.example/JNE{number}",
+                )
+            )
+    client = login(niaga.url, "agent@toko.test")
+
+    def body() -> str:
+        found = client.get("/inbox/quick-replies", params={"q": "/la", "conversation_id": conv})
+        return found.json()["items"][0]["body"]
+
+    assert body() == (
+        "Pesanan #10002 (Dikirim, Rp320.000) dikirim JNE resi JNE10002: "
+        "https://cekresi.example/JNE10002. Nomor kakak +6281234567811"
+    )
+    with transaction(factory) as s:
+        permissions.do_set(s, s.get(User, agent_id), {"see_phone_numbers": False})
+    assert body().endswith("Nomor kakak +62812****7811")
