@@ -43,7 +43,7 @@ def run(ctx: JobContext) -> None:
             details={"error": f"{type(exc).__name__}: {exc}"[:300]},
         )
         raise
-    removed = service.prune(settings, settings.backup_keep)
+    removed = service.prune(settings, settings.backup_keep, made=path)
     audit.record_now(
         ctx.factory,
         "backup.created",

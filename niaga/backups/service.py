@@ -356,10 +356,15 @@ def _known_revision(revision: str) -> bool:
         return False
 
 
-def prune(settings: Settings, keep: int) -> list[Path]:
-    """Delete all but the newest ``keep`` backups in the backup folder."""
+def prune(settings: Settings, keep: int, *, made: Path | None = None) -> list[Path]:
+    """Delete all but the newest ``keep`` backups in the backup folder (by when they were
+    written; ``made``, the one just written, always stays)."""
     folder = backup_dir(settings)
-    found = sorted(folder.glob(f"niaga-backup-*{SUFFIX}"), key=lambda p: p.name, reverse=True)
+    found = sorted(
+        folder.glob(f"niaga-backup-*{SUFFIX}"),
+        key=lambda p: (p == made, p.stat().st_mtime_ns, p.name),
+        reverse=True,
+    )
     for old in found[keep:]:
-        old.unlink()
+        old.unlink(missing_ok=True)
     return found[keep:]
