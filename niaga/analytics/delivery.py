@@ -26,7 +26,7 @@ from niaga.core import clock, mail
 from niaga.core.config import Settings
 from niaga.core.db import insert_ignoring_conflicts, transaction
 from niaga.core.i18n import format_idr, gettext
-from niaga.security.models import User
+from niaga.security.users import email_recipients
 
 log = logging.getLogger(__name__)
 
@@ -61,19 +61,8 @@ def due(settings: Settings, now: datetime) -> list[Due]:
 
 
 def recipients(session: Session, settings: Settings) -> list[tuple[str, str]]:
-    """(address, locale) of who gets the reports: the configured addresses in the business's
-    language, or every active owner in their own."""
-    listed = [a.strip() for a in settings.report_emails.split(",") if a.strip()]
-    if listed:
-        return [(address, settings.locale) for address in dict.fromkeys(listed)]
-    return [
-        (email, locale or settings.locale)
-        for email, locale in session.execute(
-            select(User.email, User.locale)
-            .where(User.role == "owner", User.is_active.is_(True))
-            .order_by(User.id)
-        )
-    ]
+    """(address, locale) of who gets the reports (``NIAGA_REPORT_EMAILS`` or the owners)."""
+    return email_recipients(session, settings.report_emails, settings.locale)
 
 
 def send_due(factory: sessionmaker[Session], settings: Settings) -> int:

@@ -26,7 +26,7 @@ from niaga.inbox.service import NotSendableError, do_send_message
 from niaga.inbox.window import window_open
 from niaga.incidents.alerts import KINDS
 from niaga.incidents.models import SecurityAlert
-from niaga.security.models import User
+from niaga.security.users import email_recipients
 
 log = logging.getLogger(__name__)
 
@@ -62,20 +62,6 @@ def text(alert: SecurityAlert, settings: Settings, locale: str) -> str:
     return "\n".join(lines)
 
 
-def _emails(session: Session, settings: Settings) -> list[tuple[str, str]]:
-    listed = [a.strip() for a in settings.alert_emails.split(",") if a.strip()]
-    if listed:
-        return [(a, settings.locale) for a in dict.fromkeys(listed)]
-    return [
-        (email, locale or settings.locale)
-        for email, locale in session.execute(
-            select(User.email, User.locale)
-            .where(User.role == "owner", User.is_active.is_(True))
-            .order_by(User.id)
-        )
-    ]
-
-
 def claim(factory: sessionmaker[Session]) -> list[int]:
     """Take the alerts nobody has been told about yet (committed before sending)."""
     with transaction(factory) as session:
@@ -103,7 +89,7 @@ def deliver(factory: sessionmaker[Session], settings: Settings) -> int:
         outcome: dict[str, str] = {}
         with transaction(factory) as session:
             alert = session.get_one(SecurityAlert, alert_id)
-            recipients = _emails(session, settings)
+            recipients = email_recipients(session, settings.alert_emails, settings.locale)
             messages = {loc: text(alert, settings, loc) for loc in {r[1] for r in recipients}}
             subject = {
                 loc: gettext(

@@ -59,6 +59,24 @@ def do_create_user(
     return user
 
 
+def email_recipients(
+    session: Session, configured: str, default_locale: str
+) -> list[tuple[str, str]]:
+    """(address, locale) for owners' mail (reports, alerts): the ``configured`` comma-separated
+    addresses in the business's language, or every active owner in their own."""
+    listed = [a.strip() for a in configured.split(",") if a.strip()]
+    if listed:
+        return [(address, default_locale) for address in dict.fromkeys(listed)]
+    return [
+        (email, locale or default_locale)
+        for email, locale in session.execute(
+            select(User.email, User.locale)
+            .where(User.role == "owner", User.is_active.is_(True))
+            .order_by(User.id)
+        )
+    ]
+
+
 def do_set_access(
     session: Session, user: User, *, role: str, is_active: bool, capacity: int
 ) -> bool:
@@ -84,13 +102,18 @@ class PasswordError(DomainError):
     """A password change that cannot be made."""
 
 
-def do_change_password(session: Session, user: User, current: str, new: str) -> None:
-    """Replace ``user``'s password after checking the current one; every other session of
-    theirs ends (the caller starts a fresh one for this browser)."""
-    if not verify_password(user.password_hash, current):
+def check_current_password(user: User, password: str) -> None:
+    """Refuse unless ``password`` is ``user``'s own (asked again before sensitive changes)."""
+    if not verify_password(user.password_hash, password):
         raise PasswordError(
             "password_wrong", "The current password is wrong.", field="current_password"
         )
+
+
+def do_change_password(session: Session, user: User, current: str, new: str) -> None:
+    """Replace ``user``'s password after checking the current one; every other session of
+    theirs ends (the caller starts a fresh one for this browser)."""
+    check_current_password(user, current)
     check_password(new, email=user.email, name=user.name)
     user.password_hash = hash_password(new)
     user.password_changed_at = clock.now()

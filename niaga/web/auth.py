@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Annotated
 
 from fastapi import Depends, HTTPException, Request, status
+from fastapi.responses import Response
 from sqlalchemy.orm import Session
 
 from niaga.core.db import transaction
@@ -77,6 +78,23 @@ def may(user: User | None, capability: str) -> bool:
 def user_actor(request: Request, user: User) -> audit.AuditActor:
     """How the audit log names ``user`` acting through this request."""
     return audit.AuditActor(label=user.name, via="web", user_id=user.id, ip=client_ip(request))
+
+
+def set_session_cookie(response: Response, request: Request, secret: str) -> None:
+    """The signed-in cookie: HttpOnly, SameSite=Lax, Secure on https."""
+    response.set_cookie(
+        sessions.COOKIE_NAME,
+        secret,
+        max_age=int(sessions.SESSION_TTL.total_seconds()),
+        httponly=True,
+        samesite="lax",
+        secure=cookie_secure(request),
+    )
+
+
+def totp_issuer(request: Request) -> str:
+    """The name an authenticator app lists this account under."""
+    return f"Niaga ({request.app.state.settings.business_name})"
 
 
 def cookie_secure(request: Request) -> bool:

@@ -9,12 +9,12 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from niaga.core.db import transaction
 from niaga.inbox.models import Conversation, Message
-from niaga.security import guard, policy
+from niaga.security import guard
 from niaga.security.models import AuditEntry
 from tests.conftest import LiveServer, wait_for
 from tests.sandbox_client import SandboxControl
+from tests.security.test_two_factor import set_policy
 from tests.web.web_helpers import csrf, login, make_user
 
 SENSITIVE = [
@@ -87,12 +87,6 @@ def test_ordinary_links_are_not_marked(text: str) -> None:
     assert guard.suspicious_links(text) == []
 
 
-def set_guard(factory: Any, **changes: Any) -> None:
-    values = {**policy.Policy().__dict__, **changes}
-    with transaction(factory) as s:
-        policy.do_save(s, **values)
-
-
 def conversation(niaga: LiveServer, factory: Any, phone: str, text: str) -> int:
     sb = SandboxControl(niaga.url)
     sb.customer(phone, "Siti")
@@ -130,13 +124,13 @@ def test_the_composer_warns_blocks_and_lets_the_shops_account_through(
     assert warned.json()["kinds"] == ["card"] and "Tetap kirim" in warned.json()["detail"]
     assert send(card, confirm_sensitive=True).status_code == 200
     assert "guard.sent_anyway" in kinds(factory)
-    set_guard(factory, guard_outgoing="block", guard_allowed=["BCA 123-456-7890"])
+    set_policy(factory, guard_outgoing="block", guard_allowed=["BCA 123-456-7890"])
     blocked = send("NIK 3174095512900001", confirm_sensitive=True)
     assert blocked.status_code == 422 and blocked.json()["code"] == "sensitive_blocked"
     assert "guard.blocked" in kinds(factory)  # kept although the send was refused
     ours = send("Silakan transfer ke rek BCA 1234567890 a/n Toko Sari")
     assert ours.status_code == 200  # the shop's own account
-    set_guard(factory, guard_outgoing="off")
+    set_policy(factory, guard_outgoing="off")
     assert send("password: rahasia123").status_code == 200
 
 
@@ -144,7 +138,7 @@ def test_customers_values_are_masked_when_stored_and_links_marked(
     niaga: LiveServer, factory: Any
 ) -> None:
     make_user(factory, "agent")
-    set_guard(factory, guard_mask_inbound=True)
+    set_policy(factory, guard_mask_inbound=True)
     conv = conversation(
         niaga, factory, "6281234500888", "Ini kartu saya 4111 1111 1111 1111, cek bit.ly/abc"
     )

@@ -14,7 +14,7 @@ from niaga.core.errors import DomainError, PermissionDeniedError
 from niaga.core.i18n import gettext
 from niaga.security import permissions, policy, sessions, two_factor, users
 from niaga.security.models import User
-from niaga.web.auth import UserDep, cookie_secure, require
+from niaga.web.auth import UserDep, require, set_session_cookie, totp_issuer
 from niaga.web.deps import SessionDep, client_ip
 from niaga.web.qr import qr_data_uri
 from niaga.web.templating import render
@@ -26,10 +26,6 @@ CanManageSecurity = Annotated[User, Depends(require("manage_security"))]
 
 def _back(path: str, flash: str) -> RedirectResponse:
     return RedirectResponse(f"{path}?flash={quote(flash)}", status_code=303)
-
-
-def _issuer(request: Request) -> str:
-    return f"Niaga ({request.app.state.settings.business_name})"
 
 
 def _account(
@@ -93,21 +89,14 @@ def change_password(
         session, user, user_agent=request.headers.get("user-agent"), ip=client_ip(request)
     )
     response = _back("/me/security", gettext("Password changed.", locale))
-    response.set_cookie(
-        sessions.COOKIE_NAME,
-        secret,
-        max_age=int(sessions.SESSION_TTL.total_seconds()),
-        httponly=True,
-        samesite="lax",
-        secure=cookie_secure(request),
-    )
+    set_session_cookie(response, request, secret)
     return response
 
 
 @router.post("/me/2fa/start", response_class=HTMLResponse)
 def start_two_factor(request: Request, session: SessionDep, user: UserDep) -> HTMLResponse:
     """A new secret to scan; the factor is on once the first code is confirmed."""
-    enrol = two_factor.do_begin(session, user, _issuer(request))
+    enrol = two_factor.do_begin(session, user, totp_issuer(request))
     return _account(request, session, user, enrol=enrol)
 
 
@@ -118,7 +107,7 @@ def confirm_two_factor(
     try:
         codes = two_factor.do_confirm(session, user, code)
     except two_factor.TwoFactorError as exc:
-        enrol = two_factor.pending(user, _issuer(request))
+        enrol = two_factor.pending(user, totp_issuer(request))
         return _account(
             request,
             session,
@@ -130,15 +119,6 @@ def confirm_two_factor(
     return render(request, "two_factor_codes.html", codes=codes, next="/me/security", first=True)
 
 
-def _password_ok(user: User, password: str, locale: str) -> None:
-    from niaga.security.passwords import verify_password
-
-    if not verify_password(user.password_hash, password):
-        raise DomainError(
-            "password_wrong", "The current password is wrong.", field="current_password"
-        )
-
-
 @router.post("/me/2fa/recovery-codes", response_class=HTMLResponse)
 def new_recovery_codes(
     request: Request,
@@ -148,7 +128,7 @@ def new_recovery_codes(
 ) -> HTMLResponse:
     """Fresh recovery codes (the old ones stop working); asks for the password again."""
     try:
-        _password_ok(user, current_password, request.state.locale)
+        users.check_current_password(user, current_password)
         codes = two_factor.do_new_recovery_codes(session, user)
     except DomainError as exc:
         return _account(
@@ -167,7 +147,7 @@ def disable_two_factor(
     """Turn the factor off (not while the owner requires it for this role)."""
     locale = request.state.locale
     try:
-        _password_ok(user, current_password, locale)
+        users.check_current_password(user, current_password)
         if policy.load(session).needs_2fa(user):
             raise PermissionDeniedError(
                 "2fa_required", "The owner requires a second factor for your role."

@@ -17,7 +17,14 @@ from niaga.core.tokens import tokens_equal
 from niaga.security import audit, invites, policy, sessions, throttle, two_factor
 from niaga.security.models import User
 from niaga.security.users import MIN_PASSWORD_LENGTH, WeakPassword, check_password
-from niaga.web.auth import UserDep, cookie_secure, page_locale, user_actor
+from niaga.web.auth import (
+    UserDep,
+    cookie_secure,
+    page_locale,
+    set_session_cookie,
+    totp_issuer,
+    user_actor,
+)
 from niaga.web.deps import SessionDep, client_ip
 from niaga.web.qr import qr_data_uri
 from niaga.web.templating import render
@@ -36,14 +43,7 @@ def _safe_next(target: str | None) -> str:
 def _signed_in(request: Request, secret: str, target: str) -> RedirectResponse:
     """Redirect to ``target`` with the session cookie (HttpOnly, SameSite=Lax, Secure on https)."""
     response = RedirectResponse(target, status_code=303)
-    response.set_cookie(
-        sessions.COOKIE_NAME,
-        secret,
-        max_age=int(sessions.SESSION_TTL.total_seconds()),
-        httponly=True,
-        samesite="lax",
-        secure=cookie_secure(request),
-    )
+    set_session_cookie(response, request, secret)
     return response
 
 
@@ -170,10 +170,6 @@ def _challenged(request: Request, session: Session) -> User | None:
     )
 
 
-def _issuer(request: Request) -> str:
-    return f"Niaga ({request.app.state.settings.business_name})"
-
-
 def _second_factor_form(
     request: Request,
     session: Session,
@@ -208,7 +204,7 @@ def _enrolment(request: Request, user: User) -> tuple[str, str]:
     with transaction(request.app.state.session_factory) as writer:
         fresh = writer.get(User, user.id)
         assert fresh is not None
-        issuer = _issuer(request)
+        issuer = totp_issuer(request)
         return two_factor.pending(fresh, issuer) or two_factor.do_begin(writer, fresh, issuer)
 
 
@@ -238,7 +234,7 @@ def second_factor(
     audit.act_as(session, user_actor(request, user))  # they gave their password: it is them
     expected = request.cookies.get(LOGIN_CSRF_COOKIE, "")
     enrolled = two_factor.is_enabled(user)
-    enrol = None if enrolled else two_factor.pending(user, _issuer(request))
+    enrol = None if enrolled else two_factor.pending(user, totp_issuer(request))
 
     def again(message: str, status_code: int) -> HTMLResponse:
         return _second_factor_form(

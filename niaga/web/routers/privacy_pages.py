@@ -116,6 +116,24 @@ def save_notice(
     return RedirectResponse(f"/settings/privacy?flash={flash}", status_code=303)
 
 
+def _archive(
+    request: Request, contact_id: int, actor: audit.AuditActor, by_user_id: int | None
+) -> Response:
+    """The customer's ZIP, made (and recorded) in a write transaction of its own: the pages
+    and the API ask by GET, whose own session only reads."""
+    state = request.app.state
+    with transaction(state.session_factory) as session:
+        audit.act_as(session, actor)
+        data = export.do_export(
+            session,
+            contact_id,
+            data_dir=Path(state.settings.data_dir),
+            shop=state.settings.business_name,
+            by_user_id=by_user_id,
+        )
+    return _archive_response(data, contact_id)
+
+
 def _archive_response(data: bytes, contact_id: int) -> Response:
     name = f"niaga-data-pelanggan-{contact_id}.zip"
     return Response(
@@ -128,17 +146,7 @@ def _archive_response(data: bytes, contact_id: int) -> Response:
 @router.get("/inbox/contacts/{contact_id}/personal-data")
 def customer_archive(request: Request, user: CanExport, contact_id: int) -> Response:
     """Everything Niaga holds about this customer, as a ZIP (the request is recorded)."""
-    state = request.app.state
-    with transaction(state.session_factory) as session:
-        audit.act_as(session, user_actor(request, user))
-        data = export.do_export(
-            session,
-            contact_id,
-            data_dir=Path(state.settings.data_dir),
-            shop=state.settings.business_name,
-            by_user_id=user.id,
-        )
-    return _archive_response(data, contact_id)
+    return _archive(request, contact_id, user_actor(request, user), user.id)
 
 
 @router.post("/inbox/contacts/{contact_id}/erase")
@@ -168,21 +176,13 @@ def erase_customer(
     response_class=Response,
     responses={200: {"content": {ZIP: {}}, "description": "The customer's archive (ZIP)"}},
 )
-def api_customer_archive(request: Request, token: OwnerOrAdmin, contact_id: int) -> Response:
+def api_customer_archive(
+    request: Request, session: SessionDep, token: OwnerOrAdmin, contact_id: int
+) -> Response:
     """Everything Niaga holds about one customer, as a ZIP (owner and admin tokens)."""
-    state = request.app.state
-    with transaction(state.session_factory) as session:
-        if "export_data" not in permissions.of_token(session, token):
-            raise PermissionDeniedError("permission_export", "You may not export data.")
-        audit.act_as(session, token_actor(request, token))
-        data = export.do_export(
-            session,
-            contact_id,
-            data_dir=Path(state.settings.data_dir),
-            shop=state.settings.business_name,
-            by_user_id=token.user_id,
-        )
-    return _archive_response(data, contact_id)
+    if "export_data" not in permissions.of_token(session, token):
+        raise PermissionDeniedError("permission_export", "You may not export data.")
+    return _archive(request, contact_id, token_actor(request, token), token.user_id)
 
 
 @api_router.delete("/contacts/{contact_id}/personal-data", status_code=status.HTTP_200_OK)
