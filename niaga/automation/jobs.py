@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 from niaga.automation import profile, service
@@ -35,7 +36,9 @@ def _timers(ctx: JobContext) -> int:
 
 
 async def _sync_profile(ctx: JobContext, _payload: dict[str, Any]) -> None:
-    await profile.sync_profile(ctx.factory, ctx.channel(), ctx.settings.wa_phone_number_id)
+    await profile.sync_profile(
+        ctx.factory, ctx.channel(), ctx.settings.wa_phone_number_id, Path(ctx.settings.data_dir)
+    )
 
 
 def register(registry: Registry, reactions: Sequence[Reaction] = ()) -> None:

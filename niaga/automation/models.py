@@ -39,6 +39,12 @@ class BusinessProfile(Timestamps, Base):
     support_contact: Mapped[str] = mapped_column(String(256), default="")
     greeting_text: Mapped[str] = mapped_column(Text, default="")
     away_text: Mapped[str] = mapped_column(Text, default="")
+    ack_text: Mapped[str] = mapped_column(Text, default="")
+    # Names shown beside ``holidays`` (national ones from the ``holidays`` package, or the owner's).
+    holiday_names: Mapped[dict[str, str]] = mapped_column(JSONType, default=dict)
+    # The photo WhatsApp shows, a file under the media folder; synced when it differs.
+    photo_file: Mapped[str | None] = mapped_column(String(200))
+    photo_synced_file: Mapped[str | None] = mapped_column(String(200))
     greeting_after_days: Mapped[int] = mapped_column(default=14)
     default_response_minutes: Mapped[int] = mapped_column(default=15)
     # 0: an agent is online while ``User.available``; N: also seen in the last N minutes.

@@ -499,6 +499,8 @@ class ProfileIn(_Strict):
     support_contact: Annotated[str, StringConstraints(max_length=256)] | None = None
     greeting_text: Annotated[str, StringConstraints(max_length=4096)] | None = None
     away_text: Annotated[str, StringConstraints(max_length=4096)] | None = None
+    ack_text: Annotated[str, StringConstraints(max_length=4096)] | None = None
+    holiday_names: dict[date, Annotated[str, StringConstraints(max_length=120)]] | None = None
     greeting_after_days: int | None = Field(None, ge=1, le=3650)
     default_response_minutes: int | None = Field(None, ge=1, le=10_080)
     presence_minutes: int | None = Field(None, ge=0, le=1440)
@@ -553,6 +555,10 @@ class ProfilePublic(BaseModel):
     support_contact: str
     greeting_text: str
     away_text: str
+    ack_text: str = ""
+    holiday_names: dict[str, str] = Field(default_factory=dict)
+    photo_file: str | None = None
+    photo_synced_file: str | None = None
     greeting_after_days: int
     default_response_minutes: int
     presence_minutes: int

@@ -106,6 +106,8 @@ def acknowledgement(profile: BusinessProfile, values: dict[str, Any], est: Estim
     """We got it, who has it, the queue, and the expected wait with what it rests on."""
     locale = profile.locale
     eta = duration(est.minutes, locale)
+    if profile.ack_text:
+        return fill(profile.ack_text, {**values, "ahead": est.queue_ahead, "eta": eta})
     team = values.get("team")
     first = (
         gettext("Thank you, {name}! Your message has reached our {team} team.", locale, **values)
@@ -137,3 +139,39 @@ def acknowledgement(profile: BusinessProfile, values: dict[str, Any], est: Estim
             eta=eta,
         )
     return f"{first} {second}"
+
+
+# The placeholders each automatic text may use (shown beside the fields on the shop page).
+PLACEHOLDERS: dict[str, tuple[str, ...]] = {
+    "greeting": ("name", "business", "catalog", "support", "website", "hours"),
+    "away": ("name", "business", "reopens", "hours", "support", "website"),
+    "ack": ("name", "business", "team", "ahead", "eta", "hours"),
+}
+
+
+def previews(
+    profile: BusinessProfile, reopens: datetime | None, sample_name: str = "Budi"
+) -> dict[str, str]:
+    """The greeting, away and acknowledgement texts as a customer would read them now (a
+    sample customer, team and queue; the owner's texts or Niaga's defaults)."""
+    values = {
+        "name": sample_name,
+        "business": profile.name,
+        "team": gettext("Sales", profile.locale),
+        "hours": hours_text(profile),
+        "catalog": profile.catalog_url,
+        "support": profile.support_contact,
+        "website": profile.website,
+    }
+    sample = Estimate(
+        minutes=profile.default_response_minutes,
+        queue_ahead=2,
+        agents_online=1,
+        samples=0,
+        basis="default",
+    )
+    return {
+        "greeting": greeting(profile, values),
+        "away": away(profile, values, reopens),
+        "ack": acknowledgement(profile, values, sample),
+    }

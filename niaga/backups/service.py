@@ -35,6 +35,9 @@ from niaga.core.config import Settings, intake_url_for
 from niaga.core.db import make_engine
 
 SUFFIX = ".nbk"
+# Folders under data_dir a backup keeps: received and sent media (the profile photo among
+# them) and product images.
+FILE_DIRS = ("media", "catalog")
 PG_CLIENT_HINT = (
     "{tool} is missing: install Debian's postgresql-client package "
     "(apt install postgresql-client), the same major version as the server."
@@ -140,7 +143,12 @@ def make(settings: Settings, out_dir: Path | None = None) -> tuple[Path, dict[st
     out_dir.mkdir(parents=True, exist_ok=True)
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
     target = out_dir / f"niaga-backup-{stamp}-{uuid.uuid4().hex[:6]}{SUFFIX}"
-    manifest: dict[str, Any] = {"niaga": __version__, "created_at": stamp, "files": {}}
+    manifest: dict[str, Any] = {
+        "niaga": __version__,
+        "created_at": stamp,
+        "files": {},
+        "file_root": "data_dir",
+    }
     with tempfile.TemporaryDirectory(dir=out_dir, prefix=".making-") as tmp:
         work = Path(tmp)
         db_file = _sqlite_file(settings.database_url)
@@ -179,10 +187,10 @@ def make(settings: Settings, out_dir: Path | None = None) -> tuple[Path, dict[st
                     conn.execute(text("COMMIT"))
             finally:
                 engine.dispose()
-        media = Path(settings.data_dir) / "media"
-        media_files = sorted(p for p in media.rglob("*") if p.is_file()) if media.is_dir() else []
-        for path in media_files:
-            manifest["files"][path.relative_to(media).as_posix()] = _sha256(path)
+        data_dir = Path(settings.data_dir)
+        kept_files = _kept_files(data_dir)
+        for name, path in kept_files:
+            manifest["files"][name] = _sha256(path)
         for name in ("db.sqlite", "intake.sqlite", "db.dump"):
             if (work / name).exists():
                 manifest.setdefault("db_files", {})[name] = _sha256(work / name)
@@ -195,13 +203,31 @@ def make(settings: Settings, out_dir: Path | None = None) -> tuple[Path, dict[st
                 for name in ("db.sqlite", "intake.sqlite", "db.dump"):
                     if (work / name).exists():
                         tar.add(work / name, arcname=name)
-                for path in media_files:
-                    tar.add(path, arcname=f"media/{path.relative_to(media).as_posix()}")
+                for name, path in kept_files:
+                    tar.add(path, arcname=name)
             writer.close()
             raw.flush()
             os.fsync(raw.fileno())
         part.replace(target)
     return target, manifest
+
+
+def _kept_files(data_dir: Path) -> list[tuple[str, Path]]:
+    """The files a backup keeps (media, product images, the profile photo), named by their
+    path under ``data_dir``."""
+    found = []
+    for folder in FILE_DIRS:
+        root = data_dir / folder
+        if root.is_dir():
+            found += [
+                (p.relative_to(data_dir).as_posix(), p) for p in root.rglob("*") if p.is_file()
+            ]
+    return sorted(found)
+
+
+def _file_name(manifest: dict[str, Any], name: str) -> str:
+    """A manifest's file under the unpacked backup (older ones held media/ only, unprefixed)."""
+    return name if manifest.get("file_root") == "data_dir" else f"media/{name}"
 
 
 @contextmanager
@@ -229,7 +255,7 @@ def opened(settings: Settings, path: Path) -> Iterator[tuple[Path, dict[str, Any
             if not (work / name).is_file() or _sha256(work / name) != digest:
                 raise BackupRefused("backup_damaged", "The backup is damaged or cut off.")
         for name, digest in manifest.get("files", {}).items():
-            file = work / "media" / name
+            file = work / _file_name(manifest, name)
             if not file.is_file() or _sha256(file) != digest:
                 raise BackupRefused(
                     "backup_media", "A media file in the backup does not match: {name}.", name=name
@@ -329,13 +355,14 @@ def restore(settings: Settings, path: Path) -> dict[str, Any]:
                 _sqlite_copy(work / "intake.sqlite", intake)
         else:
             _pg_restore(settings.database_url, work / "db.dump", clean=True)
-        media = Path(settings.data_dir) / "media"
-        if media.exists():
-            shutil.rmtree(media)
-        if (work / "media").exists():
-            shutil.copytree(work / "media", media)
-        else:
-            media.mkdir(parents=True, exist_ok=True)
+        for folder in FILE_DIRS:
+            kept = Path(settings.data_dir) / folder
+            if kept.exists():
+                shutil.rmtree(kept)
+            if (work / folder).exists():
+                shutil.copytree(work / folder, kept)
+            else:
+                kept.mkdir(parents=True, exist_ok=True)
         upgrade(settings.database_url)
         return {
             "rows": sum(manifest["counts"].values()),

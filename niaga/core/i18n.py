@@ -7,11 +7,12 @@ with Babel at first use, so no compile step is needed.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from functools import lru_cache
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+from babel.dates import format_date as _babel_date
 from babel.dates import format_datetime as _babel_datetime
 from babel.messages.pofile import read_po
 from babel.numbers import format_currency
@@ -59,3 +60,8 @@ def format_local(
 ) -> str:
     """A UTC datetime shown in the business's time zone."""
     return _babel_datetime(value.astimezone(ZoneInfo(tz)), fmt, locale=locale)
+
+
+def format_day(value: date, locale: str = DEFAULT_LOCALE) -> str:
+    """A calendar day with its weekday: ``Rabu, 10 Maret 2027``."""
+    return _babel_date(value, "EEEE, d MMMM y", locale=locale)

@@ -200,6 +200,7 @@ def _add_pages(app: FastAPI) -> None:
         privacy_pages,
         rules_pages,
         settings_pages,
+        shop_pages,
         templates_pages,
         tracking,
     )
@@ -219,6 +220,7 @@ def _add_pages(app: FastAPI) -> None:
     app.include_router(incident_pages.router)
     app.include_router(rules_pages.router)
     app.include_router(catalog_admin_pages.router)
+    app.include_router(shop_pages.router)
     static = Path(__file__).resolve().parent / "static"
     app.mount("/static", StaticFiles(directory=str(static)), name="static")
 

@@ -35,6 +35,7 @@ CAPABILITIES: dict[str, tuple[str, ...]] = {
     "manage_users": ("owner", "admin"),
     "manage_templates": ("owner", "admin"),
     "manage_links": ("owner", "admin"),
+    "manage_shop": ("owner", "admin"),
     "manage_campaigns": ("owner", "admin"),
     "send_campaigns": ("owner", "admin"),
     "read_reports": ("owner", "admin", "analyst"),
@@ -55,6 +56,7 @@ NEEDS: dict[str, str] = {
     "manage_teams": "change_settings",
     "manage_templates": "change_settings",
     "manage_links": "change_settings",
+    "manage_shop": "change_settings",
     "manage_analytics": "change_settings",
     "manage_privacy": "change_settings",
     "send_campaigns": "send_campaigns",
@@ -200,6 +202,7 @@ CanReply = Annotated[User, Depends(require("reply"))]
 CanOrganise = Annotated[User, Depends(require("organise"))]
 CanManageQuickReplies = Annotated[User, Depends(require("manage_quick_replies"))]
 CanManageLabels = Annotated[User, Depends(require("manage_labels"))]
+CanManageShop = Annotated[User, Depends(require("manage_shop"))]
 CanManageTeams = Annotated[User, Depends(require("manage_teams"))]
 CanManageUsers = Annotated[User, Depends(require("manage_users"))]
 

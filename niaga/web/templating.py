@@ -17,6 +17,7 @@ from niaga.core import clock
 from niaga.core.i18n import format_idr, format_local, gettext
 from niaga.core.phone import mask
 from niaga.security import guard, permissions
+from niaga.web.auth import may
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 
@@ -83,6 +84,7 @@ def render(request: Request, name: str, status_code: int = 200, **context: Any) 
         "number": lambda v: _number(v, getattr(request.state, "user", None)),
         "person": lambda c: _person(c, getattr(request.state, "user", None)),
         "risky_links": guard.suspicious_links,
+        "may": may,
         **context,
     }
     html = env.get_template(name).render(values)

@@ -80,6 +80,9 @@ def shop(fresh_database_url: str, tmp_path: Path) -> Any:
     (media / "out").mkdir(parents=True)
     (media / "in" / "1234567890").write_bytes(os.urandom(300_000))
     (media / "out" / "abc.jpg").write_bytes(b"\xff\xd8\xff" + os.urandom(5000))
+    images = Path(settings.data_dir) / "catalog" / "images" / "1"
+    images.mkdir(parents=True)
+    (images / "gamis.jpg").write_bytes(b"\xff\xd8\xff" + os.urandom(8000))
     factory.kw["bind"].dispose()
     return settings, factory
 
@@ -89,12 +92,14 @@ def test_a_backup_restores_identical_data_and_media(shop: Any, tmp_path: Path) -
     before = snapshot(settings.database_url)
     media = Path(settings.data_dir) / "media"
     media_before = files(media)
+    catalog = Path(settings.data_dir) / "catalog"
+    catalog_before = files(catalog)
     path, manifest = service.make(settings, tmp_path / "out")
     assert manifest["dialect"] == DIALECT and manifest["counts"]["messages"] == 30
     assert path.read_bytes()[:8] == b"NIAGABK1"
     assert b"halo kak nomor" not in path.read_bytes()  # sealed, not readable
     checked = service.check(settings, path)
-    assert checked["media_files"] == 2 and checked["rows"] == sum(manifest["counts"].values())
+    assert checked["media_files"] == 3 and checked["rows"] == sum(manifest["counts"].values())
 
     # Things go wrong after the backup: rows deleted, rows added, files lost and changed.
     with transaction(factory) as s:
@@ -103,12 +108,13 @@ def test_a_backup_restores_identical_data_and_media(shop: Any, tmp_path: Path) -
     (media / "in" / "1234567890").unlink()
     (media / "out" / "abc.jpg").write_bytes(b"rusak")
     (media / "out" / "extra.png").write_bytes(b"tambahan")
+    (catalog / "images" / "1" / "gamis.jpg").unlink()  # product images are kept too
     factory.kw["bind"].dispose()
 
     restored = service.restore(settings, path)
-    assert restored["media_files"] == 2
+    assert restored["media_files"] == 3
     assert snapshot(settings.database_url) == before
-    assert files(media) == media_before
+    assert files(media) == media_before and files(catalog) == catalog_before
     with factory() as s:
         assert audit.verify(s).intact  # the audit chain came back whole
     factory.kw["bind"].dispose()

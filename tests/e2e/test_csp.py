@@ -27,6 +27,7 @@ def test_pages_raise_no_csp_violation_and_language_switch_still_works(
         "/inbox",
         "/orders",
         "/catalog",
+        "/settings/shop",
         "/settings/rules",
         "/settings/labels",
         "/settings/users",

@@ -104,6 +104,14 @@ ROUTES: list[tuple[str, str, str, Any, set[str]]] = [
     ("GET", "/orders", "", None, READ),
     ("POST", "/orders/999/status", "form", {"status": "dikonfirmasi"}, WORK),
     ("GET", "/settings/rules", "", None, READ),
+    ("GET", "/settings/shop", "", None, MANAGE),
+    ("POST", "/settings/shop/profile", "form", {"name": "Toko {role}"}, MANAGE),
+    ("POST", "/settings/shop/hours", "form", {"hours_mon": "08:00-17:00"}, MANAGE),
+    ("POST", "/settings/shop/away", "form", {"away": "false"}, MANAGE),
+    ("POST", "/settings/shop/holidays", "form", {"day": "2030-01-02"}, MANAGE),
+    ("POST", "/settings/shop/holidays/national", "form", {"year": "2030"}, MANAGE),
+    ("POST", "/settings/shop/texts", "form", {"greeting_text": ""}, MANAGE),
+    ("POST", "/settings/shop/preview", "json", {}, MANAGE),
     ("GET", "/settings/templates", "", None, READ),
     ("GET", "/settings/links", "", None, READ),
     ("GET", "/campaigns", "", None, READ),
@@ -309,6 +317,8 @@ OTHER_TESTS = {
     "/settings/users/{user_id}/end-sessions",
     "/settings/users/{user_id}/permissions",  # tests/security/test_permissions.py
     "/settings/incidents/{incident_id}/steps/{key}",  # tests/security/test_incidents.py
+    "/settings/shop/photo",  # tests/web/test_shop_pages.py (an image upload)
+    "/settings/shop/holidays/{day}/delete",
 }
 
 

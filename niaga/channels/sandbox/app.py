@@ -210,6 +210,15 @@ class Sandbox:
                 raise SandboxError(100, f"unknown profile fields: {sorted(unknown)}")
             if len(str(data.get("about", ""))) > 139:
                 raise SandboxError(100, "about is longer than 139 characters")
+            handle = data.get("profile_picture_handle")
+            if handle is not None and self.state.uploads.handles.get(str(handle)) not in (
+                "image/jpeg",
+                "image/jpg",
+                "image/png",
+            ):
+                raise SandboxError(
+                    100, "Invalid parameter: profile_picture_handle is not an uploaded image"
+                )
             self.state.profile.update({k: v for k, v in data.items() if k in allowed})
             return {"success": True}
 

@@ -160,6 +160,10 @@ class WhatsAppChannel:
         """Change business profile fields."""
         await self.client.update_business_profile(phone_number_id, profile)
 
+    async def upload_file(self, data: bytes, mime_type: str, file_name: str) -> str:
+        """Upload a file with the Resumable Upload API; its handle (a profile photo, a sample)."""
+        return await self.client.upload_file(self.app_id, data, mime_type, file_name)
+
     async def close(self) -> None:
         """Close the underlying HTTP session."""
         await self.client.close()

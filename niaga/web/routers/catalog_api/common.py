@@ -6,9 +6,9 @@ from typing import Annotated, Any
 
 from fastapi import Depends, Request
 
-from niaga.catalog import images
 from niaga.catalog.models import ProductImage
 from niaga.catalog.schemas import ImagePublic, ProductPublic
+from niaga.core import images
 from niaga.core.config import Settings
 from niaga.core.i18n import format_idr
 from niaga.orders.models import Order
