@@ -42,7 +42,7 @@ def handle_message(session: Session, message_id: int, settings: Settings) -> Non
     message = session.get(Message, message_id)  # the automation round has it loaded already
     kind = message.type if message is not None else None
     if kind == "order":
-        do_create_order_from_message(session, message_id)
+        do_create_order_from_message(session, message_id, settings)
     elif kind == "text":
         do_answer_status_query(session, message_id, settings=settings)
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import ForeignKey, Index, String, Text
@@ -57,6 +57,8 @@ class Order(Timestamps, Base):
     shipped_at: Mapped[datetime | None]
     completed_at: Mapped[datetime | None]
     cancelled_at: Mapped[datetime | None]
+    # The local day the parcel should reach the customer (set when shipped, or by an agent).
+    estimated_arrival: Mapped[date | None]
 
     items: Mapped[list[OrderItem]] = relationship(
         order_by="OrderItem.id", cascade="all, delete-orphan", lazy="selectin"
@@ -121,3 +123,18 @@ class OrderStatusReply(Base):
     outcome: Mapped[str] = mapped_column(String(16))
     reply_message_id: Mapped[int | None] = mapped_column(ForeignKey("messages.id"))
     created_at: Mapped[datetime] = mapped_column(default=clock.now)
+
+
+class OrderSettings(Timestamps, Base):
+    """The owner's order settings (row id 1): what Niaga does on its own around orders."""
+
+    __tablename__ = "order_settings"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    # A cart that becomes an order gets "Pesanan #10001 kami terima…" at once.
+    confirm_new_orders: Mapped[bool] = mapped_column(default=True)
+    # The customer carries a label of their latest order's status ("Pesanan: Dikirim").
+    label_by_status: Mapped[bool] = mapped_column(default=False)
+    # Days from shipping to arrival: per courier (case-insensitive name), else the default.
+    delivery_days: Mapped[int] = mapped_column(default=3)
+    courier_days: Mapped[dict[str, int]] = mapped_column(JSONType, default=dict)

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from niaga.channels.whatsapp.outgoing import TemplateMessage, TextMessage
 from niaga.contacts.models import Contact
+from niaga.core import clock
 from niaga.core.config import Settings
 from niaga.core.i18n import format_idr, gettext
 from niaga.inbox.models import Conversation
@@ -18,6 +19,7 @@ from niaga.inbox.service import NotSendableError, WindowClosedError, do_send_mes
 from niaga.inbox.window import window_open
 from niaga.orders import templates
 from niaga.orders.models import Order, OrderStatusChange
+from niaga.orders.preferences import arrival_phrase
 
 STATUS_NAMES = {
     "baru": "New",
@@ -38,7 +40,16 @@ def _one_line(text: str) -> str:
     return " ".join(text.split()) or "-"
 
 
-def status_text(order: Order, contact: Contact, locale: str) -> str:
+def items_text(order: Order, locale: str, most: int = 5) -> str:
+    """ "2× Gamis Hitam L, 1× Kerudung Segi Empat" (and how many more lines)."""
+    lines = [f"{item.quantity}× {_one_line(item.name or item.sku)}" for item in order.items]
+    shown = ", ".join(lines[:most])
+    if len(lines) > most:
+        shown += " " + gettext("and {n} more", locale, n=len(lines) - most)
+    return shown or "-"
+
+
+def status_text(order: Order, contact: Contact, locale: str, tz: str = "Asia/Jakarta") -> str:
     """The free-form message for the order's current status."""
     params = {
         "name": contact.name,
@@ -46,9 +57,10 @@ def status_text(order: Order, contact: Contact, locale: str) -> str:
         "total": format_idr(order.total),
         "courier": order.courier or "-",
         "tracking": order.tracking_url or order.tracking_number or "-",
+        "items": items_text(order, locale),
     }
     texts = {
-        "baru": "Hi {name}, we have received order {label} ({total}). We will confirm it soon.",
+        "baru": "Order {label} received, {name}: {items}. Total {total}. We will confirm it soon.",
         "dikonfirmasi": "Hi {name}, order {label} is confirmed. Total: {total}. Thank you!",
         "dibayar": "Hi {name}, we have received the payment of {total} for order {label}. "
         "We will ship it soon.",
@@ -58,7 +70,11 @@ def status_text(order: Order, contact: Contact, locale: str) -> str:
         "dibatalkan": "Hi {name}, order {label} has been cancelled. "
         "Reply to this message if you have questions.",
     }
-    return gettext(texts[order.status], locale, **params)
+    text = gettext(texts[order.status], locale, **params)
+    arrival = arrival_phrase(order, clock.now(), tz, locale)
+    if arrival and order.status in ("dikirim", "dibayar", "dikonfirmasi"):
+        text += " " + gettext("It should arrive {when}.", locale, when=arrival)
+    return text
 
 
 def do_notify_status(
@@ -76,7 +92,7 @@ def do_notify_status(
     key = f"order-status-{change.id}"
     try:
         if window_open(conversation.last_inbound_at):
-            text = status_text(order, contact, settings.locale)
+            text = status_text(order, contact, settings.locale, settings.timezone)
             message = do_send_message(
                 session,
                 conversation,

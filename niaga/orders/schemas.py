@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
@@ -56,6 +56,9 @@ class StatusChangeIn(BaseModel):
     courier: str | None = Field(None, max_length=100)
     tracking_number: str | None = Field(None, max_length=100)
     tracking_url: str | None = Field(None, max_length=2000)
+    estimated_arrival: date | None = Field(
+        None, description="Local day of arrival; when shipping without one, the courier's days"
+    )
     notify: bool = Field(True, description="Tell the customer on WhatsApp")
 
     @field_validator("status")
@@ -81,6 +84,7 @@ class OrderUpdate(BaseModel):
     shipping_address: str | None = Field(None, max_length=2000)
     shipping_fee: int | None = Field(None, ge=0, le=10_000_000_000)
     discount: int | None = Field(None, ge=0, le=10_000_000_000)
+    estimated_arrival: date | None = None
 
 
 class OrderItemPublic(BaseModel):
@@ -134,6 +138,7 @@ class OrderPublic(BaseModel):
     courier: str | None
     tracking_number: str | None
     tracking_url: str | None
+    estimated_arrival: date | None = None
     source: str
     attribution: dict[str, Any]
     created_at: datetime

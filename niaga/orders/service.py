@@ -27,9 +27,11 @@ from niaga.core import clock, events
 from niaga.core.config import Settings
 from niaga.core.errors import ConflictError, DomainError, NotFoundError
 from niaga.inbox.models import Conversation, Message
+from niaga.orders import preferences
 from niaga.orders.attribution import attribution_for
 from niaga.orders.models import STATUSES, Order, OrderItem, OrderStatusChange
 from niaga.orders.schemas import OrderCreate, OrderUpdate, StatusChangeIn
+from niaga.orders.status_labels import do_label_by_status
 
 log = logging.getLogger(__name__)
 
@@ -119,8 +121,13 @@ def _record(
     return change
 
 
-def do_create_order_from_message(session: Session, message_id: int) -> Order | None:
+def do_create_order_from_message(
+    session: Session, message_id: int, settings: Settings | None = None
+) -> Order | None:
     """Turn an inbound ``order`` (cart) message into an order, once per message.
+
+    With ``settings`` (the worker's), the customer gets the confirmation the owner wants
+    (free-form in the window, the ``pesanan_diterima`` template outside it).
 
     Prices come from the cart (what the customer saw in WhatsApp); names from our catalog
     when the SKU is known. Stock is taken; units the stock cannot cover are marked short.
@@ -173,7 +180,16 @@ def do_create_order_from_message(session: Session, message_id: int) -> Order | N
     if not _insert(session, order):
         return _order_for_message(session, message_id)
     _take_stock(session, order, strict=False)
-    _record(session, order, None, "baru", actor_user_id=None, data={"from": "whatsapp_cart"})
+    change = _record(
+        session, order, None, "baru", actor_user_id=None, data={"from": "whatsapp_cart"}
+    )
+    prefs = preferences.load(session)
+    if prefs.label_by_status:
+        do_label_by_status(session, order)
+    if settings is not None and prefs.confirm_new_orders:
+        from niaga.orders.notify import do_notify_status
+
+        do_notify_status(session, order, change, settings=settings)
     events.emit_on_commit(
         session,
         events.ORDER_CREATED,
@@ -264,6 +280,8 @@ def do_create_order(session: Session, data: OrderCreate, *, actor_user_id: int |
     _insert(session, order)
     _take_stock(session, order, strict=True)
     _record(session, order, None, "baru", actor_user_id=actor_user_id, data={"from": "agent"})
+    if preferences.load(session).label_by_status:
+        do_label_by_status(session, order)
     events.emit_on_commit(
         session,
         events.ORDER_CREATED,
@@ -339,11 +357,21 @@ def do_change_status(
         order.courier = data.courier or order.courier
         order.tracking_number = data.tracking_number or order.tracking_number
         order.tracking_url = data.tracking_url or order.tracking_url
+        order.estimated_arrival = (
+            data.estimated_arrival
+            or order.estimated_arrival
+            or preferences.estimate(
+                preferences.load(session), now, order.courier, settings.timezone
+            )
+        )
         extra = {
             "courier": order.courier,
             "tracking_number": order.tracking_number,
             "tracking_url": order.tracking_url,
+            "estimated_arrival": order.estimated_arrival.isoformat(),
         }
+    elif data.estimated_arrival is not None:
+        order.estimated_arrival = data.estimated_arrival
     if data.status == "dibayar" or (data.status == "selesai" and order.paid_at is None):
         order.payment_status = "dibayar"  # completed cash-on-delivery orders are paid too
     if data.status == "dibatalkan":
@@ -359,6 +387,8 @@ def do_change_status(
         note=data.note,
         data=extra,
     )
+    if preferences.load(session).label_by_status:
+        do_label_by_status(session, order)
     if data.notify:
         do_notify_status(session, order, change, settings=settings)
     events.emit_on_commit(

@@ -37,6 +37,13 @@ _EXAMPLE = {
 }
 
 BY_STATUS: dict[str, OrderTemplate] = {
+    "baru": OrderTemplate(
+        "pesanan_diterima",
+        "Halo {{nama}}, pesanan {{nomor}} dengan total {{total}} sudah kami terima. "
+        "Kami segera mengonfirmasinya, terima kasih!",
+        ("nama", "nomor", "total"),
+        _EXAMPLE,
+    ),
     "dikonfirmasi": OrderTemplate(
         "pesanan_dikonfirmasi",
         "Halo {{nama}}, pesanan {{nomor}} sudah kami konfirmasi dengan total {{total}}. "

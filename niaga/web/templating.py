@@ -14,7 +14,7 @@ from jinja2 import ChoiceLoader, Environment, FileSystemLoader, select_autoescap
 
 from niaga.analytics.printable import TEMPLATES as REPORTS
 from niaga.core import clock
-from niaga.core.i18n import format_idr, format_local, gettext
+from niaga.core.i18n import format_day, format_idr, format_local, gettext
 from niaga.core.phone import mask
 from niaga.security import guard, permissions
 from niaga.web.auth import may
@@ -79,6 +79,7 @@ def render(request: Request, name: str, status_code: int = 200, **context: Any) 
         "idr": lambda amount: format_idr(int(amount), locale),
         "when": lambda v, fmt="medium": format_local(clock.as_utc(v), tz, locale, fmt) if v else "",
         "short": lambda v: local_short(v, tz, locale),
+        "day": lambda d: format_day(d, locale),
         "iso": lambda v: clock.as_utc(v).isoformat() if v else "",
         "business_name": settings.business_name,
         "number": lambda v: _number(v, getattr(request.state, "user", None)),

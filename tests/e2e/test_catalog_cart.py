@@ -1,17 +1,21 @@
 """From the public page to an order: a customer taps "Pesan via WhatsApp", an agent sends a
-product list, the sandbox customer sends a cart back, and the order appears (via the API; the
-inbox UI step comes with the signed-in web UI)."""
+product list, the sandbox customer sends a cart back, the order appears and is confirmed to the
+customer at once; once shipped, the agent's quick reply fills in the tracking link."""
 
 from __future__ import annotations
 
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-from playwright.sync_api import Page
+from playwright.sync_api import Page, expect
 
+from niaga.core.db import transaction
+from niaga.inbox.quick_replies import do_save_quick_reply
 from tests.catalog.helpers import add_product, api, open_conversation, token, wait_order
 from tests.conftest import LiveServer, wait_for
+from tests.e2e.test_inbox_e2e import sign_in
 from tests.sandbox_client import SandboxControl
+from tests.web.web_helpers import make_user
 
 PHONE = "6281234500077"
 
@@ -72,6 +76,49 @@ def test_product_list_cart_becomes_an_order(niaga: LiveServer, factory: Any, pag
         ).json()["items"]
     )
     assert [o["id"] for o in listed] == [order_id]
+
+    # The cart was confirmed at once, in the chat (the agent sees it in the thread).
+    label = order["label"]
+    confirmation = wait_for(
+        lambda: [
+            m
+            for m in sandbox.messages(to=PHONE)
+            if m["type"] == "text" and f"Pesanan {label} kami terima" in m["body"]["text"]["body"]
+        ]
+    )
+    assert "Dewi" in confirmation[0]["body"]["text"]["body"]
+    make_user(factory, "agent", email="rina@toko.test", name="Rina")
+    with transaction(factory) as s:
+        do_save_quick_reply(
+            s,
+            shortcut="lacak",
+            title="Lacak",
+            body="Kak {{nama}}, pesanan {{no_pesanan}} bisa dilacak di {{link_lacak}} 🙏",
+        )
+    r = api(
+        niaga,
+        "POST",
+        f"/orders/{order_id}/status",
+        agent,
+        json={
+            "status": "dikirim",
+            "courier": "JNE REG",
+            "tracking_number": "JX77",
+            "tracking_url": "https://jne.example/lacak/JX77",
+        },
+    )
+    assert r.status_code == 200, r.text
+    sign_in(page, niaga.url, "rina@toko.test")
+    page.goto(f"{niaga.url}/inbox?c={conversation_id}&status=")
+    expect(page.locator("#thread")).to_contain_text(f"Pesanan {label} kami terima")
+    box = page.locator("#composer-text")
+    box.fill("/laca")
+    box.press("k")
+    expect(page.locator(".qr-item")).to_contain_text("/lacak")
+    box.press("Enter")
+    expect(box).to_have_value(
+        f"Kak Dewi, pesanan {label} bisa dilacak di https://jne.example/lacak/JX77 🙏"
+    )
 
 
 def test_agent_sends_a_product_list_from_the_composer(

@@ -111,6 +111,7 @@ ROUTES: list[tuple[str, str, str, Any, set[str]]] = [
     ("POST", "/settings/shop/holidays", "form", {"day": "2030-01-02"}, MANAGE),
     ("POST", "/settings/shop/holidays/national", "form", {"year": "2030"}, MANAGE),
     ("POST", "/settings/shop/texts", "form", {"greeting_text": ""}, MANAGE),
+    ("POST", "/settings/shop/orders", "form", {"delivery_days": "3"}, MANAGE),
     ("POST", "/settings/shop/preview", "json", {}, MANAGE),
     ("GET", "/settings/templates", "", None, READ),
     ("GET", "/settings/links", "", None, READ),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from datetime import date
 from typing import Annotated, Any
 from urllib.parse import quote
 
@@ -191,6 +192,7 @@ def change_order_status(
     courier: Annotated[str, Form()] = "",
     tracking_number: Annotated[str, Form()] = "",
     tracking_url: Annotated[str, Form()] = "",
+    estimated_arrival: Annotated[date | None, Form()] = None,
     notify: Annotated[str, Form()] = "",
 ) -> Response:
     order = orders.get_order(session, order_id)
@@ -200,6 +202,7 @@ def change_order_status(
             courier=courier or None,
             tracking_number=tracking_number or None,
             tracking_url=tracking_url or None,
+            estimated_arrival=estimated_arrival,
             notify=notify == "on",
         )
         orders.do_change_status(

@@ -21,12 +21,15 @@ from niaga.automation.schemas import VERTICALS, ProfileIn
 from niaga.core import clock
 from niaga.core.errors import DomainError, NotFoundError
 from niaga.core.i18n import format_day, gettext
+from niaga.orders import preferences
+from niaga.orders import templates as order_templates
 from niaga.web.auth import CanManageShop
 from niaga.web.deps import SessionDep
 from niaga.web.templating import render
 
 router = APIRouter(prefix="/settings/shop", include_in_schema=False)
 PAGE = "/settings/shop"
+ORDER_TEMPLATE_NAMES = ("pesanan_diterima", "pesanan_dikirim")
 SPAN = re.compile(r"^\s*(\d{1,2})[:.](\d{2})\s*[-–—]\s*(\d{1,2})[:.](\d{2})\s*$")
 
 
@@ -65,6 +68,7 @@ def parse_spans(text: str, day: str, locale: str) -> list[tuple[str, str]]:
 
 def _page(request: Request, session: Any) -> HTMLResponse:
     profile = shop.load_profile(session)
+    order_prefs = preferences.load(session)
     settings = request.app.state.settings
     today = clock.now().astimezone(shop.zone(profile)).date()
     holidays = [
@@ -91,6 +95,11 @@ def _page(request: Request, session: Any) -> HTMLResponse:
         verticals=VERTICALS,
         previews=texts.previews(profile, shop.next_opening(profile)),
         placeholders=texts.PLACEHOLDERS,
+        order_prefs=order_prefs,
+        courier_days=preferences.courier_days_text(order_prefs),
+        template_ready={
+            name: order_templates.approved(session, name) for name in ORDER_TEMPLATE_NAMES
+        },
         has_photo=bool(profile.photo_file),
         photo_synced=bool(profile.photo_file) and profile.photo_file == profile.photo_synced_file,
         public_url=settings.public_url,
@@ -232,6 +241,25 @@ def save_texts(
         ack_text=ack_text.strip(),
         greeting_after_days=greeting_after_days,
     )
+
+
+@router.post("/orders")
+def save_order_settings(
+    session: SessionDep,
+    user: CanManageShop,
+    confirm_new_orders: Annotated[bool, Form()] = False,
+    label_by_status: Annotated[bool, Form()] = False,
+    delivery_days: Annotated[int, Form(ge=0, le=preferences.MAX_DAYS)] = 3,
+    courier_days: Annotated[str, Form(max_length=4000)] = "",
+) -> Response:
+    preferences.do_save(
+        session,
+        confirm_new_orders=confirm_new_orders,
+        label_by_status=label_by_status,
+        delivery_days=delivery_days,
+        courier_days=preferences.parse_courier_days(courier_days),
+    )
+    return _back("orders")
 
 
 class PreviewIn(BaseModel):
