@@ -34,9 +34,7 @@ from niaga.security.models import Team
 
 
 def _text_contains(run: Run, c: TextContains) -> bool:
-    if not matching.matched_keywords(run.text, c.keywords):
-        return False
-    return not (c.exclude and matching.matched_keywords(run.text, c.exclude))
+    return matching.contains(run.text, c.keywords, c.exclude, c.patterns)
 
 
 def _text_matches(run: Run, c: TextMatches) -> bool:

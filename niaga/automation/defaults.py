@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from niaga.automation import intents
 from niaga.automation.models import AutomationRule
 from niaga.automation.rules import do_create_rule
 from niaga.inbox import organise
@@ -20,197 +21,8 @@ TEAMS = {
     "Keluhan": "Complaints",
 }
 
-# label → (colour, team, priority, keywords, exclude). Lower priority runs first: the first
-# rule that routes decides the team, so a complaint goes to Keluhan even if it asks a price.
-LABELS: dict[str, tuple[str, str, int, list[str], list[str]]] = {
-    "Keluhan": (
-        "#dc2626",
-        "Keluhan",
-        10,
-        [
-            "belum sampai",
-            "belum datang",
-            "belum diterima",
-            "belum terima",
-            "tidak sampai",
-            "rusak",
-            "cacat",
-            "sobek",
-            "pecah",
-            "penyok",
-            "salah kirim",
-            "salah barang",
-            "kecewa",
-            "komplain",
-            "keluhan",
-            "refund",
-            "retur",
-            "dikembalikan",
-            "tidak sesuai",
-            "lama banget",
-            "lama sekali",
-            "tidak dibalas",
-            "penipu",
-            "damaged",
-            "broken",
-            "wrong item",
-            "not received",
-            "haven't received",
-            "not arrived",
-            "hasn't arrived",
-            "disappointed",
-            "complaint",
-            "terrible",
-            "scam",
-        ],
-        [],
-    ),
-    "Status Pesanan": (
-        "#2563eb",
-        "Dukungan",
-        20,
-        [
-            "status pesanan",
-            "sudah dikirim",
-            "dikirim belum",
-            "kapan dikirim",
-            "diproses",
-            "resi",
-            "lacak",
-            "tracking",
-            "track",
-            "posisi",
-            "sampai mana",
-            "order status",
-            "where is my order",
-            "shipped",
-        ],
-        [],
-    ),
-    "Pengiriman": (
-        "#0891b2",
-        "Dukungan",
-        30,
-        [
-            "ongkir",
-            "ongkos kirim",
-            "biaya kirim",
-            "kurir",
-            "ekspedisi",
-            "jne",
-            "jnt",
-            "sicepat",
-            "gosend",
-            "cod",
-            "pengiriman",
-            "kirim ke",
-            "estimasi",
-            "belum sampai",
-            "belum datang",
-            "not arrived",
-            "haven't received",
-            "hasn't arrived",
-            "shipping",
-            "ship to",
-            "delivery",
-            "courier",
-        ],
-        [],
-    ),
-    "Pembayaran": (
-        "#16a34a",
-        "Penjualan",
-        40,
-        [
-            "bayar",
-            "transfer",
-            "tf",
-            "rekening",
-            "norek",
-            "qris",
-            "ovo",
-            "gopay",
-            "dana",
-            "shopeepay",
-            "virtual account",
-            "cicil",
-            "kartu kredit",
-            "cod",
-            "payment",
-            "pay",
-            "paid",
-            "invoice",
-            "tagihan",
-            "lunas",
-        ],
-        [],
-    ),
-    "Pesanan Baru": (
-        "#9333ea",
-        "Penjualan",
-        50,
-        [
-            "mau pesan",
-            "saya pesan",
-            "ingin pesan",
-            "pesan dong",
-            "mau order",
-            "order dong",
-            "ingin order",
-            "mau beli",
-            "ingin beli",
-            "mau ambil",
-            "saya ambil",
-            "checkout",
-            "keranjang",
-            "pre order",
-            "po",
-            "want to order",
-            "like to order",
-            "want to buy",
-            "place an order",
-            "purchase",
-        ],
-        ["salah kirim", "rusak", "cacat", "kecewa", "komplain", "belum sampai", "refund", "retur"],
-    ),
-    "Pertanyaan Produk": (
-        "#ca8a04",
-        "Penjualan",
-        60,
-        [
-            "ready",
-            "stok",
-            "stock",
-            "masih ada",
-            "ukuran",
-            "size",
-            "warna",
-            "color",
-            "colour",
-            "colours",
-            "bahan",
-            "material",
-            "harga",
-            "price",
-            "how much",
-            "katalog",
-            "catalog",
-            "varian",
-            "tersedia",
-            "available",
-            "original",
-            "ori",
-            "garansi",
-            "warranty",
-            "promo",
-            "diskon",
-            "discount",
-            "grosir",
-            "spesifikasi",
-        ],
-        ["ongkir", "ongkos kirim", "biaya kirim", "shipping"],
-    ),
-}
+# The six retail labels: keywords, exclusions and patterns live in :mod:`intents`.
+LABELS = intents.LABELS
 
 FAQ: dict[str, tuple[list[str], str]] = {
     "FAQ: jam buka": (
@@ -260,10 +72,13 @@ def default_rules() -> list[tuple[str, dict[str, Any]]]:
             },
         ),
     ]
-    for label, (color, team, priority, keywords, exclude) in LABELS.items():
-        condition: dict[str, Any] = {"type": "text_contains", "keywords": keywords}
-        if exclude:
-            condition["exclude"] = exclude
+    for label, intent in LABELS.items():
+        color, team, priority = intent.color, intent.team, intent.priority
+        condition: dict[str, Any] = {"type": "text_contains", "keywords": list(intent.keywords)}
+        if intent.exclude:
+            condition["exclude"] = list(intent.exclude)
+        if intent.patterns:
+            condition["patterns"] = list(intent.patterns)
         rules.append(
             (
                 f"label:{label}",
@@ -366,9 +181,10 @@ def do_seed_defaults(session: Session) -> dict[str, int]:
             session.add(Team(name=name, description=description))
             created["teams"] += 1
     session.flush()
-    for label, (color, *_rest) in LABELS.items():
+    for label, intent in LABELS.items():
         from niaga.contacts.models import Label
 
+        color = intent.color
         exists = session.scalar(select(Label.id).where(func.lower(Label.name) == label.lower()))
         organise.get_or_create_label(session, label, color)
         created["labels"] += exists is None

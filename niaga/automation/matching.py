@@ -48,10 +48,15 @@ def stem(word: str) -> str:
     return _stemmer().stem(word) or word
 
 
+REDUPLICATED = re.compile(r"\b([a-z]{3,})2\b")
+
+
 def _normalise_text(text: str) -> str:
     from indoNLP.preprocessing import replace_slang, replace_word_elongation
 
-    return replace_slang(replace_word_elongation(text.lower()))
+    # "sampe2", "kata2": the plural or "again and again" shorthand, written out.
+    lowered = REDUPLICATED.sub(r"\1 \1", text.lower())
+    return replace_slang(replace_word_elongation(lowered))
 
 
 def words(text: str) -> list[str]:
@@ -170,3 +175,23 @@ def matched_keywords(text: str, keywords: Iterable[str]) -> list[str]:
 def warm_up() -> None:
     """Load Sastrawi's dictionary and indoNLP's tables now, not on the first message."""
     matched_keywords("pesanan saya belum sampai kak", ["kirim"])
+
+
+@lru_cache(maxsize=256)
+def _compiled(pattern: str) -> re.Pattern[str]:
+    return re.compile(pattern, re.IGNORECASE)
+
+
+def contains(
+    text: str,
+    keywords: Sequence[str],
+    exclude: Sequence[str] = (),
+    patterns: Sequence[str] = (),
+) -> bool:
+    """A keyword (or one of the regular ``patterns``) is in ``text`` and no ``exclude`` is."""
+    if not text:
+        return False
+    hit = bool(matched_keywords(text, keywords)) or any(
+        _compiled(p).search(text) for p in patterns
+    )
+    return hit and not (exclude and matched_keywords(text, exclude))

@@ -112,6 +112,20 @@ class TextContains(_Strict):
     type: Literal["text_contains"]
     keywords: list[Keyword] = Field(min_length=1, max_length=200)
     exclude: list[Keyword] = Field(default_factory=list, max_length=200)
+    # Regular expressions that count like a keyword (quantities, "my order … when").
+    patterns: list[Annotated[str, StringConstraints(min_length=1, max_length=500)]] = Field(
+        default_factory=list, max_length=20
+    )
+
+    @field_validator("patterns")
+    @classmethod
+    def _patterns_compile(cls, value: list[str]) -> list[str]:
+        for pattern in value:
+            try:
+                re.compile(pattern)
+            except re.error as exc:
+                raise ValueError(f"not a valid regular expression: {exc}") from None
+        return value
 
 
 class TextMatches(_Strict):
