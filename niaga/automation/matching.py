@@ -191,7 +191,5 @@ def contains(
     """A keyword (or one of the regular ``patterns``) is in ``text`` and no ``exclude`` is."""
     if not text:
         return False
-    hit = bool(matched_keywords(text, keywords)) or any(
-        _compiled(p).search(text) for p in patterns
-    )
+    hit = bool(matched_keywords(text, keywords)) or any(_compiled(p).search(text) for p in patterns)
     return hit and not (exclude and matched_keywords(text, exclude))
