@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import logging
 import signal
 from typing import Annotated
 
@@ -39,9 +38,11 @@ console = Console(stderr=True)
 KEEP_ALIVE_SECONDS = 65
 
 
-def _logging() -> None:
-    level = get_settings().log_level.upper()
-    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+def _logging(process: str = "cli") -> None:
+    from niaga.core import logs
+
+    settings = get_settings()
+    logs.configure(settings.log_level, settings.log_format, process)
 
 
 def _factory():  # type: ignore[no-untyped-def]
@@ -624,6 +625,10 @@ def serve(
     except InsecureConfigError as exc:
         console.print(f"[red]{exc}[/red]")
         raise typer.Exit(2) from None
+    from niaga.core import metrics
+
+    metrics.prepare_multiprocess(settings.data_dir)  # web processes and the worker child share
+    _logging("web")
     uvicorn.run(
         "niaga.web.app:create_app",
         factory=True,
@@ -633,6 +638,7 @@ def serve(
         port=port or settings.port,
         workers=workers,
         log_level=settings.log_level,
+        log_config=None,  # the logging set up above (text or JSON, with request ids)
         loop="uvloop",
         http="httptools",
         access_log=False,
@@ -646,10 +652,12 @@ def worker(
     process: Annotated[bool, typer.Option(help="Process stored webhooks")] = True,
 ) -> None:
     """Run background work alone: webhook processing and the outbox dispatcher."""
+    from niaga.core import metrics
     from niaga.runtime import Worker
 
-    _logging()
     settings = get_settings()
+    metrics.prepare_multiprocess(settings.data_dir)  # before the worker counts anything
+    _logging("worker")
     try:
         settings.check_safe_to_start()
     except InsecureConfigError as exc:
@@ -673,6 +681,7 @@ def worker(
         console.print("Niaga worker running")
         await stop.wait()
         await w.stop()
+        metrics.process_exiting()
 
     asyncio.run(main())
 

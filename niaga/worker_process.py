@@ -62,6 +62,11 @@ class WorkerProcess:
         self._reader.start()
 
     @property
+    def alive(self) -> bool:
+        """The child is running."""
+        return self._process is not None and self._process.is_alive()
+
+    @property
     def pid(self) -> int | None:
         """The child's process id."""
         return self._process.pid if self._process is not None else None
@@ -112,10 +117,13 @@ def _child_main(settings_data: dict[str, Any], conn: Connection, priority: Any =
     settings = Settings(**settings_data)
     if priority is not None:
         set_write_gate(WritePriority(priority).give_way)
-    logging.basicConfig(
-        level=settings.log_level.upper(), format="%(levelname)s niaga-worker %(name)s: %(message)s"
-    )
-    asyncio.run(_run_child(settings, conn))
+    from niaga.core import logs, metrics
+
+    logs.configure(settings.log_level, settings.log_format, "worker")
+    try:
+        asyncio.run(_run_child(settings, conn))
+    finally:
+        metrics.process_exiting()
 
 
 async def _run_child(settings: Settings, conn: Connection) -> None:

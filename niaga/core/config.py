@@ -63,6 +63,10 @@ class Settings(BaseSettings):
     # Host names this Niaga answers besides public_url's and loopback (comma-separated; "*": any)
     allowed_hosts: str = ""
     log_level: str = "info"
+    # "text" for a terminal, "json" for a log collector (one object per line, with request ids)
+    log_format: Literal["text", "json"] = "text"
+    # /metrics: without a token only loopback callers not forwarded by a proxy may read it
+    metrics_token: str = ""
 
     # WhatsApp Cloud API
     wa_graph_url: str = ""

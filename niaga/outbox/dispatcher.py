@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from niaga.channels.base import Channel, UnsendableMessage
 from niaga.channels.whatsapp.errors import GraphError, GraphTransportError
+from niaga.core import metrics
 from niaga.core.config import Settings
 from niaga.core.db import is_transient
 from niaga.core.jobs.waker import Waker
@@ -102,6 +103,7 @@ class Dispatcher:
             result = await self._attempt(row)
         finally:
             self._sem.release()
+        metrics.count_send(result.outcome, result.error_code)
         self._results.append(result)
         if len(self._results) >= 100:
             self._results_ready.set()

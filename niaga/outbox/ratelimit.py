@@ -12,6 +12,8 @@ from typing import Protocol
 
 import redis.asyncio as aioredis
 
+from niaga.core import metrics
+
 
 class RateLimiter(Protocol):
     """Paces sends per key (a phone number id)."""
@@ -47,6 +49,7 @@ class MemoryTokenBucket:
     async def acquire(self, key: str, n: int = 1) -> None:
         wait = self.reserve(key, n)
         if wait > 0:
+            metrics.count_rate_limit_wait(wait)
             await asyncio.sleep(wait)
 
     async def close(self) -> None:
@@ -91,6 +94,7 @@ class RedisTokenBucket:
     async def acquire(self, key: str, n: int = 1) -> None:
         wait = await self.reserve(key, n)
         if wait > 0:
+            metrics.count_rate_limit_wait(wait)
             await asyncio.sleep(wait)
 
     async def close(self) -> None:

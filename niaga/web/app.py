@@ -10,13 +10,12 @@ from pathlib import Path
 
 from fastapi import FastAPI
 from fastapi.responses import JSONResponse
-from sqlalchemy import text
 from starlette.types import ASGIApp
 
 from niaga import __version__
 from niaga.channels.whatsapp import intake_db, webhook
 from niaga.channels.whatsapp.ingest import WebhookWriter
-from niaga.core import live
+from niaga.core import live, metrics
 from niaga.core.config import Settings, get_settings
 from niaga.core.db import make_engine, make_sessionmaker
 from niaga.security import audit, crypto, secrets_at_rest
@@ -28,13 +27,14 @@ class NiagaApp(FastAPI):
     """FastAPI with the webhook fast path outermost (see :mod:`niaga.channels.whatsapp.webhook`)."""
 
     def build_middleware_stack(self) -> ASGIApp:
+        from niaga.web.request_context import RequestContext
         from niaga.web.security_headers import SecurityHeaders
 
         settings = self.state.settings
         inner = SecurityHeaders(
             super().build_middleware_stack(), settings.public_url, settings.allowed_hosts
         )
-        return webhook.WebhookFastPath(inner, self.state)
+        return webhook.WebhookFastPath(RequestContext(inner), self.state)
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -110,6 +110,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             if intake is not engine:
                 intake.dispose()
             engine.dispose()
+            metrics.process_exiting()
 
     app = NiagaApp(
         title="Niaga",
@@ -164,15 +165,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(catalog_pages.router)
     _add_pages(app)
 
-    @app.get("/healthz", tags=["health"])
-    def healthz() -> JSONResponse:
-        """Liveness: the process answers and the database accepts a query."""
-        try:
-            with engine.connect() as conn:
-                conn.execute(text("SELECT 1"))
-        except Exception as exc:
-            return JSONResponse({"status": "error", "database": str(exc)}, status_code=503)
-        return JSONResponse({"status": "ok", "version": __version__})
+    from niaga.web.routers import ops
+
+    app.include_router(ops.router)
 
     return app
 

@@ -8,6 +8,7 @@ back as webhooks; the child's live events reach the web process's browsers throu
 from __future__ import annotations
 
 import contextlib
+import re
 from typing import Any
 
 import httpx
@@ -178,4 +179,54 @@ def test_a_wake_up_through_the_pipe_processes_stored_webhooks_at_once(
         wait_for(lambda: _handled(factory), timeout=30)
     finally:
         child.stop()
+        engine.dispose()
+
+
+def test_the_workers_metrics_reach_metrics_and_its_death_readiness(
+    fresh_database_url: str, tmp_path: Any, monkeypatch: Any
+) -> None:
+    """Shared metric files (as ``niaga serve`` sets them up): what the child sends is counted
+    on the web process's ``/metrics``; a dead child makes ``/readyz`` say so."""
+    import os
+    import signal
+
+    from niaga.core import metrics
+
+    monkeypatch.setenv(metrics.MULTIPROC_ENV, str(tmp_path / "metrics"))  # undone afterwards
+    folder = metrics.prepare_multiprocess(tmp_path)
+    assert os.environ[metrics.MULTIPROC_ENV] == str(folder)
+    engine = make_engine(fresh_database_url)
+    factory = make_sessionmaker(engine)
+    _seed(factory)
+    server = LiveServer(make_settings(fresh_database_url, free_port(), worker_process=True))
+    server.start()
+    try:
+        assert httpx.get(f"{server.url}/readyz").json()["checks"]["worker"] == "ok"
+        control = f"{server.url}/sandbox/_control/customers"
+        httpx.post(
+            control, json={"phone": "6281234511122", "name": "Wati"}, headers=CONTROL, timeout=10
+        )
+        httpx.post(
+            f"{control}/6281234511122/send",
+            json={"type": "text", "text": "Ongkirnya berapa kak?"},
+            headers=CONTROL,
+            timeout=10,
+        )
+        wait_for(lambda: len(_automatic_replies(factory)) >= 2, timeout=30)
+        child = server.app.state.worker_process
+
+        def sent_by_child() -> float:
+            text = httpx.get(f"{server.url}/metrics").text
+            found = re.search(r'niaga_sends_total\{error_code="",result="sent"\} ([0-9.]+)', text)
+            return float(found.group(1)) if found else 0.0
+
+        assert wait_for(lambda: sent_by_child() >= 2, timeout=15)
+        assert any(f.name.endswith(f"_{child.pid}.db") for f in folder.iterdir())
+        os.kill(child.pid, signal.SIGKILL)
+        wait_for(lambda: httpx.get(f"{server.url}/readyz").status_code == 503, timeout=15)
+        ready = httpx.get(f"{server.url}/readyz").json()
+        assert ready["checks"]["worker"] == "the worker process has stopped"
+        assert httpx.get(f"{server.url}/livez").status_code == 200  # alive, not ready
+    finally:
+        server.stop()
         engine.dispose()

@@ -294,6 +294,9 @@ PUBLIC = {
     "/media/out/{name}",
     "/media/templates/{key}",  # a media header's example, fetched by Meta
     "/healthz",
+    "/livez",  # operations (tests/web/test_ops.py)
+    "/readyz",
+    "/metrics",
     "/l/{code}",  # a campaign recipient's tracked link
     "/login/2fa",  # between the password and the session (tests/security/test_two_factor.py)
     "/privasi",  # the privacy notice (tests/privacy/test_retention.py)

@@ -67,6 +67,11 @@ class WebhookWriter:
         self._queue = asyncio.Queue()
         self._task = asyncio.create_task(self._run(), name="webhook-writer")
 
+    @property
+    def running(self) -> bool:
+        """Its task is storing webhooks."""
+        return self._task is not None and not self._task.done()
+
     async def stop(self) -> None:
         """Write what is queued, then stop."""
         if self._task is None or self._queue is None:

@@ -19,6 +19,7 @@ from fastapi.responses import PlainTextResponse, Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from niaga.channels.whatsapp.signature import verify
+from niaga.core import metrics
 from niaga.core.tokens import tokens_equal
 
 log = logging.getLogger(__name__)
@@ -92,6 +93,7 @@ async def receive(request: Request) -> Response:
         request.headers.get("x-hub-signature-256"),
         lambda: dict(request.headers),
     )
+    metrics.count_webhook(status)
     return PlainTextResponse(text, status_code=status)
 
 
@@ -129,6 +131,7 @@ class WebhookFastPath:
                 signature,
                 lambda: {k.decode("latin-1"): v.decode("latin-1") for k, v in raw_headers},
             )
+        metrics.count_webhook(status)
         payload = text.encode()
         await send(
             {
