@@ -604,6 +604,55 @@ def automation_seed_defaults() -> None:
 
 
 @app.command()
+def doctor(
+    subscribe: Annotated[
+        bool, typer.Option(help="Subscribe the app to the account's webhooks first")
+    ] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the findings as JSON")] = False,
+) -> None:
+    """Check the connection to Meta and Niaga itself; each problem with its fix.
+
+    Exit code: 0 all fine, 1 a warning, 2 a failure.
+    """
+    import json
+
+    from niaga.core.db import make_engine
+    from niaga.doctor import service
+    from niaga.doctor.findings import worst
+    from niaga.security import crypto, secrets_at_rest
+
+    settings = get_settings()
+    crypto.configure(settings.encryption_keys, settings.data_dir)
+    engine = make_engine(settings.database_url)
+    settings = secrets_at_rest.apply(settings, engine)
+    locale = settings.locale
+    if subscribe:
+        try:
+            asyncio.run(service.subscribe(settings))
+            console.print("Webhooks subscribed")
+        except Exception as exc:
+            console.print(f"[red]Could not subscribe: {exc}[/red]")
+    found = asyncio.run(service.run(settings, engine))
+    engine.dispose()
+    if as_json:
+        print(json.dumps([f.public(locale) for f in found], ensure_ascii=False, indent=1))
+    else:
+        marks = {
+            "ok": "[green]✓[/green]",
+            "info": "[blue]i[/blue]",
+            "warn": "[yellow]![/yellow]",
+            "fail": "[red]✗[/red]",
+        }
+        for finding in found:
+            console.print(f"{marks[finding.status]} [bold]{finding.text('title', locale)}[/bold]")
+            if finding.detail:
+                console.print(f"    {finding.text('detail', locale)}", highlight=False)
+            if finding.fix and finding.status in ("warn", "fail"):
+                console.print(f"    → {finding.text('fix', locale)}", highlight=False)
+    raise typer.Exit({"fail": 2, "warn": 1}.get(worst(found), 0))
+
+
+@app.command()
 def serve(
     host: Annotated[str | None, typer.Option()] = None,
     port: Annotated[int | None, typer.Option()] = None,

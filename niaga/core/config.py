@@ -67,6 +67,8 @@ class Settings(BaseSettings):
     log_format: Literal["text", "json"] = "text"
     # /metrics: without a token only loopback callers not forwarded by a proxy may read it
     metrics_token: str = ""
+    # A JSON feed ({"version": "0.2.0", "url": "…"}) niaga doctor reads for newer releases
+    release_feed: str = ""
 
     # WhatsApp Cloud API
     wa_graph_url: str = ""

@@ -60,7 +60,18 @@ KINDS = {
     "failed_sign_ins": "Many failed sign-ins",
     "mass_export": "Mass export of data",
     "night_admin": "Admin action at night",
+    "meta_event": "Meta sent news about your WhatsApp account",
 }
+# Meta's account notifications worth telling the owner (the rest stay on the status page).
+META_FIELDS = (
+    "account_update",
+    "phone_number_quality_update",
+    "account_alerts",
+    "account_review_update",
+    "business_capability_update",
+    "phone_number_name_update",
+)
+META_HORIZON = timedelta(days=7)
 
 
 @dataclass(frozen=True)
@@ -223,3 +234,52 @@ def do_acknowledge(session: Session, alert_id: int, user_id: int) -> bool:
         return False
     alert.acknowledged_at, alert.acknowledged_by_user_id = clock.now(), user_id
     return True
+
+
+def do_raise_meta_events(session: Session) -> int:
+    """One alert per account notification from Meta (last week, once each, by its id)."""
+    from niaga.channels.whatsapp.models import AccountEvent
+
+    since = clock.now() - META_HORIZON
+    rows = session.scalars(
+        select(AccountEvent)
+        .where(AccountEvent.received_at >= since, AccountEvent.field.in_(META_FIELDS))
+        .order_by(AccountEvent.id)
+        .limit(BATCH)
+    ).all()
+    raised = 0
+    for row in rows:
+        raised += (
+            session.execute(
+                insert_ignoring_conflicts(session, SecurityAlert.__table__).values(
+                    kind="meta_event",
+                    dedupe_key=f"account-event-{row.id}",
+                    audit_seq=0,
+                    at=row.occurred_at or row.received_at,
+                    user_id=None,
+                    details={"actor": "Meta", **meta_summary(row.field, row.event, row.payload)},
+                    created_at=clock.now(),
+                )
+            ).rowcount
+            or 0
+        )
+    return raised
+
+
+def meta_summary(field: str, event: str | None, payload: dict[str, Any]) -> dict[str, str]:
+    """The few facts of a Meta notification a person needs (field, event, what changed)."""
+    facts = {"field": field, "event": event or str(payload.get("event") or "")}
+    for key in (
+        "current_limit",
+        "old_limit",
+        "requested_verified_name",
+        "decision",
+        "rejection_reason",
+        "ban_info",
+        "violation_info",
+        "display_phone_number",
+    ):
+        value = payload.get(key)
+        if value not in (None, "", {}):
+            facts[key] = str(value)[:200]
+    return facts

@@ -12,6 +12,8 @@ EVERY = 15.0
 def _watch(ctx: JobContext) -> None:
     with transaction(ctx.factory) as session:
         alerts.do_scan(session, ctx.settings.timezone)
+    with transaction(ctx.factory) as session:
+        alerts.do_raise_meta_events(session)
     notify.deliver(ctx.factory, ctx.settings)
 
 

@@ -52,6 +52,15 @@ def text(alert: SecurityAlert, settings: Settings, locale: str) -> str:
     if facts:
         lines.append(facts)
     base = settings.public_url.rstrip("/")
+    if alert.kind == "meta_event":
+        lines.append(
+            gettext(
+                "Open {url} to see what it means and what to do.",
+                locale,
+                url=f"{base}/settings/status",
+            )
+        )
+        return "\n".join(lines)
     lines.append(
         gettext(
             "If this was not you or your team, open {url} and follow the incident steps.",

@@ -196,6 +196,7 @@ def _add_pages(app: FastAPI) -> None:
         rules_pages,
         settings_pages,
         shop_pages,
+        status_pages,
         templates_pages,
         tracking,
     )
@@ -216,6 +217,7 @@ def _add_pages(app: FastAPI) -> None:
     app.include_router(rules_pages.router)
     app.include_router(catalog_admin_pages.router)
     app.include_router(shop_pages.router)
+    app.include_router(status_pages.router)
     static = Path(__file__).resolve().parent / "static"
     app.mount("/static", StaticFiles(directory=str(static)), name="static")
 

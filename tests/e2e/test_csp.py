@@ -28,6 +28,7 @@ def test_pages_raise_no_csp_violation_and_language_switch_still_works(
         "/orders",
         "/catalog",
         "/settings/shop",
+        "/settings/status",
         "/settings/rules",
         "/settings/labels",
         "/settings/users",

@@ -105,6 +105,8 @@ ROUTES: list[tuple[str, str, str, Any, set[str]]] = [
     ("POST", "/orders/999/status", "form", {"status": "dikonfirmasi"}, WORK),
     ("GET", "/settings/rules", "", None, READ),
     ("GET", "/settings/shop", "", None, MANAGE),
+    ("GET", "/settings/status", "", None, MANAGE),
+    ("POST", "/settings/status/subscribe", "form", {}, MANAGE),
     ("POST", "/settings/shop/profile", "form", {"name": "Toko {role}"}, MANAGE),
     ("POST", "/settings/shop/hours", "form", {"hours_mon": "08:00-17:00"}, MANAGE),
     ("POST", "/settings/shop/away", "form", {"away": "false"}, MANAGE),

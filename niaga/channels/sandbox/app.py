@@ -102,6 +102,15 @@ class Sandbox:
         header = request.headers.get("authorization", "")
         return tokens_equal(header, f"Bearer {self.config.access_token}")
 
+    def _token_alive(self) -> None:
+        if not self.config.token_valid:
+            raise SandboxError(
+                190,
+                "Error validating access token: Session has expired on Monday, 07-Dec-26 "
+                "00:00:00 PST.",
+                subcode=463,
+            )
+
     def _later(self, delay: float, coro: Any) -> None:
         async def run() -> None:
             await asyncio.sleep(delay)
@@ -222,6 +231,20 @@ class Sandbox:
             self.state.profile.update({k: v for k, v in data.items() if k in allowed})
             return {"success": True}
 
+        @app.get("/{version}/{waba_id}/subscribed_apps", tags=["graph"])
+        async def subscribed_apps(version: str, waba_id: str, request: Request) -> Any:
+            self._check(version, None, request, waba_id=waba_id)
+            if not self.config.webhooks_subscribed:
+                return {"data": []}
+            app = {"id": self.config.app_id, "name": "Niaga", "link": "https://niaga.local"}
+            return {"data": [{"whatsapp_business_api_data": app}]}
+
+        @app.post("/{version}/{waba_id}/subscribed_apps", tags=["graph"])
+        async def subscribe_app(version: str, waba_id: str, request: Request) -> Any:
+            self._check(version, None, request, waba_id=waba_id)
+            self.config.webhooks_subscribed = True
+            return {"success": True}
+
         @app.get("/{version}/{waba_id}/message_templates", tags=["graph"])
         async def list_templates(
             version: str,
@@ -322,13 +345,16 @@ class Sandbox:
             if object_id.startswith("upload:"):  # where a broken upload resumes
                 self._check_upload(version, request)
                 return {"id": object_id, "file_offset": self.state.uploads.offset(object_id)}
+            if object_id == "debug_token":  # Meta's token inspection (niaga doctor)
+                return self._debug_token(version, request)
             self._check(version, None, request)
             if object_id == self.config.phone_number_id:
                 return {
                     "id": object_id,
                     "display_phone_number": self.config.display_phone_number,
                     "verified_name": self.config.verified_name,
-                    "quality_rating": "GREEN",
+                    "name_status": self.config.name_status,
+                    "quality_rating": self.config.quality_rating,
                     "messaging_limit_tier": self.config.messaging_limit_tier,
                     "code_verification_status": "VERIFIED",
                     "platform_type": "CLOUD_API",
@@ -360,6 +386,26 @@ class Sandbox:
                 raise SandboxError(100, f"media {object_id} does not exist")
             return {"success": True}
 
+    def _debug_token(self, version: str, request: Request) -> dict[str, Any]:
+        """``GET /debug_token?input_token=…``: is the token valid, for which app, which scopes."""
+        if not re.match(self.config.api_versions, version):
+            raise SandboxError(100, f"Unknown path components: /{version}")
+        if not self._authorised(request):
+            raise SandboxError(190, "Invalid OAuth access token - Cannot parse access token")
+        given = request.query_params.get("input_token", "")
+        valid = tokens_equal(given, self.config.access_token) and self.config.token_valid
+        data: dict[str, Any] = {
+            "app_id": self.config.app_id,
+            "type": "SYSTEM_USER",
+            "application": "Niaga",
+            "expires_at": 0,
+            "is_valid": valid,
+            "scopes": list(self.config.token_scopes) if valid else [],
+        }
+        if not valid:
+            data["error"] = {"code": 190, "message": "Session has expired", "subcode": 463}
+        return {"data": data}
+
     def _check_upload(self, version: str, request: Request) -> None:
         """Upload sessions take the token as ``Authorization: OAuth …``, like Meta's."""
         if not re.match(self.config.api_versions, version):
@@ -379,6 +425,7 @@ class Sandbox:
             raise SandboxError(100, f"Unknown path components: /{version}")
         if not self._authorised(request):
             raise SandboxError(190, "Invalid OAuth access token - Cannot parse access token")
+        self._token_alive()
         if phone_number_id is not None and phone_number_id != self.config.phone_number_id:
             raise SandboxError(
                 100,

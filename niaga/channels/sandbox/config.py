@@ -40,6 +40,18 @@ class SandboxConfig(BaseModel):
     messaging_limit_tier: Literal[
         "TIER_50", "TIER_250", "TIER_1K", "TIER_2K", "TIER_10K", "TIER_100K", "TIER_UNLIMITED"
     ] = "TIER_1K"
+    # What Meta says about the number and the app (``niaga doctor`` reads them; faults to try).
+    quality_rating: Literal["GREEN", "YELLOW", "RED", "UNKNOWN"] = "GREEN"
+    name_status: Literal[
+        "APPROVED", "AVAILABLE_WITHOUT_REVIEW", "PENDING_REVIEW", "DECLINED", "EXPIRED", "NONE"
+    ] = "APPROVED"
+    token_valid: bool = Field(True, description="False: every call fails with 190 (expired)")
+    token_scopes: list[str] = Field(
+        default_factory=lambda: ["whatsapp_business_messaging", "whatsapp_business_management"]
+    )
+    webhooks_subscribed: bool = Field(
+        True, description="The app is subscribed to the WABA's webhooks (False: none arrive)"
+    )
     not_on_whatsapp_suffix: str = Field(
         "0000", description="Numbers ending like this are not on WhatsApp (131026)"
     )

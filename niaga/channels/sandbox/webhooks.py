@@ -173,6 +173,9 @@ class WebhookSender:
 
     async def deliver(self, payload: dict[str, Any]) -> int | None:
         """POST ``payload`` signed, retrying non-200 answers; returns the last HTTP status."""
+        if not self.config.webhooks_subscribed:  # Meta sends nothing to an unsubscribed app
+            self.state.stats["webhooks_unsubscribed"] += 1
+            return None
         body = json.dumps(payload, separators=(",", ":")).encode()
         headers = {
             "content-type": "application/json",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from datetime import datetime
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
@@ -159,6 +160,22 @@ class WhatsAppChannel:
     ) -> None:
         """Change business profile fields."""
         await self.client.update_business_profile(phone_number_id, profile)
+
+    async def check_token(self) -> dict[str, Any]:
+        """Meta's view of the access token (valid?, scopes, expiry)."""
+        return await self.client.debug_token()
+
+    async def subscribed_apps(self, waba_id: str) -> list[dict[str, Any]]:
+        """Apps the account's webhooks go to."""
+        return await self.client.subscribed_apps(waba_id)
+
+    async def subscribe_app(self, waba_id: str) -> None:
+        """Subscribe this app to the account's webhooks."""
+        await self.client.subscribe_app(waba_id)
+
+    async def server_clock(self, phone_number_id: str) -> datetime | None:
+        """Meta's clock, from an answer's ``Date`` header."""
+        return await self.client.server_clock(phone_number_id)
 
     async def upload_file(self, data: bytes, mime_type: str, file_name: str) -> str:
         """Upload a file with the Resumable Upload API; its handle (a profile photo, a sample)."""

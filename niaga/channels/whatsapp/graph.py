@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from types import SimpleNamespace, TracebackType
 from typing import Any
 from urllib.parse import urlsplit
@@ -422,6 +423,44 @@ class GraphClient:
         """Phone number details (name, quality rating, verification, throughput...)."""
         params = {"fields": ",".join(fields)} if fields else None
         return await self._request("GET", phone_number_id, params=params)
+
+    async def debug_token(self) -> dict[str, Any]:
+        """Meta's view of this client's own token: ``is_valid``, ``scopes``, ``expires_at``."""
+        found = await self._request("GET", "debug_token", params={"input_token": self._token})
+        data = found.get("data")
+        return dict(data) if isinstance(data, dict) else {}
+
+    async def subscribed_apps(self, waba_id: str) -> list[dict[str, Any]]:
+        """The apps whose webhooks the WhatsApp Business Account feeds."""
+        found = await self._request("GET", f"{waba_id}/subscribed_apps")
+        data = found.get("data")
+        return [dict(d) for d in data if isinstance(d, dict)] if isinstance(data, list) else []
+
+    async def subscribe_app(self, waba_id: str) -> None:
+        """Subscribe this token's app to the account's webhooks."""
+        await self._request("POST", f"{waba_id}/subscribed_apps")
+
+    async def server_clock(self, phone_number_id: str) -> datetime | None:
+        """The time in the ``Date`` header of a small Graph answer (for clock skew)."""
+        from email.utils import parsedate_to_datetime
+
+        try:
+            async with self.session.get(
+                self._url(phone_number_id),
+                params={"fields": "id"},
+                headers=self._headers,
+                timeout=self._timeout,
+            ) as resp:
+                await resp.read()
+                date = resp.headers.get("Date")
+        except (TimeoutError, aiohttp.ClientError, OSError) as exc:
+            raise GraphTransportError(
+                f"GET {phone_number_id}: {exc}", maybe_delivered=False
+            ) from exc
+        try:
+            return parsedate_to_datetime(date) if date else None
+        except (TypeError, ValueError):
+            return None
 
     async def get_business_profile(
         self, phone_number_id: str, fields: Sequence[str] = DEFAULT_PROFILE_FIELDS

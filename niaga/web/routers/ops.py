@@ -6,7 +6,6 @@ processing lag read from the database at scrape time."""
 from __future__ import annotations
 
 import time
-from functools import lru_cache
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -16,7 +15,7 @@ from sqlalchemy import func, select, text
 from niaga import __version__
 from niaga.channels.whatsapp import intake_db
 from niaga.channels.whatsapp.models import WebhookEvent
-from niaga.core import clock, metrics
+from niaga.core import clock, metrics, migrate
 from niaga.core.jobs.models import ScheduledJob
 from niaga.core.tokens import tokens_equal
 from niaga.outbox.models import OutboxMessage
@@ -33,24 +32,13 @@ def livez() -> JSONResponse:
     return JSONResponse({"status": "alive", "version": __version__})
 
 
-@lru_cache(maxsize=4)
-def _schema_head(database_url: str) -> str:
-    from alembic.script import ScriptDirectory
-
-    from niaga.core.migrate import alembic_config
-
-    return str(ScriptDirectory.from_config(alembic_config(database_url)).get_current_head())
-
-
 def readiness(request: Request) -> tuple[bool, dict[str, str]]:
     """Each check's state in words; ready when none failed."""
     state = request.app.state
     settings = state.settings
     checks: dict[str, str] = {}
     try:
-        with state.engine.connect() as conn:
-            current = conn.execute(text("SELECT version_num FROM alembic_version")).scalar()
-        head = _schema_head(settings.database_url)
+        current, head = migrate.schema_state(state.engine)
         checks["database"] = "ok"
         checks["schema"] = "ok" if current == head else f"at {current}, code wants {head}"
     except Exception as exc:
