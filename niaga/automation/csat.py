@@ -22,6 +22,7 @@ from niaga.automation.models import CsatSurvey
 from niaga.automation.schemas import TemplateRef
 from niaga.automation.sending import Outcome, send, template_message
 from niaga.channels.content import Choice
+from niaga.channels.template_definition import QuickReplyButton, TemplateDefinition
 from niaga.channels.whatsapp.outgoing import (
     ListMessage,
     ListRow,
@@ -36,6 +37,20 @@ from niaga.inbox.models import Conversation, Message
 
 DEFAULT_TEMPLATE = TemplateRef(name="minta_rating", language="id")
 TEMPLATE_BUTTON_RATINGS = (5, 4, 3, 2, 1)  # the template's buttons, in order
+
+
+def template_definition() -> TemplateDefinition:
+    """``minta_rating`` as Niaga submits it: the question and five quick replies, best first."""
+    return TemplateDefinition(
+        name=DEFAULT_TEMPLATE.name,
+        language=DEFAULT_TEMPLATE.language,
+        category="UTILITY",
+        parameter_format="NAMED",
+        body="Bagaimana pelayanan kami hari ini? Pilih nilai di bawah ya.",
+        buttons=[QuickReplyButton(text=f"{n} ⭐") for n in TEMPLATE_BUTTON_RATINGS],
+    )
+
+
 ANSWER_WINDOW = timedelta(days=3)
 COMMENT_WINDOW = timedelta(minutes=15)
 CSAT_ID = re.compile(r"^csat:(\d+):([1-5])$")

@@ -332,6 +332,7 @@ def _local(
     out += _backlogs(factory, intake)
     out.append(_last_webhook(factory, intake))
     out += _templates(factory)
+    out.append(_own_templates(settings, factory))
     out += _meta_events(factory)
     out.append(_backups(settings))
     return out
@@ -507,6 +508,27 @@ def _templates(factory: sessionmaker[Session]) -> list[Finding]:
 
 
 BAD_EVENT_WORDS = ("VIOLATION", "BAN", "FLAGGED", "DOWNGRADE", "REJECT", "DISABLED", "RESTRICT")
+
+
+def _own_templates(settings: Settings, factory: sessionmaker[Session]) -> Finding:
+    from niaga.doctor import own_templates
+
+    with factory() as session:
+        found = own_templates.states(session, settings)
+    waiting = [own.name for own, status in found if status != "APPROVED"]
+    if not waiting:
+        return Finding("own_templates", "ok", "Niaga's own templates are approved", "", "", {})
+    return Finding(
+        "own_templates",
+        "info",
+        "Some templates Niaga uses are not approved",
+        "{names}: outside the 24-hour window those messages are not sent (each feature says so).",
+        "Submit them on the Templates page with one click (Meta reviews them, usually within "
+        "minutes).",
+        {"names": ", ".join(waiting)},
+    )
+
+
 EVENT_FIXES = {
     "phone_number_quality_update": (
         "Meta changed the number's quality or messaging limit: see the quality rating above."

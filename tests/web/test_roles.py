@@ -106,6 +106,7 @@ ROUTES: list[tuple[str, str, str, Any, set[str]]] = [
     ("GET", "/settings/rules", "", None, READ),
     ("GET", "/settings/shop", "", None, MANAGE),
     ("GET", "/settings/status", "", None, MANAGE),
+    ("POST", "/settings/templates/own/submit", "form", {}, MANAGE),
     ("POST", "/settings/status/subscribe", "form", {}, MANAGE),
     ("POST", "/settings/shop/profile", "form", {"name": "Toko {role}"}, MANAGE),
     ("POST", "/settings/shop/hours", "form", {"hours_mon": "08:00-17:00"}, MANAGE),

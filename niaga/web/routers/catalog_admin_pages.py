@@ -16,6 +16,7 @@ from niaga.catalog.schemas import ProductCreate, ProductUpdate
 from niaga.core.db import transaction
 from niaga.orders import queries as order_queries
 from niaga.orders import service as orders
+from niaga.orders import templates as order_templates
 from niaga.orders.models import STATUSES
 from niaga.orders.schemas import StatusChangeIn
 from niaga.security.models import User
@@ -178,6 +179,11 @@ def orders_page(
         statuses=STATUSES,
         selected=status_,
         can_change=may(user, "organise"),
+        templates_waiting=[
+            spec.name
+            for status, spec in order_templates.BY_STATUS.items()
+            if status != "baru" and not order_templates.approved(session, spec.name)
+        ],
         flash=request.query_params.get("flash"),
     )
 

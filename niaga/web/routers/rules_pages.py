@@ -14,6 +14,7 @@ from fastapi import APIRouter, Form, HTTPException, Request, status
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy import inspect, select
 
+from niaga.automation import csat
 from niaga.automation import rules as rule_service
 from niaga.automation.dryrun import dry_run
 from niaga.automation.models import AutomationRule
@@ -22,6 +23,7 @@ from niaga.core.db import transaction
 from niaga.core.errors import DomainError
 from niaga.core.i18n import gettext
 from niaga.security.models import Team, User
+from niaga.templates import service as templates_service
 from niaga.web.auth import CanManageLabels, CanReadInbox, may
 from niaga.web.deps import SessionDep
 from niaga.web.errors import show_form_on_error
@@ -72,6 +74,9 @@ def _page(
         editing=editing,
         report=report,
         can_edit=may(request.state.user, "manage_labels"),
+        csat_template_ready=templates_service.approved(
+            session, csat.DEFAULT_TEMPLATE.name, csat.DEFAULT_TEMPLATE.language
+        ),
         flash=request.query_params.get("flash"),
     )
 

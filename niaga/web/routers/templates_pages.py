@@ -5,15 +5,18 @@ from __future__ import annotations
 
 import asyncio
 from typing import Annotated, Any
+from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
-from fastapi.responses import HTMLResponse, JSONResponse
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from pydantic import BaseModel
 from sqlalchemy import select
 
 from niaga.channels.template_definition import TemplateDefinition
 from niaga.core.db import transaction
-from niaga.core.errors import NotFoundError
+from niaga.core.errors import DomainError, NotFoundError
+from niaga.core.i18n import gettext
+from niaga.doctor import own_templates
 from niaga.templates import authoring, samples
 from niaga.templates import sync as template_sync
 from niaga.templates.models import MessageTemplate
@@ -64,7 +67,28 @@ def templates_page(request: Request, session: SessionDep, user: CanReadInbox) ->
             "sample_base": samples.url_of("", request.app.state.settings.public_url),
         },
         can_edit=may(user, "manage_templates"),
+        own=own_templates.states(session, request.app.state.settings),
+        flash=request.query_params.get("flash"),
     )
+
+
+@router.post("/own/submit")
+async def submit_own(
+    request: Request, user: Annotated[Actor, Depends(require_detached("manage_templates"))]
+) -> Response:
+    """Submit every template Niaga's own features need that Meta does not know yet."""
+    state = request.app.state
+    locale = request.state.locale
+    try:
+        names = await own_templates.submit_missing(state.settings, state.session_factory)
+        message = (
+            gettext("Submitted for review: {names}", locale, names=", ".join(names))
+            if names
+            else gettext("Meta knows every template Niaga needs already.", locale)
+        )
+    except DomainError as exc:
+        message = exc.message(locale)
+    return RedirectResponse(f"/settings/templates?flash={quote(message)}#own", status_code=303)
 
 
 @router.post("/check")
