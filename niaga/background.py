@@ -10,6 +10,7 @@ from niaga.analytics import jobs as analytics_jobs
 from niaga.automation import jobs as automation_jobs
 from niaga.backups import jobs as backup_jobs
 from niaga.campaigns import jobs as campaign_jobs
+from niaga.catalog import jobs as catalog_jobs
 from niaga.core.config import Settings
 from niaga.core.jobs.registry import PeriodicSpec, Registry
 from niaga.core.jobs.runner import keep_finished_jobs
@@ -34,6 +35,7 @@ def build_registry(settings: Settings) -> Registry:
     campaign_jobs.register(registry)
     outbox_jobs.register(registry, states=inbox_statuses.MESSAGE_STATES)
     template_jobs.register(registry)
+    catalog_jobs.register(registry)
     outgoing_webhook_jobs.register(registry)
     analytics_jobs.register(registry)
     incident_jobs.register(registry)

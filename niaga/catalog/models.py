@@ -160,3 +160,22 @@ class CatalogSettings(Timestamps, Base):
     brand: Mapped[str | None] = mapped_column(String(100))
     tagline: Mapped[str | None] = mapped_column(String(300))
     public: Mapped[bool] = mapped_column(default=True)
+
+
+class MetaCatalogItem(Base):
+    """A product's copy in Meta's commerce catalog, by SKU (Meta's retailer id).
+
+    ``synced_hash`` is the hash of what Meta holds (None: nothing); ``tried_hash`` of what was
+    last sent; ``state`` is synced, error (Meta refused it: ``error`` says why) or deleted.
+    """
+
+    __tablename__ = "meta_catalog_items"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    sku: Mapped[str] = mapped_column(String(100), unique=True)
+    synced_hash: Mapped[str | None] = mapped_column(String(64))
+    tried_hash: Mapped[str | None] = mapped_column(String(64))
+    state: Mapped[str] = mapped_column(String(16), default="pending")
+    error: Mapped[str | None] = mapped_column(Text)
+    synced_at: Mapped[datetime | None]
+    tried_at: Mapped[datetime | None]

@@ -333,6 +333,7 @@ def _local(
     out.append(_last_webhook(factory, intake))
     out += _templates(factory)
     out.append(_own_templates(settings, factory))
+    out.append(_catalog(factory))
     out += _meta_events(factory)
     out.append(_backups(settings))
     return out
@@ -508,6 +509,26 @@ def _templates(factory: sessionmaker[Session]) -> list[Finding]:
 
 
 BAD_EVENT_WORDS = ("VIOLATION", "BAN", "FLAGGED", "DOWNGRADE", "REJECT", "DISABLED", "RESTRICT")
+
+
+def _catalog(factory: sessionmaker[Session]) -> Finding:
+    from niaga.catalog.models import MetaCatalogItem
+
+    with factory() as session:
+        refused = session.scalars(
+            select(MetaCatalogItem.sku).where(MetaCatalogItem.state == "error").limit(20)
+        ).all()
+    if not refused:
+        return Finding("catalog", "ok", "Meta's catalog holds every product", "", "", {})
+    return Finding(
+        "catalog",
+        "warn",
+        "Meta refused some products",
+        "{skus}",
+        "Open Catalog: each refused product shows Meta's reason (often a photo Meta cannot "
+        "download, or a price of 0); fix it and it is sent again within a minute.",
+        {"skus": ", ".join(refused)},
+    )
 
 
 def _own_templates(settings: Settings, factory: sessionmaker[Session]) -> Finding:

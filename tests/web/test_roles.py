@@ -94,6 +94,7 @@ ROUTES: list[tuple[str, str, str, Any, set[str]]] = [
     ("POST", "/settings/audit/alerts/999/ack", "form", {}, MANAGE),
     ("GET", "/catalog", "", None, MANAGE),
     ("GET", "/catalog/export.csv", "", None, MANAGE),
+    ("POST", "/catalog/meta-sync", "form", {}, MANAGE),
     (
         "POST",
         "/catalog/products",

@@ -8,16 +8,19 @@ from Niaga's lifespan (mounted apps' lifespans do not run), or serve it alone wi
 from __future__ import annotations
 
 import asyncio
+import json
 import re
 import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager, suppress
 from typing import Annotated, Any
 
+import aiohttp
 from fastapi import FastAPI, File, Form, Request, UploadFile
 from fastapi.responses import JSONResponse, Response
 
 from niaga.channels.sandbox import templates as tpl
+from niaga.channels.sandbox.commerce import Catalog
 from niaga.channels.sandbox.config import SandboxConfig
 from niaga.channels.sandbox.control import control_router
 from niaga.channels.sandbox.customers import (
@@ -89,6 +92,7 @@ class Sandbox:
         self.state.inbound.clear()
         self.state.media.clear()
         self.state.uploads = Uploads()
+        self.state.catalog = Catalog()
         self.state.webhook_log.clear()
         self.state.stats.clear()
         self.state.errors.clear()
@@ -230,6 +234,41 @@ class Sandbox:
                 )
             self.state.profile.update({k: v for k, v in data.items() if k in allowed})
             return {"success": True}
+
+        @app.post("/{version}/{catalog_id}/items_batch", tags=["graph"])
+        async def items_batch(version: str, catalog_id: str, request: Request) -> Any:
+            self._check(version, None, request)
+            self._check_catalog(catalog_id)
+            try:
+                body = await request.json()
+            except ValueError:
+                raise SandboxError(100, "The request body is not JSON") from None
+            requests = body.get("requests") if isinstance(body, dict) else None
+            if isinstance(requests, str):
+                try:
+                    requests = json.loads(requests)
+                except ValueError:
+                    requests = None
+            if not isinstance(requests, list) or not requests:
+                raise SandboxError(100, "(#100) The parameter requests is required")
+            if len(requests) > 5000:
+                raise SandboxError(100, "(#100) At most 5000 requests per batch")
+            if body.get("item_type", "PRODUCT_ITEM") != "PRODUCT_ITEM":
+                raise SandboxError(100, "(#100) item_type must be PRODUCT_ITEM")
+            async with aiohttp.ClientSession() as session:
+                handle = await self.state.catalog.apply(requests, session)
+            return {"handles": [handle]}
+
+        @app.get("/{version}/{catalog_id}/check_batch_request_status", tags=["graph"])
+        async def batch_status(
+            version: str, catalog_id: str, request: Request, handle: str = ""
+        ) -> Any:
+            self._check(version, None, request)
+            self._check_catalog(catalog_id)
+            found = self.state.catalog.batches.get(handle)
+            if found is None:
+                raise SandboxError(100, f"Batch handle {handle!r} does not exist")
+            return {"data": [found]}
 
         @app.get("/{version}/{waba_id}/subscribed_apps", tags=["graph"])
         async def subscribed_apps(version: str, waba_id: str, request: Request) -> Any:
@@ -385,6 +424,12 @@ class Sandbox:
             if self.state.media.pop(object_id, None) is None:
                 raise SandboxError(100, f"media {object_id} does not exist")
             return {"success": True}
+
+    def _check_catalog(self, catalog_id: str) -> None:
+        if catalog_id != self.config.catalog_id:
+            raise SandboxError(
+                100, f"Unsupported request. Object with ID '{catalog_id}' does not exist"
+            )
 
     def _debug_token(self, version: str, request: Request) -> dict[str, Any]:
         """``GET /debug_token?input_token=…``: is the token valid, for which app, which scopes."""

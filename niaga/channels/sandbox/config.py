@@ -28,6 +28,7 @@ class SandboxConfig(BaseModel):
     verified_name: str = "Toko Sari"
     waba_id: str = "102290129340398"
     app_id: str = "1234567890123456"
+    catalog_id: str = "194836987003835"  # the commerce catalog connected to the WABA
     api_versions: str = Field(r"^v\d+\.\d+$", description="Regex of accepted Graph versions")
 
     # Meta's limits (FACTS.md §3.3)

@@ -205,6 +205,11 @@ def control_router(sandbox: SandboxPort) -> APIRouter:
             "media": len(state.media),
         }
 
+    @router.get("/catalog")
+    async def catalog_items() -> dict[str, Any]:
+        """The products the catalog holds (what the Batch API made of Niaga's)."""
+        return sandbox.state.catalog.items
+
     @router.get("/templates")
     async def list_templates() -> list[dict[str, Any]]:
         return [t.public() for t in state.templates]

@@ -14,6 +14,7 @@ from collections import Counter, deque
 from dataclasses import dataclass, field
 from typing import Any
 
+from niaga.channels.sandbox.commerce import Catalog
 from niaga.channels.sandbox.templates import Template, seed_templates
 from niaga.channels.sandbox.uploads import Uploads
 
@@ -120,6 +121,7 @@ class SandboxState:
     inbound: dict[str, dict[str, Any]] = field(default_factory=dict)
     media: dict[str, Media] = field(default_factory=dict)
     uploads: Uploads = field(default_factory=Uploads)
+    catalog: Catalog = field(default_factory=Catalog)
     templates: list[Template] = field(default_factory=seed_templates)
     profile: dict[str, Any] = field(
         default_factory=lambda: {

@@ -161,6 +161,16 @@ class WhatsAppChannel:
         """Change business profile fields."""
         await self.client.update_business_profile(phone_number_id, profile)
 
+    async def catalog_items_batch(
+        self, catalog_id: str, requests: Sequence[Mapping[str, Any]]
+    ) -> list[str]:
+        """Send product changes to the commerce catalog; the batch handles."""
+        return await self.client.catalog_items_batch(catalog_id, requests)
+
+    async def catalog_batch_status(self, catalog_id: str, handle: str) -> dict[str, Any]:
+        """A batch's outcome, with the items Meta refused."""
+        return await self.client.catalog_batch_status(catalog_id, handle)
+
     async def check_token(self) -> dict[str, Any]:
         """Meta's view of the access token (valid?, scopes, expiry)."""
         return await self.client.debug_token()

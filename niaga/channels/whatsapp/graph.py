@@ -424,6 +424,28 @@ class GraphClient:
         params = {"fields": ",".join(fields)} if fields else None
         return await self._request("GET", phone_number_id, params=params)
 
+    async def catalog_items_batch(
+        self, catalog_id: str, requests: Sequence[Mapping[str, Any]]
+    ) -> list[str]:
+        """Meta's Catalog Batch API: create, update or delete product items; the handles to
+        ask about (``check_batch_request_status``)."""
+        found = await self._request(
+            "POST",
+            f"{catalog_id}/items_batch",
+            json={"item_type": "PRODUCT_ITEM", "requests": list(requests)},
+        )
+        handles = found.get("handles")
+        return [str(h) for h in handles] if isinstance(handles, list) else []
+
+    async def catalog_batch_status(self, catalog_id: str, handle: str) -> dict[str, Any]:
+        """How a batch went: ``status`` and the ``errors`` of items Meta refused."""
+        found = await self._request(
+            "GET", f"{catalog_id}/check_batch_request_status", params={"handle": handle}
+        )
+        data = found.get("data")
+        first = data[0] if isinstance(data, list) and data else {}
+        return dict(first) if isinstance(first, dict) else {}
+
     async def debug_token(self) -> dict[str, Any]:
         """Meta's view of this client's own token: ``is_valid``, ``scopes``, ``expires_at``."""
         found = await self._request("GET", "debug_token", params={"input_token": self._token})

@@ -11,9 +11,11 @@ from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
 from fastapi.responses import HTMLResponse, PlainTextResponse, RedirectResponse, Response
 from pydantic import ValidationError
 
-from niaga.catalog import csv_io, images, queries, service
+from niaga.catalog import csv_io, images, meta_sync, queries, service
 from niaga.catalog.schemas import ProductCreate, ProductUpdate
 from niaga.core.db import transaction
+from niaga.core.errors import DomainError
+from niaga.core.i18n import gettext
 from niaga.orders import queries as order_queries
 from niaga.orders import service as orders
 from niaga.orders import templates as order_templates
@@ -62,9 +64,38 @@ def catalog_page(
         q=q,
         page=page,
         collections=queries.list_collections(session),
+        meta=meta_sync.states(session),
         flash=request.query_params.get("flash"),
         report=None,
     )
+
+
+@router.post("/catalog/meta-sync")
+async def sync_with_meta(request: Request, user: ManagerActor) -> Response:
+    """Send the catalog's differences to Meta now and say what Meta made of them."""
+    from niaga.channels.whatsapp.channel import make_channel
+    from niaga.channels.whatsapp.errors import GraphError, GraphTransportError
+
+    state = request.app.state
+    settings = state.settings
+    locale = request.state.locale
+    try:
+        async with make_channel(settings) as channel:
+            report = await meta_sync.sync(
+                state.session_factory, channel, settings.public_url, settings.sandbox
+            )
+        message = gettext(
+            "Sent to Meta: {sent}; accepted {synced}, refused {refused}.",
+            locale,
+            sent=report.sent,
+            synced=report.synced,
+            refused=len(report.refused),
+        )
+    except (GraphError, GraphTransportError) as exc:
+        message = gettext("Meta refused: {error}", locale, error=str(exc)[:200])
+    except DomainError as exc:
+        message = exc.message(locale)
+    return _back("/catalog", message)
 
 
 @router.post("/catalog/products")
@@ -152,6 +183,7 @@ async def import_csv(
             q="",
             page=1,
             collections=queries.list_collections(session),
+            meta=meta_sync.states(session),
             flash=None,
             report=report,
         )
