@@ -29,6 +29,9 @@ PUBLIC_PAGES = {
     "/media/out/{name}",
     "/media/templates/{key}",  # a media header's example, fetched by Meta (tests/templates)
     "/healthz",
+    "/livez",
+    "/readyz",
+    "/metrics",  # loopback callers or a bearer token only (tests/web/test_ops.py)
     "/l/{code}",  # a campaign recipient's tracked link (tests/campaigns)
 }
 # POSTed only because their input is a rule: they simulate, they change nothing.
