@@ -45,10 +45,19 @@ class Policy:
         return self.require_2fa == "admins" and user.role in ("owner", "admin")
 
 
+_NONE_SAVED = "niaga_policy_none_saved"
+
+
 def load(session: Session) -> Policy:
-    """The saved policy, or the defaults (never writes)."""
+    """The saved policy, or the defaults (never writes). A saved row comes from the session's
+    identity map after the first read; "none saved" is remembered for the session too, so a
+    request (one transaction) asks the database once."""
+    transaction = session.get_transaction()
+    if transaction is not None and session.info.get(_NONE_SAVED) is transaction:
+        return Policy()
     row = session.get(SecurityPolicy, POLICY_ID)
     if row is None:
+        session.info[_NONE_SAVED] = transaction  # only for this transaction (held, so unique)
         return Policy()
     return Policy(
         require_2fa=row.require_2fa,
@@ -101,6 +110,7 @@ def do_save(
         )
     if guard_outgoing is not None and guard_outgoing not in GUARD:
         raise PolicyError("policy_guard", "Choose off, warn or block.", field="guard_outgoing")
+    session.info.pop(_NONE_SAVED, None)
     row = session.get(SecurityPolicy, POLICY_ID) or SecurityPolicy(id=POLICY_ID)
     before = load(session)
     if guard_outgoing is not None:
@@ -118,6 +128,7 @@ def do_save(
     )
     session.add(row)
     session.flush()
+    session.info.pop(_NONE_SAVED, None)  # saved now: read it from the session from here on
     after = load(session)
     changed = {
         key: [getattr(before, key), getattr(after, key)]

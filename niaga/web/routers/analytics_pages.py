@@ -44,6 +44,7 @@ from niaga.core.phone import mask
 from niaga.security import audit, permissions
 from niaga.web.auth import may, require, user_actor
 from niaga.web.deps import SessionDep
+from niaga.web.forms import form_date
 from niaga.web.templating import render
 
 router = APIRouter(prefix="/analytics", include_in_schema=False)
@@ -82,7 +83,7 @@ def _behind_page(
 ) -> HTMLResponse:
     """The records behind a figure (or a goal) in the chosen period."""
     zone = request.app.state.settings.timezone
-    day, chosen, _ = choose(period, _date(day_text, "date"), None, zone, clock.now())
+    day, chosen, _ = choose(period, form_date(day_text, "date"), None, zone, clock.now())
     return render(
         request,
         "analytics_behind.html",
@@ -203,8 +204,8 @@ def _download(
     settings, locale = request.app.state.settings, request.state.locale
     _, chosen, other = choose(
         period,
-        _date(day_text, "date"),
-        _date(against_text, "against"),
+        form_date(day_text, "date"),
+        form_date(against_text, "against"),
         settings.timezone,
         clock.now(),
     )
@@ -233,7 +234,7 @@ def add_cost(
     note: Annotated[str, Form(max_length=200)] = "",
 ) -> Response:
     """The owner enters a cost (ads, staff, other) of a day."""
-    day = _date(spent_on, "spent_on") or clock.now().date()
+    day = form_date(spent_on, "spent_on") or clock.now().date()
     digits = "".join(ch for ch in amount if ch.isdigit())  # "Rp150.000" or "150000"
     costs.do_add(
         session, spent_on=day, kind=kind, amount=int(digits or 0), note=note, user_id=user.id
@@ -377,16 +378,6 @@ def export_response(
     )
 
 
-def _date(text: str, field: str) -> date | None:
-    """A form's date (empty: none chosen)."""
-    if not text.strip():
-        return None
-    try:
-        return date.fromisoformat(text.strip())
-    except ValueError:
-        raise DomainError("bad_date", "Give a date as YYYY-MM-DD.", field=field) from None
-
-
 @router.get("", response_class=HTMLResponse)
 def dashboard(
     request: Request,
@@ -398,9 +389,9 @@ def dashboard(
     by: breakdowns.By = "team",
 ) -> HTMLResponse:
     settings = request.app.state.settings
-    against = _date(against_text, "against")
+    against = form_date(against_text, "against")
     day, chosen, other = choose(
-        period, _date(day_text, "date"), against, settings.timezone, clock.now()
+        period, form_date(day_text, "date"), against, settings.timezone, clock.now()
     )
     data = report.for_reader(session, chosen, other, settings, request.state.locale)
     return render(

@@ -5,9 +5,8 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Iterator
-from datetime import date, datetime, time, timedelta
+from datetime import datetime
 from typing import Annotated, Any
-from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response, StreamingResponse
@@ -23,6 +22,7 @@ from niaga.security.audit_kinds import FAMILIES, KINDS
 from niaga.security.models import User
 from niaga.web.auth import require, user_actor
 from niaga.web.deps import SessionDep, require_role
+from niaga.web.forms import day_bound
 from niaga.web.templating import render
 
 router = APIRouter(include_in_schema=False)
@@ -40,17 +40,7 @@ def _filter(
     target: str,
 ) -> audit.AuditFilter:
     """The page's filters (local days in the business's time zone) as an AuditFilter."""
-    zone = ZoneInfo(tz)
-
-    def day(text: str, field: str) -> date | None:
-        if not text.strip():
-            return None
-        try:
-            return date.fromisoformat(text.strip())
-        except ValueError:
-            raise DomainError("bad_date", "Give a date as YYYY-MM-DD.", field=field) from None
-
-    start, end = day(first, "first"), day(last, "last")
+    since, until = day_bound(first, "first", tz), day_bound(last, "last", tz, end=True)
     target_kind, _, target_id = target.strip().partition(":")
     if kind and kind not in KINDS and kind not in FAMILIES:
         raise DomainError("audit_kind", "Unknown kind of event.", field="kind")
@@ -59,8 +49,8 @@ def _filter(
         user_id=int(user_id) if user_id.isdigit() and len(user_id) < 12 else None,
         target_kind=target_kind[:32] or None,
         target_id=target_id[:64] or None,
-        since=datetime.combine(start, time(), zone) if start else None,
-        until=datetime.combine(end + timedelta(days=1), time(), zone) if end else None,
+        since=since,
+        until=until,
     )
 
 

@@ -5,9 +5,7 @@ from __future__ import annotations
 
 import csv
 import io
-from datetime import date, datetime, time, timedelta
 from typing import Annotated
-from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -23,22 +21,11 @@ from niaga.security import audit, sessions
 from niaga.security.models import User
 from niaga.web.auth import require, user_actor
 from niaga.web.deps import SessionDep
+from niaga.web.forms import day_bound
 from niaga.web.templating import render
 
 router = APIRouter(prefix="/settings/incidents", include_in_schema=False)
 CanHandle = Annotated[User, Depends(require("handle_incidents"))]
-
-
-def _local_day(text: str, tz: str, *, end: bool = False) -> datetime | None:
-    if not text.strip():
-        return None
-    try:
-        day = date.fromisoformat(text.strip())
-    except ValueError:
-        raise DomainError("bad_date", "Give a date as YYYY-MM-DD.", field="first") from None
-    if end:
-        day += timedelta(days=1)
-    return datetime.combine(day, time(), ZoneInfo(tz))
 
 
 @router.get("", response_class=HTMLResponse)
@@ -69,14 +56,14 @@ def open_incident(
     tokens: Annotated[str, Form(max_length=500)] = "",
 ) -> Response:
     tz = request.app.state.settings.timezone
-    start = _local_day(first, tz)
+    start = day_bound(first, "first", tz)
     if start is None:
         raise DomainError("incident_window", "Give the day it started.", field="first")
     incident = playbook.do_open(
         session,
         title=title,
         window_from=start,
-        window_to=_local_day(last, tz, end=True),
+        window_to=day_bound(last, "last", tz, end=True),
         user_ids=[u for u in user_ids or [] if 0 < u < 2**62],
         ips=ips.replace(",", " ").split(),
         tokens=tokens.replace(",", " ").split(),
