@@ -249,31 +249,40 @@ def _existing(session: Session, skus: list[str]) -> dict[str, Product]:
     return out
 
 
+def feed_row(product: Product, base: str, brand_default: str) -> dict[str, str]:
+    """One product as a row of Meta's catalog feed (``base``: the public URL)."""
+    image = product.main_image
+    return {
+        "id": product.sku,
+        "title": product.name[:150],
+        "description": (product.description or product.name)[:9999],
+        "availability": product.effective_availability,
+        "condition": product.condition,
+        "price": f"{product.price} IDR",
+        "link": product.link or f"{base}/katalog/produk/{product.sku}",
+        "image_link": f"{base}/katalog/gambar/{image.id}" if image else "",
+        "brand": product.brand or brand_default,
+        "sale_price": f"{product.sale_price} IDR" if product.sale_price is not None else "",
+    }
+
+
+def visible_products(session: Session) -> list[Product]:
+    """The products the catalog shows, in the order they were made."""
+    return list(
+        session.scalars(select(Product).where(Product.visible.is_(True)).order_by(Product.id))
+    )
+
+
+def feed_base(session: Session, public_url: str) -> tuple[str, str]:
+    """The public URL without its last slash, and the brand for products naming none."""
+    settings = get_settings(session)
+    return public_url.rstrip("/"), settings.brand or settings.shop_name or ""
+
+
 def feed_rows(session: Session, public_url: str) -> list[dict[str, str]]:
     """Every visible product as a row of Meta's catalog feed."""
-    settings = get_settings(session)
-    base = public_url.rstrip("/")
-    brand_default = settings.brand or settings.shop_name or ""
-    rows = []
-    for product in session.scalars(
-        select(Product).where(Product.visible.is_(True)).order_by(Product.id)
-    ):
-        image = product.main_image
-        rows.append(
-            {
-                "id": product.sku,
-                "title": product.name[:150],
-                "description": (product.description or product.name)[:9999],
-                "availability": product.effective_availability,
-                "condition": product.condition,
-                "price": f"{product.price} IDR",
-                "link": product.link or f"{base}/katalog/produk/{product.sku}",
-                "image_link": f"{base}/katalog/gambar/{image.id}" if image else "",
-                "brand": product.brand or brand_default,
-                "sale_price": f"{product.sale_price} IDR" if product.sale_price is not None else "",
-            }
-        )
-    return rows
+    base, brand = feed_base(session, public_url)
+    return [feed_row(p, base, brand) for p in visible_products(session)]
 
 
 def export_feed_csv(session: Session, public_url: str) -> str:

@@ -67,20 +67,21 @@ def _digest(data: dict[str, Any]) -> str:
 
 def plan(session: Session, public_url: str) -> list[Change]:
     """The requests that make Meta's catalog equal to the products now."""
-    products = {p.sku: p for p in session.scalars(select(Product).where(Product.visible))}
+    base, brand = csv_io.feed_base(session, public_url)
+    products = csv_io.visible_products(session)
     known = {i.sku: i for i in session.scalars(select(MetaCatalogItem))}
     changes = []
-    for row in csv_io.feed_rows(session, public_url):
-        product = products[row["id"]]
-        data = item_data(row, product)
+    for product in products:
+        data = item_data(csv_io.feed_row(product, base, brand), product)
         digest = _digest(data)
-        item = known.get(row["id"])
+        item = known.get(product.sku)
         if item is not None and digest in (item.synced_hash, item.tried_hash):
             continue  # Meta holds it, or refused exactly this (sent again once it changes)
         exists = item is not None and item.synced_hash not in (None, DELETE)
-        changes.append(Change("UPDATE" if exists else "CREATE", row["id"], data, digest))
+        changes.append(Change("UPDATE" if exists else "CREATE", product.sku, data, digest))
+    shown = {p.sku for p in products}
     for sku, item in known.items():
-        if sku not in products and item.synced_hash not in (None, DELETE):
+        if sku not in shown and item.synced_hash not in (None, DELETE):
             changes.append(Change("DELETE", sku, {"id": sku}, DELETE))
     return changes
 

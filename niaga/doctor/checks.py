@@ -24,6 +24,7 @@ from niaga.channels.whatsapp.errors import GraphError, GraphTransportError
 from niaga.channels.whatsapp.models import AccountEvent, WebhookEvent
 from niaga.core import clock, migrate
 from niaga.core.config import Settings
+from niaga.doctor import backlogs
 from niaga.doctor.findings import Finding
 from niaga.outbox.models import OutboxMessage
 from niaga.templates.models import MessageTemplate
@@ -380,30 +381,10 @@ def _disk(settings: Settings) -> Finding:
     )
 
 
-def _age(oldest: Any) -> float:
-    return 0.0 if oldest is None else (clock.now() - clock.as_utc(oldest)).total_seconds()
-
-
 def _backlogs(factory: sessionmaker[Session], intake: sessionmaker[Session]) -> list[Finding]:
-    with intake() as session:
-        waiting, oldest = session.execute(
-            select(func.count(), func.min(WebhookEvent.received_at)).where(
-                WebhookEvent.processed_at.is_(None)
-            )
-        ).one()
-    lags = {"webhooks": (waiting, _age(oldest))}
-    with factory() as session:
-        pending, oldest = session.execute(
-            select(func.count(), func.min(OutboxMessage.created_at)).where(
-                OutboxMessage.state == "pending"
-            )
-        ).one()
-        held = session.scalar(
-            select(func.count())
-            .select_from(OutboxMessage)
-            .where(OutboxMessage.state.in_(("failed", "in_doubt")))
-        )
-    lags["outbox"] = (pending, _age(oldest))
+    found = backlogs.read(factory, intake)
+    lags = {q: (found.queues[q].count, found.queues[q].age_seconds) for q in BACKLOG_WARN}
+    held = found.held
     out = []
     for queue, (count, age) in lags.items():
         params = {"queue": queue, "count": count, "minutes": f"{age / 60:.0f}"}

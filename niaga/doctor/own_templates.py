@@ -36,22 +36,15 @@ def needed(settings: Settings) -> list[OwnTemplate]:
     """Every template Niaga's features use, with where each feature is set up."""
     out = [
         OwnTemplate(
-            "pesanan_diterima",
+            spec.name,
             order_templates.LANGUAGE,
-            "Order confirmation for a cart the shop reaches after 24 hours",
-            "/settings/shop#orders",
+            "Order confirmation for a cart the shop reaches after 24 hours"
+            if status == "baru"
+            else "Order news outside the 24-hour window",
+            "/settings/shop#orders" if status == "baru" else "/orders",
         )
+        for status, spec in order_templates.BY_STATUS.items()
     ]
-    for status, spec in order_templates.BY_STATUS.items():
-        if status != "baru":
-            out.append(
-                OwnTemplate(
-                    spec.name,
-                    order_templates.LANGUAGE,
-                    "Order news outside the 24-hour window",
-                    "/orders",
-                )
-            )
     out.append(
         OwnTemplate(
             csat.DEFAULT_TEMPLATE.name,

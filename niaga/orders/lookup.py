@@ -20,7 +20,6 @@ from sqlalchemy.orm import Session
 from niaga.catalog.text import fold
 from niaga.channels.whatsapp.outgoing import TextMessage
 from niaga.contacts.models import Contact
-from niaga.core import clock
 from niaga.core.config import Settings
 from niaga.core.i18n import format_idr, format_local, gettext
 from niaga.inbox.models import Conversation, Message
@@ -28,7 +27,7 @@ from niaga.inbox.service import NotSendableError, do_send_message
 from niaga.inbox.window import window_open
 from niaga.orders.models import Order, OrderStatusReply
 from niaga.orders.notify import status_name
-from niaga.orders.preferences import arrival_phrase
+from niaga.orders.preferences import arrival_sentence
 
 NUMBER = re.compile(r"(#)?\s*(\d{4,8})(?!\d)")
 KEYWORDS = ("status", "pesanan", "order", "orderan", "cek", "lacak", "track", "tracking", "resi")
@@ -81,9 +80,7 @@ def answer_text(order: Order | None, contact: Contact, number: int, settings: Se
             courier=order.courier or "-",
             tracking=order.tracking_url or order.tracking_number or "-",
         )
-    arrival = arrival_phrase(order, clock.now(), settings.timezone, locale)
-    if arrival and order.status in ("dikonfirmasi", "dibayar", "dikirim"):
-        text += " " + gettext("It should arrive {when}.", locale, when=arrival)
+    text += arrival_sentence(order, settings.timezone, locale)
     return text
 
 

@@ -11,7 +11,6 @@ from sqlalchemy.orm import Session
 
 from niaga.channels.whatsapp.outgoing import TemplateMessage, TextMessage
 from niaga.contacts.models import Contact
-from niaga.core import clock
 from niaga.core.config import Settings
 from niaga.core.i18n import format_idr, gettext
 from niaga.inbox.models import Conversation
@@ -19,7 +18,7 @@ from niaga.inbox.service import NotSendableError, WindowClosedError, do_send_mes
 from niaga.inbox.window import window_open
 from niaga.orders import templates
 from niaga.orders.models import Order, OrderStatusChange
-from niaga.orders.preferences import arrival_phrase
+from niaga.orders.preferences import arrival_sentence
 
 STATUS_NAMES = {
     "baru": "New",
@@ -71,9 +70,7 @@ def status_text(order: Order, contact: Contact, locale: str, tz: str = "Asia/Jak
         "Reply to this message if you have questions.",
     }
     text = gettext(texts[order.status], locale, **params)
-    arrival = arrival_phrase(order, clock.now(), tz, locale)
-    if arrival and order.status in ("dikirim", "dibayar", "dikonfirmasi"):
-        text += " " + gettext("It should arrive {when}.", locale, when=arrival)
+    text += arrival_sentence(order, tz, locale)
     return text
 
 

@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session
 
+from niaga.core import clock
 from niaga.core.errors import DomainError
 from niaga.core.i18n import format_day, gettext
 from niaga.orders.models import Order, OrderSettings
@@ -121,3 +122,16 @@ def arrival_phrase(order: Order, now: datetime, tz: str, locale: str) -> str | N
     if days == 2:
         return gettext("the day after tomorrow", locale)
     return gettext("on {day}", locale, day=format_day(order.estimated_arrival, locale))
+
+
+# Statuses whose messages tell the estimated arrival (before it, there is none; after, it came).
+TELLS_ARRIVAL = ("dikonfirmasi", "dibayar", "dikirim")
+
+
+def arrival_sentence(order: Order, tz: str, locale: str) -> str:
+    """ " It should arrive tomorrow." for a message about ``order`` (empty when there is none
+    to tell)."""
+    if order.status not in TELLS_ARRIVAL:
+        return ""
+    when = arrival_phrase(order, clock.now(), tz, locale)
+    return " " + gettext("It should arrive {when}.", locale, when=when) if when else ""

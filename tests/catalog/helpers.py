@@ -12,6 +12,7 @@ from niaga.core.db import transaction
 from niaga.inbox.models import Conversation
 from niaga.orders.models import Order
 from niaga.security.tokens import do_create_token
+from niaga.templates.models import MessageTemplate
 from tests.conftest import LiveServer, wait_for
 from tests.sandbox_client import SandboxControl
 
@@ -60,3 +61,14 @@ def wait_order(factory: Any, **where: Any) -> int:
             return s.scalars(stmt.order_by(Order.id.desc())).first()
 
     return wait_for(find, timeout=15)
+
+
+def wait_template(factory: Any, name: str, status: str = "APPROVED", timeout: float = 15) -> None:
+    """Wait until Niaga has heard (by webhook) that template ``name`` is in ``status``."""
+
+    def reached() -> bool:
+        with factory() as s:
+            found = s.scalars(select(MessageTemplate.status).where(MessageTemplate.name == name))
+            return found.first() == status
+
+    wait_for(reached, timeout=timeout)

@@ -21,7 +21,7 @@ from niaga.doctor.findings import Finding
 from niaga.incidents import alerts
 from niaga.incidents.models import SecurityAlert
 from niaga.templates.models import MessageTemplate
-from tests.catalog.helpers import api, token
+from tests.catalog.helpers import api, token, wait_template
 from tests.conftest import LiveServer, wait_for
 from tests.factories import post_signed
 from tests.sandbox_client import CONTROL
@@ -122,14 +122,7 @@ def test_a_paused_template_and_metas_notifications(niaga: LiveServer, factory: A
     admin = token(factory, "admin")
     assert api(niaga, "POST", "/orders/templates/submit", admin).status_code == 200
 
-    def approved() -> bool:
-        with factory() as s:
-            row = s.scalars(
-                select(MessageTemplate).where(MessageTemplate.name == "pesanan_dikirim")
-            ).first()
-            return row is not None and row.status == "APPROVED"
-
-    wait_for(approved, timeout=15)
+    wait_template(factory, "pesanan_dikirim")
     r = httpx.patch(
         f"{niaga.url}/sandbox/_control/templates/pesanan_dikirim",
         json={"status": "PAUSED"},

@@ -20,7 +20,14 @@ from niaga.orders import preferences
 from niaga.orders.jobs import catch_up
 from niaga.orders.models import Order, OrderSettings, OrderStatusChange
 from niaga.templates.models import MessageTemplate
-from tests.catalog.helpers import add_product, api, open_conversation, token, wait_order
+from tests.catalog.helpers import (
+    add_product,
+    api,
+    open_conversation,
+    token,
+    wait_order,
+    wait_template,
+)
 from tests.conftest import LiveServer, wait_for
 from tests.orders.test_orders_live import cart, sent_texts
 from tests.sandbox_client import SandboxControl
@@ -128,14 +135,7 @@ def test_a_late_cart_is_confirmed_with_the_template_or_recorded(
     r = api(niaga, "POST", "/orders/templates/submit", admin)
     assert "pesanan_diterima" in r.json()["submitted"]
 
-    def approved() -> bool:
-        with factory() as s:
-            row = s.scalars(
-                select(MessageTemplate).where(MessageTemplate.name == "pesanan_diterima")
-            ).first()
-            return row is not None and row.status == "APPROVED"
-
-    wait_for(approved, timeout=15)
+    wait_template(factory, "pesanan_diterima")
     for phone, has_template in (("6281234500032", True), ("6281234500033", False)):
         if not has_template:
             with transaction(factory) as s:

@@ -10,15 +10,13 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, PlainTextResponse, Response
-from sqlalchemy import func, select, text
+from sqlalchemy import text
 
 from niaga import __version__
 from niaga.channels.whatsapp import intake_db
-from niaga.channels.whatsapp.models import WebhookEvent
-from niaga.core import clock, metrics, migrate
-from niaga.core.jobs.models import ScheduledJob
+from niaga.core import metrics, migrate
 from niaga.core.tokens import tokens_equal
-from niaga.outbox.models import OutboxMessage
+from niaga.doctor import backlogs
 
 router = APIRouter(tags=["health"])
 LOOPBACK = ("127.0.0.1", "::1", "localhost")
@@ -105,7 +103,6 @@ class BacklogCollector:
     def collect(self) -> Any:
         from prometheus_client.core import GaugeMetricFamily
 
-        now = clock.now()
         depth = GaugeMetricFamily("niaga_queue_depth", "Work waiting, by queue", labels=["queue"])
         lag = GaugeMetricFamily(
             "niaga_processing_lag_seconds",
@@ -114,47 +111,17 @@ class BacklogCollector:
         )
         factory = self.state.read_session_factory
         intake = intake_db.intake_factory(self.state.settings, self.state.engine) or factory
-        with intake() as session:
-            count, oldest = session.execute(
-                select(func.count(), func.min(WebhookEvent.received_at)).where(
-                    WebhookEvent.processed_at.is_(None)
-                )
-            ).one()
-        depth.add_metric(["webhooks"], count)
-        lag.add_metric(["webhooks"], _age(now, oldest))
-        with factory() as session:
-            count, oldest = session.execute(
-                select(func.count(), func.min(OutboxMessage.created_at)).where(
-                    OutboxMessage.state == "pending"
-                )
-            ).one()
-            depth.add_metric(["outbox"], count)
-            lag.add_metric(["outbox"], _age(now, oldest))
-            count, oldest = session.execute(
-                select(func.count(), func.min(ScheduledJob.run_at)).where(
-                    ScheduledJob.status == "pending", ScheduledJob.run_at <= now
-                )
-            ).one()
-            depth.add_metric(["jobs"], count)
-            lag.add_metric(["jobs"], _age(now, oldest))
-            failed = session.scalar(
-                select(func.count())
-                .select_from(OutboxMessage)
-                .where(OutboxMessage.state.in_(("failed", "in_doubt")))
-            )
+        found = backlogs.read(factory, intake)
+        for name, queue in found.queues.items():
+            depth.add_metric([name], queue.count)
+            lag.add_metric([name], queue.age_seconds)
         held = GaugeMetricFamily(
             "niaga_outbox_needing_attention", "Sends failed or in doubt, kept for a person"
         )
-        held.add_metric([], failed or 0)
+        held.add_metric([], found.held)
         yield depth
         yield lag
         yield held
-
-
-def _age(now: Any, oldest: Any) -> float:
-    if oldest is None:
-        return 0.0
-    return max(0.0, (now - clock.as_utc(oldest)).total_seconds())
 
 
 @router.get("/metrics", include_in_schema=False)

@@ -74,6 +74,7 @@ def _page(
         editing=editing,
         report=report,
         can_edit=may(request.state.user, "manage_labels"),
+        csat_template=csat.DEFAULT_TEMPLATE.name,
         csat_template_ready=templates_service.approved(
             session, csat.DEFAULT_TEMPLATE.name, csat.DEFAULT_TEMPLATE.language
         ),

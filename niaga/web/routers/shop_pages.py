@@ -29,7 +29,7 @@ from niaga.web.templating import render
 
 router = APIRouter(prefix="/settings/shop", include_in_schema=False)
 PAGE = "/settings/shop"
-ORDER_TEMPLATE_NAMES = ("pesanan_diterima", "pesanan_dikirim")
+CONFIRMATION = order_templates.BY_STATUS["baru"].name  # the cart's confirmation template
 SPAN = re.compile(r"^\s*(\d{1,2})[:.](\d{2})\s*[-–—]\s*(\d{1,2})[:.](\d{2})\s*$")
 
 
@@ -71,20 +71,23 @@ def _page(request: Request, session: Any) -> HTMLResponse:
     order_prefs = preferences.load(session)
     settings = request.app.state.settings
     today = clock.now().astimezone(shop.zone(profile)).date()
+    names = profile.holiday_names or {}
+    days = [date.fromisoformat(d) for d in sorted(profile.holidays or [])]
     holidays = [
         {
-            "day": date.fromisoformat(d),
-            "label": format_day(date.fromisoformat(d), request.state.locale),
-            "name": (profile.holiday_names or {}).get(d, ""),
+            "day": day,
+            "label": format_day(day, request.state.locale),
+            "name": names.get(day.isoformat(), ""),
         }
-        for d in sorted(profile.holidays or [])
+        for day in days
     ]
+    reopens = shop.next_opening(profile)
     return render(
         request,
         "settings_shop.html",
         profile=profile,
         open_now=shop.is_open(profile),
-        next_opening=shop.next_opening(profile),
+        next_opening=reopens,
         days=[
             (day, texts.DAY_NAMES[day], spans_text((profile.hours or {}).get(day))) for day in DAYS
         ],
@@ -93,13 +96,12 @@ def _page(request: Request, session: Any) -> HTMLResponse:
         past_count=sum(1 for h in holidays if h["day"] < today),
         years=(today.year, today.year + 1),
         verticals=VERTICALS,
-        previews=texts.previews(profile, shop.next_opening(profile)),
+        previews=texts.previews(profile, reopens),
         placeholders=texts.PLACEHOLDERS,
         order_prefs=order_prefs,
         courier_days=preferences.courier_days_text(order_prefs),
-        template_ready={
-            name: order_templates.approved(session, name) for name in ORDER_TEMPLATE_NAMES
-        },
+        confirmation_template=CONFIRMATION,
+        confirmation_ready=order_templates.approved(session, CONFIRMATION),
         has_photo=bool(profile.photo_file),
         photo_synced=bool(profile.photo_file) and profile.photo_file == profile.photo_synced_file,
         public_url=settings.public_url,
