@@ -17,6 +17,7 @@ from niaga.core.jobs.runner import keep_finished_jobs
 from niaga.inbox import jobs as inbox_jobs
 from niaga.inbox import statuses as inbox_statuses
 from niaga.incidents import jobs as incident_jobs
+from niaga.loyalty import jobs as loyalty_jobs
 from niaga.orders import jobs as order_jobs
 from niaga.outbox import jobs as outbox_jobs
 from niaga.outgoing_webhooks import jobs as outgoing_webhook_jobs
@@ -29,9 +30,15 @@ def build_registry(settings: Settings) -> Registry:
     registry = Registry()
     inbox_jobs.register(registry)
     automation_jobs.register(
-        registry, reactions=[campaign_jobs.reaction(settings), order_jobs.reaction(settings)]
+        registry,
+        reactions=[
+            campaign_jobs.reaction(settings),
+            order_jobs.reaction(settings),
+            loyalty_jobs.reaction(settings),
+        ],
     )
     order_jobs.register(registry)
+    loyalty_jobs.register(registry)
     campaign_jobs.register(registry)
     outbox_jobs.register(registry, states=inbox_statuses.MESSAGE_STATES)
     template_jobs.register(registry)

@@ -49,6 +49,15 @@ from niaga.inbox.models import (
     QuickReply,
 )
 from niaga.incidents.models import AlertCursor, Incident, SecurityAlert
+from niaga.loyalty.models import (
+    LoyaltyAccount,
+    LoyaltyAllocation,
+    LoyaltyCodeGuard,
+    LoyaltyEntry,
+    LoyaltyProgram,
+    LoyaltyRedemption,
+    LoyaltyReward,
+)
 from niaga.orders.models import Order, OrderItem, OrderStatusChange, OrderStatusReply
 from niaga.outbox.models import OutboxMessage
 from niaga.outgoing_webhooks.models import WebhookDelivery
@@ -103,6 +112,13 @@ __all__ = [
     "Incident",
     "Invite",
     "Label",
+    "LoyaltyAccount",
+    "LoyaltyAllocation",
+    "LoyaltyCodeGuard",
+    "LoyaltyEntry",
+    "LoyaltyProgram",
+    "LoyaltyRedemption",
+    "LoyaltyReward",
     "Message",
     "MessageStatusEvent",
     "MessageTemplate",

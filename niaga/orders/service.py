@@ -3,11 +3,14 @@
 Status flow (every change is an :class:`OrderStatusChange` row):
 
     baru → dikonfirmasi → dibayar → dikirim → selesai
-      └──────────┴───────────┴─────────┴──→ dibatalkan
+      └──────────┴───────────┴─────────┴─────────┴──→ dibatalkan
 
 Skipping ahead is allowed (``baru → dibayar`` for a customer who paid at once,
-``dikonfirmasi → dikirim`` for cash on delivery); going back is not. Orders take stock when
-made and give it back when cancelled. ``ORDER_STATUS_CHANGED`` is emitted after commit.
+``dikonfirmasi → dikirim`` for cash on delivery); going back is not. A completed order can still
+be cancelled (goods returned): its loyalty points are taken back. Orders take stock when made
+and give it back when cancelled. Loyalty points are granted at "selesai" in the same
+transaction as the status change, so a crash never grants them twice or loses them.
+``ORDER_STATUS_CHANGED`` is emitted after commit.
 """
 
 from __future__ import annotations
@@ -27,6 +30,8 @@ from niaga.core import clock, events
 from niaga.core.config import Settings
 from niaga.core.errors import ConflictError, DomainError, NotFoundError
 from niaga.inbox.models import Conversation, Message
+from niaga.loyalty import announce as loyalty_announce
+from niaga.loyalty import earning as loyalty
 from niaga.orders import preferences
 from niaga.orders.attribution import attribution_for
 from niaga.orders.models import STATUSES, Order, OrderItem, OrderStatusChange
@@ -36,7 +41,7 @@ from niaga.orders.status_labels import do_label_by_status
 log = logging.getLogger(__name__)
 
 FIRST_NUMBER = 10001
-FINAL = ("selesai", "dibatalkan")
+FINAL = ("dibatalkan",)
 RANK = {status: i for i, status in enumerate(STATUSES)}
 STAMPS = {
     "dikonfirmasi": "confirmed_at",
@@ -313,7 +318,7 @@ def check_transition(order: Order, data: StatusChangeIn) -> None:
     current, wanted = order.status, data.status
     if current == wanted:
         raise ConflictError("same_status", "The order is already {status}.", status=wanted)
-    if current in FINAL:
+    if current in FINAL or (current == "selesai" and wanted != "dibatalkan"):
         raise ConflictError(
             "order_closed",
             "Order {label} is {status} and cannot change.",
@@ -378,6 +383,9 @@ def do_change_status(
         _return_stock(session, order)
         if order.payment_status == "dibayar":
             extra["refund_needed"] = True
+        taken = loyalty.do_order_cancelled(session, order_id=order.id)
+        if taken:
+            extra["points_taken_back"] = taken
     change = _record(
         session,
         order,
@@ -391,6 +399,17 @@ def do_change_status(
         do_label_by_status(session, order)
     if data.notify:
         do_notify_status(session, order, change, settings=settings)
+    if data.status == "selesai":
+        earned = loyalty.do_order_completed(
+            session,
+            order_id=order.id,
+            contact_id=order.contact_id,
+            total=order.total,
+            timezone=settings.timezone,
+        )
+        loyalty_announce.do_announce_earned(
+            session, earned, order_label=order.label, key=f"order-{order.id}", settings=settings
+        )
     events.emit_on_commit(
         session,
         events.ORDER_STATUS_CHANGED,
