@@ -19,6 +19,12 @@ from niaga.loyalty import guard
 from niaga.loyalty.models import LoyaltyRedemption, LoyaltyReward
 from niaga.loyalty.rewards import normalise
 
+WHY = {
+    "used": "Code {reward_code} was already used.",
+    "expired": "Code {reward_code} has expired.",
+    "cancelled": "Code {reward_code} was withdrawn.",
+}
+
 
 @dataclass
 class Claim:
@@ -85,11 +91,6 @@ def do_claim(
         state = "expired" if found.state == "issued" else found.state
         return Claim(
             redemption=found,
-            refusal=ConflictError(
-                f"code_{state}",
-                "Code {reward_code} cannot be used: it is {state}.",
-                reward_code=found.code,
-                state=state,
-            ),
+            refusal=ConflictError(f"code_{state}", WHY[state], reward_code=found.code),
         )
     return Claim(redemption=found, reward=session.get_one(LoyaltyReward, found.reward_id))

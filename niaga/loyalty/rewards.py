@@ -173,9 +173,8 @@ def do_cancel(
     if redemption.state != "issued":
         raise ConflictError(
             "code_not_open",
-            "Code {reward_code} is {state}.",
+            "Code {reward_code} is no longer open.",
             reward_code=redemption.code,
-            state=redemption.state,
         )
     redemption.state = "cancelled"
     ledger.do_credit(

@@ -142,6 +142,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         catalog_pages,
         contacts_import_api,
         links_api,
+        loyalty_api,
         privacy_pages,
         segments_api,
         template_media,
@@ -156,6 +157,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(links_api.router)
     app.include_router(contacts_import_api.router)
     app.include_router(segments_api.router)
+    app.include_router(loyalty_api.router)
     app.include_router(campaigns_api.router)
     app.include_router(campaigns_api.rates_router)
     app.include_router(audit_pages.api_router)
