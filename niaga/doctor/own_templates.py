@@ -2,9 +2,10 @@
 uses it is set up, its review state, and one call that submits every one Meta does not know.
 
 Order news and the order confirmation (:mod:`niaga.orders.templates`), the satisfaction survey
-(:mod:`niaga.automation.csat`) and the performance report by WhatsApp
-(:mod:`niaga.analytics.whatsapp_report`, submitted with an example PDF, only when report
-numbers are set). Meta's answers arrive by webhook and move each template's state.
+(:mod:`niaga.automation.csat`), points earned (:mod:`niaga.loyalty.announce`) and the
+performance report by WhatsApp (:mod:`niaga.analytics.whatsapp_report`, submitted with an
+example PDF, only when report numbers are set). Meta's answers arrive by webhook and move
+each template's state.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from niaga.analytics import whatsapp_report
 from niaga.automation import csat
 from niaga.channels.template_definition import TemplateDefinition
 from niaga.core.config import Settings
+from niaga.loyalty import announce as loyalty_announce
 from niaga.orders import templates as order_templates
 from niaga.templates import authoring, sync
 from niaga.templates import service as templates
@@ -55,6 +57,14 @@ def needed(settings: Settings) -> list[OwnTemplate]:
     )
     out.append(
         OwnTemplate(
+            loyalty_announce.TEMPLATE,
+            loyalty_announce.LANGUAGE,
+            "Points earned, told outside the 24-hour window",
+            "/loyalty",
+        )
+    )
+    out.append(
+        OwnTemplate(
             whatsapp_report.NAME,
             whatsapp_report.language(settings),
             "The weekly and monthly report by WhatsApp (NIAGA_REPORT_WHATSAPP)",
@@ -75,7 +85,11 @@ def states(session: Session, settings: Settings) -> list[tuple[OwnTemplate, str]
 
 
 def _definitions(settings: Settings) -> list[TemplateDefinition]:
-    return [*order_templates.definitions(), csat.template_definition()]
+    return [
+        *order_templates.definitions(),
+        csat.template_definition(),
+        loyalty_announce.template_definition(),
+    ]
 
 
 async def submit_missing(settings: Settings, factory: sessionmaker[Session]) -> list[str]:

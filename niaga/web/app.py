@@ -194,6 +194,7 @@ def _add_pages(app: FastAPI) -> None:
         inbox,
         incident_pages,
         links_pages,
+        loyalty_pages,
         privacy_pages,
         rules_pages,
         settings_pages,
@@ -219,6 +220,7 @@ def _add_pages(app: FastAPI) -> None:
     app.include_router(rules_pages.router)
     app.include_router(catalog_admin_pages.router)
     app.include_router(shop_pages.router)
+    app.include_router(loyalty_pages.router)
     app.include_router(status_pages.router)
     static = Path(__file__).resolve().parent / "static"
     app.mount("/static", StaticFiles(directory=str(static)), name="static")

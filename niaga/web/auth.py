@@ -36,6 +36,7 @@ CAPABILITIES: dict[str, tuple[str, ...]] = {
     "manage_templates": ("owner", "admin"),
     "manage_links": ("owner", "admin"),
     "manage_shop": ("owner", "admin"),
+    "manage_loyalty": ("owner", "admin"),
     "manage_campaigns": ("owner", "admin"),
     "send_campaigns": ("owner", "admin"),
     "read_reports": ("owner", "admin", "analyst"),
@@ -57,6 +58,7 @@ NEEDS: dict[str, str] = {
     "manage_templates": "change_settings",
     "manage_links": "change_settings",
     "manage_shop": "change_settings",
+    "manage_loyalty": "change_settings",
     "manage_analytics": "change_settings",
     "manage_privacy": "change_settings",
     "send_campaigns": "send_campaigns",
@@ -203,6 +205,7 @@ CanOrganise = Annotated[User, Depends(require("organise"))]
 CanManageQuickReplies = Annotated[User, Depends(require("manage_quick_replies"))]
 CanManageLabels = Annotated[User, Depends(require("manage_labels"))]
 CanManageShop = Annotated[User, Depends(require("manage_shop"))]
+CanManageLoyalty = Annotated[User, Depends(require("manage_loyalty"))]
 CanManageTeams = Annotated[User, Depends(require("manage_teams"))]
 CanManageUsers = Annotated[User, Depends(require("manage_users"))]
 

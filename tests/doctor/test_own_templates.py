@@ -21,6 +21,7 @@ ORDER_TEMPLATES = (
     "pembayaran_diterima",
     "pesanan_dikirim",
     "pesanan_selesai",
+    "poin_bertambah",  # loyalty's points message (niaga.loyalty.announce)
 )
 
 
@@ -53,7 +54,7 @@ def test_one_click_submits_what_niaga_needs_and_features_stop_warning(
             rows = s.scalars(
                 select(MessageTemplate).where(MessageTemplate.name.in_(ORDER_TEMPLATES))
             ).all()
-            return len(rows) == 5 and all(t.status == "APPROVED" for t in rows)
+            return len(rows) == len(ORDER_TEMPLATES) and all(t.status == "APPROVED" for t in rows)
 
     wait_for(approved, timeout=20)
     with factory() as s:

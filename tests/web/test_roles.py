@@ -223,6 +223,17 @@ ROUTES: list[tuple[str, str, str, Any, set[str]]] = [
     ),
     ("POST", "/settings/rules/999/enabled", "form", {}, MANAGE),
     ("POST", "/settings/rules/999/delete", "form", {}, MANAGE),
+    ("GET", "/loyalty", "", None, MANAGE),
+    ("POST", "/loyalty/program", "form", {"enabled": "on", "tier_0_name": "Perunggu"}, MANAGE),
+    (
+        "POST",
+        "/loyalty/rewards",
+        "form",
+        {"name": "R {role}", "kind": "gift", "cost_points": "9"},
+        MANAGE,
+    ),
+    ("POST", "/loyalty/rewards/999", "form", {"stock": "1"}, MANAGE),
+    ("POST", "/orders/999/reward-code", "form", {"code": "NG-AAAA-BBBB"}, WORK),
     (
         "POST",
         "/settings/users/invite",
@@ -347,7 +358,7 @@ def test_every_page_route_is_in_the_role_table(live: LiveServer) -> None:
         if path in ("/openapi.json", "/me/locale") or path in PUBLIC or path in OTHER_TESTS:
             continue
         generic = re.sub(
-            r"\{(team|label|quick_reply|invite|rule|order|token|template|link|campaign|segment|cost|goal|device|session|alert|incident)_id\}",
+            r"\{(team|label|reward|quick_reply|invite|rule|order|token|template|link|campaign|segment|cost|goal|device|session|alert|incident)_id\}",
             "{id}",
             path,
         )

@@ -17,6 +17,7 @@ from niaga.core.db import transaction
 from niaga.core.errors import DomainError
 from niaga.core.i18n import gettext
 from niaga.orders import queries as order_queries
+from niaga.orders import rewards as order_rewards
 from niaga.orders import service as orders
 from niaga.orders import templates as order_templates
 from niaga.orders.models import STATUSES
@@ -217,6 +218,35 @@ def orders_page(
             if status != "baru" and not order_templates.approved(session, spec.name)
         ],
         flash=request.query_params.get("flash"),
+    )
+
+
+@router.post("/orders/{order_id}/reward-code")
+def use_reward_code(
+    request: Request,
+    session: SessionDep,
+    user: CanOrganise,
+    order_id: int,
+    code: Annotated[str, Form(max_length=40)],
+) -> Response:
+    """An agent types the customer's reward code; a wrong one is counted (and kept)."""
+    order = orders.get_order(session, order_id)
+    claim = order_rewards.do_apply_code(
+        session, order, code, actor=f"user:{user.id}", user_id=user.id
+    )
+    locale = request.state.locale
+    if claim.refusal is not None or claim.reward is None:
+        assert claim.refusal is not None
+        return _back("/orders", claim.refusal.message(locale))
+    return _back(
+        "/orders",
+        gettext(
+            "Code {code} used on order {label}: {reward}.",
+            locale,
+            code=claim.redemption.code if claim.redemption else code,
+            label=order.label,
+            reward=claim.reward.name,
+        ),
     )
 
 

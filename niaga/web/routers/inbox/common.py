@@ -57,10 +57,12 @@ def conversation_context(
     templates = []
     if not window_open(conversation.last_inbound_at):
         templates = approved_templates(session)
+    from niaga.loyalty import queries as loyalty
     from niaga.orders.queries import list_orders
 
     return {
         "orders": list_orders(session, contact_id=conversation.contact_id, limit=5),
+        "points": loyalty.summary(session, conversation.contact_id, history=5),
         "conversation": conversation,
         "thread": thread,
         "panel": iq.panel(session, conversation),
