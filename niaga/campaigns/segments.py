@@ -3,9 +3,9 @@
 A segment is a list of conditions that must all hold (each may be negated): labels on the
 contact or its chats, attributes, when the customer last wrote, order history (how many, how
 much, which products, when), where the customer came from (a click-to-chat link, an ad, a
-campaign), their latest CSAT rating, marketing consent and the 24-hour window. Each condition
-is one SQL predicate on ``contacts``, so a count over 100,000 customers is one query and the
-recipient list is read in pages, never held whole.
+campaign), their latest CSAT rating, loyalty points, marketing consent and the 24-hour
+window. Each condition is one SQL predicate on ``contacts``, so a count over 100,000 customers
+is one query and the recipient list is read in pages, never held whole.
 """
 
 from __future__ import annotations
@@ -24,6 +24,7 @@ from niaga.campaigns.models import CampaignRecipient, ChatLink, ChatLinkStart
 from niaga.contacts.models import ConsentEvent, Contact, ContactLabel, Label
 from niaga.core import clock
 from niaga.inbox.models import Conversation, ConversationLabel, Message
+from niaga.loyalty.models import LoyaltyEntry
 from niaga.orders.models import Order, OrderItem
 
 WINDOW = timedelta(hours=24)
@@ -111,6 +112,16 @@ class FromCampaign(_Condition):
     outcome: Literal["received", "not_read", "read_no_reply", "clicked_no_order"] = "received"
 
 
+class Points(_Condition):
+    """Loyalty points: the balance now, or points earned in the last 12 months (what levels
+    count: a level's threshold as ``at_least`` is "this level or higher")."""
+
+    field: Literal["points"] = "points"
+    measure: Literal["balance", "earned_12m"] = "balance"
+    at_least: int | None = Field(None, ge=0)
+    at_most: int | None = Field(None, ge=0)
+
+
 class WindowOpen(_Condition):
     """The 24-hour window is open (the customer wrote within a day): free-form is allowed."""
 
@@ -127,6 +138,7 @@ Condition = Annotated[
     | Csat
     | Consent
     | FromCampaign
+    | Points
     | WindowOpen,
     Field(discriminator="field"),
 ]
@@ -262,6 +274,25 @@ def _campaign(c: FromCampaign) -> ColumnElement[bool]:
     return exists().where(*got, r.clicked_at.is_not(None), not_(ordered))
 
 
+def _points(c: Points) -> ColumnElement[bool]:
+    where = [LoyaltyEntry.contact_id == Contact.id]
+    if c.measure == "earned_12m":
+        where += [
+            LoyaltyEntry.kind.in_(("earned", "reversed")),
+            LoyaltyEntry.created_at >= clock.now() - timedelta(days=365),
+        ]
+    held = func.coalesce(
+        select(func.sum(LoyaltyEntry.points)).where(*where).correlate(Contact).scalar_subquery(),
+        0,
+    )
+    bounds = [true()]
+    if c.at_least is not None:
+        bounds.append(held >= c.at_least)
+    if c.at_most is not None:
+        bounds.append(held <= c.at_most)
+    return and_(*bounds)
+
+
 def predicate(c: Any) -> ColumnElement[bool]:
     """One condition as a predicate on ``contacts``."""
     match c:
@@ -290,6 +321,8 @@ def predicate(c: Any) -> ColumnElement[bool]:
             found = Contact.last_inbound_at >= clock.now() - WINDOW
         case FromCampaign():
             found = _campaign(c)
+        case Points():
+            found = _points(c)
         case _:
             found = false()
     return not_(found) if c.negate else found

@@ -26,6 +26,7 @@ from niaga.core import clock
 from niaga.core.errors import NotFoundError
 from niaga.core.jobs.models import ScheduledJob
 from niaga.inbox.models import Conversation, ConversationActivity, Message, MessageStatusEvent
+from niaga.loyalty.models import LoyaltyEntry
 from niaga.orders.models import Order, OrderStatusChange
 from niaga.outbox.models import OutboxMessage
 from niaga.outgoing_webhooks.models import WebhookDelivery
@@ -197,6 +198,12 @@ def do_erase(
         update(ConsentEvent)
         .where(ConsentEvent.contact_id == contact_id)
         .values(proof=None, message_wamid=None)
+    )
+    # Points stay (the shop's figures); what people typed about them goes.
+    session.execute(
+        update(LoyaltyEntry)
+        .where(LoyaltyEntry.contact_id == contact_id, LoyaltyEntry.actor_user_id.is_not(None))
+        .values(reason=None)
     )
     session.execute(delete(ContactLabel).where(ContactLabel.contact_id == contact_id))
     if needles:

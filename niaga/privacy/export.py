@@ -21,6 +21,7 @@ from niaga.core.csv_safe import neutralise
 from niaga.core.errors import NotFoundError
 from niaga.inbox import media
 from niaga.inbox.models import Conversation, Message
+from niaga.loyalty.models import LoyaltyEntry, LoyaltyRedemption
 from niaga.orders.models import Order, OrderItem
 from niaga.privacy.models import PrivacyRequest
 from niaga.security import audit
@@ -93,6 +94,20 @@ def collect(session: Session, contact_id: int) -> dict[str, Any]:
         ],
         "orders": [
             {**_row(o), "items": [_row(i) for i in items if i.order_id == o.id]} for o in orders
+        ],
+        "loyalty_points": [
+            _row(e)
+            for e in session.scalars(
+                select(LoyaltyEntry)
+                .where(LoyaltyEntry.contact_id == contact_id)
+                .order_by(LoyaltyEntry.id)
+            )
+        ],
+        "reward_codes": [
+            _row(r)
+            for r in session.scalars(
+                select(LoyaltyRedemption).where(LoyaltyRedemption.contact_id == contact_id)
+            )
         ],
         "campaign_messages": [
             {**_row(r, skip=("link_code",)), "campaign": name} for r, name in sends

@@ -20,6 +20,7 @@ from niaga.contacts.models import Contact, ContactLabel, Label
 from niaga.core import clock
 from niaga.core.db import transaction
 from niaga.inbox.models import Conversation, ConversationLabel, Message
+from niaga.loyalty import ledger
 from niaga.orders.models import Order, OrderItem
 from tests.catalog.helpers import api, token
 from tests.conftest import LiveServer
@@ -106,6 +107,7 @@ def shop(own_factory: sessionmaker[Session]) -> dict[str, int]:
             order(siti, 200_000, "GAMIS", timedelta(days=5 + i))
         s.add(CsatSurvey(conversation_id=conv.id, contact_id=siti.id, rating=5, answered_at=NOW))
         consent.do_record(s, siti, granted=True, source="import", proof="list")
+        ledger.do_credit(s, siti.id, "earned", 120, expires_at=None)
 
         budi = customer("Budi", 2, timedelta(days=40), kota="Bandung")
         conv = chat(budi)
@@ -113,6 +115,9 @@ def shop(own_factory: sessionmaker[Session]) -> dict[str, int]:
         order(budi, 50_000, "HIJAB", timedelta(days=100))
         s.add(CsatSurvey(conversation_id=conv.id, contact_id=budi.id, rating=2, answered_at=NOW))
         consent.do_record(s, budi, granted=False, source="chat", proof="STOP")
+        old = ledger.do_credit(s, budi.id, "earned", 40, expires_at=None)
+        assert old is not None
+        old.created_at = NOW - timedelta(days=400)  # earned over a year ago: no level from it
 
         rina = customer("Rina", 3, timedelta(days=2))
         message(rina, chat(rina), direction="in", referral={"source_kind": "ad"})
@@ -172,6 +177,10 @@ def who(factory: Any, ids: dict[str, int], *conditions: dict[str, Any]) -> set[s
         ([{"field": "consent", "state": "withdrawn"}], {"budi"}),
         ([{"field": "consent", "state": "unknown"}], {"rina", "dewi"}),
         ([{"field": "window_open"}], {"siti"}),
+        ([{"field": "points", "at_least": 100}], {"siti"}),
+        ([{"field": "points", "at_least": 1}], {"siti", "budi"}),
+        ([{"field": "points", "measure": "earned_12m", "at_least": 1}], {"siti"}),
+        ([{"field": "points", "at_most": 0}], {"rina", "agus", "dewi"}),
         (
             [
                 {"field": "label", "label": "VIP"},

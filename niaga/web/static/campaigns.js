@@ -90,8 +90,9 @@
     } else if (kind === "attribute") {
       row.append(el("input", { name: "key", placeholder: texts.key, ariaLabel: texts.key }),
         el("input", { name: "value", placeholder: texts.value, ariaLabel: texts.value }));
-    } else if (kind === "last_message" || kind === "orders") {
-      row.append(el("input", { name: "number", type: "number", min: 0, value: kind === "orders" ? 1 : 30, ariaLabel: texts[kind] }));
+    } else if (kind === "last_message" || kind === "orders" || kind === "points") {
+      const start = { orders: 1, points: 100 }[kind] ?? 30;
+      row.append(el("input", { name: "number", type: "number", min: 0, value: start, ariaLabel: texts[kind] }));
     } else if (kind === "bought") {
       row.append(el("input", { name: "skus", placeholder: "SKU-1, SKU-2", ariaLabel: texts.bought }));
     }
@@ -109,6 +110,7 @@
         case "attribute": return { field: "attribute", key: get("key").value, value: get("value").value, negate };
         case "last_message": return { field: "last_message", op: "within_days", days: Number(get("number").value), negate };
         case "orders": return { field: "orders", measure: "count", at_least: Number(get("number").value), negate };
+        case "points": return { field: "points", measure: "balance", at_least: Number(get("number").value), negate };
         case "bought": return { field: "bought", skus: get("skus").value.split(",").map((s) => s.trim()).filter(Boolean), negate };
         default: return { field: "window_open", negate };
       }
