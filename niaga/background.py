@@ -11,6 +11,8 @@ from niaga.automation import jobs as automation_jobs
 from niaga.backups import jobs as backup_jobs
 from niaga.campaigns import jobs as campaign_jobs
 from niaga.catalog import jobs as catalog_jobs
+from niaga.community import actions as community_actions
+from niaga.community import jobs as community_jobs
 from niaga.core.config import Settings
 from niaga.core.jobs.registry import PeriodicSpec, Registry
 from niaga.core.jobs.runner import keep_finished_jobs
@@ -28,6 +30,7 @@ from niaga.templates import jobs as template_jobs
 def build_registry(settings: Settings) -> Registry:
     """The loops, periodic jobs and job kinds of every domain."""
     registry = Registry()
+    community_actions.install()  # automation's "add to group" joins a real group
     inbox_jobs.register(registry)
     automation_jobs.register(
         registry,
@@ -35,10 +38,12 @@ def build_registry(settings: Settings) -> Registry:
             campaign_jobs.reaction(settings),
             order_jobs.reaction(settings),
             loyalty_jobs.reaction(settings),
+            community_jobs.reaction(settings),
         ],
     )
     order_jobs.register(registry)
     loyalty_jobs.register(registry)
+    community_jobs.register(registry)
     campaign_jobs.register(registry)
     outbox_jobs.register(registry, states=inbox_statuses.MESSAGE_STATES)
     template_jobs.register(registry)

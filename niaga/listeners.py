@@ -18,6 +18,9 @@ _registered: list[tuple[str, Callable[[events.Event], None]]] = []
 
 def register(settings: Settings, factory: sessionmaker[Session]) -> None:
     """Subscribe every listener (idempotent per process)."""
+    from niaga.community import actions as community_actions
+
+    community_actions.install()  # automation's "add to group" joins a real group
     if _registered:
         return
     # Live pushes to browsers are subscribed by each web app for its own hub

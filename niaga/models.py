@@ -37,6 +37,7 @@ from niaga.catalog.models import (
     SearchToken,
 )
 from niaga.channels.whatsapp.models import AccountEvent, DeadLetter, WebhookEvent
+from niaga.community.models import CommunityGroup, GroupMember, Poll, PollVote
 from niaga.contacts.models import ConsentEvent, Contact, ContactImport, ContactLabel, Label
 from niaga.core.db import Base
 from niaga.core.jobs.models import PeriodicRun, ScheduledJob
@@ -98,6 +99,7 @@ __all__ = [
     "ChatLink",
     "ChatLinkStart",
     "Collection",
+    "CommunityGroup",
     "ConsentEvent",
     "Contact",
     "ContactImport",
@@ -109,6 +111,7 @@ __all__ = [
     "DailyFigure",
     "DeadLetter",
     "FigureBand",
+    "GroupMember",
     "Incident",
     "Invite",
     "Label",
@@ -130,6 +133,8 @@ __all__ = [
     "OutboxMessage",
     "OwnerCost",
     "PeriodicRun",
+    "Poll",
+    "PollVote",
     "PricingRate",
     "PrivacyNotice",
     "PrivacyRequest",

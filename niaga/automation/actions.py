@@ -245,7 +245,8 @@ def _add_note(run: Run, rule: AutomationRule, a: AddNote, i: int) -> Outcome:
 
 
 def _add_to_group(run: Run, rule: AutomationRule, a: AddToGroup, i: int) -> Outcome:
-    """No customer groups exist yet: the group is a contact label of the same name."""
+    """Without the community installed (niaga.community.actions.install, done by every
+    process at start), the group is a contact label of the same name."""
     if run.dry_run:
         return "planned", {"group": a.group}
     label = _label_for(run, a.group)

@@ -143,18 +143,12 @@ def default_rules() -> list[tuple[str, dict[str, Any]]]:
         (
             "loyal",
             {
-                "name": "Pelanggan setia: undang ke grup",
+                "name": "Pelanggan setia: masuk grup",
                 "priority": 20,
                 "trigger": {"type": "conversation_resolved"},
                 "conditions": [{"type": "contact_label", "label": "Pelanggan Setia"}],
-                "actions": [
-                    {"type": "add_to_group", "group": "Grup Pelanggan Setia"},
-                    {
-                        "type": "send_text",
-                        "text": "Terima kasih sudah setia berbelanja, {name}! Anda kami undang ke "
-                        "grup pelanggan setia {business} untuk penawaran eksklusif.",
-                    },
-                ],
+                # The group's welcome tells the customer they joined (niaga.community.groups).
+                "actions": [{"type": "add_to_group", "group": "Pelanggan Setia"}],
             },
         ),
         (

@@ -330,7 +330,7 @@ class AddNote(_Strict):
 
 
 class AddToGroup(_Strict):
-    """Add the customer to a customer group (for now: a contact label named after it)."""
+    """Add the customer to a customer group (niaga.community; made when missing)."""
 
     type: Literal["add_to_group"]
     group: Name

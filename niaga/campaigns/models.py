@@ -90,6 +90,12 @@ class Campaign(Timestamps, Base):
     winner_after_hours: Mapped[float | None] = mapped_column(Float)
     winner_label: Mapped[str | None] = mapped_column(String(8))
     created_by_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    # What it is on the content calendar: a promotion ("broadcast"), a tip, a tutorial,
+    # product news, or a poll (then ``poll_id``: each answer button carries its payload).
+    kind: Mapped[str] = mapped_column(String(16), default="broadcast")
+    poll_id: Mapped[int | None] = mapped_column(
+        ForeignKey("community_polls.id", ondelete="SET NULL")
+    )
 
 
 class CampaignVariant(Base):

@@ -3,9 +3,9 @@
 A segment is a list of conditions that must all hold (each may be negated): labels on the
 contact or its chats, attributes, when the customer last wrote, order history (how many, how
 much, which products, when), where the customer came from (a click-to-chat link, an ad, a
-campaign), their latest CSAT rating, loyalty points, marketing consent and the 24-hour
-window. Each condition is one SQL predicate on ``contacts``, so a count over 100,000 customers
-is one query and the recipient list is read in pages, never held whole.
+campaign), their latest CSAT rating, loyalty points, a customer group, marketing consent and
+the 24-hour window. Each condition is one SQL predicate on ``contacts``, so a count over
+100,000 customers is one query and the recipient list is read in pages, never held whole.
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from niaga.automation.models import CsatSurvey
 from niaga.campaigns.models import CampaignRecipient, ChatLink, ChatLinkStart
+from niaga.community.models import GroupMember
 from niaga.contacts.models import ConsentEvent, Contact, ContactLabel, Label
 from niaga.core import clock
 from niaga.inbox.models import Conversation, ConversationLabel, Message
@@ -122,6 +123,13 @@ class Points(_Condition):
     at_most: int | None = Field(None, ge=0)
 
 
+class InGroup(_Condition):
+    """A member of a customer group (niaga.community), such as "Pelanggan Setia"."""
+
+    field: Literal["group"] = "group"
+    group_id: int
+
+
 class WindowOpen(_Condition):
     """The 24-hour window is open (the customer wrote within a day): free-form is allowed."""
 
@@ -139,6 +147,7 @@ Condition = Annotated[
     | Consent
     | FromCampaign
     | Points
+    | InGroup
     | WindowOpen,
     Field(discriminator="field"),
 ]
@@ -323,6 +332,12 @@ def predicate(c: Any) -> ColumnElement[bool]:
             found = _campaign(c)
         case Points():
             found = _points(c)
+        case InGroup():
+            found = exists().where(
+                GroupMember.contact_id == Contact.id,
+                GroupMember.group_id == c.group_id,
+                GroupMember.left_at.is_(None),
+            )
         case _:
             found = false()
     return not_(found) if c.negate else found

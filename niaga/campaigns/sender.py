@@ -36,6 +36,7 @@ from niaga.campaigns import service as campaign_service
 from niaga.campaigns.models import Campaign, CampaignRecipient, MessagingLimit
 from niaga.campaigns.variants import assign, bucket, variants_of
 from niaga.channels.whatsapp.outgoing import TemplateMediaHeader, TemplateMessage
+from niaga.community import polls
 from niaga.contacts import consent
 from niaga.contacts.models import ConsentEvent, Contact
 from niaga.core import clock
@@ -329,7 +330,7 @@ def _send_group(
         assert contact is not None
         if campaign.link_url:
             recipient.link_code = secrets.token_urlsafe(8)[:11]
-        message = _message(template, fields, values, recipient.link_code)
+        message = _message(template, fields, values, recipient.link_code, campaign.poll_id)
         conversation = threads[(contact.id, campaign.phone_number_id)]
         sends.append(
             inbox.Send(
@@ -431,7 +432,11 @@ def _capped(session: Session, ids: list[int], settings: Settings) -> set[int]:
 
 
 def _message(
-    template: MessageTemplate, fields: dict[str, Any], values: dict[str, str], code: str | None
+    template: MessageTemplate,
+    fields: dict[str, Any],
+    values: dict[str, str],
+    code: str | None,
+    poll_id: int | None = None,
 ) -> Any:
     named = fields["named"]
     body_names = fields["body_params"]
@@ -443,11 +448,16 @@ def _message(
     header: Any = values.get(fields["header_param"]) if fields["header_param"] else None
     if fields["header_media"] and fields["header_sample_url"]:
         header = TemplateMediaHeader(type=fields["header_media"], link=fields["header_sample_url"])
-    buttons = [
+    buttons: list[dict[str, Any]] = [
         {"sub_type": "url", "index": b["index"], "text": code}
         for b in fields["url_buttons"]
         if code and str(b["url"]).endswith("/l/{{1}}")
     ]
+    if poll_id is not None:  # each answer button says which poll and answer it is
+        buttons += [
+            {"sub_type": "quick_reply", "index": i, "payload": polls.payload(poll_id, i)}
+            for i in range(len(_quick_replies(template)))
+        ]
     return TemplateMessage(
         name=template.name,
         language=template.language,
@@ -455,6 +465,17 @@ def _message(
         header=header,
         buttons=buttons,
     )
+
+
+def _quick_replies(template: MessageTemplate) -> list[dict[str, Any]]:
+    for component in template.components or []:
+        if str(component.get("type", "")).upper() == "BUTTONS":
+            return [
+                b
+                for b in component.get("buttons", [])
+                if str(b.get("type")).upper() == "QUICK_REPLY"
+            ]
+    return []
 
 
 def plan(session: Session, campaign: Campaign, settings: Settings) -> dict[str, Any]:

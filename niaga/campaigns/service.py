@@ -13,6 +13,7 @@ from niaga.campaigns import personalise, segments
 from niaga.campaigns.abtest import Arm, compare
 from niaga.campaigns.models import Campaign, CampaignRecipient, CampaignVariant, Segment
 from niaga.campaigns.variants import variants_of
+from niaga.community.models import Poll
 from niaga.core import clock, events
 from niaga.core.errors import ConflictError, DomainError, NotFoundError
 from niaga.inbox.models import Message
@@ -66,6 +67,8 @@ def do_create(
     retry_limited: bool = False,
     test_share: int | None = None,
     winner_after_hours: float | None = None,
+    kind: str = "broadcast",
+    poll_id: int | None = None,
 ) -> Campaign:
     """A draft campaign (or ``draft`` changed): an approved template, an audience and a value
     for every parameter;
@@ -75,6 +78,7 @@ def do_create(
     by the variants' shares, and the report compares them on ``ab_metric``."""
     fields = _checked(session, template_id, params, "")
     _check_link(fields, link_url)
+    _check_kind(session, kind, poll_id, template_id)
     if variants is not None and len(variants) == 1:
         raise CampaignInvalid(
             "campaign_one_variant", "An A/B test needs two variants or more.", field="variants"
@@ -115,6 +119,8 @@ def do_create(
         )
     campaign.test_share = test_share
     campaign.winner_after_hours = winner_after_hours
+    campaign.kind = kind
+    campaign.poll_id = poll_id if kind == "poll" else None
     if draft is None:
         session.add(campaign)
     session.flush()
@@ -139,6 +145,25 @@ def do_create(
         variants=len(variants or []),
     )
     return campaign
+
+
+KINDS = ("broadcast", "tip", "tutorial", "news", "poll")
+
+
+def _check_kind(session: Session, kind: str, poll_id: int | None, template_id: int) -> None:
+    """A content kind from :data:`KINDS`; a poll names its poll and uses the poll's template."""
+    if kind not in KINDS:
+        raise CampaignInvalid("campaign_kind", "Unknown kind {kind}.", field="kind", kind=kind)
+    if kind != "poll":
+        return
+    poll = session.get(Poll, poll_id) if poll_id is not None and poll_id < 2**63 else None
+    template = session.get(MessageTemplate, template_id)
+    if poll is None or template is None or template.name != poll.template_name:
+        raise CampaignInvalid(
+            "campaign_poll_template",
+            "A poll is sent with its own template (approved by Meta).",
+            field="poll_id",
+        )
 
 
 def _record(session: Session, kind: str, campaign: Campaign, **details: Any) -> None:

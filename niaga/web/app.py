@@ -140,6 +140,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         campaigns_api,
         catalog_api,
         catalog_pages,
+        community_api,
         contacts_import_api,
         links_api,
         loyalty_api,
@@ -158,6 +159,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(contacts_import_api.router)
     app.include_router(segments_api.router)
     app.include_router(loyalty_api.router)
+    app.include_router(community_api.router)
     app.include_router(campaigns_api.router)
     app.include_router(campaigns_api.rates_router)
     app.include_router(audit_pages.api_router)
@@ -191,6 +193,7 @@ def _add_pages(app: FastAPI) -> None:
         auth_pages,
         campaigns_pages,
         catalog_admin_pages,
+        community_pages,
         inbox,
         incident_pages,
         links_pages,
@@ -221,6 +224,7 @@ def _add_pages(app: FastAPI) -> None:
     app.include_router(catalog_admin_pages.router)
     app.include_router(shop_pages.router)
     app.include_router(loyalty_pages.router)
+    app.include_router(community_pages.router)
     app.include_router(status_pages.router)
     static = Path(__file__).resolve().parent / "static"
     app.mount("/static", StaticFiles(directory=str(static)), name="static")

@@ -154,7 +154,7 @@ def test_whole_seed_flow(niaga: LiveServer, factory: sessionmaker[Session]) -> N
     invite = [
         m
         for m in sent
-        if m["type"] == "text" and "grup pelanggan setia" in m["body"]["text"]["body"]
+        if m["type"] == "text" and "anggota Pelanggan Setia" in m["body"]["text"]["body"]
     ]
     assert len(invite) == 1
     sb.send(phone, type="list_reply", id=rows[0]["id"], title=rows[0]["title"])

@@ -234,6 +234,20 @@ ROUTES: list[tuple[str, str, str, Any, set[str]]] = [
     ),
     ("POST", "/loyalty/rewards/999", "form", {"stock": "1"}, MANAGE),
     ("POST", "/orders/999/reward-code", "form", {"code": "NG-AAAA-BBBB"}, WORK),
+    ("GET", "/community", "", None, MANAGE),
+    ("POST", "/community/groups/999", "form", {"name": "G {role}"}, MANAGE),
+    ("POST", "/community/groups/999/members", "form", {"phone": "081234567890"}, MANAGE),
+    ("POST", "/community/groups/999/members/{contact}/remove", "form", {}, MANAGE),
+    (
+        "POST",
+        "/community/polls",
+        "form",
+        {"question": "Suka yang mana?", "options": "A\nB"},
+        MANAGE,
+    ),
+    ("POST", "/community/polls/999/submit", "form", {}, MANAGE),
+    ("POST", "/community/polls/999/close", "form", {}, MANAGE),
+    ("POST", "/community/polls/999/send", "form", {"group_id": "1"}, MANAGE),
     (
         "POST",
         "/settings/users/invite",
@@ -358,7 +372,7 @@ def test_every_page_route_is_in_the_role_table(live: LiveServer) -> None:
         if path in ("/openapi.json", "/me/locale") or path in PUBLIC or path in OTHER_TESTS:
             continue
         generic = re.sub(
-            r"\{(team|label|reward|quick_reply|invite|rule|order|token|template|link|campaign|segment|cost|goal|device|session|alert|incident)_id\}",
+            r"\{(team|label|reward|group|poll|quick_reply|invite|rule|order|token|template|link|campaign|segment|cost|goal|device|session|alert|incident)_id\}",
             "{id}",
             path,
         )

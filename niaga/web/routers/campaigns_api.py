@@ -56,6 +56,10 @@ class CampaignIn(BaseModel):
     winner_after_hours: float | None = Field(
         None, gt=0, le=720, description="Then the winning variant goes to the rest"
     )
+    kind: Literal["broadcast", "tip", "tutorial", "news", "poll"] = Field(
+        "broadcast", description="What it is on the content calendar"
+    )
+    poll_id: int | None = Field(None, description="For a poll: the poll (its own template)")
 
 
 class ScheduleIn(BaseModel):
@@ -67,6 +71,8 @@ class ScheduleIn(BaseModel):
 class CampaignPublic(BaseModel):
     id: int
     name: str
+    kind: str
+    poll_id: int | None
     template_id: int
     segment_id: int | None
     status: str
@@ -97,6 +103,8 @@ def _public(session: SessionDep, campaign: Campaign, request: Request) -> Campai
     return CampaignPublic(
         id=campaign.id,
         name=campaign.name,
+        kind=campaign.kind,
+        poll_id=campaign.poll_id,
         template_id=campaign.template_id,
         segment_id=campaign.segment_id,
         status=campaign.status,
@@ -145,6 +153,8 @@ def create_campaign(
         retry_limited=data.retry_limited,
         test_share=data.test_share,
         winner_after_hours=data.winner_after_hours,
+        kind=data.kind,
+        poll_id=data.poll_id,
     )
     return _public(session, campaign, request)
 

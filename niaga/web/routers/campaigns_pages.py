@@ -15,6 +15,7 @@ from sqlalchemy import func, select
 from niaga.campaigns import personalise, pricing, segments, sender
 from niaga.campaigns import service as campaigns
 from niaga.campaigns.models import Campaign, Segment
+from niaga.community.models import CommunityGroup
 from niaga.contacts.models import Label
 from niaga.core.i18n import format_idr
 from niaga.templates import service as templates
@@ -45,6 +46,7 @@ class DraftIn(BaseModel):
     ab_metric: Literal["read", "replied", "clicked", "orders"] = "read"
     test_share: int | None = Field(None, ge=1, le=90)
     winner_after_hours: float | None = Field(None, gt=0, le=720)
+    kind: Literal["broadcast", "tip", "tutorial", "news"] = "broadcast"
 
 
 class ScheduleIn(BaseModel):
@@ -74,6 +76,10 @@ def campaigns_page(request: Request, session: SessionDep, user: CanReadInbox) ->
     editor = {
         "templates": [templates.composer_fields(t) for t in approved],
         "labels": list(session.scalars(select(Label.name).order_by(Label.name))),
+        "groups": [
+            {"id": g.id, "name": g.name}
+            for g in session.scalars(select(CommunityGroup).order_by(CommunityGroup.name))
+        ],
     }
     return render(
         request,
@@ -105,6 +111,7 @@ def save_draft(
         ab_metric=data.ab_metric,
         test_share=data.test_share,
         winner_after_hours=data.winner_after_hours,
+        kind=data.kind,
     )
     return {"id": campaign.id}
 

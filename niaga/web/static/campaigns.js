@@ -93,6 +93,10 @@
     } else if (kind === "last_message" || kind === "orders" || kind === "points") {
       const start = { orders: 1, points: 100 }[kind] ?? 30;
       row.append(el("input", { name: "number", type: "number", min: 0, value: start, ariaLabel: texts[kind] }));
+    } else if (kind === "group") {
+      const select = el("select", { name: "group", ariaLabel: texts.group });
+      for (const g of data.groups || []) select.append(el("option", { value: g.id, textContent: g.name }));
+      row.append(select);
     } else if (kind === "bought") {
       row.append(el("input", { name: "skus", placeholder: "SKU-1, SKU-2", ariaLabel: texts.bought }));
     }
@@ -110,6 +114,7 @@
         case "attribute": return { field: "attribute", key: get("key").value, value: get("value").value, negate };
         case "last_message": return { field: "last_message", op: "within_days", days: Number(get("number").value), negate };
         case "orders": return { field: "orders", measure: "count", at_least: Number(get("number").value), negate };
+        case "group": return { field: "group", group_id: Number(get("group").value), negate };
         case "points": return { field: "points", measure: "balance", at_least: Number(get("number").value), negate };
         case "bought": return { field: "bought", skus: get("skus").value.split(",").map((s) => s.trim()).filter(Boolean), negate };
         default: return { field: "window_open", negate };
@@ -163,6 +168,7 @@
       params: params(paramsBox),
       require_consent: field("require_consent").checked,
       link_url: field("link_url").value || null,
+      kind: field("kind") ? field("kind").value : "broadcast",
     };
     if (abOn()) {
       body.variants = [

@@ -1,0 +1,1 @@
+"""Community: customer groups (the loyal customers' "Pelanggan Setia" first) and polls."""

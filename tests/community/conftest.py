@@ -1,0 +1,5 @@
+"""Fixtures for community tests (the automation tests' quiet live server)."""
+
+from tests.automation.conftest import quiet
+
+__all__ = ["quiet"]
