@@ -17,10 +17,18 @@ from sqlalchemy.orm import Session
 from niaga.channels.template_definition import PARAMETER
 from niaga.contacts.models import Contact
 from niaga.core.i18n import format_idr
+from niaga.loyalty.models import LoyaltyEntry
 from niaga.orders.models import Order
 
 Source = Literal[
-    "name", "first_name", "phone", "attribute", "last_order", "last_order_total", "text"
+    "name",
+    "first_name",
+    "phone",
+    "attribute",
+    "last_order",
+    "last_order_total",
+    "points",
+    "text",
 ]
 
 
@@ -61,7 +69,21 @@ def _last_orders(session: Session, contact_ids: list[int]) -> dict[int, Order]:
     return {o.contact_id: o for o in rows}
 
 
-def _value(contact: Contact, order: Order | None, how: ParameterValue) -> str | None:
+def _balances(session: Session, contact_ids: list[int]) -> dict[int, int]:
+    """Each customer's loyalty points now (the sum of their ledger)."""
+    if not contact_ids:
+        return {}
+    rows = session.execute(
+        select(LoyaltyEntry.contact_id, func.sum(LoyaltyEntry.points))
+        .where(LoyaltyEntry.contact_id.in_(contact_ids))
+        .group_by(LoyaltyEntry.contact_id)
+    )
+    return {contact_id: int(total or 0) for contact_id, total in rows}
+
+
+def _value(
+    contact: Contact, order: Order | None, how: ParameterValue, points: int | None = None
+) -> str | None:
     match how.source:
         case "name":
             found = contact.display_name or contact.profile_name
@@ -77,6 +99,8 @@ def _value(contact: Contact, order: Order | None, how: ParameterValue) -> str | 
             found = f"#{order.number}" if order else None
         case "last_order_total":
             found = format_idr(order.total) if order else None
+        case "points":
+            found = str(points or 0)
         case _:
             found = how.text
     return found.strip() if found and found.strip() else None
@@ -93,6 +117,11 @@ def fill(
         c.id: c for c in session.scalars(select(Contact).where(Contact.id.in_(contact_ids)))
     }
     orders = _last_orders(session, contact_ids)
+    balances = (
+        _balances(session, contact_ids)
+        if any(p.source == "points" for p in params.values())
+        else {}
+    )
     wanted = list(dict.fromkeys(p for t in texts for p in PARAMETER.findall(t or "")))
     out: list[Filled] = []
     for contact_id in contact_ids:
@@ -103,7 +132,11 @@ def fill(
         skipped = None
         for name in wanted:
             how = params.get(name)
-            found = _value(contact, orders.get(contact_id), how) if how else None
+            found = (
+                _value(contact, orders.get(contact_id), how, balances.get(contact_id))
+                if how
+                else None
+            )
             if found is None and how is not None and how.if_missing == "fallback":
                 found = how.fallback
             if found is None:

@@ -65,6 +65,14 @@ def needed(settings: Settings) -> list[OwnTemplate]:
     )
     out.append(
         OwnTemplate(
+            loyalty_announce.REWARD_TEMPLATE,
+            loyalty_announce.LANGUAGE,
+            "A new reward, announced to customers with enough points",
+            "/loyalty#rewards",
+        )
+    )
+    out.append(
+        OwnTemplate(
             whatsapp_report.NAME,
             whatsapp_report.language(settings),
             "The weekly and monthly report by WhatsApp (NIAGA_REPORT_WHATSAPP)",
@@ -89,6 +97,7 @@ def _definitions(settings: Settings) -> list[TemplateDefinition]:
         *order_templates.definitions(),
         csat.template_definition(),
         loyalty_announce.template_definition(),
+        loyalty_announce.reward_template_definition(),
     ]
 
 

@@ -48,6 +48,23 @@ def template_definition() -> TemplateDefinition:
     )
 
 
+REWARD_TEMPLATE = "hadiah_baru"
+
+
+def reward_template_definition() -> TemplateDefinition:
+    """``hadiah_baru``: a new reward, told to customers who hold enough points (marketing: sent
+    as a campaign, so only with consent, within the weekly cap, outside quiet hours)."""
+    return TemplateDefinition(
+        name=REWARD_TEMPLATE,
+        language=LANGUAGE,
+        category="MARKETING",
+        parameter_format="NAMED",
+        body="Halo {{nama}}, ada hadiah baru untuk pelanggan setia: {{hadiah}}, cukup {{poin}} "
+        "poin. Poin Anda sekarang {{saldo}}. Balas TUKAR untuk menukarnya.",
+        samples={"nama": "Siti", "hadiah": "Diskon Rp25.000", "poin": "100", "saldo": "140"},
+    )
+
+
 def _conversation(session: Session, contact_id: int, phone_number_id: str) -> Conversation | None:
     return session.scalars(
         select(Conversation)

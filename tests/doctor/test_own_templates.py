@@ -22,6 +22,7 @@ ORDER_TEMPLATES = (
     "pesanan_dikirim",
     "pesanan_selesai",
     "poin_bertambah",  # loyalty's points message (niaga.loyalty.announce)
+    "hadiah_baru",  # a new reward, announced (niaga.loyalty.announce)
 )
 
 

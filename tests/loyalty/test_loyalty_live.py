@@ -155,3 +155,51 @@ def test_hand_adjustments_are_audited_and_cannot_overdraw(niaga: LiveServer, fac
         assert [(a.details["points"], a.target_id) for a in audited] == [(25, str(contact_id))]
     members = api(niaga, "GET", "/loyalty/members", analyst).json()
     assert members[0]["contact_id"] == contact_id and members[0]["balance"] == 25
+
+
+def test_a_new_reward_is_announced_to_those_who_can_afford_it(
+    niaga: LiveServer, factory: Any
+) -> None:
+    from niaga.contacts import consent
+    from niaga.contacts.models import Contact
+    from niaga.loyalty import ledger
+    from tests.catalog.helpers import wait_template
+    from tests.web.web_helpers import csrf, login, make_user
+
+    rich_phone, poor_phone = "6281234500601", "6281234500602"
+    ids = []
+    for phone, points in ((rich_phone, 50), (poor_phone, 5)):
+        conversation_id = open_conversation(niaga, factory, phone)
+        with transaction(factory) as s:
+            contact = s.get_one(Contact, s.get_one(Conversation, conversation_id).contact_id)
+            consent.do_record(s, contact, granted=True, source="chat", proof="YA")
+            ledger.do_credit(s, contact.id, "earned", points, expires_at=None)
+            ids.append(contact.id)
+    admin = token(factory, "admin")
+    r = api(
+        niaga,
+        "POST",
+        "/loyalty/rewards",
+        admin,
+        json={"name": "Tote bag", "kind": "gift", "cost_points": 40},
+    )
+    reward_id = r.json()["id"]
+    make_user(factory, "owner")
+    owner = login(niaga.url, "owner@toko.test")
+    early = owner.post(f"/loyalty/rewards/{reward_id}/announce", data={"csrf_token": csrf(owner)})
+    assert "hadiah_baru" in early.headers["location"]  # not approved yet: nothing sent
+    owner.post("/settings/templates/own/submit", data={"csrf_token": csrf(owner)})
+    wait_template(factory, "hadiah_baru", timeout=20)
+    r = owner.post(f"/loyalty/rewards/{reward_id}/announce", data={"csrf_token": csrf(owner)})
+    assert r.status_code == 303
+    sb = SandboxControl(niaga.url)
+
+    def announced() -> dict[str, Any] | None:
+        found = [m for m in sb.messages(to=rich_phone) if m["type"] == "template"]
+        return found[0] if found else None
+
+    template = wait_for(announced, timeout=20)["body"]["template"]
+    assert template["name"] == "hadiah_baru"
+    params = {p["parameter_name"]: p["text"] for p in template["components"][0]["parameters"]}
+    assert params == {"nama": "Siti", "hadiah": "Tote bag", "poin": "40", "saldo": "50"}
+    assert not [m for m in sb.messages(to=poor_phone) if m["type"] == "template"]

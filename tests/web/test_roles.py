@@ -233,6 +233,7 @@ ROUTES: list[tuple[str, str, str, Any, set[str]]] = [
         MANAGE,
     ),
     ("POST", "/loyalty/rewards/999", "form", {"stock": "1"}, MANAGE),
+    ("POST", "/loyalty/rewards/999/announce", "form", {}, MANAGE),
     ("POST", "/orders/999/reward-code", "form", {"code": "NG-AAAA-BBBB"}, WORK),
     ("GET", "/community", "", None, MANAGE),
     ("POST", "/community/groups/999", "form", {"name": "G {role}"}, MANAGE),

@@ -11,10 +11,14 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import ValidationError
 from sqlalchemy import select
 
+from niaga.campaigns import personalise, segments
+from niaga.campaigns import service as campaigns
 from niaga.contacts.models import Contact
+from niaga.core.i18n import gettext
 from niaga.loyalty import announce, program, queries, rewards
 from niaga.loyalty import service as loyalty
 from niaga.loyalty.models import LoyaltyReward
+from niaga.security import permissions
 from niaga.templates import service as templates
 from niaga.web.auth import CanManageLoyalty
 from niaga.web.deps import SessionDep
@@ -80,6 +84,9 @@ def loyalty_page(request: Request, session: SessionDep, user: CanManageLoyalty) 
         members=members,
         contacts=names,
         template_ready=templates.approved(session, announce.TEMPLATE, announce.LANGUAGE),
+        reward_template_ready=templates.approved(
+            session, announce.REWARD_TEMPLATE, announce.LANGUAGE
+        ),
         template_name=announce.TEMPLATE,
         flash=request.query_params.get("flash"),
     )
@@ -189,3 +196,53 @@ def update_reward(
     )
     rewards.do_save(session, data, reward)
     return _back("rewards")
+
+
+@router.post("/rewards/{reward_id}/announce")
+def announce_reward(
+    request: Request, session: SessionDep, user: CanManageLoyalty, reward_id: int
+) -> Response:
+    """Tell the customers who hold enough points about a reward: a campaign (kind "news") of
+    the approved ``hadiah_baru`` marketing template, so only to those who agreed to
+    promotions, within the weekly cap and outside quiet hours."""
+    locale = request.state.locale
+    if not permissions.has(user, "send_campaigns"):
+        return _back("rewards", gettext("You may not send campaigns.", locale))
+    reward = rewards.get(session, reward_id)
+    template = templates.find(session, announce.REWARD_TEMPLATE, announce.LANGUAGE)
+    if template is None or template.status != "APPROVED":
+        return _back(
+            "rewards",
+            gettext(
+                "The {name} template is not approved yet: submit it on the Templates page.",
+                locale,
+                name=announce.REWARD_TEMPLATE,
+            ),
+        )
+    text = personalise.ParameterValue
+    campaign = campaigns.do_create(
+        session,
+        name=f"Hadiah baru: {reward.name}"[:100],
+        template_id=template.id,
+        params={
+            "nama": text(source="first_name", fallback="Kak"),
+            "hadiah": text(source="text", text=reward.name),
+            "poin": text(source="text", text=str(reward.cost_points)),
+            "saldo": text(source="points"),
+        },
+        phone_number_id=request.app.state.settings.wa_phone_number_id,
+        rule=segments.SegmentRule.model_validate(
+            {"conditions": [{"field": "points", "at_least": reward.cost_points}]}
+        ),
+        user_id=user.id,
+        kind="news",
+    )
+    campaigns.do_schedule(session, campaign, None)
+    return _back(
+        "rewards",
+        gettext(
+            "Announced to customers with {points} points or more.",
+            locale,
+            points=reward.cost_points,
+        ),
+    )
