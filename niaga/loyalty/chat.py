@@ -230,28 +230,33 @@ def handle_message(session: Session, message_id: int, settings: Settings) -> Non
     message = session.get(Message, message_id)
     if message is None or message.direction != "in":
         return
-    choice = message.inbound
-    row = (
-        ROW_ID.match(choice.choice_id) if isinstance(choice, Choice) and choice.choice_id else None
+    row = None
+    if message.type != "text":  # a tap on the rewards list, or nothing for loyalty
+        choice = message.inbound
+        if isinstance(choice, Choice) and choice.choice_id:
+            row = ROW_ID.match(choice.choice_id)
+        if row is None:
+            return
+    wanted = command(message.text) if row is None else None
+    invited = (
+        REFERRAL.search(message.text.upper())
+        if row is None and wanted is None and message.text and "REF" in message.text.upper()
+        else None
     )
-    if row is None and message.type != "text":
-        return
+    if row is None and wanted is None and invited is None:
+        return  # most messages: decided without a query
     if not program.load(session).enabled:
         return
     if row is not None:
-        _reply(
-            session,
-            message,
-            TextMessage(body=_redeem(session, message, int(row.group(1)), settings)),
-        )
-        return
-    wanted = command(message.text)
-    if wanted == "points":
-        text = points_text(session, message.contact_id, settings)
+        text = _redeem(session, message, int(row.group(1)), settings)
         _reply(session, message, TextMessage(body=text))
+    elif wanted == "points":
+        _reply(
+            session, message, TextMessage(body=points_text(session, message.contact_id, settings))
+        )
     elif wanted == "redeem":
         _reply(session, message, rewards_list(session, message.contact_id, settings))
-    elif message.text and (found := REFERRAL.search(message.text.upper())):
-        text = _record_referral(session, message, found.group(1), settings)
+    elif invited is not None:
+        text = _record_referral(session, message, invited.group(1), settings)
         if text:
             _reply(session, message, TextMessage(body=text))

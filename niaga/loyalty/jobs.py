@@ -8,7 +8,7 @@ from collections.abc import Callable
 from datetime import timedelta
 
 from sqlalchemy import String, and_, cast, or_, select
-from sqlalchemy.orm import Session, aliased
+from sqlalchemy.orm import Session, aliased, sessionmaker
 
 from niaga.automation.models import CsatSurvey
 from niaga.core import clock
@@ -84,18 +84,25 @@ def _interactions(ctx: JobContext) -> None:
         award_interactions(session, ctx.settings)
 
 
-def expire(session: Session) -> int:
-    """Expire lots past their date and codes past theirs; points expired."""
-    total = 0
-    for contact_id in ledger.contacts_with_expired_lots(session, clock.now()):
-        total += ledger.do_expire(session, contact_id)
-    rewards.do_expire_codes(session)
+def expire(factory: sessionmaker[Session], batch: int = 50) -> int:
+    """Expire lots past their date, ``batch`` customers per short transaction (the webhook's
+    writes get the lock between them on SQLite), then codes past theirs; points expired."""
+    total, after, now = 0, 0, clock.now()
+    while True:
+        with transaction(factory) as session:
+            ids = ledger.contacts_with_expired_lots(session, now, after=after, limit=batch)
+            for contact_id in ids:
+                total += ledger.do_expire(session, contact_id, now)
+        if len(ids) < batch:
+            break
+        after = ids[-1]
+    with transaction(factory) as session:
+        rewards.do_expire_codes(session)
     return total
 
 
 def _expire(ctx: JobContext) -> None:
-    with transaction(ctx.factory) as session:
-        expire(session)
+    expire(ctx.factory)
 
 
 def register(registry: Registry) -> None:

@@ -223,29 +223,52 @@ def do_debit(
 
 
 def do_expire(session: Session, contact_id: int, now: datetime | None = None) -> int:
-    """Expire what is left of the customer's lots past their date; the points expired."""
+    """Expire what is left of the customer's lots past their date; the points expired.
+
+    Each expired lot gets one ``expired`` entry (key ``expire:<lot>``) allocated to that lot
+    alone, all written in one flush under the account's lock."""
     now = clock.as_utc(now or clock.now())
     account(session, contact_id)
-    expired = 0
-    for lot in lots(session, contact_id):
-        if lot.expires_at is None or clock.as_utc(lot.expires_at) > now:
-            continue
-        entry = do_debit(
-            session,
-            contact_id,
-            "expired",
-            lot.remaining,
-            key=f"expire:{lot.id}",
-            first_lot=lot.id,
-            reason="12-month expiry",
+    due = [
+        lot
+        for lot in lots(session, contact_id)
+        if lot.expires_at is not None and clock.as_utc(lot.expires_at) <= now
+    ]
+    if not due:
+        return 0
+    keys = {lot.id: f"expire:{lot.id}" for lot in due}
+    done = set(session.scalars(select(Entry.key).where(Entry.key.in_(list(keys.values())))))
+    written = [
+        (
+            lot,
+            Entry(
+                contact_id=contact_id,
+                kind="expired",
+                points=-lot.remaining,
+                key=keys[lot.id],
+                reason="expiry",
+                created_at=clock.now(),
+            ),
         )
-        if entry is not None:
-            expired -= entry.points
-    return expired
+        for lot in due
+        if keys[lot.id] not in done
+    ]
+    session.add_all([entry for _, entry in written])
+    session.flush()
+    session.add_all(
+        [
+            LoyaltyAllocation(debit_id=entry.id, lot_id=lot.id, points=lot.remaining)
+            for lot, entry in written
+        ]
+    )
+    session.flush()
+    return sum(lot.remaining for lot, _ in written)
 
 
-def contacts_with_expired_lots(session: Session, now: datetime, limit: int = 500) -> list[int]:
-    """Customers who hold a lot past its date (candidates for :func:`do_expire`)."""
+def contacts_with_expired_lots(
+    session: Session, now: datetime, *, after: int = 0, limit: int = 100
+) -> list[int]:
+    """Customers (ids above ``after``, ascending) who hold a lot past its date."""
     taken = (
         select(LoyaltyAllocation.lot_id, func.sum(LoyaltyAllocation.points).label("taken"))
         .group_by(LoyaltyAllocation.lot_id)
@@ -256,11 +279,13 @@ def contacts_with_expired_lots(session: Session, now: datetime, limit: int = 500
             select(Entry.contact_id)
             .outerjoin(taken, taken.c.lot_id == Entry.id)
             .where(
+                Entry.contact_id > after,
                 Entry.points > 0,
                 Entry.expires_at <= now,
                 Entry.points > func.coalesce(taken.c.taken, 0),
             )
-            .distinct()
+            .group_by(Entry.contact_id)
+            .order_by(Entry.contact_id)
             .limit(limit)
         )
     )

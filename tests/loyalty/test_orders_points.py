@@ -208,3 +208,38 @@ def test_guessing_codes_is_refused_after_ten_wrong(factory: Any, conversation_id
             s, orders.get_order(s, order_id), "NG-AAAA-BBBB", actor="user:1", user_id=None
         )
         assert claim.refusal is not None and claim.refusal.code == "code_not_found"
+
+
+def test_the_hourly_pass_expires_points_and_codes_in_small_transactions(
+    factory: Any, conversation_id: int
+) -> None:
+    from datetime import timedelta
+
+    from niaga.loyalty import jobs
+
+    contact_id = _contact_of(factory, conversation_id)
+    with transaction(factory) as s:
+        others = []
+        for n in range(5):
+            other = Contact(wa_id=f"62812345009{n:02d}")
+            s.add(other)
+            s.flush()
+            others.append(other.id)
+        for cid in [contact_id, *others]:
+            ledger.do_credit(s, cid, "earned", 10, expires_at=ledger.expiry_for(12))
+        ledger.do_credit(s, contact_id, "earned", 7, expires_at=None)
+        reward = rewards.do_save(
+            s, rewards.RewardIn(name="Gantungan kunci", kind="gift", cost_points=5)
+        )
+        code = rewards.do_redeem(s, contact_id, reward.id)  # takes 5 of the expiring 10
+        code_id = code.id
+    try:
+        clock.advance(timedelta(days=400))
+        assert jobs.expire(factory, batch=2) == 5 + 5 * 10  # three rounds of two customers
+        assert jobs.expire(factory, batch=2) == 0
+        with factory() as s:
+            assert ledger.balance(s, contact_id) == 7  # the never-expiring lot stays
+            assert all(ledger.balance(s, cid) == 0 for cid in others)
+            assert s.get_one(LoyaltyRedemption, code_id).state == "expired"
+    finally:
+        clock.reset()
