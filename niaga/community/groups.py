@@ -12,6 +12,7 @@ import logging
 
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import and_, func, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from niaga.automation.profile import load_profile
@@ -32,6 +33,7 @@ from niaga.orders.models import Order
 log = logging.getLogger(__name__)
 
 LOYAL = "Pelanggan Setia"
+LOYAL_DESCRIPTION = "Pelanggan yang sering berbelanja: penawaran eksklusif untuk mereka."
 WHATSAPP_GROUP_LIMIT = 8  # participants per group in Meta's Groups API
 
 
@@ -76,15 +78,19 @@ def ensure_loyal(session: Session) -> CommunityGroup:
     """The "Pelanggan Setia" group (made on first use: 3 completed orders or level Perak)."""
     group = by_name(session, LOYAL)
     if group is None:
-        group = do_save(
-            session,
-            GroupIn(
-                name=LOYAL,
-                description="Pelanggan yang sering berbelanja: penawaran eksklusif untuk mereka.",
-                join_rule=JoinRule(min_orders=3, tier="Perak"),
-                welcome_text=DEFAULT_WELCOME,
-            ),
-        )
+        try:
+            group = do_save(
+                session,
+                GroupIn(
+                    name=LOYAL,
+                    description=LOYAL_DESCRIPTION,
+                    join_rule=JoinRule(min_orders=3, tier="Perak"),
+                    welcome_text=DEFAULT_WELCOME,
+                ),
+            )
+        except ConflictError:  # another process made it at the same moment
+            group = by_name(session, LOYAL)
+            assert group is not None
     return group
 
 
@@ -92,13 +98,20 @@ def do_save(session: Session, data: GroupIn, group: CommunityGroup | None = None
     clash = by_name(session, data.name)
     if clash is not None and clash is not group:
         raise ConflictError("group_exists", "A group named {name} already exists.", name=data.name)
-    group = group or CommunityGroup(mode="broadcast")
-    group.name = data.name.strip()
-    group.description = data.description
-    group.join_rule = data.join_rule.model_dump(exclude_none=True)
-    group.welcome_text = data.welcome_text
-    session.add(group)
-    session.flush()
+    clash_error = ConflictError(
+        "group_exists", "A group named {name} already exists.", name=data.name.strip()
+    )
+    try:
+        with session.begin_nested():
+            group = group or CommunityGroup(mode="broadcast")
+            group.name = data.name.strip()
+            group.description = data.description
+            group.join_rule = data.join_rule.model_dump(exclude_none=True)
+            group.welcome_text = data.welcome_text
+            session.add(group)
+            session.flush()
+    except IntegrityError:  # the same name in other letters' case, or made just now
+        raise clash_error from None
     return group
 
 
@@ -115,6 +128,13 @@ def member_count(session: Session, group_id: int) -> int:
 
 def mode_text(group: CommunityGroup, members: int) -> str:
     """What the app says about how the group reaches people (English msgid)."""
+    if group.wa_group_id:
+        return (
+            "WhatsApp group: members get its invite link in their chat and talk together there; "
+            "offers to the group still go to each member's own chat."
+        )
+    if group.wa_request_id and not group.wa_error:
+        return "Broadcast, until Meta confirms the WhatsApp group asked for."
     if members <= WHATSAPP_GROUP_LIMIT:
         return (
             "Broadcast: each member gets messages in their own chat. A WhatsApp group through "

@@ -7,13 +7,14 @@ from collections.abc import Callable
 
 from sqlalchemy.orm import Session
 
-from niaga.community import groups, polls
+from niaga.community import groups, polls, whatsapp
 from niaga.core.config import Settings
 from niaga.core.db import transaction
-from niaga.core.jobs.registry import JobContext, PeriodicSpec, Registry
+from niaga.core.jobs.registry import DISPATCH, JobContext, PeriodicSpec, Registry
 from niaga.inbox.models import Message
 
 EVERY = 60.0
+WHATSAPP_EVERY = 15.0
 
 
 def reaction(settings: Settings) -> Callable[[Session, int], None]:
@@ -40,5 +41,13 @@ def _tick(ctx: JobContext) -> None:
         tick(session, ctx.settings)
 
 
+async def _whatsapp_groups(ctx: JobContext) -> None:
+    await whatsapp.tick(ctx.channel(), ctx.factory, ctx.settings.locale)
+
+
 def register(registry: Registry) -> None:
+    """Join rules and polls every minute; WhatsApp groups (Graph calls) every 15 seconds."""
     registry.add_periodic(PeriodicSpec("community.tick", EVERY, _tick))
+    registry.add_periodic(
+        PeriodicSpec("community.whatsapp_groups", WHATSAPP_EVERY, _whatsapp_groups, role=DISPATCH)
+    )

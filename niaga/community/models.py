@@ -31,6 +31,13 @@ class CommunityGroup(Timestamps, Base):
     # Sent in the chat when a customer joins (empty: nothing).
     welcome_text: Mapped[str | None] = mapped_column(Text)
     mode: Mapped[str] = mapped_column(String(16), default="broadcast")
+    # A real WhatsApp group (Meta's Groups API), for a group of at most 8: asked for with
+    # ``wa_request_id``, named by the group_lifecycle_update webhook, joined by invite link.
+    wa_request_id: Mapped[str | None] = mapped_column(String(64), index=True)
+    wa_group_id: Mapped[str | None] = mapped_column(String(128))
+    invite_link: Mapped[str | None] = mapped_column(String(256))
+    # Meta's refusal (e.g. not an Official Business Account): the group stays a broadcast one.
+    wa_error: Mapped[str | None] = mapped_column(Text)
 
 
 class GroupMember(Base):
@@ -49,6 +56,11 @@ class GroupMember(Base):
     source: Mapped[str] = mapped_column(String(16), default="hand")
     joined_at: Mapped[datetime] = mapped_column(default=clock.now)
     left_at: Mapped[datetime | None]
+    # The WhatsApp group (when the group has one): when the link was sent, when they joined,
+    # when Niaga took them out after they left the Niaga group.
+    invited_at: Mapped[datetime | None]
+    wa_joined_at: Mapped[datetime | None]
+    wa_removed_at: Mapped[datetime | None]
 
 
 class Poll(Timestamps, Base):

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import re
+import secrets
 from datetime import datetime
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
@@ -80,7 +81,8 @@ def do_create(session: Session, data: PollIn) -> Poll:
     )
     session.add(poll)
     session.flush()
-    poll.template_name = f"polling_{poll.id}_{clock.now():%y%m%d}"
+    # Unique at Meta too (a restored or second Niaga may have made polling_1 already).
+    poll.template_name = f"polling_{poll.id}_{secrets.token_hex(3)}"
     session.flush()
     return poll
 

@@ -12,8 +12,9 @@ from sqlalchemy import or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from niaga.catalog.models import Product
 from niaga.core import clock
-from niaga.core.errors import ConflictError, NotFoundError
+from niaga.core.errors import ConflictError, DomainError, NotFoundError
 from niaga.loyalty import ledger, program
 from niaga.loyalty.models import LoyaltyRedemption, LoyaltyReward
 
@@ -81,7 +82,16 @@ def available(session: Session) -> list[LoyaltyReward]:
 
 
 def do_save(session: Session, data: RewardIn, reward: LoyaltyReward | None = None) -> LoyaltyReward:
-    """Create or change a reward."""
+    """Create or change a reward (a free product names a product of the catalog)."""
+    if data.product_id is not None and (
+        data.product_id >= 2**31 or session.get(Product, data.product_id) is None
+    ):
+        raise DomainError(
+            "product_not_found",
+            "Product {id} does not exist.",
+            field="product_id",
+            id=data.product_id,
+        )
     reward = reward or LoyaltyReward()
     for key, value in data.model_dump().items():
         setattr(reward, key, value)

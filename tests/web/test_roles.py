@@ -238,6 +238,7 @@ ROUTES: list[tuple[str, str, str, Any, set[str]]] = [
     ("GET", "/community", "", None, MANAGE),
     ("POST", "/community/groups/999", "form", {"name": "G {role}"}, MANAGE),
     ("POST", "/community/groups/999/members", "form", {"phone": "081234567890"}, MANAGE),
+    ("POST", "/community/groups/999/whatsapp", "form", {}, MANAGE),
     ("POST", "/community/groups/999/members/{contact}/remove", "form", {}, MANAGE),
     (
         "POST",

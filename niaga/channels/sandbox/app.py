@@ -19,6 +19,7 @@ import aiohttp
 from fastapi import FastAPI, File, Form, Request, UploadFile
 from fastapi.responses import JSONResponse, Response
 
+from niaga.channels.sandbox import groups as wa_groups
 from niaga.channels.sandbox import templates as tpl
 from niaga.channels.sandbox.commerce import Catalog
 from niaga.channels.sandbox.config import SandboxConfig
@@ -33,6 +34,7 @@ from niaga.channels.sandbox.customers import (
 )
 from niaga.channels.sandbox.errors import SandboxError
 from niaga.channels.sandbox.faults import Faults, Timeout
+from niaga.channels.sandbox.groups import Groups
 from niaga.channels.sandbox.phone import phone_router
 from niaga.channels.sandbox.ratelimit import Limits
 from niaga.channels.sandbox.state import Customer, SandboxState, new_wamid
@@ -93,6 +95,7 @@ class Sandbox:
         self.state.media.clear()
         self.state.uploads = Uploads()
         self.state.catalog = Catalog()
+        self.state.groups = Groups()
         self.state.webhook_log.clear()
         self.state.stats.clear()
         self.state.errors.clear()
@@ -233,6 +236,43 @@ class Sandbox:
                     100, "Invalid parameter: profile_picture_handle is not an uploaded image"
                 )
             self.state.profile.update({k: v for k, v in data.items() if k in allowed})
+            return {"success": True}
+
+        @app.post("/{version}/{phone_number_id}/groups", tags=["graph"])
+        async def create_group(version: str, phone_number_id: str, request: Request) -> Any:
+            self._check(version, phone_number_id, request)
+            self._groups_open()
+            try:
+                group = self.state.groups.create(await request.json())
+            except ValueError as exc:
+                raise SandboxError(100, f"Invalid parameter: {exc}") from None
+            value = wa_groups.lifecycle_value(self._metadata(), group)
+            self.webhooks.schedule(0.2, envelope(self.config, value, "group_lifecycle_update"))
+            return {"messaging_product": "whatsapp", "request_id": group.request_id}
+
+        @app.post("/{version}/{group_id}/invite_link", tags=["graph"])
+        async def group_invite_link(version: str, group_id: str, request: Request) -> Any:
+            self._check(version, None, request)
+            self._groups_open()
+            group = self._group(group_id)
+            return {
+                "messaging_product": "whatsapp",
+                "invite_link": self.state.groups.invite_link(group),
+            }
+
+        @app.delete("/{version}/{group_id}/participants", tags=["graph"])
+        async def remove_participants(version: str, group_id: str, request: Request) -> Any:
+            self._check(version, None, request)
+            self._groups_open()
+            group = self._group(group_id)
+            body = await request.json()
+            people = body.get("participants") if isinstance(body, dict) else None
+            if not isinstance(people, list) or not 1 <= len(people) <= 8:
+                raise SandboxError(100, "Invalid parameter: participants: 1 to 8 of {user}")
+            for person in people:
+                wa_id = str((person or {}).get("user") or "")
+                if wa_id in group.participants:
+                    group.participants.remove(wa_id)
             return {"success": True}
 
         @app.post("/{version}/{catalog_id}/items_batch", tags=["graph"])
@@ -414,6 +454,9 @@ class Sandbox:
             template = next((t for t in self.state.templates if t.id == object_id), None)
             if template is not None:
                 return template.public()
+            group = self.state.groups.by_id.get(object_id)
+            if group is not None:
+                return group.public()
             raise SandboxError(
                 100, f"Unsupported get request. Object with ID '{object_id}' does not exist"
             )
@@ -424,6 +467,40 @@ class Sandbox:
             if self.state.media.pop(object_id, None) is None:
                 raise SandboxError(100, f"media {object_id} does not exist")
             return {"success": True}
+
+    def _groups_open(self) -> None:
+        if not self.config.groups_api:
+            raise SandboxError(
+                10,
+                "Application does not have permission for this action: the Groups API is open "
+                "to Official Business Accounts",
+            )
+
+    def _group(self, group_id: str) -> wa_groups.Group:
+        group = self.state.groups.by_id.get(group_id)
+        if group is None:
+            raise SandboxError(
+                100, f"Unsupported request. Object with ID '{group_id}' does not exist"
+            )
+        return group
+
+    def _metadata(self) -> dict[str, str]:
+        return {
+            "display_phone_number": self.config.display_phone_number,
+            "phone_number_id": self.config.phone_number_id,
+        }
+
+    def follow_invite(self, wa_id: str, text: str) -> None:
+        """A customer who gets an invite link follows it (while the group has room)."""
+        found = re.search(r"https://chat\.whatsapp\.com/[\w-]+", text or "")
+        group = self.state.groups.by_link(found.group(0)) if found else None
+        if group is None or wa_id in group.participants:
+            return
+        if len(group.participants) >= wa_groups.MAX_PARTICIPANTS:
+            return
+        group.participants.append(wa_id)
+        value = wa_groups.participants_value(self._metadata(), group, wa_id, joined=True)
+        self.webhooks.schedule(0.5, envelope(self.config, value, "group_participants_update"))
 
     def _check_catalog(self, catalog_id: str) -> None:
         if catalog_id != self.config.catalog_id:
@@ -558,6 +635,8 @@ class Sandbox:
             }
         )
         self.statuses.plan(wamid, to, body, kind)
+        if kind == "text" and "chat.whatsapp.com/" in str(body.get("text", {}).get("body", "")):
+            self.follow_invite(to, str(body["text"]["body"]))
         customer = self.state.customer(to)
         if customer is not None and customer.autoreply:
             reply = autoreply_for(body)

@@ -53,6 +53,11 @@ class SandboxConfig(BaseModel):
     webhooks_subscribed: bool = Field(
         True, description="The app is subscribed to the WABA's webhooks (False: none arrive)"
     )
+    groups_api: bool = Field(
+        True,
+        description="Meta's Groups API is open to this number (an Official Business Account); "
+        "False: every groups call is refused",
+    )
     not_on_whatsapp_suffix: str = Field(
         "0000", description="Numbers ending like this are not on WhatsApp (131026)"
     )

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from niaga.channels.sandbox.commerce import Catalog
+from niaga.channels.sandbox.groups import Groups
 from niaga.channels.sandbox.templates import Template, seed_templates
 from niaga.channels.sandbox.uploads import Uploads
 
@@ -122,6 +123,7 @@ class SandboxState:
     media: dict[str, Media] = field(default_factory=dict)
     uploads: Uploads = field(default_factory=Uploads)
     catalog: Catalog = field(default_factory=Catalog)
+    groups: Groups = field(default_factory=Groups)
     templates: list[Template] = field(default_factory=seed_templates)
     profile: dict[str, Any] = field(
         default_factory=lambda: {

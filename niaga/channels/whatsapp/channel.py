@@ -171,6 +171,20 @@ class WhatsAppChannel:
         """A batch's outcome, with the items Meta refused."""
         return await self.client.catalog_batch_status(catalog_id, handle)
 
+    async def create_group(
+        self, phone_number_id: str, subject: str, description: str | None = None
+    ) -> str:
+        """Ask Meta for a WhatsApp group (Groups API); the request id its webhook will name."""
+        return await self.client.create_group(phone_number_id, subject, description)
+
+    async def group_invite_link(self, group_id: str) -> str:
+        """The group's invite link (made anew)."""
+        return await self.client.group_invite_link(group_id)
+
+    async def remove_group_participants(self, group_id: str, wa_ids: Sequence[str]) -> None:
+        """Take people out of a group."""
+        await self.client.remove_group_participants(group_id, wa_ids)
+
     async def check_token(self) -> dict[str, Any]:
         """Meta's view of the access token (valid?, scopes, expiry)."""
         return await self.client.debug_token()

@@ -446,6 +446,44 @@ class GraphClient:
         first = data[0] if isinstance(data, list) and data else {}
         return dict(first) if isinstance(first, dict) else {}
 
+    async def create_group(
+        self,
+        phone_number_id: str,
+        subject: str,
+        description: str | None = None,
+        join_approval_mode: str = "auto_approve",
+    ) -> str:
+        """Meta's Groups API: ask for a new group; its ``request_id`` (the group's id comes by
+        the ``group_lifecycle_update`` webhook)."""
+        body: dict[str, Any] = {
+            "messaging_product": "whatsapp",
+            "subject": subject[:128],
+            "join_approval_mode": join_approval_mode,
+        }
+        if description:
+            body["description"] = description[:2048]
+        found = await self._request("POST", f"{phone_number_id}/groups", json=body)
+        return str(found.get("request_id") or "")
+
+    async def group_invite_link(self, group_id: str) -> str:
+        """A (new) invite link of the group: ``https://chat.whatsapp.com/…``."""
+        found = await self._request(
+            "POST", f"{group_id}/invite_link", json={"messaging_product": "whatsapp"}
+        )
+        return str(found.get("invite_link") or "")
+
+    async def remove_group_participants(self, group_id: str, wa_ids: Sequence[str]) -> None:
+        """Take people out of the group (at most 8 per call)."""
+        for start in range(0, len(wa_ids), 8):
+            await self._request(
+                "DELETE",
+                f"{group_id}/participants",
+                json={
+                    "messaging_product": "whatsapp",
+                    "participants": [{"user": w} for w in wa_ids[start : start + 8]],
+                },
+            )
+
     async def debug_token(self) -> dict[str, Any]:
         """Meta's view of this client's own token: ``is_valid``, ``scopes``, ``expires_at``."""
         found = await self._request("GET", "debug_token", params={"input_token": self._token})

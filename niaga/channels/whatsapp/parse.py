@@ -70,6 +70,12 @@ ACCOUNT_FIELDS = frozenset(
         "template_category_update",
         "message_template_components_update",
         "security",
+        # Meta's Groups API: a group made, its participants, settings, status.
+        "group_lifecycle_update",
+        "group_participants_update",
+        "group_participant_update",
+        "group_settings_update",
+        "group_status_update",
     }
 )
 """Account-level fields kept whole as :class:`AccountUpdate` (``field`` tells which)."""

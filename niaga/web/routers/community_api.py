@@ -13,10 +13,11 @@ from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import and_, or_, select
 
 from niaga.campaigns.models import Campaign
-from niaga.community import groups, polls
+from niaga.channels.whatsapp.channel import make_channel
+from niaga.community import groups, polls, whatsapp
 from niaga.community.models import CommunityGroup, GroupMember, Poll
 from niaga.contacts.models import Contact
-from niaga.core.errors import NotFoundError, UpstreamError
+from niaga.core.errors import ConflictError, DomainError, NotFoundError, UpstreamError
 from niaga.core.i18n import gettext
 from niaga.templates import authoring
 from niaga.templates import service as templates
@@ -37,6 +38,9 @@ class GroupPublic(BaseModel):
     mode: str
     mode_text: str = Field(description="How the group reaches its members, in words")
     members: int
+    wa_group_id: str | None = Field(description="Its WhatsApp group (Meta's Groups API)")
+    invite_link: str | None
+    wa_error: str | None = Field(description="Why Meta refused a WhatsApp group")
 
 
 class MemberPublic(BaseModel):
@@ -85,6 +89,9 @@ def _group(session: SessionDep, group: CommunityGroup, locale: str) -> GroupPubl
         mode=group.mode,
         mode_text=gettext(groups.mode_text(group, count), locale),
         members=count,
+        wa_group_id=group.wa_group_id,
+        invite_link=group.invite_link,
+        wa_error=group.wa_error,
     )
 
 
@@ -123,6 +130,24 @@ def update_group(
     group_id: int, data: groups.GroupIn, session: SessionDep, token: CanManage, locale: LocaleDep
 ) -> GroupPublic:
     return _group(session, groups.do_save(session, data, groups.get(session, group_id)), locale)
+
+
+@router.post("/community/groups/{group_id}/whatsapp", response_model=GroupPublic)
+def request_whatsapp_group(
+    group_id: int, request: Request, session: SessionDep, token: CanManage, locale: LocaleDep
+) -> GroupPublic:
+    """Ask Meta for a real WhatsApp group (at most 8 members; an Official Business Account).
+    Meta names it by webhook; members then get its invite link in their chat. A refusal is
+    kept in ``wa_error`` and the group stays a broadcast group."""
+    settings = settings_of(request)
+    group = groups.get(session, group_id)
+
+    async def ask() -> None:
+        async with make_channel(settings) as channel:
+            await whatsapp.request_group(channel, session, settings.wa_phone_number_id, group)
+
+    asyncio.run(ask())
+    return _group(session, group, locale)
 
 
 @router.get("/community/groups/{group_id}/members", response_model=list[MemberPublic])
@@ -188,6 +213,12 @@ def submit_poll(
 ) -> PollPublic:
     """Submit the poll's template (question + a quick-reply button per answer) to Meta."""
     poll = polls.get(session, poll_id)
+    if templates.find(session, poll.template_name, polls.LANGUAGE) is not None:
+        raise ConflictError(
+            "poll_submitted",
+            "The poll's template {name} is already submitted.",
+            name=poll.template_name,
+        )
     definition = polls.template_definition(poll)
     result = asyncio.run(template_sync.submit_with(settings_of(request), [definition]))
     if result.refused and not result.accepted:
@@ -232,9 +263,15 @@ def calendar(
 
 
 def month_bounds(month: str | None, timezone: str) -> tuple[datetime, datetime]:
+    """The month's first instant and the next month's (local time); a bad month is refused."""
     zone = ZoneInfo(timezone)
     today = datetime.now(zone).date()
-    first = date.fromisoformat(f"{month}-01") if month else today.replace(day=1)
+    try:
+        first = date.fromisoformat(f"{month}-01") if month else today.replace(day=1)
+        if first.year >= 9999:
+            raise ValueError(month)
+    except ValueError:
+        raise DomainError("month_invalid", "Give the month as YYYY-MM.", field="month") from None
     following = (first + timedelta(days=32)).replace(day=1)
     return datetime.combine(first, time(), zone), datetime.combine(following, time(), zone)
 

@@ -16,7 +16,8 @@ from sqlalchemy import or_, select
 
 from niaga.campaigns import segments
 from niaga.campaigns import service as campaigns
-from niaga.community import groups, polls
+from niaga.channels.whatsapp.channel import make_channel
+from niaga.community import groups, polls, whatsapp
 from niaga.community.models import CommunityGroup, GroupMember, Poll
 from niaga.contacts.models import Contact
 from niaga.core import clock
@@ -151,6 +152,24 @@ def save_group(
     return _back(f"group-{group_id}")
 
 
+@router.post("/groups/{group_id}/whatsapp")
+def request_whatsapp_group(
+    request: Request, session: SessionDep, user: CanManageLoyalty, group_id: int
+) -> Response:
+    """Ask Meta for a real WhatsApp group for a group of at most 8."""
+    settings = request.app.state.settings
+    group = groups.get(session, group_id)
+
+    async def ask() -> str | None:
+        async with make_channel(settings) as channel:
+            return await whatsapp.request_group(
+                channel, session, settings.wa_phone_number_id, group
+            )
+
+    refused = asyncio.run(ask())
+    return _back(f"group-{group_id}", refused)
+
+
 @router.post("/groups/{group_id}/members")
 def add_member(
     request: Request,
@@ -213,6 +232,8 @@ def submit_poll(
     request: Request, session: SessionDep, user: CanManageLoyalty, poll_id: int
 ) -> Response:
     poll = polls.get(session, poll_id)
+    if templates.find(session, poll.template_name, polls.LANGUAGE) is not None:
+        return _back(f"poll-{poll_id}")  # already submitted: Meta's answer is on its way
     result = asyncio.run(
         template_sync.submit_with(request.app.state.settings, [polls.template_definition(poll)])
     )
