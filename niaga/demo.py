@@ -133,9 +133,30 @@ def seed_demo(
 
         do_seed_defaults(session)  # the retail rule set with its labels and teams
         _seed_organisation(session)
+        _seed_loyalty(session)
         session.query(ApiToken).filter(ApiToken.name == "demo").delete()
         _, secret = do_create_token(session, name="demo", role="agent")
     return {"token": secret}
+
+
+DEMO_REWARDS = (
+    ("Diskon Rp25.000", "discount_amount", 25_000, 100),
+    ("Diskon 10%", "discount_percent", 10, 250),
+    ("Tote bag Toko Sari", "gift", 0, 400),
+)
+
+
+def _seed_loyalty(session: Session) -> None:
+    """Three rewards and the loyal customers' group, so POIN and TUKAR answer at once."""
+    from niaga.community.groups import ensure_loyal
+    from niaga.loyalty.models import LoyaltyReward
+    from niaga.loyalty.rewards import RewardIn, do_save
+
+    for name, kind, value, cost in DEMO_REWARDS:
+        if session.scalars(select(LoyaltyReward.id).where(LoyaltyReward.name == name)).first():
+            continue
+        do_save(session, RewardIn(name=name, kind=kind, value=value, cost_points=cost))  # type: ignore[arg-type]
+    ensure_loyal(session)
 
 
 def _seed_organisation(session: Session) -> None:

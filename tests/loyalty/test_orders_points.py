@@ -243,3 +243,37 @@ def test_the_hourly_pass_expires_points_and_codes_in_small_transactions(
             assert s.get_one(LoyaltyRedemption, code_id).state == "expired"
     finally:
         clock.reset()
+
+
+def test_a_crash_before_commit_grants_nothing_and_the_retry_grants_once(
+    factory: Any, conversation_id: int, settings: Any
+) -> None:
+    """Points commit with the status change: a worker dying mid-transaction leaves neither, and
+    doing the change again grants them once."""
+    contact_id = _contact_of(factory, conversation_id)
+    order_id = _order(factory, conversation_id, quantity=4)  # Rp300.000: 30 points
+
+    class Crash(Exception):
+        pass
+
+    with pytest.raises(Crash), transaction(factory) as s:
+        orders.do_change_status(
+            s,
+            orders.get_order(s, order_id),
+            StatusChangeIn(status="selesai", notify=False),
+            settings=settings,
+            actor_user_id=None,
+        )
+        assert ledger.balance(s, contact_id) == 30  # granted inside the transaction…
+        raise Crash  # …which never commits
+    with factory() as s:
+        assert ledger.balance(s, contact_id) == 0
+        assert orders.get_order(s, order_id).status == "baru"
+    _move(factory, order_id, "selesai", settings)
+    with transaction(factory) as s:  # a second worker finishing the same order's award
+        earning.do_order_completed(
+            s, order_id=order_id, contact_id=contact_id, total=300_000, timezone="Asia/Jakarta"
+        )
+    with factory() as s:
+        assert ledger.balance(s, contact_id) == 30
+        assert s.scalar(select(func.count()).where(LoyaltyEntry.order_id == order_id)) == 1
