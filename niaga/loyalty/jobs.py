@@ -16,8 +16,9 @@ from niaga.core.config import Settings
 from niaga.core.db import transaction
 from niaga.core.jobs.registry import JobContext, PeriodicSpec, Registry
 from niaga.inbox.models import Conversation
-from niaga.loyalty import announce, chat, earning, ledger, rewards
+from niaga.loyalty import announce, chat, earning, ledger, program, rewards
 from niaga.loyalty.models import LoyaltyEntry as Entry
+from niaga.loyalty.models import LoyaltyProgram
 
 log = logging.getLogger(__name__)
 
@@ -86,11 +87,18 @@ def _interactions(ctx: JobContext) -> None:
 
 def expire(factory: sessionmaker[Session], batch: int = 50) -> int:
     """Expire lots past their date, ``batch`` customers per short transaction (the webhook's
-    writes get the lock between them on SQLite), then codes past theirs; points expired."""
-    total, after, now = 0, 0, clock.now()
+    writes get the lock between them on SQLite), then codes past theirs; points expired.
+
+    Only lots whose date passed since the last complete pass are looked for (the program row
+    keeps how far expiry has gone); the first pass looks at every due lot."""
+    now = clock.now()
+    with factory() as session:
+        row = session.get(LoyaltyProgram, 1)
+        since = row.expired_through if row is not None else None
+    total, after = 0, 0
     while True:
         with transaction(factory) as session:
-            ids = ledger.contacts_with_expired_lots(session, now, after=after, limit=batch)
+            ids = ledger.contacts_with_lots_due(session, now, since=since, after=after, limit=batch)
             for contact_id in ids:
                 total += ledger.do_expire(session, contact_id, now)
         if len(ids) < batch:
@@ -98,6 +106,7 @@ def expire(factory: sessionmaker[Session], batch: int = 50) -> int:
         after = ids[-1]
     with transaction(factory) as session:
         rewards.do_expire_codes(session)
+        program.mark_expired_through(session, now)
     return total
 
 

@@ -265,25 +265,29 @@ def do_expire(session: Session, contact_id: int, now: datetime | None = None) ->
     return sum(lot.remaining for lot, _ in written)
 
 
-def contacts_with_expired_lots(
-    session: Session, now: datetime, *, after: int = 0, limit: int = 100
+def contacts_with_lots_due(
+    session: Session,
+    now: datetime,
+    *,
+    since: datetime | None = None,
+    after: int = 0,
+    limit: int = 50,
 ) -> list[int]:
-    """Customers (ids above ``after``, ascending) who hold a lot past its date."""
-    taken = (
-        select(LoyaltyAllocation.lot_id, func.sum(LoyaltyAllocation.points).label("taken"))
-        .group_by(LoyaltyAllocation.lot_id)
-        .subquery()
-    )
+    """Customers (ids above ``after``, ascending) with a lot whose date passed in
+    (``since``, ``now``] — every due lot when ``since`` is None. An index range on the lots'
+    expiry, so an hourly pass reads the hour's lots, not the ledger."""
+    where = [
+        Entry.contact_id > after,
+        Entry.points > 0,
+        Entry.expires_at.is_not(None),
+        Entry.expires_at <= now,
+    ]
+    if since is not None:
+        where.append(Entry.expires_at > since)
     return list(
         session.scalars(
             select(Entry.contact_id)
-            .outerjoin(taken, taken.c.lot_id == Entry.id)
-            .where(
-                Entry.contact_id > after,
-                Entry.points > 0,
-                Entry.expires_at <= now,
-                Entry.points > func.coalesce(taken.c.taken, 0),
-            )
+            .where(*where)
             .group_by(Entry.contact_id)
             .order_by(Entry.contact_id)
             .limit(limit)

@@ -37,6 +37,8 @@ class LoyaltyProgram(Timestamps, Base):
     expiry_months: Mapped[int] = mapped_column(default=12)
     code_valid_days: Mapped[int] = mapped_column(default=30)
     announce_earned: Mapped[bool] = mapped_column(default=True)
+    # Every lot due by then is expired (the hourly pass looks only at lots due since).
+    expired_through: Mapped[datetime | None]
 
 
 class LoyaltyAccount(Base):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
@@ -117,6 +118,17 @@ def do_save(session: Session, data: ProgramIn) -> ProgramIn:
     session.add(row)
     session.flush()
     return data
+
+
+def mark_expired_through(session: Session, at: datetime) -> None:
+    """Remember that every lot due by ``at`` was expired (the row is made with the defaults
+    when the owner never saved a program)."""
+    row = session.get(LoyaltyProgram, 1)
+    if row is None:
+        do_save(session, DEFAULT.model_copy(deep=True))
+        row = session.get_one(LoyaltyProgram, 1)
+    row.expired_through = at
+    session.flush()
 
 
 def rule_for(program: ProgramIn, source: str) -> EarningRule | None:

@@ -277,3 +277,32 @@ def test_a_crash_before_commit_grants_nothing_and_the_retry_grants_once(
     with factory() as s:
         assert ledger.balance(s, contact_id) == 30
         assert s.scalar(select(func.count()).where(LoyaltyEntry.order_id == order_id)) == 1
+
+
+def test_each_pass_reads_only_the_lots_due_since_the_last(
+    factory: Any, conversation_id: int
+) -> None:
+    from datetime import timedelta
+
+    from niaga.loyalty import jobs
+    from niaga.loyalty.models import LoyaltyProgram
+
+    contact_id = _contact_of(factory, conversation_id)
+    try:
+        with transaction(factory) as s:
+            ledger.do_credit(s, contact_id, "earned", 10, expires_at=ledger.expiry_for(1))
+        assert jobs.expire(factory) == 0  # nothing due yet; the mark is set
+        with factory() as s:
+            first = s.get_one(LoyaltyProgram, 1).expired_through
+            assert first is not None
+        clock.advance(timedelta(days=40))
+        with transaction(factory) as s:
+            ledger.do_credit(s, contact_id, "earned", 4, expires_at=ledger.expiry_for(1))
+        assert jobs.expire(factory) == 10  # the lot due since the mark
+        clock.advance(timedelta(days=40))
+        assert jobs.expire(factory) == 4
+        with factory() as s:
+            assert ledger.balance(s, contact_id) == 0
+            assert program.load(s).rules  # the program made for the mark is the default one
+    finally:
+        clock.reset()
