@@ -130,3 +130,19 @@ def test_join_rules_leaving_and_the_group_as_an_audience(factory: sessionmaker[S
         assert set(segments.page(s, rule, limit=10)) == {silver, two, three}
         assert groups.member_count(s, group_id) == 3
     assert clock.now() - timedelta(days=1) < clock.now()
+
+
+def test_the_page_writes_nothing_and_makes_the_group_on_request(
+    niaga: Any, factory: sessionmaker[Session]
+) -> None:
+    from tests.web.web_helpers import csrf, login, make_user
+
+    make_user(factory, "owner")
+    owner = login(niaga.url, "owner@toko.test")
+    page = owner.get("/community")
+    assert page.status_code == 200 and 'id="no-groups"' in page.text  # a GET makes nothing
+    r = owner.post("/community/groups/loyal", data={"csrf_token": csrf(owner)})
+    assert r.status_code == 303
+    with factory() as s:
+        assert groups.by_name(s, "Pelanggan Setia") is not None
+    assert 'id="no-groups"' not in owner.get("/community").text

@@ -236,6 +236,7 @@ ROUTES: list[tuple[str, str, str, Any, set[str]]] = [
     ("POST", "/loyalty/rewards/999/announce", "form", {}, MANAGE),
     ("POST", "/orders/999/reward-code", "form", {"code": "NG-AAAA-BBBB"}, WORK),
     ("GET", "/community", "", None, MANAGE),
+    ("POST", "/community/groups/loyal", "form", {}, MANAGE),
     ("POST", "/community/groups/999", "form", {"name": "G {role}"}, MANAGE),
     ("POST", "/community/groups/999/members", "form", {"phone": "081234567890"}, MANAGE),
     ("POST", "/community/groups/999/whatsapp", "form", {}, MANAGE),

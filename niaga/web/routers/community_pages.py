@@ -82,7 +82,6 @@ def _calendar(session: Any, month: str | None, timezone: str) -> dict[str, Any]:
 def community_page(
     request: Request, session: SessionDep, user: CanManageLoyalty, month: str | None = None
 ) -> HTMLResponse:
-    groups.ensure_loyal(session)
     timezone = request.app.state.settings.timezone
     if month is not None and not (
         len(month) == 7 and month[4] == "-" and month.replace("-", "").isdigit()
@@ -123,6 +122,13 @@ def community_page(
         kinds=KINDS,
         flash=request.query_params.get("flash"),
     )
+
+
+@router.post("/groups/loyal")
+def make_loyal_group(session: SessionDep, user: CanManageLoyalty) -> Response:
+    """The "Pelanggan Setia" group now (the worker makes it within a minute anyway)."""
+    group = groups.ensure_loyal(session)
+    return _back(f"group-{group.id}")
 
 
 @router.post("/groups/{group_id}")
