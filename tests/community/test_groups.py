@@ -23,6 +23,7 @@ from niaga.inbox.models import Conversation, Message
 from niaga.loyalty import ledger
 from niaga.orders.models import Order
 from tests.automation.helpers import inbound, make_team, shop_profile
+from tests.conftest import LiveServer
 
 pytestmark = pytest.mark.usefixtures("quiet")
 
@@ -133,7 +134,7 @@ def test_join_rules_leaving_and_the_group_as_an_audience(factory: sessionmaker[S
 
 
 def test_the_page_writes_nothing_and_makes_the_group_on_request(
-    niaga: Any, factory: sessionmaker[Session]
+    niaga: LiveServer, factory: sessionmaker[Session]
 ) -> None:
     from tests.web.web_helpers import csrf, login, make_user
 
