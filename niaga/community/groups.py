@@ -8,29 +8,23 @@ Official Business Account, so a loyal-customers group of a shop is a broadcast g
 
 from __future__ import annotations
 
-import logging
-
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import and_, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from niaga.automation.profile import load_profile
-from niaga.channels.whatsapp.outgoing import TextMessage
+from niaga.automation.texts import fill
 from niaga.community.models import CommunityGroup, GroupMember
 from niaga.contacts.models import Contact
 from niaga.core import clock
 from niaga.core.db import insert_ignoring_conflicts
 from niaga.core.errors import ConflictError, NotFoundError
-from niaga.inbox.models import Conversation
-from niaga.inbox.service import NotSendableError, WindowClosedError, do_send_message
-from niaga.inbox.window import window_open
+from niaga.inbox.service import do_send_text_in_window
 from niaga.loyalty import program
 from niaga.loyalty.models import LoyaltyEntry
 from niaga.loyalty.queries import TIER_WINDOW
 from niaga.orders.models import Order
-
-log = logging.getLogger(__name__)
 
 LOYAL = "Pelanggan Setia"
 LOYAL_DESCRIPTION = "Pelanggan yang sering berbelanja: penawaran eksklusif untuk mereka."
@@ -211,30 +205,19 @@ def do_leave(session: Session, group: CommunityGroup, contact_id: int) -> bool:
 def welcome_text(group: CommunityGroup, contact: Contact, business: str) -> str | None:
     if not group.welcome_text:
         return None
-    text = group.welcome_text
-    for key, value in {"name": contact.name, "group": group.name, "business": business}.items():
-        text = text.replace("{" + key + "}", value)
-    return text
+    return fill(
+        group.welcome_text, {"name": contact.name, "group": group.name, "business": business}
+    )
 
 
 def _welcome(session: Session, group: CommunityGroup, contact_id: int) -> None:
+    """Inside the window only: outside it a welcome would need a marketing template."""
     contact = session.get_one(Contact, contact_id)
-    conversation = session.scalars(
-        select(Conversation).where(Conversation.contact_id == contact_id).limit(1)
-    ).first()
     text = welcome_text(group, contact, load_profile(session).name)
-    if conversation is None or text is None or not window_open(conversation.last_inbound_at):
-        return  # outside the window a welcome would need a marketing template: none is sent
-    try:
-        do_send_message(
-            session,
-            conversation,
-            TextMessage(body=text),
-            origin="automation",
-            idempotency_key=f"group-{group.id}-welcome-{contact_id}",
+    if text is not None:
+        do_send_text_in_window(
+            session, contact_id, text, idempotency_key=f"group-{group.id}-welcome-{contact_id}"
         )
-    except (WindowClosedError, NotSendableError) as exc:
-        log.info("welcome to group %s not sent to %s: %s", group.id, contact_id, exc)
 
 
 def qualifying(session: Session, group: CommunityGroup, limit: int = 500) -> list[int]:

@@ -6,7 +6,6 @@ it), tallied live; when the poll closes, voters can be told the result in their 
 
 from __future__ import annotations
 
-import logging
 import re
 import secrets
 from datetime import datetime
@@ -18,16 +17,12 @@ from sqlalchemy.orm import Session
 
 from niaga.channels.content import Choice
 from niaga.channels.template_definition import QuickReplyButton, TemplateDefinition
-from niaga.channels.whatsapp.outgoing import TextMessage
 from niaga.community.models import Poll, PollVote
 from niaga.core import clock
 from niaga.core.errors import ConflictError, NotFoundError
 from niaga.core.i18n import gettext
-from niaga.inbox.models import Conversation, Message
-from niaga.inbox.service import NotSendableError, WindowClosedError, do_send_message
-from niaga.inbox.window import window_open
-
-log = logging.getLogger(__name__)
+from niaga.inbox.models import Message
+from niaga.inbox.service import do_send_text_in_window
 
 PAYLOAD = re.compile(r"^poll:(\d+):(\d)$")
 LANGUAGE = "id"
@@ -163,24 +158,15 @@ def do_close(session: Session, poll: Poll, locale: str = "id") -> int:
     text = result_text(session, poll, locale)
     told = 0
     for vote in session.scalars(select(PollVote).where(PollVote.poll_id == poll.id)):
-        conversation = session.scalars(
-            select(Conversation).where(Conversation.contact_id == vote.contact_id).limit(1)
-        ).first()
-        if conversation is None or not window_open(conversation.last_inbound_at):
-            continue
-        try:
-            do_send_message(
-                session,
-                conversation,
-                TextMessage(body=text),
-                origin="automation",
-                idempotency_key=f"poll-{poll.id}-result-{vote.contact_id}",
-            )
-        except (WindowClosedError, NotSendableError) as exc:
-            log.info("poll result not sent to %s: %s", vote.contact_id, exc)
-            continue
-        vote.told_at = clock.now()
-        told += 1
+        sent = do_send_text_in_window(
+            session,
+            vote.contact_id,
+            text,
+            idempotency_key=f"poll-{poll.id}-result-{vote.contact_id}",
+        )
+        if sent is not None:
+            vote.told_at = clock.now()
+            told += 1
     session.flush()
     return told
 

@@ -21,7 +21,6 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from niaga.channels.whatsapp.errors import GraphError
 from niaga.channels.whatsapp.models import AccountEvent
-from niaga.channels.whatsapp.outgoing import TextMessage
 from niaga.community import groups
 from niaga.community.models import CommunityGroup, GroupMember
 from niaga.contacts.models import Contact
@@ -29,9 +28,7 @@ from niaga.core import clock
 from niaga.core.db import transaction
 from niaga.core.errors import ConflictError
 from niaga.core.i18n import gettext
-from niaga.inbox.models import Conversation
-from niaga.inbox.service import NotSendableError, WindowClosedError, do_send_message
-from niaga.inbox.window import window_open
+from niaga.inbox.service import do_send_text_in_window
 
 log = logging.getLogger(__name__)
 
@@ -158,24 +155,15 @@ def do_send_invites(session: Session, locale: str) -> int:
         .limit(500)
     ).all()
     for member, group, contact in rows:
-        conversation = session.scalars(
-            select(Conversation).where(Conversation.contact_id == contact.id).limit(1)
-        ).first()
-        if conversation is None or not window_open(conversation.last_inbound_at):
-            continue  # asked again next round: the customer may write
-        try:
-            do_send_message(
-                session,
-                conversation,
-                TextMessage(body=invite_text(group, contact, locale)),
-                origin="automation",
-                idempotency_key=f"group-{group.id}-invite-{contact.id}",
-            )
-        except (WindowClosedError, NotSendableError) as exc:
-            log.info("group invite to %s not sent: %s", contact.id, exc)
-            continue
-        member.invited_at = clock.now()
-        sent += 1
+        # Closed window: asked again next round (the customer may write).
+        if do_send_text_in_window(
+            session,
+            contact.id,
+            invite_text(group, contact, locale),
+            idempotency_key=f"group-{group.id}-invite-{contact.id}",
+        ):
+            member.invited_at = clock.now()
+            sent += 1
     session.flush()
     return sent
 

@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from niaga.channels.content import Edit, NumberChange, dump_referral
 from niaga.channels.content import dump as dump_content
-from niaga.channels.whatsapp.outgoing import OutgoingMessage
+from niaga.channels.whatsapp.outgoing import OutgoingMessage, TextMessage
 from niaga.channels.whatsapp.types import InboundMessage
 from niaga.contacts import service as contacts
 from niaga.contacts.models import Contact
@@ -265,6 +265,46 @@ def do_send_message(
     )
     _queued(session, conversation, message)
     return message
+
+
+def latest_conversation(
+    session: Session, contact_id: int, phone_number_id: str | None = None
+) -> Conversation | None:
+    """The customer's chat (with the business number ``phone_number_id`` when given), the one
+    they wrote in last first."""
+    stmt = select(Conversation).where(Conversation.contact_id == contact_id)
+    if phone_number_id is not None:
+        stmt = stmt.where(Conversation.phone_number_id == phone_number_id)
+    return session.scalars(
+        stmt.order_by(Conversation.last_inbound_at.desc().nulls_last(), Conversation.id).limit(1)
+    ).first()
+
+
+def do_send_text_in_window(
+    session: Session,
+    contact_id: int,
+    text: str,
+    *,
+    idempotency_key: str,
+    phone_number_id: str | None = None,
+    origin: str = "automation",
+) -> Message | None:
+    """Queue a free-form ``text`` to the customer while their 24-hour window is open; None
+    (nothing queued) when it is closed, they have no chat, or they cannot be messaged. For
+    courtesy messages that would need a template of their own outside the window."""
+    conversation = latest_conversation(session, contact_id, phone_number_id)
+    if conversation is None or not window_open(conversation.last_inbound_at):
+        return None
+    try:
+        return do_send_message(
+            session,
+            conversation,
+            TextMessage(body=text),
+            origin=origin,
+            idempotency_key=idempotency_key,
+        )
+    except (WindowClosedError, NotSendableError):
+        return None
 
 
 def check_sendable(conversation: Conversation, outgoing: OutgoingMessage) -> str:

@@ -7,7 +7,6 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from niaga.channels.template_definition import TemplateDefinition
@@ -15,8 +14,12 @@ from niaga.channels.whatsapp.outgoing import TemplateMessage, TextMessage
 from niaga.contacts.models import Contact
 from niaga.core.config import Settings
 from niaga.core.i18n import gettext
-from niaga.inbox.models import Conversation
-from niaga.inbox.service import NotSendableError, WindowClosedError, do_send_message
+from niaga.inbox.service import (
+    NotSendableError,
+    WindowClosedError,
+    do_send_message,
+    latest_conversation,
+)
 from niaga.inbox.window import window_open
 from niaga.loyalty import ledger, program
 from niaga.loyalty.earning import Earned
@@ -65,17 +68,6 @@ def reward_template_definition() -> TemplateDefinition:
     )
 
 
-def _conversation(session: Session, contact_id: int, phone_number_id: str) -> Conversation | None:
-    return session.scalars(
-        select(Conversation)
-        .where(
-            Conversation.contact_id == contact_id,
-            Conversation.phone_number_id == phone_number_id,
-        )
-        .limit(1)
-    ).first()
-
-
 def earned_text(points: int, source: str, total: int, locale: str, **params: str) -> str:
     """ "You earned 15 points from order #10001. You now hold 120 points." """
     where = gettext(SOURCES.get(source, "order {label}"), locale, **params)
@@ -107,7 +99,7 @@ def do_announce_earned(
         return 0
     sent = 0
     for contact_id, item in by_contact.items():
-        conversation = _conversation(session, contact_id, settings.wa_phone_number_id)
+        conversation = latest_conversation(session, contact_id, settings.wa_phone_number_id)
         if conversation is None:
             continue
         contact = session.get_one(Contact, contact_id)
