@@ -4,7 +4,6 @@ owner's security policy; an owner resetting a colleague's second factor."""
 from __future__ import annotations
 
 from typing import Annotated
-from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, Form, HTTPException, Request, status
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -16,16 +15,13 @@ from niaga.security import permissions, policy, sessions, two_factor, users
 from niaga.security.models import User
 from niaga.web.auth import UserDep, require, set_session_cookie, totp_issuer
 from niaga.web.deps import SessionDep, client_ip
+from niaga.web.forms import back_to
 from niaga.web.qr import qr_data_uri
 from niaga.web.templating import render
 
 router = APIRouter(include_in_schema=False)
 CanManageUsers = Annotated[User, Depends(require("manage_users"))]
 CanManageSecurity = Annotated[User, Depends(require("manage_security"))]
-
-
-def _back(path: str, flash: str) -> RedirectResponse:
-    return RedirectResponse(f"{path}?flash={quote(flash)}", status_code=303)
 
 
 def _account(
@@ -88,7 +84,7 @@ def change_password(
     _, secret = sessions.do_start_session(
         session, user, user_agent=request.headers.get("user-agent"), ip=client_ip(request)
     )
-    response = _back("/me/security", gettext("Password changed.", locale))
+    response = back_to("/me/security", gettext("Password changed.", locale))
     set_session_cookie(response, request, secret)
     return response
 
@@ -155,7 +151,7 @@ def disable_two_factor(
     except DomainError as exc:
         return _account(request, session, user, error=exc.message(locale), status_code=422)
     two_factor.do_disable(session, user)
-    return _back("/me/security", gettext("The second factor is off.", locale))
+    return back_to("/me/security", gettext("The second factor is off.", locale))
 
 
 @router.post("/me/devices/{device_id}/forget")
@@ -179,7 +175,9 @@ def end_other_sessions(request: Request, session: SessionDep, user: UserDep) -> 
     """Sign out everywhere except here."""
     current = sessions.find_session(session, request.cookies.get(sessions.COOKIE_NAME))
     sessions.do_end_other_sessions(session, user.id, current[0].id if current else None)
-    return _back("/me/security", gettext("Signed out on every other device.", request.state.locale))
+    return back_to(
+        "/me/security", gettext("Signed out on every other device.", request.state.locale)
+    )
 
 
 # ---------------------------------------------------------------- the owner's policy
@@ -226,7 +224,7 @@ def save_policy(
         guard_mask_inbound=guard_mask_inbound == "on",
         guard_allowed=[a for a in guard_allowed.replace(";", ",").split(",") if a.strip()],
     )
-    return _back("/settings/security", gettext("Saved.", request.state.locale))
+    return back_to("/settings/security", gettext("Saved.", request.state.locale))
 
 
 @router.post("/settings/users/{user_id}/permissions")
@@ -243,7 +241,7 @@ def set_permissions(
         raise HTTPException(status.HTTP_404_NOT_FOUND)
     chosen = set(granted or [])
     permissions.do_set(session, target, {p: p in chosen for p in permissions.PERMISSIONS})
-    return _back("/settings/security", gettext("Saved.", request.state.locale))
+    return back_to("/settings/security", gettext("Saved.", request.state.locale))
 
 
 @router.post("/settings/users/{user_id}/reset-2fa")
@@ -259,7 +257,7 @@ def reset_two_factor(
         raise PermissionDeniedError("owner_only", "Only an owner may change an owner.")
     two_factor.do_disable(session, target)
     sessions.do_end_all_sessions(session, target.id)
-    return _back("/settings/security", gettext("Saved.", request.state.locale))
+    return back_to("/settings/security", gettext("Saved.", request.state.locale))
 
 
 @router.post("/settings/users/{user_id}/end-sessions")
@@ -273,4 +271,4 @@ def end_user_sessions(
     if target.role == "owner" and user.role != "owner":
         raise PermissionDeniedError("owner_only", "Only an owner may change an owner.")
     sessions.do_end_all_sessions(session, target.id)
-    return _back("/settings/security", gettext("Saved.", request.state.locale))
+    return back_to("/settings/security", gettext("Saved.", request.state.locale))

@@ -5,10 +5,9 @@ from __future__ import annotations
 import asyncio
 from datetime import date
 from typing import Annotated, Any
-from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
-from fastapi.responses import HTMLResponse, PlainTextResponse, RedirectResponse, Response
+from fastapi.responses import HTMLResponse, PlainTextResponse, Response
 from pydantic import ValidationError
 
 from niaga.catalog import csv_io, images, meta_sync, queries, service
@@ -32,19 +31,12 @@ from niaga.web.auth import (
     require_detached,
 )
 from niaga.web.deps import SessionDep
+from niaga.web.forms import back_to, problems
 from niaga.web.templating import render
 
 router = APIRouter(include_in_schema=False)
 # Async routes that run their own transactions check the role without holding one.
 ManagerActor = Annotated[Actor, Depends(require_detached("manage_labels"))]
-
-
-def _back(path: str, flash: str | None = None) -> RedirectResponse:
-    return RedirectResponse(f"{path}?flash={quote(flash)}" if flash else path, status_code=303)
-
-
-def _problems(exc: ValidationError) -> str:
-    return "; ".join(f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors())
 
 
 @router.get("/catalog", response_class=HTMLResponse)
@@ -96,7 +88,7 @@ async def sync_with_meta(request: Request, user: ManagerActor) -> Response:
         message = gettext("Meta refused: {error}", locale, error=str(exc)[:200])
     except DomainError as exc:
         message = exc.message(locale)
-    return _back("/catalog", message)
+    return back_to("/catalog", message)
 
 
 @router.post("/catalog/products")
@@ -128,7 +120,7 @@ def save_product(
         if stock.strip():
             fields["stock"] = int(stock)
     except ValueError as exc:
-        return _back("/catalog", str(exc))
+        return back_to("/catalog", str(exc))
     try:
         if product_id:
             product = service.get_product(session, product_id)
@@ -136,8 +128,8 @@ def save_product(
         else:
             service.do_create_product(session, ProductCreate(**fields))
     except ValidationError as exc:
-        return _back("/catalog", _problems(exc))
-    return _back("/catalog")
+        return back_to("/catalog", problems(exc))
+    return back_to("/catalog")
 
 
 @router.post("/catalog/products/{product_id}/images")
@@ -156,7 +148,7 @@ async def upload_image(
             images.do_add_image(session, product, data, settings.data_dir)
 
     await asyncio.to_thread(store)
-    return _back("/catalog")
+    return back_to("/catalog")
 
 
 @router.post("/catalog/import", response_class=HTMLResponse)
@@ -237,8 +229,8 @@ def use_reward_code(
     locale = request.state.locale
     if claim.refusal is not None or claim.reward is None:
         assert claim.refusal is not None
-        return _back("/orders", claim.refusal.message(locale))
-    return _back(
+        return back_to("/orders", claim.refusal.message(locale))
+    return back_to(
         "/orders",
         gettext(
             "Code {code} used on order {label}: {reward}.",
@@ -277,5 +269,5 @@ def change_order_status(
             session, order, data, settings=request.app.state.settings, actor_user_id=user.id
         )
     except ValidationError as exc:
-        return _back("/orders", _problems(exc))
-    return _back("/orders")
+        return back_to("/orders", problems(exc))
+    return back_to("/orders")

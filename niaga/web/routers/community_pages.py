@@ -6,7 +6,6 @@ from __future__ import annotations
 import asyncio
 from datetime import date, datetime, timedelta
 from typing import Annotated, Any
-from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Form, Request
@@ -31,6 +30,7 @@ from niaga.templates import service as templates
 from niaga.templates import sync as template_sync
 from niaga.web.auth import CanManageLoyalty
 from niaga.web.deps import SessionDep
+from niaga.web.forms import back_to, problems
 from niaga.web.routers.community_api import month_bounds, month_campaigns
 from niaga.web.templating import render
 
@@ -46,15 +46,7 @@ KINDS = {
 
 
 def _back(anchor: str, flash: str | None = None) -> RedirectResponse:
-    query = f"?flash={quote(flash)}" if flash else ""
-    return RedirectResponse(f"{PAGE}{query}#{anchor}", status_code=303)
-
-
-def _problems(exc: ValidationError) -> str:
-    return "; ".join(
-        f"{'.'.join(str(p) for p in e['loc']) or '-'}: {e['msg'].removeprefix('Value error, ')}"
-        for e in exc.errors()
-    )
+    return back_to(PAGE, flash, anchor=anchor)
 
 
 def _calendar(session: Any, month: str | None, timezone: str) -> dict[str, Any]:
@@ -153,7 +145,7 @@ def save_group(
             ),
         )
     except ValidationError as exc:
-        return _back(f"group-{group_id}", _problems(exc))
+        return _back(f"group-{group_id}", problems(exc))
     groups.do_save(session, data, groups.get(session, group_id) if group_id else None)
     return _back(f"group-{group_id}")
 
@@ -227,7 +219,7 @@ def create_poll(
             closes_at=datetime.fromisoformat(closes_at).astimezone() if closes_at else None,
         )
     except (ValidationError, ValueError) as exc:
-        text = _problems(exc) if isinstance(exc, ValidationError) else str(exc)
+        text = problems(exc) if isinstance(exc, ValidationError) else str(exc)
         return _back("polls", text)
     poll = polls.do_create(session, data)
     return _back(f"poll-{poll.id}")

@@ -4,7 +4,6 @@ expiry, rewards with stock, and the members with their points."""
 from __future__ import annotations
 
 from typing import Annotated, Any
-from urllib.parse import quote
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -22,6 +21,7 @@ from niaga.security import permissions
 from niaga.templates import service as templates
 from niaga.web.auth import CanManageLoyalty
 from niaga.web.deps import SessionDep
+from niaga.web.forms import back_to, problems
 from niaga.web.templating import render
 
 router = APIRouter(prefix="/loyalty", include_in_schema=False)
@@ -43,15 +43,7 @@ TIER_ROWS = 5
 
 
 def _back(anchor: str, flash: str | None = None) -> RedirectResponse:
-    query = f"?flash={quote(flash)}" if flash else ""
-    return RedirectResponse(f"{PAGE}{query}#{anchor}", status_code=303)
-
-
-def _problems(exc: ValidationError) -> str:
-    return "; ".join(
-        f"{'.'.join(str(p) for p in e['loc']) or '-'}: {e['msg'].removeprefix('Value error, ')}"
-        for e in exc.errors()
-    )
+    return back_to(PAGE, flash, anchor=anchor)
 
 
 def _number(value: Any) -> int | None:
@@ -128,7 +120,7 @@ async def save_program(request: Request, session: SessionDep, user: CanManageLoy
             tiers=tiers,
         )
     except ValidationError as exc:
-        return _back("program", _problems(exc))
+        return _back("program", problems(exc))
     loyalty.do_save_program(session, data)
     return _back("program")
 
@@ -170,7 +162,7 @@ def add_reward(
     try:
         data = _reward_in(name, kind, value, cost_points, stock, description, product_id, True)
     except ValidationError as exc:
-        return _back("rewards", _problems(exc))
+        return _back("rewards", problems(exc))
     rewards.do_save(session, data)
     return _back("rewards")
 

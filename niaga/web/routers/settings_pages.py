@@ -25,16 +25,11 @@ from niaga.web.auth import (
     may,
 )
 from niaga.web.deps import SessionDep
+from niaga.web.forms import back_to
 from niaga.web.templating import render
 
 router = APIRouter(prefix="/settings", include_in_schema=False)
 COLOR = r"^#[0-9a-fA-F]{6}$"
-
-
-def _back(path: str, flash: str | None = None) -> RedirectResponse:
-    from urllib.parse import quote
-
-    return RedirectResponse(f"{path}?flash={quote(flash)}" if flash else path, status_code=303)
 
 
 @router.get("", response_class=HTMLResponse)
@@ -108,22 +103,22 @@ def update_user(
     if target is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND)
     if role not in ROLES:
-        return _back("/settings/users", gettext("Unknown role.", locale))
+        return back_to("/settings/users", gettext("Unknown role.", locale))
     if target.role == "owner" and user.role != "owner":
-        return _back("/settings/users", gettext("Only an owner may change an owner.", locale))
+        return back_to("/settings/users", gettext("Only an owner may change an owner.", locale))
     if role != target.role and not invites.may_grant(user.role, role):
-        return _back("/settings/users", gettext("Your role may not grant that role.", locale))
+        return back_to("/settings/users", gettext("Your role may not grant that role.", locale))
     is_active = active == "on"
     if target.id == user.id and (not is_active or role != user.role):
-        return _back("/settings/users", gettext("You cannot demote or disable yourself.", locale))
+        return back_to("/settings/users", gettext("You cannot demote or disable yourself.", locale))
     if (role != target.role or not is_active) and target.role == "owner":
         owners = session.scalars(
             select(User.id).where(User.role == "owner", User.is_active, User.id != target.id)
         ).first()
         if owners is None:
-            return _back("/settings/users", gettext("Niaga needs at least one owner.", locale))
+            return back_to("/settings/users", gettext("Niaga needs at least one owner.", locale))
     users.do_set_access(session, target, role=role, is_active=is_active, capacity=capacity)
-    return _back("/settings/users", gettext("Saved.", locale))
+    return back_to("/settings/users", gettext("Saved.", locale))
 
 
 @router.post("/invites/{invite_id}/revoke")
@@ -131,7 +126,7 @@ def revoke_invite(session: SessionDep, user: CanManageUsers, invite_id: int) -> 
     row = session.get(Invite, invite_id)
     if row is not None:
         invites.do_revoke_invite(session, row)
-    return _back("/settings/users")
+    return back_to("/settings/users")
 
 
 # ---------------------------------------------------------------------- teams
@@ -162,7 +157,7 @@ def create_team(
     description: Annotated[str, Form()] = "",
 ) -> Response:
     teams.do_create_team(session, name, description or None)
-    return _back("/settings/teams")
+    return back_to("/settings/teams")
 
 
 @router.post("/teams/{team_id}/members")
@@ -176,7 +171,7 @@ def set_members(
     if team is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND)
     teams.do_set_members(session, team, user_ids or [])
-    return _back("/settings/teams")
+    return back_to("/settings/teams")
 
 
 # ---------------------------------------------------------------------- labels
@@ -202,18 +197,18 @@ def save_label(
 ) -> Response:
     name = " ".join(name.split())
     if not name:
-        return _back("/settings/labels", gettext("A label needs a name.", request.state.locale))
+        return back_to("/settings/labels", gettext("A label needs a name.", request.state.locale))
     clash = session.scalars(select(Label).where(Label.name == name)).first()
     label = session.get(Label, label_id) if label_id else None
     if clash is not None and clash is not label:
-        return _back(
+        return back_to(
             "/settings/labels", gettext("That label exists already.", request.state.locale)
         )
     if label is None:
         label = Label(name=name)
         session.add(label)
     label.name, label.color, label.description = name, color, description or None
-    return _back("/settings/labels")
+    return back_to("/settings/labels")
 
 
 @router.post("/labels/{label_id}/delete")
@@ -221,7 +216,7 @@ def delete_label(session: SessionDep, user: CanManageLabels, label_id: int) -> R
     label = session.get(Label, label_id)
     if label is not None:
         session.delete(label)
-    return _back("/settings/labels")
+    return back_to("/settings/labels")
 
 
 # ---------------------------------------------------------------------- quick replies
@@ -257,7 +252,7 @@ def save_quick_reply(
         user_id=user.id,
         quick_reply=existing,
     )
-    return _back("/settings/quick-replies")
+    return back_to("/settings/quick-replies")
 
 
 @router.post("/quick-replies/{quick_reply_id}/delete")
@@ -267,7 +262,7 @@ def delete_quick_reply(
     row = session.get(QuickReply, quick_reply_id)
     if row is not None:
         session.delete(row)
-    return _back("/settings/quick-replies")
+    return back_to("/settings/quick-replies")
 
 
 # ---------------------------------------------------------------------- API tokens
@@ -322,7 +317,7 @@ def revoke_token(session: SessionDep, user: CanManageUsers, token_id: int) -> Re
     if row is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND)
     tokens.do_revoke_token(session, row)
-    return _back("/settings/tokens")
+    return back_to("/settings/tokens")
 
 
 # ---------------------------------------------------------------------- outgoing webhooks

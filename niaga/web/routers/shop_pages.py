@@ -7,7 +7,6 @@ from __future__ import annotations
 import re
 from datetime import date
 from typing import Annotated, Any
-from urllib.parse import quote
 
 from fastapi import APIRouter, File, Form, Request, UploadFile
 from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, RedirectResponse, Response
@@ -25,6 +24,7 @@ from niaga.orders import preferences
 from niaga.orders import templates as order_templates
 from niaga.web.auth import CanManageShop
 from niaga.web.deps import SessionDep
+from niaga.web.forms import back_to, problems
 from niaga.web.templating import render
 
 router = APIRouter(prefix="/settings/shop", include_in_schema=False)
@@ -34,14 +34,7 @@ SPAN = re.compile(r"^\s*(\d{1,2})[:.](\d{2})\s*[-–—]\s*(\d{1,2})[:.](\d{2})\
 
 
 def _back(anchor: str, flash: str | None = None) -> RedirectResponse:
-    query = f"?flash={quote(flash)}" if flash else ""
-    return RedirectResponse(f"{PAGE}{query}#{anchor}", status_code=303)
-
-
-def _problems(exc: ValidationError) -> str:
-    return "; ".join(
-        f"{'.'.join(str(p) for p in e['loc']) or '-'}: {e['msg']}" for e in exc.errors()
-    )
+    return back_to(PAGE, flash, anchor=anchor)
 
 
 def spans_text(spans: list[list[str]] | None) -> str:
@@ -118,7 +111,7 @@ def _update(session: Any, anchor: str, **fields: Any) -> Response:
     try:
         changes = ProfileIn(**fields)
     except ValidationError as exc:
-        return _back(anchor, _problems(exc))
+        return _back(anchor, problems(exc))
     shop.do_update_profile(session, changes)
     return _back(anchor)
 
