@@ -6,6 +6,7 @@ it), tallied live; when the poll closes, voters can be told the result in their 
 
 from __future__ import annotations
 
+import asyncio
 import re
 import secrets
 from datetime import datetime
@@ -19,10 +20,14 @@ from niaga.channels.content import Choice
 from niaga.channels.template_definition import QuickReplyButton, TemplateDefinition
 from niaga.community.models import Poll, PollVote
 from niaga.core import clock
+from niaga.core.config import Settings
 from niaga.core.errors import ConflictError, NotFoundError
 from niaga.core.i18n import gettext
 from niaga.inbox.models import Message
 from niaga.inbox.service import do_send_text_in_window
+from niaga.templates import authoring
+from niaga.templates import service as templates
+from niaga.templates import sync as template_sync
 
 PAYLOAD = re.compile(r"^poll:(\d+):(\d)$")
 LANGUAGE = "id"
@@ -64,6 +69,21 @@ def template_definition(poll: Poll) -> TemplateDefinition:
         body=poll.question,
         buttons=[QuickReplyButton(text=o) for o in poll.options],
     )
+
+
+def do_submit(session: Session, settings: Settings, poll: Poll) -> template_sync.Submission:
+    """Submit the poll's template to Meta (once: a second time is refused before asking);
+    what Meta accepted is recorded, its refusal is in the result."""
+    if templates.find(session, poll.template_name, LANGUAGE) is not None:
+        raise ConflictError(
+            "poll_submitted",
+            "The poll's template {name} is already submitted.",
+            name=poll.template_name,
+        )
+    result = asyncio.run(template_sync.submit_with(settings, [template_definition(poll)]))
+    for definition, listing in result.accepted:
+        authoring.do_record_submitted(session, definition, listing)
+    return result
 
 
 def do_create(session: Session, data: PollIn) -> Poll:

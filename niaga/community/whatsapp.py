@@ -12,6 +12,7 @@ the group stays a broadcast group. Larger groups are always broadcast groups.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from datetime import timedelta
 from typing import Any
@@ -19,12 +20,14 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
+from niaga.channels.whatsapp.channel import make_channel
 from niaga.channels.whatsapp.errors import GraphError
 from niaga.channels.whatsapp.models import AccountEvent
 from niaga.community import groups
 from niaga.community.models import CommunityGroup, GroupMember
 from niaga.contacts.models import Contact
 from niaga.core import clock
+from niaga.core.config import Settings
 from niaga.core.db import transaction
 from niaga.core.errors import ConflictError
 from niaga.core.i18n import gettext
@@ -68,6 +71,16 @@ async def request_group(
         group.wa_request_id, group.wa_error = None, f"({exc.code}) {exc}"[:1000]
     session.flush()
     return group.wa_error
+
+
+def do_request_now(settings: Settings, session: Session, group: CommunityGroup) -> str | None:
+    """:func:`request_group` through a channel made for the call (a page or an API request)."""
+
+    async def ask() -> str | None:
+        async with make_channel(settings) as channel:
+            return await request_group(channel, session, settings.wa_phone_number_id, group)
+
+    return asyncio.run(ask())
 
 
 def settle_events(session: Session) -> int:

@@ -3,7 +3,6 @@ content calendar (``/api/v1/community/calendar``): what goes out when, by kind."
 
 from __future__ import annotations
 
-import asyncio
 from datetime import date, datetime, time, timedelta
 from typing import Annotated, Any
 from zoneinfo import ZoneInfo
@@ -13,13 +12,11 @@ from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import and_, or_, select
 
 from niaga.campaigns.models import Campaign
-from niaga.channels.whatsapp.channel import make_channel
 from niaga.community import groups, polls, whatsapp
 from niaga.community.models import CommunityGroup, GroupMember, Poll
 from niaga.contacts.models import Contact
-from niaga.core.errors import ConflictError, DomainError, NotFoundError, UpstreamError
+from niaga.core.errors import DomainError, NotFoundError
 from niaga.core.i18n import gettext
-from niaga.templates import authoring
 from niaga.templates import service as templates
 from niaga.templates import sync as template_sync
 from niaga.web.deps import CanRead, LocaleDep, SessionDep
@@ -139,14 +136,8 @@ def request_whatsapp_group(
     """Ask Meta for a real WhatsApp group (at most 8 members; an Official Business Account).
     Meta names it by webhook; members then get its invite link in their chat. A refusal is
     kept in ``wa_error`` and the group stays a broadcast group."""
-    settings = settings_of(request)
     group = groups.get(session, group_id)
-
-    async def ask() -> None:
-        async with make_channel(settings) as channel:
-            await whatsapp.request_group(channel, session, settings.wa_phone_number_id, group)
-
-    asyncio.run(ask())
+    whatsapp.do_request_now(settings_of(request), session, group)
     return _group(session, group, locale)
 
 
@@ -213,23 +204,7 @@ def submit_poll(
 ) -> PollPublic:
     """Submit the poll's template (question + a quick-reply button per answer) to Meta."""
     poll = polls.get(session, poll_id)
-    if templates.find(session, poll.template_name, polls.LANGUAGE) is not None:
-        raise ConflictError(
-            "poll_submitted",
-            "The poll's template {name} is already submitted.",
-            name=poll.template_name,
-        )
-    definition = polls.template_definition(poll)
-    result = asyncio.run(template_sync.submit_with(settings_of(request), [definition]))
-    if result.refused and not result.accepted:
-        raise UpstreamError(
-            "template_submit_failed",
-            "WhatsApp did not accept the template {name}: {reason}",
-            name=result.refused,
-            reason=result.reason or "",
-        )
-    for accepted, listing in result.accepted:
-        authoring.do_record_submitted(session, accepted, listing)
+    template_sync.raise_if_refused(polls.do_submit(session, settings_of(request), poll))
     return _poll(session, poll)
 
 

@@ -3,7 +3,6 @@ reach members and who is in them; polls with live tallies; the content calendar 
 
 from __future__ import annotations
 
-import asyncio
 from datetime import date, datetime, timedelta
 from typing import Annotated, Any
 from zoneinfo import ZoneInfo
@@ -15,19 +14,16 @@ from sqlalchemy import or_, select
 
 from niaga.campaigns import segments
 from niaga.campaigns import service as campaigns
-from niaga.channels.whatsapp.channel import make_channel
 from niaga.community import groups, polls, whatsapp
 from niaga.community.models import CommunityGroup, GroupMember, Poll
 from niaga.contacts.models import Contact
 from niaga.core import clock
-from niaga.core.errors import DomainError
+from niaga.core.errors import ConflictError, DomainError
 from niaga.core.i18n import gettext
 from niaga.core.phone import to_e164
 from niaga.loyalty import program
 from niaga.security import permissions
-from niaga.templates import authoring
 from niaga.templates import service as templates
-from niaga.templates import sync as template_sync
 from niaga.web.auth import CanManageLoyalty
 from niaga.web.deps import SessionDep
 from niaga.web.forms import back_to, problems
@@ -155,16 +151,8 @@ def request_whatsapp_group(
     request: Request, session: SessionDep, user: CanManageLoyalty, group_id: int
 ) -> Response:
     """Ask Meta for a real WhatsApp group for a group of at most 8."""
-    settings = request.app.state.settings
     group = groups.get(session, group_id)
-
-    async def ask() -> str | None:
-        async with make_channel(settings) as channel:
-            return await whatsapp.request_group(
-                channel, session, settings.wa_phone_number_id, group
-            )
-
-    refused = asyncio.run(ask())
+    refused = whatsapp.do_request_now(request.app.state.settings, session, group)
     return _back(f"group-{group_id}", refused)
 
 
@@ -230,13 +218,10 @@ def submit_poll(
     request: Request, session: SessionDep, user: CanManageLoyalty, poll_id: int
 ) -> Response:
     poll = polls.get(session, poll_id)
-    if templates.find(session, poll.template_name, polls.LANGUAGE) is not None:
+    try:
+        result = polls.do_submit(session, request.app.state.settings, poll)
+    except ConflictError:
         return _back(f"poll-{poll_id}")  # already submitted: Meta's answer is on its way
-    result = asyncio.run(
-        template_sync.submit_with(request.app.state.settings, [polls.template_definition(poll)])
-    )
-    for accepted, listing in result.accepted:
-        authoring.do_record_submitted(session, accepted, listing)
     if result.refused:
         return _back(f"poll-{poll_id}", f"{result.refused}: {result.reason or ''}")
     return _back(f"poll-{poll_id}")
