@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import html
 import io
-import secrets
 from dataclasses import dataclass
 
 import segno
@@ -21,6 +20,7 @@ from niaga.campaigns.models import LINK_PLACES, ChatLink, ChatLinkStart
 from niaga.catalog.sharing import wa_me_link
 from niaga.core import clock
 from niaga.core.errors import DomainError, NotFoundError
+from niaga.core.tokens import readable_code
 from niaga.inbox.models import Message
 from niaga.orders.attribution import LOOKBACK, link_code_in
 from niaga.orders.models import Order
@@ -46,7 +46,7 @@ class LinkStats:
 def new_code(session: Session) -> str:
     """A code no other link has."""
     while True:
-        code = "".join(secrets.choice(ALPHABET) for _ in range(CODE_LENGTH))
+        code = readable_code(CODE_LENGTH, ALPHABET)
         if session.scalars(select(ChatLink.id).where(ChatLink.code == code)).first() is None:
             return code
 

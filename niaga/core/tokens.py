@@ -1,8 +1,18 @@
-"""Comparing secrets a caller sent with the ones we hold, whatever bytes the caller sent."""
+"""Secrets: comparing the ones a caller sent with the ones we hold, whatever bytes the caller
+sent; and codes a person reads aloud or types."""
 
 from __future__ import annotations
 
 import hmac
+import secrets
+
+# No 0/O or 1/I: a code read from a poster or over the phone is typed back without doubt.
+READABLE = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
+
+
+def readable_code(length: int, alphabet: str = READABLE) -> str:
+    """``length`` characters of ``alphabet`` from the system's CSPRNG."""
+    return "".join(secrets.choice(alphabet) for _ in range(length))
 
 
 def tokens_equal(given: str | bytes | None, expected: str | bytes | None) -> bool:

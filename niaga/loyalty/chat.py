@@ -126,14 +126,15 @@ def points_text(session: Session, contact_id: int, settings: Settings) -> str:
                 date=format_local(s.expiring_at, settings.timezone, locale, "medium"),
             )
         )
-    offers = [r for r in rewards.available(session) if r.cost_points <= s.balance]
+    offered = rewards.available(session)  # cheapest first
+    offers = [r for r in offered if r.cost_points <= s.balance]
     if offers:
         names = ", ".join(f"{r.name} ({r.cost_points})" for r in offers[:5])
         lines.append(
             gettext("You can get: {rewards}. Reply TUKAR to redeem.", locale, rewards=names)
         )
     else:
-        cheapest = rewards.available(session)[:1]
+        cheapest = offered[:1]
         if cheapest:
             lines.append(
                 gettext(

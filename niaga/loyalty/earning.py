@@ -77,8 +77,6 @@ def do_award(
     if rule.per_rupiah is not None:
         points = (max(0, amount or 0) // rule.per_rupiah) * rule.points
     ledger.account(session, contact_id)  # the lock comes before the caps are read
-    if ledger.by_key(session, key) is not None:
-        return None
     points = capped(session, contact_id, rule, points, timezone)
     if points <= 0:
         return None

@@ -11,7 +11,6 @@ the key taken and adds nothing.
 
 from __future__ import annotations
 
-import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -23,10 +22,10 @@ from sqlalchemy.orm import Session
 from niaga.core import clock
 from niaga.core.db import insert_ignoring_conflicts
 from niaga.core.errors import ConflictError
+from niaga.core.tokens import readable_code
 from niaga.loyalty.models import CREDIT_KINDS, DEBIT_KINDS, LoyaltyAccount, LoyaltyAllocation
 from niaga.loyalty.models import LoyaltyEntry as Entry
 
-REFERRAL_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
 YEAR = timedelta(days=365)
 
 
@@ -43,7 +42,7 @@ class Lot:
 
 def referral_code() -> str:
     """``REF-7KQ2MX``: what a friend sends to say who invited them."""
-    return "REF-" + "".join(secrets.choice(REFERRAL_ALPHABET) for _ in range(6))
+    return "REF-" + readable_code(6)
 
 
 def account(session: Session, contact_id: int, *, lock: bool = True) -> LoyaltyAccount:
@@ -114,8 +113,8 @@ def expiry_for(months: int, at: datetime | None = None) -> datetime | None:
 
 
 def _add(session: Session, entry: Entry) -> Entry | None:
-    if entry.key is not None and by_key(session, entry.key) is not None:
-        return None
+    """Write ``entry``; None when its key is taken (callers look the key up first; the unique
+    index settles a race)."""
     try:
         with session.begin_nested():
             session.add(entry)
@@ -142,6 +141,8 @@ def do_credit(
     if kind not in CREDIT_KINDS or points <= 0:
         raise ValueError(f"not a credit: {kind} {points}")
     account(session, contact_id)
+    if key is not None and by_key(session, key) is not None:
+        return None
     return _add(
         session,
         Entry(

@@ -3,7 +3,6 @@ with an expiry, which an agent (or the API) then uses on an order."""
 
 from __future__ import annotations
 
-import secrets
 from datetime import timedelta
 from typing import Literal
 
@@ -15,11 +14,11 @@ from sqlalchemy.orm import Session
 from niaga.catalog.models import Product
 from niaga.core import clock
 from niaga.core.errors import ConflictError, DomainError, NotFoundError
+from niaga.core.tokens import readable_code
 from niaga.loyalty import ledger, program
 from niaga.loyalty.models import LoyaltyRedemption, LoyaltyReward
 
-CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: read aloud without doubt
-CODE_LENGTH = 8  # 32^8 = 2^40 codes
+CODE_LENGTH = 8  # 32^8 = 2^40 codes (core.tokens.READABLE)
 
 
 class RewardIn(BaseModel):
@@ -49,7 +48,7 @@ class RewardIn(BaseModel):
 
 def new_code() -> str:
     """``NG-7KQ2-MX4P``: 40 random bits from the system's CSPRNG."""
-    raw = "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
+    raw = readable_code(CODE_LENGTH)
     return f"NG-{raw[:4]}-{raw[4:]}"
 
 
@@ -120,11 +119,12 @@ def do_redeem(
     if not reward.active:
         raise ConflictError("reward_inactive", "{name} is not offered now.", name=reward.name)
     ledger.account(session, contact_id)  # the lock first: the balance check holds to commit
-    if ledger.balance(session, contact_id) < reward.cost_points:
+    held = ledger.balance(session, contact_id)
+    if held < reward.cost_points:
         raise ledger.NotEnoughPoints(
             "not_enough_points",
             "Not enough points: {held} held, {wanted} needed.",
-            held=ledger.balance(session, contact_id),
+            held=held,
             wanted=reward.cost_points,
         )
     if reward.stock is not None:

@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 
 from niaga.core import clock
 from niaga.core.errors import DomainError
+from niaga.core.tokens import readable_code
 from niaga.security import audit, crypto
 from niaga.security.models import RecoveryCode, TrustedDevice, User
 
@@ -97,7 +98,7 @@ def _new_codes(session: Session, user: User) -> list[str]:
     session.execute(delete(RecoveryCode).where(RecoveryCode.user_id == user.id))
     codes = []
     for _ in range(RECOVERY_CODES):
-        raw = "".join(secrets.choice(_ALPHABET) for _ in range(10))
+        raw = readable_code(10, _ALPHABET)
         codes.append(f"{raw[:5]}-{raw[5:]}")
         session.add(RecoveryCode(user_id=user.id, code_hash=_sha(raw)))
     session.flush()
