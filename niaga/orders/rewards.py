@@ -13,7 +13,7 @@ from niaga.core.errors import ConflictError
 from niaga.loyalty import codes
 from niaga.loyalty.models import LoyaltyRedemption, LoyaltyReward
 from niaga.orders.models import Order, OrderItem
-from niaga.orders.service import RANK, _totals
+from niaga.orders.service import RANK, recalculate_totals
 
 GIFT_SKU = "HADIAH"
 
@@ -35,14 +35,13 @@ def do_apply_code(
     reward, redemption = claim.reward, claim.redemption
     if reward.kind in ("free_product", "gift"):
         _add_line(session, order, reward)
-    else:
-        _totals(order)
+    else:  # the order's totals are kept current by every change
         room = max(0, order.subtotal + order.shipping_fee - order.discount)
         redemption.discount = min(
             codes.discount_of(reward, order.subtotal, order.shipping_fee), room
         )
         order.discount += redemption.discount
-    _totals(order)
+    recalculate_totals(order)
     session.flush()
     return claim
 

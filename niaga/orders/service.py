@@ -96,7 +96,8 @@ def _rupiah(value: Any) -> int:
         return 0
 
 
-def _totals(order: Order) -> None:
+def recalculate_totals(order: Order) -> None:
+    """Subtotal from the lines; total = subtotal + shipping - discount, never below zero."""
     order.subtotal = sum(item.line_total for item in order.items)
     order.total = max(0, order.subtotal + order.shipping_fee - order.discount)
 
@@ -181,7 +182,7 @@ def do_create_order_from_message(
                 line_total=price * quantity,
             )
         )
-    _totals(order)
+    recalculate_totals(order)
     if not _insert(session, order):
         return _order_for_message(session, message_id)
     _take_stock(session, order, strict=False)
@@ -281,7 +282,7 @@ def do_create_order(session: Session, data: OrderCreate, *, actor_user_id: int |
                 line_total=price * line.quantity,
             )
         )
-    _totals(order)
+    recalculate_totals(order)
     _insert(session, order)
     _take_stock(session, order, strict=True)
     _record(session, order, None, "baru", actor_user_id=actor_user_id, data={"from": "agent"})
@@ -308,7 +309,7 @@ def do_update_order(session: Session, order: Order, data: OrderUpdate) -> Order:
     for key, value in changes.items():
         if key in money or key not in ("shipping_fee", "discount"):
             setattr(order, key, value)
-    _totals(order)
+    recalculate_totals(order)
     session.flush()
     return order
 
